@@ -1,0 +1,11 @@
+"""A local emulator of the Tencent Cloud CVM key-pair API (version 2017-03-12).
+
+It is a test peer of the tencentcloud.cvm collection and never imports it:
+signatures are verified by this package's own code so that a signing bug in
+the client cannot hide by agreeing with itself.
+"""
+
+__version__ = "0.1.0"
+
+DEFAULT_SECRET_ID = "AKIDEMULATOR0000000000000000000000000"
+DEFAULT_SECRET_KEY = "EmulatorSecretKey0000000000000000"

@@ -1,0 +1,66 @@
+"""python -m cvm_emulator: run the local CVM key-pair API emulator until stopped."""
+
+import argparse
+import signal
+import sys
+
+from . import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, __version__
+from .server import Emulator, EmulatorServer
+from .store import Store
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m cvm_emulator",
+        description="Local emulator of the Tencent Cloud CVM key-pair API (2017-03-12). Prints its URL, "
+                    "then serves until stopped (Ctrl-C or SIGTERM).")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
+    parser.add_argument("--db", default=":memory:", help="SQLite file to keep state across restarts")
+    parser.add_argument("--secret-id", action="append", default=[], help="accepted SecretId (repeatable)")
+    parser.add_argument("--secret-key", action="append", default=[], help="its SecretKey (same order)")
+    parser.add_argument("--credential", action="append", default=[], metavar="ID:KEY[:TOKEN]",
+                        help="an accepted credential, with a session token it requires (repeatable)")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    parser.add_argument("--tls-key", help="private key of --tls-cert")
+    parser.add_argument("--seed", type=int, help="seed for probabilistic faults")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--version", action="version", version=__version__)
+    args = parser.parse_args(argv)
+    if len(args.secret_id) != len(args.secret_key):
+        parser.error("give --secret-id and --secret-key the same number of times")
+    creds = [{"secret_id": i, "secret_key": k} for i, k in zip(args.secret_id, args.secret_key)]
+    for item in args.credential:
+        parts = item.split(":", 2)
+        if len(parts) < 2:
+            parser.error("--credential wants ID:KEY[:TOKEN]")
+        creds.append({"secret_id": parts[0], "secret_key": parts[1], "token": parts[2] if len(parts) > 2 else None})
+    if not creds:
+        creds = [{"secret_id": DEFAULT_SECRET_ID, "secret_key": DEFAULT_SECRET_KEY}]
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    args.credentials = creds
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    server = EmulatorServer(Emulator(Store(args.db), args.credentials, args.seed, args.verbose),
+                            args.host, args.port, args.tls_cert, args.tls_key)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    print(server.url, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

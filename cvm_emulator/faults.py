@@ -1,0 +1,94 @@
+"""Fault injection and rate limiting, configured through the admin API."""
+
+import random
+import threading
+import time
+from collections import deque
+
+PRE_MODES = ("latency", "error", "http_error", "close_before")
+POST_MODES = ("close_after", "malformed_json", "missing_fields", "no_response", "wrong_content_type")
+MODES = PRE_MODES + POST_MODES
+
+
+class FaultError(ValueError):
+    pass
+
+
+class Faults:
+    def __init__(self, seed=None):
+        self.lock = threading.Lock()
+        self.rules = []
+        self.rate_limits = {}
+        self.hits = {}
+        self.random = random.Random(seed)
+
+    def add(self, spec):
+        mode = spec.get("mode")
+        if mode not in MODES:
+            raise FaultError("mode must be one of %s" % ", ".join(MODES))
+        rule = {
+            "action": spec.get("action", "*"),
+            "mode": mode,
+            "count": spec.get("count"),
+            "probability": spec.get("probability"),
+            "latency": float(spec.get("latency", 0)),
+            "code": spec.get("code", "InternalError"),
+            "message": spec.get("message"),
+            "status": int(spec.get("status", 500)),
+            "fired": 0,
+        }
+        if rule["count"] is None and rule["probability"] is None:
+            rule["count"] = 1
+        if mode == "http_error" and not 400 <= rule["status"] <= 599:
+            raise FaultError("status must be an HTTP error status")
+        with self.lock:
+            self.rules.append(rule)
+        return rule
+
+    def clear(self):
+        with self.lock:
+            self.rules = []
+            self.rate_limits = {}
+            self.hits = {}
+
+    def take(self, action):
+        """Returns the rules that fire for this request (at most one per mode), consuming counts."""
+        fired = []
+        with self.lock:
+            for rule in list(self.rules):
+                if rule["action"] not in ("*", action):
+                    continue
+                if any(f["mode"] == rule["mode"] for f in fired):
+                    continue
+                if rule["probability"] is not None and self.random.random() >= float(rule["probability"]):
+                    continue
+                rule["fired"] += 1
+                fired.append(dict(rule))
+                if rule["count"] is not None:
+                    rule["count"] -= 1
+                    if rule["count"] <= 0:
+                        self.rules.remove(rule)
+        return fired
+
+    def set_rate_limit(self, action, per_second):
+        with self.lock:
+            if per_second:
+                self.rate_limits[action] = int(per_second)
+            else:
+                self.rate_limits.pop(action, None)
+
+    def over_rate(self, action):
+        with self.lock:
+            limit = self.rate_limits.get(action, self.rate_limits.get("*"))
+            if not limit:
+                return None
+            now = time.monotonic()
+            window = self.hits.setdefault(action, deque())
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            window.append(now)
+            return (len(window), limit) if len(window) > limit else None
+
+    def describe(self):
+        with self.lock:
+            return {"rules": [dict(r) for r in self.rules], "rate_limits": dict(self.rate_limits)}

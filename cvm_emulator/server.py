@@ -1,0 +1,404 @@
+"""The HTTP front of the emulator: protocol parsing, authentication, faults, admin API."""
+
+import json
+import socket
+import ssl
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from . import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
+from .actions import API_VERSION, REGIONS, SCHEMAS, WRITE_ACTIONS, Actions, ApiError, random_id, unflatten, validate
+from .auth import (
+    V1_COMMON, AuthError, check_timestamp, constant_equal, parse_tc3_authorization, tc3_expected_signature,
+    utc_date, v1_expected_signature,
+)
+from .faults import FaultError, Faults
+from .store import Store
+
+API_WINDOW = 300          # API 3.0: five minutes either way
+LEGACY_WINDOW = 7200      # the legacy gateway documents two hours
+LEGACY_PATH = "/v2/index.php"
+ADMIN_PREFIX = "/_emulator/"
+MAX_BODY = 10 * 1024 * 1024
+
+
+class _Drop(Exception):
+    """Close the connection without an answer."""
+
+
+class Emulator:
+    """Everything the handlers share."""
+
+    def __init__(self, store=None, credentials=None, seed=None, verbose=False):
+        self.store = store or Store()
+        self.actions = Actions(self.store)
+        self.faults = Faults(seed)
+        self.verbose = verbose
+        self.log_lock = threading.Lock()
+        self.request_log = []
+        self.credentials = {}
+        for cred in credentials or [{"secret_id": DEFAULT_SECRET_ID, "secret_key": DEFAULT_SECRET_KEY}]:
+            self.add_credential(cred)
+
+    def add_credential(self, cred):
+        if not cred.get("secret_id") or not cred.get("secret_key"):
+            raise ValueError("a credential needs secret_id and secret_key")
+        self.credentials[cred["secret_id"]] = {
+            "secret_key": cred["secret_key"], "token": cred.get("token") or None,
+            "token_expired": bool(cred.get("token_expired", False)),
+        }
+
+    def now(self):
+        return time.time() + float(self.store.setting("clock_offset"))
+
+    def log(self, entry):
+        with self.log_lock:
+            self.request_log.append(entry)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "cvm-emulator"
+    sys_version = ""
+
+    @property
+    def emu(self):
+        return self.server.emulator
+
+    def log_message(self, fmt, *args):
+        if self.emu.verbose:
+            sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
+
+    # plumbing ---------------------------------------------------------------------------------
+    def _body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise ApiError("InvalidParameter", "The request body exceeds %d bytes." % MAX_BODY)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status, body, content_type="application/json"):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _drop(self):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def do_DELETE(self):
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method):
+        url = urlsplit(self.path)
+        if url.path.startswith(ADMIN_PREFIX):
+            return self._admin(method, url)
+        if url.path not in ("/", LEGACY_PATH) or method not in ("GET", "POST"):
+            body = self._body()
+            del body
+            return self._send(404, b"not found\n", "text/plain")
+        self._api(method, url)
+
+    # the Tencent protocol -------------------------------------------------------------------
+    def _api(self, method, url):
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        entry = {"time": time.time(), "method": method, "path": url.path, "action": None, "region": None,
+                 "signature_method": None, "secret_id": None, "code": "OK", "request_id": request_id,
+                 "faults": [], "key_name": None}
+        try:
+            body = self._body()
+            try:
+                response = self._handle(method, url, body, entry)
+            except (ApiError, AuthError) as exc:
+                entry["code"] = exc.code
+                response = {"Error": {"Code": exc.code, "Message": exc.message}}
+            response["RequestId"] = request_id
+            self._answer(response, entry)
+        except _Drop:
+            self._drop()
+        except _Handled:
+            pass
+        finally:
+            entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+            self.emu.log(entry)
+
+    def _answer(self, response, entry):
+        post = [f for f in entry.pop("_post", [])]
+        modes = {f["mode"]: f for f in post}
+        if "close_after" in modes:
+            raise _Drop()
+        if "no_response" in modes:
+            return self._send(200, {"RequestId": response["RequestId"], "Result": response})
+        if "missing_fields" in modes:
+            return self._send(200, {"Response": {"RequestId": response["RequestId"]}})
+        payload = json.dumps({"Response": response}).encode("utf-8")
+        if "malformed_json" in modes:
+            return self._send(200, payload[: max(1, len(payload) // 2)])
+        if "wrong_content_type" in modes:
+            return self._send(200, payload, "application/json; charset=utf-8")
+        self._send(200, payload)
+
+    def _handle(self, method, url, body, entry):
+        legacy = url.path == LEGACY_PATH
+        auth_header = self.headers.get("Authorization")
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if auth_header and not legacy:
+            ctx = self._tc3(method, url, body, auth_header, content_type)
+        else:
+            if auth_header and legacy:
+                raise AuthError("AuthFailure.InvalidAuthorization",
+                                "The legacy gateway accepts only the v1 signature in request parameters.")
+            ctx = self._v1(method, url, body, content_type, legacy)
+        entry.update(action=ctx["action"], region=ctx["region"], signature_method=ctx["signature_method"],
+                     secret_id=ctx["secret_id"], write=ctx["action"] in WRITE_ACTIONS)
+        self._authenticate(ctx, legacy)
+        action = ctx["action"]
+        if action not in SCHEMAS:
+            raise ApiError("InvalidAction", "The action `%s` does not exist." % action)
+        if ctx["version"] != API_VERSION:
+            raise ApiError("NoSuchVersion", "The API version `%s` does not exist for CVM." % ctx["version"])
+        if not ctx["region"]:
+            raise ApiError("MissingParameter", "The request is missing a required parameter `Region`.")
+        if ctx["region"] not in REGIONS:
+            raise ApiError("UnsupportedRegion", "The region `%s` is not supported." % ctx["region"])
+
+        fired = self.emu.faults.take(action)
+        entry["faults"] = [f["mode"] for f in fired]
+        entry["_post"] = [f for f in fired if f["mode"] not in ("latency", "error", "http_error", "close_before")]
+        for fault in fired:
+            if fault["mode"] == "latency":
+                time.sleep(fault["latency"])
+        for fault in fired:
+            if fault["mode"] == "close_before":
+                raise _Drop()
+            if fault["mode"] == "http_error":
+                entry["code"] = "HTTP%d" % fault["status"]
+                self._send(fault["status"], b"<html><body><h1>%d Server Error</h1></body></html>\n" % fault["status"],
+                           "text/html")
+                raise _Handled()
+            if fault["mode"] == "error":
+                raise ApiError(fault["code"], fault["message"] or "Injected fault: %s." % fault["code"])
+        over = self.emu.faults.over_rate(action)
+        if over:
+            raise ApiError("RequestLimitExceeded",
+                           "Your current request times equals to `%d` in a second, which exceeds the frequency "
+                           "limit `%d` for a second. Please reduce the frequency of calls." % over)
+
+        params = validate(action, ctx["params"], ctx["from_strings"])
+        if isinstance(params.get("KeyName"), str):
+            entry["key_name"] = params["KeyName"]
+        with self.emu.store:
+            result = self.emu.actions.run(action, ctx["region"], params)
+        return result
+
+    def _tc3(self, method, url, body, auth_header, content_type):
+        auth = parse_tc3_authorization(auth_header)
+        if method == "POST" and content_type != "application/json":
+            raise ApiError("InvalidParameter",
+                           "A TC3-HMAC-SHA256 POST request must have Content-Type application/json.")
+        if method == "POST":
+            try:
+                params = json.loads(body.decode("utf-8")) if body else {}
+            except (UnicodeDecodeError, ValueError):
+                raise ApiError("InvalidParameter", "The request body is not valid JSON.")
+            if not isinstance(params, dict):
+                raise ApiError("InvalidParameter", "The request body must be a JSON object.")
+            from_strings = False
+        else:
+            params = unflatten(_single(parse_qsl(url.query, keep_blank_values=True)))
+            from_strings = True
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        return {
+            "style": "tc3", "signature_method": "TC3-HMAC-SHA256", "auth": auth, "headers": headers,
+            "method": method, "raw_query": url.query if method == "GET" else "", "body": body,
+            "secret_id": auth["secret_id"], "action": headers.get("x-tc-action", ""),
+            "version": headers.get("x-tc-version", ""), "region": headers.get("x-tc-region", ""),
+            "timestamp": headers.get("x-tc-timestamp"), "token": headers.get("x-tc-token"),
+            "params": params, "from_strings": from_strings,
+        }
+
+    def _v1(self, method, url, body, content_type, legacy):
+        if method == "POST":
+            if content_type != "application/x-www-form-urlencoded":
+                raise AuthError("AuthFailure.InvalidAuthorization",
+                                "The request has no Authorization header and no v1 signature parameters.")
+            raw = body.decode("utf-8", "replace")
+        else:
+            raw = url.query
+        flat = _single(parse_qsl(raw, keep_blank_values=True))
+        for name in ("Action", "SecretId", "Signature", "Timestamp", "Nonce"):
+            if name not in flat:
+                raise ApiError("MissingParameter", "The request is missing a required parameter `%s`." % name)
+        business = {k: v for k, v in flat.items() if k not in V1_COMMON}
+        return {
+            "style": "v1", "signature_method": flat.get("SignatureMethod", "HmacSHA1"), "flat": flat,
+            "method": method, "path": url.path, "secret_id": flat["SecretId"], "action": flat["Action"],
+            "version": flat.get("Version", ""), "region": flat.get("Region", ""), "timestamp": flat["Timestamp"],
+            "token": flat.get("Token"), "params": unflatten(business), "from_strings": True,
+        }
+
+    def _authenticate(self, ctx, legacy):
+        cred = self.emu.credentials.get(ctx["secret_id"])
+        if cred is None:
+            raise AuthError("AuthFailure.SecretIdNotFound", "The SecretId `%s` is not found." % ctx["secret_id"])
+        window = LEGACY_WINDOW if legacy else API_WINDOW
+        ts = check_timestamp(ctx["timestamp"], self.emu.now(), window)
+        if ctx["style"] == "tc3":
+            auth = ctx["auth"]
+            if auth["service"] != "cvm":
+                raise AuthError("AuthFailure.SignatureFailure", "The credential scope service must be `cvm`.")
+            if auth["date"] != utc_date(ts):
+                raise AuthError("AuthFailure.SignatureFailure",
+                                "The credential scope date `%s` is not the UTC date of X-TC-Timestamp." % auth["date"])
+            expected = tc3_expected_signature(
+                cred["secret_key"], ctx["method"], ctx["raw_query"], ctx["headers"], auth["signed_headers"],
+                ctx["body"], ts, auth["date"])
+            given = auth["signature"]
+        else:
+            host = self.headers.get("Host", "")
+            expected = v1_expected_signature(cred["secret_key"], ctx["method"], host, ctx["path"], ctx["flat"],
+                                             ctx["signature_method"])
+            given = ctx["flat"]["Signature"]
+        if not constant_equal(expected, given):
+            raise AuthError("AuthFailure.SignatureFailure",
+                            "The provided credentials could not be validated. Please check your signature is correct.")
+        if cred["token"] is not None:
+            if ctx["token"] is None or not constant_equal(ctx["token"], cred["token"]):
+                raise AuthError("AuthFailure.TokenFailure", "The token is invalid.")
+            if cred["token_expired"]:
+                raise AuthError("AuthFailure.TokenFailure", "The token has expired.")
+
+    # admin API --------------------------------------------------------------------------------
+    def _admin(self, method, url):
+        name = url.path[len(ADMIN_PREFIX):].strip("/")
+        try:
+            raw = self._body()
+            spec = json.loads(raw.decode("utf-8")) if raw else {}
+            result = self._admin_route(method, name, spec, dict(parse_qsl(url.query)))
+            self._send(200, result if result is not None else {"ok": True})
+        except (FaultError, ValueError, KeyError, TypeError) as exc:
+            self._send(400, {"error": "%s: %s" % (type(exc).__name__, exc)})
+        except LookupError as exc:
+            self._send(404, {"error": str(exc)})
+
+    def _admin_route(self, method, name, spec, query):
+        emu = self.emu
+        if name == "health":
+            return {"ok": True}
+        if name == "reset" and method == "POST":
+            emu.store.reset()
+            emu.faults.clear()
+            with emu.log_lock:
+                emu.request_log = []
+            return None
+        if name == "state" and method == "GET":
+            return emu.store.dump()
+        if name == "requests":
+            if method == "DELETE":
+                with emu.log_lock:
+                    emu.request_log = []
+                return None
+            with emu.log_lock:
+                return {"requests": list(emu.request_log)}
+        if name == "faults":
+            if method == "DELETE":
+                emu.faults.clear()
+                return None
+            if method == "POST":
+                return emu.faults.add(spec)
+            return emu.faults.describe()
+        if name == "rate-limit" and method == "POST":
+            emu.faults.set_rate_limit(spec.get("action", "*"), spec.get("per_second"))
+            return None
+        if name == "config" and method == "POST":
+            with emu.store:
+                for key in ("quota", "projects", "clock_offset"):
+                    if key in spec:
+                        emu.store.set_setting(key, spec[key])
+            return None
+        if name == "credentials" and method == "POST":
+            emu.add_credential(spec)
+            return None
+        if name == "instances" and method == "POST":
+            inst = {"instance_id": spec.get("instance_id") or random_id("ins-"),
+                    "region": spec.get("region", "ap-guangzhou"), "state": spec.get("state", "STOPPED"),
+                    "os": spec.get("os", "linux"), "key_ids": spec.get("key_ids", [])}
+            with emu.store:
+                emu.store.put_instance(inst)
+            return inst
+        if name == "images" and method == "POST":
+            image = {"image_id": spec.get("image_id") or random_id("img-"),
+                     "region": spec.get("region", "ap-guangzhou"), "key_ids": spec.get("key_ids", [])}
+            with emu.store:
+                emu.store.put_image(image)
+            return image
+        raise LookupError("no admin route %s %s" % (method, name))
+
+
+class _Handled(Exception):
+    pass
+
+
+def _single(pairs):
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise ApiError("InvalidParameter", "The parameter `%s` is given more than once." % key)
+        out[key] = value
+    return out
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, emulator, host="127.0.0.1", port=0, tls_cert=None, tls_key=None):
+        super().__init__((host, port), Handler)
+        self.emulator = emulator
+        self.scheme = "http"
+        if tls_cert:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls_cert, tls_key)
+            self.socket = context.wrap_socket(self.socket, server_side=True)
+            self.scheme = "https"
+
+    @property
+    def url(self):
+        host, port = self.server_address[:2]
+        if ":" in host:
+            host = "[%s]" % host
+        return "%s://%s:%d" % (self.scheme, host, port)
+
+    def handle_error(self, request, client_address):
+        # A client that went away mid-answer is normal under fault injection; anything else is a bug to show.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, ssl.SSLError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+def start(host="127.0.0.1", port=0, db=":memory:", credentials=None, tls_cert=None, tls_key=None, seed=None,
+          verbose=False):
+    """Start a server in a background thread (for in-process tests). Returns the server; call shutdown()."""
+    server = EmulatorServer(Emulator(Store(db), credentials, seed, verbose), host, port, tls_cert, tls_key)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server

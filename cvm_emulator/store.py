@@ -1,0 +1,184 @@
+"""Emulator state in SQLite: in memory by default, a file with --db (survives a restart)."""
+
+import json
+import sqlite3
+import threading
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS key_pairs (
+    key_id TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    key_name TEXT NOT NULL,
+    project_id INTEGER NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    public_key TEXT NOT NULL,
+    key_blob TEXT NOT NULL,
+    created_time TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    seq INTEGER NOT NULL,
+    UNIQUE (region, key_name)
+);
+CREATE TABLE IF NOT EXISTS instances (
+    instance_id TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'STOPPED',
+    os TEXT NOT NULL DEFAULT 'linux',
+    key_ids TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS images (
+    image_id TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    key_ids TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+DEFAULT_SETTINGS = {
+    "quota": 100,
+    "projects": [0, 1000, 1001, 1002],
+    "clock_offset": 0,
+}
+
+
+class Store:
+    """A single connection guarded by one lock: every action runs as one serialised transaction,
+    which is what makes duplicate-name checks race-free under concurrent clients."""
+
+    def __init__(self, path=":memory:"):
+        self.path = path
+        self.lock = threading.RLock()
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        if path != ":memory:":
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    # settings -----------------------------------------------------------------------------
+    def setting(self, name):
+        row = self.db.execute("SELECT value FROM settings WHERE name=?", (name,)).fetchone()
+        return json.loads(row["value"]) if row else DEFAULT_SETTINGS[name]
+
+    def set_setting(self, name, value):
+        self.db.execute(
+            "INSERT INTO settings(name, value) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+            (name, json.dumps(value)),
+        )
+
+    # transactions -------------------------------------------------------------------------
+    def __enter__(self):
+        self.lock.acquire()
+        self.db.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.lock.release()
+        return False
+
+    def reset(self):
+        with self:
+            for table in ("key_pairs", "instances", "images", "settings"):
+                self.db.execute("DELETE FROM %s" % table)
+
+    # key pairs ----------------------------------------------------------------------------
+    def key_pairs(self, region=None):
+        if region is None:
+            rows = self.db.execute("SELECT * FROM key_pairs ORDER BY seq").fetchall()
+        else:
+            rows = self.db.execute("SELECT * FROM key_pairs WHERE region=? ORDER BY seq", (region,)).fetchall()
+        return [self._key_pair(r) for r in rows]
+
+    def key_pair(self, key_id, region=None):
+        row = self.db.execute("SELECT * FROM key_pairs WHERE key_id=?", (key_id,)).fetchone()
+        if row is None or (region is not None and row["region"] != region):
+            return None
+        return self._key_pair(row)
+
+    def _key_pair(self, row):
+        kp = dict(row)
+        kp["tags"] = json.loads(kp["tags"])
+        kp["associated_instance_ids"] = self.bound_instances(kp["key_id"])
+        kp["bound_images"] = self.bound_images(kp["key_id"])
+        return kp
+
+    def insert_key_pair(self, kp):
+        seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM key_pairs").fetchone()[0]
+        self.db.execute(
+            "INSERT INTO key_pairs(key_id, region, key_name, project_id, description, public_key, key_blob,"
+            " created_time, tags, seq) VALUES(?,?,?,?,?,?,?,?,?,?)",
+            (kp["key_id"], kp["region"], kp["key_name"], kp["project_id"], kp.get("description", ""),
+             kp["public_key"], kp["key_blob"], kp["created_time"], json.dumps(kp.get("tags", [])), seq),
+        )
+
+    def update_key_pair(self, key_id, **fields):
+        for name, value in fields.items():
+            self.db.execute("UPDATE key_pairs SET %s=? WHERE key_id=?" % name, (value, key_id))
+
+    def delete_key_pair(self, key_id):
+        self.db.execute("DELETE FROM key_pairs WHERE key_id=?", (key_id,))
+
+    def count_key_pairs(self, region):
+        return self.db.execute("SELECT COUNT(*) FROM key_pairs WHERE region=?", (region,)).fetchone()[0]
+
+    def name_taken(self, region, name):
+        return self.db.execute(
+            "SELECT 1 FROM key_pairs WHERE region=? AND key_name=?", (region, name)).fetchone() is not None
+
+    def blob_taken(self, region, blob):
+        return self.db.execute(
+            "SELECT 1 FROM key_pairs WHERE region=? AND key_blob=?", (region, blob)).fetchone() is not None
+
+    # instances and images -----------------------------------------------------------------
+    def bound_instances(self, key_id):
+        rows = self.db.execute("SELECT instance_id, key_ids FROM instances ORDER BY instance_id").fetchall()
+        return [r["instance_id"] for r in rows if key_id in json.loads(r["key_ids"])]
+
+    def bound_images(self, key_id):
+        rows = self.db.execute("SELECT image_id, key_ids FROM images ORDER BY image_id").fetchall()
+        return [r["image_id"] for r in rows if key_id in json.loads(r["key_ids"])]
+
+    def instance(self, instance_id):
+        row = self.db.execute("SELECT * FROM instances WHERE instance_id=?", (instance_id,)).fetchone()
+        if row is None:
+            return None
+        inst = dict(row)
+        inst["key_ids"] = json.loads(inst["key_ids"])
+        return inst
+
+    def put_instance(self, inst):
+        self.db.execute(
+            "INSERT INTO instances(instance_id, region, state, os, key_ids) VALUES(?,?,?,?,?)"
+            " ON CONFLICT(instance_id) DO UPDATE SET region=excluded.region, state=excluded.state,"
+            " os=excluded.os, key_ids=excluded.key_ids",
+            (inst["instance_id"], inst["region"], inst.get("state", "STOPPED"), inst.get("os", "linux"),
+             json.dumps(inst.get("key_ids", []))),
+        )
+
+    def put_image(self, image):
+        self.db.execute(
+            "INSERT INTO images(image_id, region, key_ids) VALUES(?,?,?)"
+            " ON CONFLICT(image_id) DO UPDATE SET region=excluded.region, key_ids=excluded.key_ids",
+            (image["image_id"], image["region"], json.dumps(image.get("key_ids", []))),
+        )
+
+    def dump(self):
+        with self:
+            instances = [dict(r) for r in self.db.execute("SELECT * FROM instances ORDER BY instance_id")]
+            images = [dict(r) for r in self.db.execute("SELECT * FROM images ORDER BY image_id")]
+            for item in instances + images:
+                item["key_ids"] = json.loads(item["key_ids"])
+            key_pairs = self.key_pairs()
+            for kp in key_pairs:
+                kp.pop("seq", None)
+            return {
+                "key_pairs": key_pairs,
+                "instances": instances,
+                "images": images,
+                "settings": {name: self.setting(name) for name in DEFAULT_SETTINGS},
+            }
