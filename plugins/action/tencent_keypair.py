@@ -1,0 +1,44 @@
+# Copyright (c) tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""tencent_keypair: runs on the control node; the private key never leaves this process."""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairManager, Spec, run
+from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair import DOCUMENTATION
+from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
+from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TaskRunner
+
+ARGUMENT_SPEC = argument_spec_from_docs(DOCUMENTATION, ModuleDocFragment.DOCUMENTATION)
+MUTUALLY_EXCLUSIVE = [["public_key", "private_key_path"], ["public_key", "passphrase"],
+                      ["public_key", "return_private_key"]]
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        runner = TaskRunner(self, ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE)
+        return runner.execute(result, self._work)
+
+    def _work(self, runner, args, client):
+        spec = Spec(**{field: args.get(field) for field in Spec.FIELDS})
+        outcome = run(KeyPairManager(client, check_mode=runner.check_mode), spec)
+        return runner.keypair_result(spec, outcome)
+
+
+def main():
+    """Lets ansible-lint's `args` rule validate task options against the same spec (never run by Ansible)."""
+    from ansible.module_utils.basic import AnsibleModule
+
+    AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+# Copyright (c) tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # The options every tencentcloud.cvm plugin shares: credentials, region and transport.
+    DOCUMENTATION = r"""
+options:
+  secret_id:
+    description:
+      - Tencent Cloud API SecretId.
+      - When neither O(secret_id) nor O(secret_key) is given, the first of these wins
+        E(TENCENTCLOUD_SECRET_ID)/E(TENCENTCLOUD_SECRET_KEY) (not consulted when O(profile) is set),
+        C(~/.tencentcloud/credentials) section O(profile) (keys C(secret_id), C(secret_key), C(token)),
+        then the tccli file C(~/.tccli/<profile>.credential).
+    type: str
+  secret_key:
+    description:
+      - Tencent Cloud API SecretKey, paired with O(secret_id). Never logged or returned.
+    type: str
+  security_token:
+    description:
+      - Session token of temporary (STS or role) credentials.
+      - Defaults to the first of E(TENCENTCLOUD_SECURITY_TOKEN), E(TENCENTCLOUD_TOKEN) and
+        E(TENCENTCLOUD_SESSION_TOKEN) when the keys come from the environment.
+    type: str
+    aliases: [token]
+  profile:
+    description:
+      - Profile name in C(~/.tencentcloud/credentials) and C(~/.tccli/<profile>.credential)/C(.configure).
+      - Defaults to E(TENCENTCLOUD_PROFILE), then E(TCCLI_PROFILE), then C(default).
+    type: str
+  region:
+    description:
+      - Region of the key pairs, for example C(ap-guangzhou). Key pairs are regional.
+      - Defaults to E(TENCENTCLOUD_REGION), then C(_sys_param.region) of the tccli profile's C(.configure) file.
+    type: str
+  endpoint:
+    description:
+      - API endpoint, a host name (C(cvm.ap-guangzhou.tencentcloudapi.com)) or a base URL
+        (V(http://127.0.0.1:8080) for the bundled emulator).
+      - Defaults to C(cvm.tencentcloudapi.com), or C(cvm.api.qcloud.com) with O(api_style=legacy).
+    type: str
+  api_style:
+    description:
+      - V(tc3) sends API 3.0 POST JSON requests signed with TC3-HMAC-SHA256 (recommended).
+      - V(v1) sends API 3.0 POST form requests with the older HmacSHA256 signature.
+      - V(legacy) sends the old gateway's C(GET /v2/index.php?Action=...) requests with the HmacSHA256
+        signature. Tencent Cloud says that gateway may stop being maintained.
+    type: str
+    choices: [tc3, v1, legacy]
+    default: tc3
+  validate_certs:
+    description:
+      - Verify the endpoint's TLS certificate. Turn off only for test endpoints.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM CA bundle to verify the endpoint's certificate with, instead of the system's.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for a connection and for each answer.
+    type: float
+    default: 30
+  retries:
+    description:
+      - How often to retry a read or a delete after throttling (C(RequestLimitExceeded)), an internal error,
+        an HTTP 5xx or a connection error, with exponential backoff and jitter.
+      - Creating and importing are never retried blindly; see the module notes.
+    type: int
+    default: 4
+  retry_max_delay:
+    description:
+      - Upper bound in seconds of one backoff sleep between retries.
+    type: float
+    default: 20
+notes:
+  - Runs on the Ansible control node (an action plugin); the target host is never contacted.
+  - Needs the Python library C(requests) on the control node.
+"""

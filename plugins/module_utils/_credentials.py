@@ -1,0 +1,135 @@
+# Private to the tencentcloud.cvm collection: not a public API, may change without notice.
+# Copyright (c) tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Credentials and region: task options, then environment, then profile files. First found wins."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+
+TOKEN_VARIABLES = ("TENCENTCLOUD_SECURITY_TOKEN", "TENCENTCLOUD_TOKEN", "TENCENTCLOUD_SESSION_TOKEN")
+
+
+class CredentialsError(Exception):
+    pass
+
+
+class Credentials:
+    __slots__ = ("secret_id", "secret_key", "token", "source")
+
+    def __init__(self, secret_id, secret_key, token=None, source=""):
+        self.secret_id = secret_id
+        self.secret_key = secret_key
+        self.token = token or None
+        self.source = source
+
+    def __repr__(self):  # never show the secret
+        return "Credentials(secret_id=%r, source=%r)" % (self.secret_id, self.source)
+
+
+def _home(environ):
+    return environ.get("HOME") or os.path.expanduser("~")
+
+
+def _profile(options, environ):
+    return options.get("profile") or environ.get("TENCENTCLOUD_PROFILE") or environ.get("TCCLI_PROFILE") or "default"
+
+
+def _clean(value):
+    if value is None:
+        return None
+    value = str(value)
+    return value if value.strip() else None
+
+
+def _env_token(environ):
+    for name in TOKEN_VARIABLES:
+        if _clean(environ.get(name)):
+            return environ[name].strip()
+    return None
+
+
+def resolve_credentials(options, environ=None):
+    environ = os.environ if environ is None else environ
+    home = _home(environ)
+    profile = _profile(options, environ)
+    looked = []
+
+    sid, skey = _clean(options.get("secret_id")), _clean(options.get("secret_key"))
+    if sid or skey:
+        if not (sid and skey):
+            raise CredentialsError("Give both secret_id and secret_key, or neither (then the environment and "
+                                   "profile files are used).")
+        return _checked(Credentials(sid, skey, _clean(options.get("security_token")), "task options"))
+    looked.append("the secret_id/secret_key options")
+
+    if not options.get("profile"):
+        sid, skey = _clean(environ.get("TENCENTCLOUD_SECRET_ID")), _clean(environ.get("TENCENTCLOUD_SECRET_KEY"))
+        if sid and skey:
+            token = _clean(options.get("security_token")) or _env_token(environ)
+            return _checked(Credentials(sid, skey, token, "environment"))
+        looked.append("the TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY environment variables")
+
+    ini = os.path.join(home, ".tencentcloud", "credentials")
+    looked.append("%s [%s]" % (ini, profile))
+    if os.path.isfile(ini):
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(ini, encoding="utf-8")
+        except configparser.Error as exc:
+            raise CredentialsError("Cannot parse %s: %s" % (ini, exc.__class__.__name__))
+        if parser.has_section(profile):
+            sid = _clean(parser.get(profile, "secret_id", fallback=None))
+            skey = _clean(parser.get(profile, "secret_key", fallback=None))
+            if sid and skey:
+                token = _clean(options.get("security_token")) or _clean(parser.get(profile, "token", fallback=None))
+                return _checked(Credentials(sid.strip(), skey.strip(), token, "%s [%s]" % (ini, profile)))
+
+    tccli = os.path.join(home, ".tccli", "%s.credential" % profile)
+    looked.append(tccli)
+    data = _read_json(tccli)
+    if data:
+        sid, skey = _clean(data.get("secretId")), _clean(data.get("secretKey"))
+        if sid and skey:
+            token = _clean(options.get("security_token")) or _clean(data.get("token"))
+            return _checked(Credentials(sid.strip(), skey.strip(), token, tccli))
+
+    raise CredentialsError("No Tencent Cloud credentials found. Looked in: %s." % "; ".join(looked))
+
+
+def resolve_region(options, environ=None):
+    environ = os.environ if environ is None else environ
+    region = _clean(options.get("region"))
+    if region:
+        return region.strip()
+    region = _clean(environ.get("TENCENTCLOUD_REGION"))
+    if region:
+        return region.strip()
+    profile = _profile(options, environ)
+    configure = os.path.join(_home(environ), ".tccli", "%s.configure" % profile)
+    data = _read_json(configure) or {}
+    region = _clean((data.get("_sys_param") or {}).get("region"))
+    if region:
+        return region.strip()
+    raise CredentialsError("No region given. Looked in: the region option; the TENCENTCLOUD_REGION environment "
+                           "variable; %s (_sys_param.region)." % configure)
+
+
+def _read_json(path):
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise CredentialsError("Cannot read %s: %s" % (path, exc.__class__.__name__))
+    return data if isinstance(data, dict) else None
+
+
+def _checked(creds):
+    for what, value in (("secret_id", creds.secret_id), ("secret_key", creds.secret_key)):
+        if value != value.strip() or any(c.isspace() for c in value):
+            raise CredentialsError("The %s from %s contains whitespace." % (what, creds.source))
+    return creds

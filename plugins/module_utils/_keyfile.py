@@ -1,0 +1,253 @@
+# Private to the tencentcloud.cvm collection: not a public API, may change without notice.
+# Copyright (c) tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Local key files on the control node: inspect, read, fingerprint, write atomically, back up.
+
+`cryptography` is imported only when a key is actually parsed or re-encrypted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import errno
+import fcntl
+import hashlib
+import os
+import stat
+import struct
+import time
+from contextlib import contextmanager
+
+
+class KeyFileError(Exception):
+    pass
+
+
+# --- public keys ----------------------------------------------------------------------------------
+
+def ssh_blob(public_key):
+    """`ssh-rsa AAAA... comment` -> (key type, base64 blob). Raises KeyFileError."""
+    parts = (public_key or "").strip().split()
+    if len(parts) < 2:
+        raise KeyFileError("not an OpenSSH public key (expected `ssh-rsa AAAA... [comment]`)")
+    try:
+        raw = base64.b64decode(parts[1], validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyFileError("the base64 part of the public key is not valid base64")
+    if len(raw) < 4:
+        raise KeyFileError("the public key blob is truncated")
+    (length,) = struct.unpack(">I", raw[:4])
+    if raw[4:4 + length].decode("ascii", "replace") != parts[0]:
+        raise KeyFileError("the public key blob does not match its type `%s`" % parts[0])
+    return parts[0], parts[1]
+
+
+def fingerprint(public_key):
+    """SHA256 fingerprint exactly as `ssh-keygen -lf` prints it: SHA256:<base64, no padding>."""
+    _type, blob = ssh_blob(public_key)
+    digest = hashlib.sha256(base64.b64decode(blob)).digest()
+    return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
+
+
+def parse_rsa_public_key(text):
+    """Validates an OpenSSH RSA public key; returns `ssh-rsa <blob>[ <comment>]` normalised."""
+    if "PRIVATE KEY" in (text or ""):
+        raise KeyFileError("public_key holds a private key; give the public half (`ssh-keygen -y -f KEY`)")
+    key_type, blob = ssh_blob(text)
+    if key_type != "ssh-rsa":
+        raise KeyFileError("Tencent Cloud imports only OpenSSH RSA public keys (`ssh-rsa ...`), not `%s`" % key_type)
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_ssh_public_key
+    try:
+        key = load_ssh_public_key(("ssh-rsa " + blob).encode("ascii"))
+    except (ValueError, TypeError):
+        raise KeyFileError("the RSA public key could not be parsed (truncated or corrupt)")
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
+        raise KeyFileError("the RSA public key must have at least 2048 bits")
+    return " ".join(text.strip().split())
+
+
+# --- private keys ---------------------------------------------------------------------------------
+
+def _load_private(data, passphrase):
+    from cryptography.hazmat.primitives import serialization
+    password = passphrase.encode("utf-8") if passphrase else None
+    loaders = (serialization.load_ssh_private_key, serialization.load_pem_private_key) \
+        if b"OPENSSH PRIVATE KEY" in data else (serialization.load_pem_private_key,)
+    last = None
+    for loader in loaders:
+        try:
+            return loader(data, password=password)
+        except TypeError as exc:  # encrypted without password, or password given for a plain key
+            last = exc
+            if password is None:
+                raise KeyFileError("the private key is encrypted; give its passphrase")
+            try:
+                return loader(data, password=None)
+            except (TypeError, ValueError):
+                pass
+        except ValueError as exc:
+            last = exc
+    if last is not None and password is not None and "ENCRYPTED" in data.decode("ascii", "replace"):
+        raise KeyFileError("the private key could not be decrypted with the given passphrase")
+    raise KeyFileError("not a private key that can be read (PEM or OpenSSH format expected)")
+
+
+def public_key_of_private(data, passphrase=None):
+    """Private key bytes -> `ssh-rsa <blob>` (OpenSSH public key of the same key)."""
+    from cryptography.hazmat.primitives import serialization
+    key = _load_private(data, passphrase)
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    return public.decode("ascii")
+
+
+def private_key_bytes(pem, passphrase=None):
+    """What goes into the file: Tencent's PKCS#1 PEM as received, or the same key encrypted in OpenSSH format."""
+    if not passphrase:
+        return pem.encode("ascii")
+    from cryptography.hazmat.primitives import serialization
+    key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                             serialization.BestAvailableEncryption(passphrase.encode("utf-8")))
+
+
+# --- the destination ------------------------------------------------------------------------------
+
+class Destination:
+    """Where the private key will live, checked before any API call."""
+
+    def __init__(self, path):
+        self.path = os.path.abspath(os.path.expanduser(path))
+        self.target = self.path  # the file really written (a symlink's target)
+        self.exists = False
+        self.public_key = None   # `ssh-rsa <blob>` of the key in the existing file
+        self.read_error = None
+
+    @property
+    def pub_path(self):
+        return self.path + ".pub"
+
+
+def inspect_destination(path, passphrase=None):
+    dest = Destination(path)
+    parent = os.path.dirname(dest.path)
+    if not os.path.isdir(parent):
+        raise KeyFileError("the directory %s does not exist" % parent)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise KeyFileError("the directory %s is not writable" % parent)
+    if os.path.islink(dest.path):
+        target = os.path.realpath(dest.path)
+        if not os.path.exists(target):
+            raise KeyFileError("%s is a dangling symbolic link (to %s)" % (dest.path, os.readlink(dest.path)))
+        st = os.stat(target)
+        if not stat.S_ISREG(st.st_mode):
+            raise KeyFileError("%s is a symbolic link to %s, which is not a regular file" % (dest.path, target))
+        if st.st_uid != os.geteuid():
+            raise KeyFileError("%s is a symbolic link to %s, a file owned by another user" % (dest.path, target))
+        if not os.access(os.path.dirname(target), os.W_OK | os.X_OK):
+            raise KeyFileError("the directory of %s (the link target of %s) is not writable" % (target, dest.path))
+        dest.target = target
+    if os.path.lexists(dest.target):
+        st = os.stat(dest.target)
+        if stat.S_ISDIR(st.st_mode):
+            raise KeyFileError("%s is a directory" % dest.target)
+        if not stat.S_ISREG(st.st_mode):
+            raise KeyFileError("%s is not a regular file" % dest.target)
+        dest.exists = True
+        try:
+            with open(dest.target, "rb") as handle:
+                data = handle.read(1024 * 1024)
+        except OSError as exc:
+            raise KeyFileError("cannot read the existing file %s (%s)" % (dest.target, exc.strerror))
+        try:
+            dest.public_key = public_key_of_private(data, passphrase)
+        except KeyFileError as exc:
+            if "passphrase" in str(exc):
+                raise KeyFileError("%s: %s" % (dest.target, exc))
+            dest.read_error = str(exc)
+    if os.path.isdir(dest.pub_path):
+        raise KeyFileError("%s is a directory" % dest.pub_path)
+    return dest
+
+
+@contextmanager
+def directory_lock(path):
+    """Serialises the tasks (forks) that write key files into one directory, for the whole check-create-write."""
+    directory = os.path.dirname(os.path.abspath(os.path.expanduser(path)))
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        yield  # the destination check reports the problem
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+def _fsync_dir(directory):
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path, data, mode, writer=None):
+    """Temp file created 0600 with O_EXCL beside `path`, written, fsynced, chmod'ed, renamed, directory fsynced.
+
+    A failure leaves `path` as it was and removes the temp file."""
+    directory = os.path.dirname(path)
+    for _attempt in range(100):
+        tmp = os.path.join(directory, ".%s.%d.%d.tmp" % (os.path.basename(path), os.getpid(),
+                                                          int(time.time() * 1e6) % 10 ** 9))
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            break
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise
+    else:  # pragma: no cover
+        raise OSError(errno.EEXIST, "could not create a temporary file", directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            (writer or _write_all)(handle, data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(directory)
+
+
+def _write_all(handle, data):
+    handle.write(data)
+
+
+def backup_file(path):
+    """Keep a timestamped copy (Ansible's naming: <path>.<pid>.<YYYY-MM-DD@HH:MM:SS>~), mode preserved."""
+    if not os.path.exists(path):
+        return None
+    stamp = time.strftime("%Y-%m-%d@%H:%M:%S", time.localtime())
+    backup = "%s.%d.%s~" % (path, os.getpid(), stamp)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    atomic_write(backup, data, stat.S_IMODE(os.stat(path).st_mode))
+    return backup

@@ -1,0 +1,116 @@
+# Private to the tencentcloud.cvm collection: not a public API, may change without notice.
+# Copyright (c) tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tencent Cloud request signing: TC3-HMAC-SHA256 (API 3.0) and v1 HmacSHA256/HmacSHA1. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import datetime, timezone
+from urllib.parse import quote, urlencode
+
+TC3_ALGORITHM = "TC3-HMAC-SHA256"
+V1_METHODS = {"HmacSHA256": hashlib.sha256, "HmacSHA1": hashlib.sha1}
+
+
+def utc_date(timestamp):
+    return datetime.fromtimestamp(int(timestamp), tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def sha256_hex(data):
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def _hmac_sha256(key, msg):
+    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
+
+
+def tc3_signing_key(secret_key, date, service):
+    k_date = _hmac_sha256(("TC3" + secret_key).encode("utf-8"), date)
+    k_service = _hmac_sha256(k_date, service)
+    return _hmac_sha256(k_service, "tc3_request")
+
+
+def tc3_canonical_request(method, canonical_uri, canonical_query, headers, signed_headers, payload):
+    """headers: {name: value} of at least the signed headers (any case); payload: the exact body bytes
+    (or the literal b"UNSIGNED-PAYLOAD")."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    canonical_headers = "".join("%s:%s\n" % (name, lowered[name].strip().lower()) for name in signed_headers)
+    return "\n".join([method, canonical_uri, canonical_query, canonical_headers, ";".join(signed_headers),
+                      sha256_hex(payload)])
+
+
+def tc3_sign(secret_id, secret_key, service, timestamp, method, headers, payload,
+             canonical_query="", signed_headers=("content-type", "host"), canonical_uri="/"):
+    """Returns a dict with the Authorization header value and every intermediate value."""
+    signed_headers = sorted(h.lower() for h in signed_headers)
+    date = utc_date(timestamp)
+    scope = "%s/%s/tc3_request" % (date, service)
+    canonical_request = tc3_canonical_request(method, canonical_uri, canonical_query, headers, signed_headers,
+                                              payload)
+    string_to_sign = "\n".join([TC3_ALGORITHM, str(int(timestamp)), scope, sha256_hex(canonical_request)])
+    key = tc3_signing_key(secret_key, date, service)
+    signature = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    authorization = "%s Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
+        TC3_ALGORITHM, secret_id, scope, ";".join(signed_headers), signature)
+    return {
+        "date": date,
+        "credential_scope": scope,
+        "canonical_request": canonical_request,
+        "string_to_sign": string_to_sign,
+        "signature": signature,
+        "authorization": authorization,
+    }
+
+
+def flatten_params(params, prefix=""):
+    """Nested params to the dotted form of form/GET requests: {"Filters": [{"Name": "x"}]} -> {"Filters.0.Name": "x"}.
+    Booleans become true/false (not Python's True/False)."""
+    flat = {}
+    if isinstance(params, dict):
+        items = params.items()
+    else:
+        items = ((str(i), v) for i, v in enumerate(params))
+    for key, value in items:
+        name = "%s%s" % (prefix, key)
+        if isinstance(value, (dict, list, tuple)):
+            flat.update(flatten_params(value, name + "."))
+        elif isinstance(value, bool):
+            flat[name] = "true" if value else "false"
+        elif value is None:
+            continue
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def v1_string_to_sign(method, host, path, params):
+    items = sorted((k.replace("_", "."), str(v)) for k, v in params.items() if k != "Signature")
+    return "%s%s%s?%s" % (method.upper(), host, path, "&".join("%s=%s" % kv for kv in items))
+
+
+def v1_sign(secret_key, method, host, path, params, signature_method="HmacSHA256"):
+    """params: every flattened parameter, common ones included (Signature excluded). Returns base64."""
+    digest = V1_METHODS[signature_method]
+    string_to_sign = v1_string_to_sign(method, host, path, params)
+    mac = hmac.new(secret_key.encode("utf-8"), string_to_sign.encode("utf-8"), digest).digest()
+    return base64.b64encode(mac).decode("ascii")
+
+
+def json_body(params):
+    """Compact, ASCII-only JSON: what is hashed is exactly what is sent."""
+    return json.dumps(params, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def form_encode(params):
+    """URL-encode flattened params the way the SDK does ('+' for spaces)."""
+    return urlencode(sorted(params.items()), quote_via=_quote_plus)
+
+
+def _quote_plus(value, safe="", encoding=None, errors=None):
+    return quote(value, safe="", encoding=encoding, errors=errors).replace("%20", "+")

@@ -1,0 +1,262 @@
+#!/usr/bin/python
+# Copyright (c) tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This file holds documentation only: the work is done on the control node by the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: tencent_keypair
+short_description: Manage Tencent Cloud CVM SSH key pairs and keep their private keys on the control node
+version_added: 0.1.0
+description:
+  - Ensures that a CVM SSH key pair exists (or not) in a Tencent Cloud region.
+  - When Tencent Cloud generates the key pair, its private key is returned exactly once; this module writes it
+    atomically to O(private_key_path) on the control node (mode O(private_key_mode)), with the public key beside
+    it in C(<private_key_path>.pub). If the file cannot be written, the new key pair is deleted again.
+  - An existing key pair with the same name is never re-created by default. The task is C(ok) and reports whether
+    the local private key matches it (RV(private_key_matches)).
+  - Runs entirely on the control node; the private key never leaves the Ansible controller process.
+author:
+  - tencentcloud.cvm contributors
+options:
+  name:
+    description:
+      - Name of the key pair, unique in its region. 1 to 25 letters, digits or underscores.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) ensures the key pair exists; V(absent) deletes it by exact name. Local files are never
+        removed by V(absent).
+    type: str
+    choices: [present, absent]
+    default: present
+  project_id:
+    description:
+      - ID of the project the key pair belongs to when it is created. V(0) is the default project.
+    type: int
+    default: 0
+  public_key:
+    description:
+      - Import this OpenSSH RSA public key (C(ssh-rsa AAAA... comment), at least 2048 bits) instead of letting
+        Tencent Cloud generate a key pair.
+      - Cannot be combined with O(private_key_path), O(passphrase) or O(return_private_key).
+    type: str
+  private_key_path:
+    description:
+      - Where the generated private key is written on the control node. The public key goes to
+        C(<private_key_path>.pub) (mode C(0644)).
+      - Checked before any API call. The directory must exist and be writable; the path must not be a directory,
+        a dangling symbolic link or a link to a file owned by someone else. An existing file there must hold the
+        private key of the existing key pair, unless O(backup=true) or O(regenerate) allows replacing it.
+      - Required when the key pair is generated, unless O(return_private_key=true).
+    type: path
+  private_key_mode:
+    description:
+      - File mode of the private key, an octal string. Group and others get no access (ssh refuses such keys).
+    type: str
+    default: '0600'
+  passphrase:
+    description:
+      - Write the private key file encrypted with this passphrase (OpenSSH format, which C(ssh) and
+        C(ssh-keygen) read), at least 5 characters. Also used to read an existing encrypted key file.
+    type: str
+  regenerate:
+    description:
+      - What to do when the key pair exists but the local private key (or O(public_key)) does not match it,
+        or the private key file is missing.
+      - V(never) keeps the key pair and warns (Tencent Cloud cannot return its private key again).
+      - V(fail) fails the task.
+      - V(mismatch) replaces the key pair (delete, then create) only when the local key is missing or different.
+      - V(always) replaces the key pair on every run.
+      - A key pair bound to instances is never deleted implicitly; the task fails with their IDs.
+    type: str
+    choices: [never, fail, mismatch, always]
+    default: never
+  description:
+    description:
+      - Description of the key pair, at most 60 characters, set with C(ModifyKeyPairAttribute) when it differs.
+    type: str
+  tags:
+    description:
+      - Tags applied when the key pair is created. Tags of an existing key pair are not changed (a warning says
+        when they differ).
+    type: dict
+  backup:
+    description:
+      - Keep a timestamped copy (C(<path>.<pid>.<date>@<time>~)) of a private key file before replacing it.
+    type: bool
+    default: false
+  return_private_key:
+    description:
+      - Also return a newly generated private key in RV(private_key). Off by default so that it does not reach
+        logs or callbacks.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - tencentcloud.cvm.tencentcloud
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  action_group:
+    description: Use C(group/tencentcloud.cvm.tencentcloud) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - tencentcloud.cvm.tencentcloud
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+notes:
+  - B(Lost answers.) C(CreateKeyPair) and C(ImportKeyPair) are never retried blindly. When one gets no answer
+    (timeout, reset connection, HTTP 5xx, unreadable body), the module looks the name up. A generated key pair
+    that now exists, matches no local key and is bound to nothing is one whose private key was lost in transit, so
+    it is deleted and created once more, with a warning. No key pair is left whose private key nobody holds.
+  - B(Concurrency.) Tasks writing key files into the same directory (for example several hosts with the same
+    O(private_key_path)) take a lock on that directory, so that exactly one of them creates the key pair.
+  - "Every API failure reads C(<what failed>: <why> (<Code>, RequestId <id>)) and is also returned in RV(failure)."
+seealso:
+  - name: CreateKeyPair API
+    description: Tencent Cloud API documentation of CreateKeyPair.
+    link: https://www.tencentcloud.com/document/api/213/33231
+"""
+
+EXAMPLES = r"""
+- name: Ensure a key pair exists and its private key is on the control node
+  tencentcloud.cvm.tencent_keypair:
+    name: deploy_key
+    region: ap-guangzhou
+    private_key_path: "{{ playbook_dir }}/deploy_key"
+  register: deploy_key
+
+- name: Use the key pair ID in the next task
+  ansible.builtin.debug:
+    msg: "Key pair {{ deploy_key.key_pair.key_id }} ({{ deploy_key.key_pair.fingerprint }})"
+
+- name: Encrypt the private key file, describe and tag the key pair
+  tencentcloud.cvm.tencent_keypair:
+    name: ci_key
+    region: ap-guangzhou
+    private_key_path: "{{ playbook_dir }}/ci_key"
+    passphrase: "{{ ci_key_passphrase }}"
+    description: Key for CI runners
+    tags:
+      team: platform
+
+- name: Replace the key pair when the local private key is missing or different
+  tencentcloud.cvm.tencent_keypair:
+    name: deploy_key
+    region: ap-guangzhou
+    private_key_path: "{{ playbook_dir }}/deploy_key"
+    regenerate: mismatch
+    backup: true
+
+- name: Import an existing public key
+  tencentcloud.cvm.tencent_keypair:
+    name: laptop_key
+    region: ap-guangzhou
+    public_key: "{{ lookup('ansible.builtin.file', playbook_dir + '/deploy_key.pub') }}"
+    regenerate: mismatch
+
+- name: Delete a key pair (local files stay)
+  tencentcloud.cvm.tencent_keypair:
+    name: ci_key
+    region: ap-guangzhou
+    state: absent
+"""
+
+RETURN = r"""
+key_pair:
+  description: The key pair as Tencent Cloud describes it (after the task). Never contains the private key.
+  returned: when O(state=present), also when unchanged
+  type: dict
+  contains:
+    key_id:
+      description: ID of the key pair. V(null) in check mode when it would be created.
+      type: str
+      sample: skey-mv9yzyjj
+    key_name:
+      description: Name of the key pair.
+      type: str
+      sample: deploy_key
+    project_id:
+      description: Project ID.
+      type: int
+      sample: 0
+    public_key:
+      description: OpenSSH public key as Tencent Cloud stores it.
+      type: str
+      sample: ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ... skey-mv9yzyjj
+    fingerprint:
+      description: SHA256 fingerprint of the public key, as C(ssh-keygen -lf) prints it.
+      type: str
+      sample: SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU
+    description:
+      description: Description of the key pair.
+      type: str
+      sample: Key for CI runners
+    associated_instance_ids:
+      description: IDs of the instances the key pair is bound to.
+      type: list
+      elements: str
+      sample: []
+    created_time:
+      description: Creation time, ISO 8601 UTC.
+      type: str
+      sample: "2026-11-28T12:00:00Z"
+    tags:
+      description: Tags of the key pair.
+      type: dict
+      sample: {team: platform}
+private_key_path:
+  description: Absolute path of the private key file on the control node.
+  returned: when O(private_key_path) is given
+  type: str
+  sample: /home/user/deploy/deploy_key
+public_key_path:
+  description: Path of the public key file written beside the private key.
+  returned: when the key files were written
+  type: str
+  sample: /home/user/deploy/deploy_key.pub
+private_key_matches:
+  description:
+    - V(true) when the private key file holds the key of the key pair, V(false) when it holds another key or is
+      missing although the key pair exists, V(null) when there was nothing to compare.
+  returned: when O(state=present)
+  type: bool
+  sample: true
+backup_file:
+  description: The copy of the replaced private key file.
+  returned: when O(backup=true) and a file was replaced
+  type: str
+  sample: /home/user/deploy/deploy_key.4242.2026-11-28@12:00:00~
+private_key:
+  description: The newly generated private key (PKCS#1 PEM).
+  returned: when O(return_private_key=true) and a key pair was generated
+  type: str
+request_ids:
+  description: The RequestId of every API call of the task, in order. Give them to Tencent Cloud support.
+  returned: always
+  type: list
+  elements: str
+  sample: [6EF60BEC-0242-43AF-BB20-270359FB54A7]
+failure:
+  description: The error behind a failed task.
+  returned: on failure
+  type: dict
+  contains:
+    code:
+      description: The Tencent Cloud error code (for example C(InvalidKeyPair.LimitExceeded)), or a client-side one.
+      type: str
+    message:
+      description: The message that came with it.
+      type: str
+    request_id:
+      description: The RequestId of the failed call, when the API answered.
+      type: str
+"""
