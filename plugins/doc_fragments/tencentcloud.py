@@ -41,7 +41,8 @@ options:
     description:
       - API endpoint, a host name (C(cvm.ap-guangzhou.tencentcloudapi.com)) or a base URL
         (V(http://127.0.0.1:8080) for the bundled emulator).
-      - Defaults to C(cvm.tencentcloudapi.com), or C(cvm.api.qcloud.com) with O(api_style=legacy).
+      - Defaults to E(TENCENTCLOUD_ENDPOINT), then C(cvm.tencentcloudapi.com), or C(cvm.api.qcloud.com) with
+        O(api_style=legacy).
     type: str
   api_style:
     description:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible.errors import AnsibleActionFail
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import HAS_REQUESTS, Client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import (
@@ -64,7 +66,8 @@ class TaskRunner:
         options = {name: args.get(name) for name in CLIENT_OPTIONS}
         credentials = resolve_credentials(options)
         region = resolve_region(options)
-        return Client(credentials, region, endpoint=options["endpoint"], api_style=options["api_style"] or "tc3",
+        endpoint = options["endpoint"] or os.environ.get("TENCENTCLOUD_ENDPOINT") or None
+        return Client(credentials, region, endpoint=endpoint, api_style=options["api_style"] or "tc3",
                       timeout=options["timeout"], validate_certs=options["validate_certs"],
                       ca_path=options["ca_path"], retries=options["retries"],
                       retry_max_delay=options["retry_max_delay"])

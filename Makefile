@@ -1,0 +1,17 @@
+# The two commands of README.md, plus helpers. Each sets up .venv itself (scripts/venv.sh).
+.PHONY: demo test venv emulator clean
+
+demo:  ## start the emulator, run examples/demo.yml twice (changed, then ok), stop the emulator
+	@scripts/demo.sh
+
+test:  ## every test: unit, emulator (with the official SDK), integration playbooks
+	@scripts/test.sh
+
+venv:
+	@scripts/venv.sh
+
+emulator:  ## run the emulator in the foreground on port 8080
+	@scripts/venv.sh && . scripts/env.sh && python -m cvm_emulator --port 8080
+
+clean:
+	rm -rf .venv .build tests/output .pytest_cache
