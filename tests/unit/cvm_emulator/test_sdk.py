@@ -25,9 +25,9 @@ RSA_PUB = ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDCnSzVnhnCldO3JsNiCwtyOMS4KUDH
 
 
 def make_client(emulator, region="ap-guangzhou", secret_id=None, secret_key=None, token=None,
-                sign_method="TC3-HMAC-SHA256", method="POST"):
+                sign_method="TC3-HMAC-SHA256", method="POST", timeout=10):
     cred = credential.Credential(secret_id or CREDS["secret_id"], secret_key or CREDS["secret_key"], token)
-    hp = HttpProfile(protocol="http", endpoint=emulator.url_host, reqTimeout=10, reqMethod=method)
+    hp = HttpProfile(protocol="http", endpoint=emulator.url_host, reqTimeout=timeout, reqMethod=method)
     return cvm_client.CvmClient(cred, region, ClientProfile(httpProfile=hp, signMethod=sign_method,
                                                             language="en-US"))
 

@@ -1,0 +1,167 @@
+"""Every fault mode of the emulator, with the effect a client sees, and the state it leaves."""
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+import requests
+
+pytest.importorskip("tencentcloud.cvm.v20170312")
+
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException  # noqa: E402
+
+from conftest import EmulatorProcess  # noqa: E402
+from test_sdk import create, describe, make_client  # noqa: E402
+
+
+def sdk_exc(func, *args):
+    with pytest.raises(TencentCloudSDKException) as info:
+        func(*args)
+    return info.value
+
+
+def test_latency_past_the_client_timeout_still_commits(emulator):
+    emulator.fault(action="CreateKeyPair", mode="latency", latency=1.5)
+    client = make_client(emulator, timeout=0.5)
+    assert sdk_exc(create, client, "slow").code == "ClientNetworkError"
+    deadline = time.monotonic() + 5
+    while not emulator.key_pairs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [kp["key_name"] for kp in emulator.key_pairs()] == ["slow"]
+
+
+def test_injected_error_codes_count_down(emulator):
+    emulator.fault(action="DescribeKeyPairs", mode="error", code="RequestLimitExceeded", count=2)
+    client = make_client(emulator)
+    assert sdk_exc(describe, client).code == "RequestLimitExceeded"
+    assert sdk_exc(describe, client).code == "RequestLimitExceeded"
+    assert describe(client).TotalCount == 0
+    emulator.fault(action="CreateKeyPair", mode="error", code="InternalError")
+    assert sdk_exc(create, client, "x").code == "InternalError"
+    assert emulator.key_pairs() == []
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_http_errors_with_non_json_bodies(emulator, status):
+    emulator.fault(action="CreateKeyPair", mode="http_error", status=status)
+    exc = sdk_exc(create, make_client(emulator), "x")
+    assert exc.code == "ServerNetworkError" and "Server Error" in str(exc.message)
+    assert emulator.key_pairs() == []
+
+
+def test_close_before_processing_creates_nothing(emulator):
+    emulator.fault(action="CreateKeyPair", mode="close_before")
+    assert sdk_exc(create, make_client(emulator), "x").code == "ClientNetworkError"
+    assert emulator.key_pairs() == []
+    assert emulator.requests()[-1]["faults"] == ["close_before"]
+
+
+def test_close_after_commit_leaves_the_key_pair(emulator):
+    emulator.fault(action="CreateKeyPair", mode="close_after")
+    assert sdk_exc(create, make_client(emulator), "lost").code == "ClientNetworkError"
+    assert [kp["key_name"] for kp in emulator.key_pairs()] == ["lost"]
+
+
+def test_malformed_missing_and_unwrapped_bodies(emulator):
+    client = make_client(emulator)
+    emulator.fault(action="CreateKeyPair", mode="malformed_json")
+    with pytest.raises(Exception) as info:
+        create(client, "m1")
+    assert not isinstance(info.value, AssertionError)
+    emulator.fault(action="CreateKeyPair", mode="missing_fields")
+    assert create(client, "m2").KeyPair is None  # the SDK cannot tell: the private key is silently gone
+    emulator.fault(action="CreateKeyPair", mode="no_response")
+    with pytest.raises(Exception):
+        create(client, "m3")
+    assert sorted(kp["key_name"] for kp in emulator.key_pairs()) == ["m1", "m2", "m3"]
+
+
+def test_wrong_content_type_hides_errors_from_the_sdk(emulator):
+    """Reference section 2.4: with `application/json; charset=utf-8` the SDK treats an error as success."""
+    client = make_client(emulator)
+    create(client, "dup")
+    emulator.fault(action="CreateKeyPair", mode="wrong_content_type")
+    assert create(client, "dup").KeyPair is None
+
+
+def test_probability_faults_are_seeded_and_bounded(emulator):
+    emulator.fault(action="DescribeKeyPairs", mode="error", code="InternalError", probability=0.5, count=3)
+    client = make_client(emulator)
+    outcomes = []
+    for _ in range(30):
+        try:
+            describe(client)
+            outcomes.append("ok")
+        except TencentCloudSDKException as exc:
+            outcomes.append(exc.code)
+    assert outcomes.count("InternalError") == 3
+
+
+def test_rate_limit_like_the_real_service(emulator):
+    emulator.rate_limit("DescribeKeyPairs", 10)
+    client = make_client(emulator)
+    codes = []
+    for _ in range(15):
+        try:
+            describe(client)
+            codes.append("ok")
+        except TencentCloudSDKException as exc:
+            codes.append(exc.code)
+    assert "RequestLimitExceeded" in codes and codes[:10] == ["ok"] * 10
+    emulator.rate_limit("DescribeKeyPairs", 0)
+    describe(client)
+
+
+def test_admin_api_rejects_bad_fault_specs(emulator):
+    resp = requests.post(emulator.url + "/_emulator/faults", json={"mode": "explode"}, timeout=5)
+    assert resp.status_code == 400 and "mode must be one of" in resp.json()["error"]
+    assert requests.get(emulator.url + "/_emulator/nothing", timeout=5).status_code == 404
+    assert requests.get(emulator.url + "/elsewhere", timeout=5).status_code == 404
+
+
+def test_state_survives_a_restart_with_db(tmp_path):
+    db = str(tmp_path / "state.db")
+    first = EmulatorProcess("--port", "0", "--db", db).start()
+    try:
+        first.url_host = first.url.split("://")[1]
+        create(make_client(first), "kept")
+    finally:
+        first.stop()
+    second = EmulatorProcess("--port", "0", "--db", db).start()
+    try:
+        second.url_host = second.url.split("://")[1]
+        assert [kp.KeyName for kp in describe(make_client(second)).KeyPairSet] == ["kept"]
+    finally:
+        second.stop()
+
+
+def test_cli_credentials_and_startup(tmp_path):
+    started = time.monotonic()
+    emu = EmulatorProcess("--port", "0", "--secret-id", "AKIDa", "--secret-key", "ka",
+                          "--credential", "AKIDb:kb:tokb").start()
+    startup = time.monotonic() - started
+    try:
+        emu.url_host = emu.url.split("://")[1]
+        assert emu.url.startswith("http://127.0.0.1:")
+        describe(make_client(emu, secret_id="AKIDa", secret_key="ka"))
+        describe(make_client(emu, secret_id="AKIDb", secret_key="kb", token="tokb"))
+        assert sdk_exc(describe, make_client(emu)).code == "AuthFailure.SecretIdNotFound"
+    finally:
+        emu.stop()
+    print("emulator startup: %.3f s" % startup)
+
+
+def test_tls(tmp_path):
+    from test_tls_helpers import self_signed
+
+    cert, key = self_signed(tmp_path)
+    emu = EmulatorProcess("--port", "0", "--tls-cert", cert, "--tls-key", key).start()
+    try:
+        assert emu.url.startswith("https://127.0.0.1:")
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(emu.url + "/_emulator/health", timeout=5)
+        assert requests.get(emu.url + "/_emulator/health", timeout=5, verify=cert).json() == {"ok": True}
+    finally:
+        emu.stop()
