@@ -298,6 +298,23 @@ class Actions:
         })
         return {"KeyId": key_id}
 
+    def seed(self, region, names, project_id=0):
+        _private, blob = _generate_rsa()
+        key_ids = []
+        with self.store:
+            for name in names:
+                check_key_name(name)
+                if self.store.name_taken(region, name):
+                    raise ApiError("InvalidKeyPairName.Duplicate", "The key pair name `%s` already exists." % name)
+                key_id = self._new_key_id()
+                self.store.insert_key_pair({
+                    "key_id": key_id, "region": region, "key_name": name, "project_id": project_id,
+                    "description": "", "public_key": "ssh-rsa %s %s" % (blob, key_id), "key_blob": blob,
+                    "created_time": _now_iso(), "tags": [],
+                })
+                key_ids.append(key_id)
+        return key_ids
+
     def DescribeKeyPairs(self, region, params):
         key_ids = params.get("KeyIds")
         filters = params.get("Filters")

@@ -295,6 +295,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, result if result is not None else {"ok": True})
         except (FaultError, ValueError, KeyError, TypeError) as exc:
             self._send(400, {"error": "%s: %s" % (type(exc).__name__, exc)})
+        except ApiError as exc:
+            self._send(400, {"error": "%s: %s" % (exc.code, exc.message)})
         except LookupError as exc:
             self._send(404, {"error": str(exc)})
 
@@ -336,6 +338,10 @@ class Handler(BaseHTTPRequestHandler):
         if name == "credentials" and method == "POST":
             emu.add_credential(spec)
             return None
+        if name == "key-pairs" and method == "POST":
+            # Bulk seeding for tests and benchmarks: key pairs sharing one public key, no private key kept.
+            return {"key_ids": emu.actions.seed(spec.get("region", "ap-guangzhou"), spec["names"],
+                                                int(spec.get("project_id", 0)))}
         if name == "instances" and method == "POST":
             inst = {"instance_id": spec.get("instance_id") or random_id("ins-"),
                     "region": spec.get("region", "ap-guangzhou"), "state": spec.get("state", "STOPPED"),

@@ -68,6 +68,10 @@ class Admin:
     def rate_limit(self, action, per_second):
         return self._call("POST", "rate-limit", {"action": action, "per_second": per_second})
 
+    def seed(self, names, region="ap-guangzhou", project_id=0):
+        return self._call("POST", "key-pairs", {"names": list(names), "region": region,
+                                                "project_id": project_id})["key_ids"]
+
     def key_pairs(self):
         return self.state()["key_pairs"]
 

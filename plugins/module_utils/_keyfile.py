@@ -103,12 +103,15 @@ def public_key_of_private(data, passphrase=None):
 
 
 def private_key_bytes(pem, passphrase=None):
-    """What goes into the file: Tencent's PKCS#1 PEM as received, or the same key encrypted in OpenSSH format."""
+    """What goes into the file: Tencent's PKCS#1 PEM as received, or the same key as encrypted PKCS#8 PEM.
+
+    PKCS#8 (AES-256-CBC, PBKDF2) is read by ssh and ssh-keygen through libcrypto; the OpenSSH format would need
+    the bcrypt library for its KDF, a dependency this collection does not take on."""
     if not passphrase:
         return pem.encode("ascii")
     from cryptography.hazmat.primitives import serialization
     key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.BestAvailableEncryption(passphrase.encode("utf-8")))
 
 

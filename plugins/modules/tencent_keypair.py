@@ -60,7 +60,7 @@ options:
     default: '0600'
   passphrase:
     description:
-      - Write the private key file encrypted with this passphrase (OpenSSH format, which C(ssh) and
+      - Write the private key file encrypted with this passphrase (PKCS#8 PEM, AES-256-CBC, which C(ssh) and
         C(ssh-keygen) read), at least 5 characters. Also used to read an existing encrypted key file.
     type: str
   regenerate:

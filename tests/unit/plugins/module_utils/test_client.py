@@ -1,0 +1,167 @@
+"""The client against a real emulator on 127.0.0.1: styles, error envelope, retries, faults, proxies, TLS."""
+
+import json
+import socket
+
+import pytest
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, parse_endpoint, retry_delay
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TencentCloudAPIError
+from conftest import CREDS
+
+
+def make(emulator, api_style="tc3", secret_key=None, token=None, retries=3, sleeps=None, **kw):
+    creds = Credentials(kw.pop("secret_id", CREDS["secret_id"]), secret_key or CREDS["secret_key"], token)
+    sleeps = [] if sleeps is None else sleeps
+    return Client(creds, kw.pop("region", "ap-guangzhou"), endpoint=kw.pop("endpoint", emulator.url),
+                  api_style=api_style, retries=retries, sleep=sleeps.append, timeout=kw.pop("timeout", 10), **kw)
+
+
+@pytest.mark.parametrize("style", ["tc3", "v1", "legacy"])
+def test_styles_create_and_describe(emulator, style):
+    client = make(emulator, style)
+    pair = client.call("CreateKeyPair", {"KeyName": "k_" + style, "ProjectId": 0,
+                                         "TagSpecification": [{"ResourceType": "keypair",
+                                                               "Tags": [{"Key": "t", "Value": "测试 team"}]}]},
+                       retry=False)["KeyPair"]
+    found = client.call("DescribeKeyPairs", {"Filters": [{"Name": "key-name", "Values": ["k_" + style]}]})
+    assert found["KeyPairSet"][0]["KeyId"] == pair["KeyId"]
+    assert found["KeyPairSet"][0]["Tags"] == [{"Key": "t", "Value": "测试 team"}]
+    assert len(client.request_ids) == 2
+    log = emulator.requests()
+    assert {r["path"] for r in log} == {"/v2/index.php" if style == "legacy" else "/"}
+    assert {r["signature_method"] for r in log} == {"TC3-HMAC-SHA256" if style == "tc3" else "HmacSHA256"}
+
+
+def test_token_is_sent(emulator):
+    emulator.credential(secret_id="AKIDsts", secret_key="stskey", token="tok")
+    for style in ("tc3", "v1", "legacy"):
+        make(emulator, style, secret_id="AKIDsts", secret_key="stskey", token="tok").call("DescribeKeyPairs", {})
+    with pytest.raises(TencentCloudAPIError) as info:
+        make(emulator, secret_id="AKIDsts", secret_key="stskey").call("DescribeKeyPairs", {})
+    assert info.value.code == "AuthFailure.TokenFailure"
+
+
+def test_error_envelope_becomes_one_exception(emulator):
+    with pytest.raises(TencentCloudAPIError) as info:
+        make(emulator, secret_key="wrong").call("DescribeKeyPairs", {})
+    exc = info.value
+    assert exc.code == "AuthFailure.SignatureFailure" and exc.request_id and not exc.ambiguous
+    assert str(exc).endswith("(AuthFailure.SignatureFailure, RequestId %s)" % exc.request_id)
+    assert exc.as_failure() == {"code": exc.code, "message": exc.message, "request_id": exc.request_id}
+
+
+def test_throttling_is_retried_with_backoff(emulator):
+    emulator.fault(action="DescribeKeyPairs", mode="error", code="RequestLimitExceeded", count=2)
+    sleeps = []
+    client = make(emulator, sleeps=sleeps)
+    assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
+    assert len(sleeps) == 2 and sleeps[0] < sleeps[1] * 2
+    assert len(client.request_ids) == 3
+
+
+def test_retries_run_out(emulator):
+    emulator.fault(action="DeleteKeyPairs", mode="error", code="InternalError", count=5)
+    sleeps = []
+    with pytest.raises(TencentCloudAPIError) as info:
+        make(emulator, retries=2, sleeps=sleeps).call("DeleteKeyPairs", {"KeyIds": ["skey-aaaaaaaa"]})
+    assert info.value.code == "InternalError" and len(sleeps) == 2
+
+
+def test_create_is_never_retried(emulator):
+    emulator.fault(action="CreateKeyPair", mode="error", code="InternalError", count=1)
+    sleeps = []
+    with pytest.raises(TencentCloudAPIError):
+        make(emulator, sleeps=sleeps).call("CreateKeyPair", {"KeyName": "x", "ProjectId": 0}, retry=False)
+    assert sleeps == [] and emulator.key_pairs() == []
+
+
+@pytest.mark.parametrize("mode,code,ambiguous", [
+    ("http_error", "ServerNetworkError", True),
+    ("malformed_json", "InvalidResponse", True),
+    ("no_response", "InvalidResponse", True),
+    ("close_before", "ClientNetworkError", True),
+    ("close_after", "ClientNetworkError", True),
+])
+def test_transport_faults(emulator, mode, code, ambiguous):
+    emulator.fault(action="CreateKeyPair", mode=mode, status=502)
+    with pytest.raises(TencentCloudAPIError) as info:
+        make(emulator).call("CreateKeyPair", {"KeyName": "x", "ProjectId": 0}, retry=False)
+    assert (info.value.code, info.value.ambiguous, info.value.request_id) == (code, ambiguous, None)
+
+
+def test_5xx_on_reads_is_retried(emulator):
+    emulator.fault(action="DescribeKeyPairs", mode="http_error", status=503, count=1)
+    emulator.fault(action="DescribeKeyPairs", mode="close_before", count=1)
+    assert make(emulator).call("DescribeKeyPairs", {})["TotalCount"] == 0
+
+
+def test_timeout_is_ambiguous(emulator):
+    emulator.fault(action="CreateKeyPair", mode="latency", latency=1.0)
+    with pytest.raises(TencentCloudAPIError) as info:
+        make(emulator, timeout=0.3).call("CreateKeyPair", {"KeyName": "x", "ProjectId": 0}, retry=False)
+    assert info.value.ambiguous and "within 0.3s" in info.value.message
+
+
+def test_refused_connection_is_not_ambiguous(emulator):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    with pytest.raises(TencentCloudAPIError) as info:
+        make(emulator, endpoint="http://127.0.0.1:%d" % port, retries=0).call("CreateKeyPair", {}, retry=False)
+    assert not info.value.ambiguous and "connection refused" in info.value.message
+
+
+def test_proxy_variables_skip_loopback(emulator, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    _client._SESSIONS.clear()
+    assert make(emulator).call("DescribeKeyPairs", {})["TotalCount"] == 0
+    assert make(emulator).proxies == {"http": None, "https": None}
+    assert Client(Credentials("a", "b"), "ap-guangzhou").proxies is None  # real endpoints honour the proxy
+
+
+def test_legacy_url_secrets_stay_out_of_errors(emulator):
+    emulator.fault(action="DescribeKeyPairs", mode="close_before", count=10)
+    with pytest.raises(TencentCloudAPIError) as info:
+        make(emulator, "legacy", token="SECRET-TOKEN-XYZ", retries=0).call("DescribeKeyPairs", {})
+    assert "SECRET-TOKEN-XYZ" not in str(info.value) and "Signature" not in str(info.value)
+
+
+@pytest.mark.parametrize("endpoint,expected", [
+    (None, ("https", "cvm.tencentcloudapi.com")),
+    ("cvm.ap-guangzhou.tencentcloudapi.com", ("https", "cvm.ap-guangzhou.tencentcloudapi.com")),
+    ("http://127.0.0.1:8080", ("http", "127.0.0.1:8080")),
+    ("https://Example.COM/", ("https", "example.com")),
+    ("127.0.0.1:9000", ("https", "127.0.0.1:9000")),
+])
+def test_parse_endpoint(endpoint, expected):
+    assert parse_endpoint(endpoint) == expected
+
+
+def test_parse_endpoint_legacy_default():
+    assert parse_endpoint(None, "legacy") == ("https", "cvm.api.qcloud.com")
+
+
+@pytest.mark.parametrize("endpoint", ["ftp://x", "http://host:notaport", "http://u:p@host", "http://host/path",
+                                      "http://", "https://host?x=1"])
+def test_parse_endpoint_rejects(endpoint):
+    with pytest.raises(ValueError):
+        parse_endpoint(endpoint)
+
+
+def test_retry_delay_is_bounded_exponential_with_jitter():
+    assert retry_delay(0, 20, rand=lambda: 0) == 0.25 and retry_delay(0, 20, rand=lambda: 1) == 0.5
+    assert retry_delay(3, 20, rand=lambda: 1) == 4.0
+    assert retry_delay(10, 5, rand=lambda: 1) == 5.0
+
+
+def test_request_body_is_what_was_signed(emulator):
+    client = make(emulator)
+    built = client._build("DescribeKeyPairs", {"Filters": [{"Name": "key-name", "Values": ["é"]}]})
+    assert built["data"] == json.dumps({"Filters": [{"Name": "key-name", "Values": ["é"]}]},
+                                       separators=(",", ":")).encode()
+    assert built["headers"]["Authorization"].startswith("TC3-HMAC-SHA256 Credential=%s/" % CREDS["secret_id"])

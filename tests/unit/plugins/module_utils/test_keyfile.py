@@ -1,0 +1,137 @@
+"""Local key files: destination checks, fingerprints, atomic writes, backups."""
+
+import base64
+import hashlib
+import os
+import stat
+import subprocess
+
+import pytest
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keyfile
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keyfile import KeyFileError
+
+
+@pytest.fixture(scope="module")
+def rsa_pem():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                             serialization.NoEncryption()).decode()
+
+
+def test_fingerprint_matches_ssh_keygen(tmp_path, rsa_pem):
+    public = _keyfile.public_key_of_private(rsa_pem.encode())
+    (tmp_path / "k.pub").write_text(public + " comment\n")
+    out = subprocess.run(["ssh-keygen", "-lf", str(tmp_path / "k.pub")], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[1] == _keyfile.fingerprint(public)
+    blob = base64.b64decode(public.split()[1])
+    assert _keyfile.fingerprint(public) == "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def test_passphrase_file_is_encrypted_pkcs8_and_opens_with_ssh_keygen(tmp_path, rsa_pem):
+    data = _keyfile.private_key_bytes(rsa_pem, "correct horse")
+    assert data.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    path = tmp_path / "k"
+    _keyfile.atomic_write(str(path), data, 0o600)
+    out = subprocess.run(["ssh-keygen", "-y", "-P", "correct horse", "-f", str(path)], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.split()[1] == _keyfile.public_key_of_private(rsa_pem.encode()).split()[1]
+    assert _keyfile.public_key_of_private(data, "correct horse").split()[1] == out.stdout.split()[1]
+    with pytest.raises(KeyFileError, match="passphrase"):
+        _keyfile.public_key_of_private(data, None)
+    with pytest.raises(KeyFileError, match="decrypted"):
+        _keyfile.public_key_of_private(data, "wrong passphrase")
+
+
+def test_atomic_write_mode_and_no_temp_left(tmp_path):
+    path = tmp_path / "key"
+    _keyfile.atomic_write(str(path), b"secret", 0o400)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o400 and path.read_bytes() == b"secret"
+    assert os.listdir(tmp_path) == ["key"]
+
+
+def test_atomic_write_failure_mid_way_leaves_old_file_and_no_temp(tmp_path):
+    path = tmp_path / "key"
+    path.write_bytes(b"old")
+
+    def broken_writer(handle, data):
+        handle.write(data[:3])
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        _keyfile.atomic_write(str(path), b"new key material", 0o600, writer=broken_writer)
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["key"]
+
+
+def test_temp_file_is_private_while_written(tmp_path):
+    seen = {}
+
+    def spy(handle, data):
+        seen["mode"] = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+        handle.write(data)
+
+    _keyfile.atomic_write(str(tmp_path / "k"), b"x", 0o600, writer=spy)
+    assert seen["mode"] == 0o600
+
+
+def test_backup(tmp_path):
+    path = tmp_path / "key"
+    path.write_bytes(b"old")
+    os.chmod(path, 0o600)
+    backup = _keyfile.backup_file(str(path))
+    assert open(backup, "rb").read() == b"old" and backup.endswith("~")
+    assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600
+
+
+def test_destination_checks(tmp_path, rsa_pem):
+    with pytest.raises(KeyFileError, match="does not exist"):
+        _keyfile.inspect_destination(str(tmp_path / "missing" / "k"))
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(KeyFileError, match="is a directory"):
+        _keyfile.inspect_destination(str(tmp_path / "dir"))
+    os.symlink(str(tmp_path / "nowhere"), str(tmp_path / "dangling"))
+    with pytest.raises(KeyFileError, match="dangling"):
+        _keyfile.inspect_destination(str(tmp_path / "dangling"))
+    os.symlink("/dev/null", str(tmp_path / "devnull"))
+    with pytest.raises(KeyFileError, match="not a regular file"):
+        _keyfile.inspect_destination(str(tmp_path / "devnull"))
+    (tmp_path / "k.pub").mkdir()
+    with pytest.raises(KeyFileError, match="k.pub is a directory"):
+        _keyfile.inspect_destination(str(tmp_path / "k"))
+
+    (tmp_path / "real").write_text(rsa_pem)
+    os.symlink(str(tmp_path / "real"), str(tmp_path / "link"))
+    dest = _keyfile.inspect_destination(str(tmp_path / "link"))
+    assert dest.target == str(tmp_path / "real") and dest.exists and dest.public_key.startswith("ssh-rsa ")
+
+    (tmp_path / "junk").write_text("hello")
+    dest = _keyfile.inspect_destination(str(tmp_path / "junk"))
+    assert dest.exists and dest.public_key is None and dest.read_error
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_directory(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    os.chmod(locked, 0o500)
+    try:
+        with pytest.raises(KeyFileError, match="not writable"):
+            _keyfile.inspect_destination(str(locked / "k"))
+    finally:
+        os.chmod(locked, 0o700)
+
+
+@pytest.mark.parametrize("text,match", [
+    ("garbage", "not an OpenSSH public key"),
+    ("ssh-rsa !!!", "not valid base64"),
+    ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl x", "only OpenSSH RSA"),
+    ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ", "not valid base64|truncated|corrupt"),
+    ("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "holds a private key"),
+    ("ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl", "does not match its type"),
+])
+def test_public_key_validation(text, match):
+    with pytest.raises(KeyFileError, match=match):
+        _keyfile.parse_rsa_public_key(text)
