@@ -53,17 +53,23 @@ class Store:
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         if path != ":memory:":
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
+            self._execute("PRAGMA journal_mode=WAL")
+            self._execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+
+    def _execute(self, sql, args=()):
+        # One connection is shared by every handler thread: each statement (and each transaction, see
+        # __enter__) runs under the lock, and rows are fetched before it is released.
+        with self.lock:
+            return _Rows(self.db.execute(sql, args).fetchall())
 
     # settings -----------------------------------------------------------------------------
     def setting(self, name):
-        row = self.db.execute("SELECT value FROM settings WHERE name=?", (name,)).fetchone()
+        row = self._execute("SELECT value FROM settings WHERE name=?", (name,)).fetchone()
         return json.loads(row["value"]) if row else DEFAULT_SETTINGS[name]
 
     def set_setting(self, name, value):
-        self.db.execute(
+        self._execute(
             "INSERT INTO settings(name, value) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
             (name, json.dumps(value)),
         )
@@ -84,18 +90,18 @@ class Store:
     def reset(self):
         with self:
             for table in ("key_pairs", "instances", "images", "settings"):
-                self.db.execute("DELETE FROM %s" % table)
+                self._execute("DELETE FROM %s" % table)
 
     # key pairs ----------------------------------------------------------------------------
     def key_pairs(self, region=None):
         if region is None:
-            rows = self.db.execute("SELECT * FROM key_pairs ORDER BY seq").fetchall()
+            rows = self._execute("SELECT * FROM key_pairs ORDER BY seq").fetchall()
         else:
-            rows = self.db.execute("SELECT * FROM key_pairs WHERE region=? ORDER BY seq", (region,)).fetchall()
+            rows = self._execute("SELECT * FROM key_pairs WHERE region=? ORDER BY seq", (region,)).fetchall()
         return [self._key_pair(r) for r in rows]
 
     def key_pair(self, key_id, region=None):
-        row = self.db.execute("SELECT * FROM key_pairs WHERE key_id=?", (key_id,)).fetchone()
+        row = self._execute("SELECT * FROM key_pairs WHERE key_id=?", (key_id,)).fetchone()
         if row is None or (region is not None and row["region"] != region):
             return None
         return self._key_pair(row)
@@ -108,8 +114,8 @@ class Store:
         return kp
 
     def insert_key_pair(self, kp):
-        seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM key_pairs").fetchone()[0]
-        self.db.execute(
+        seq = self._execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM key_pairs").fetchone()[0]
+        self._execute(
             "INSERT INTO key_pairs(key_id, region, key_name, project_id, description, public_key, key_blob,"
             " created_time, tags, seq) VALUES(?,?,?,?,?,?,?,?,?,?)",
             (kp["key_id"], kp["region"], kp["key_name"], kp["project_id"], kp.get("description", ""),
@@ -118,33 +124,33 @@ class Store:
 
     def update_key_pair(self, key_id, **fields):
         for name, value in fields.items():
-            self.db.execute("UPDATE key_pairs SET %s=? WHERE key_id=?" % name, (value, key_id))
+            self._execute("UPDATE key_pairs SET %s=? WHERE key_id=?" % name, (value, key_id))
 
     def delete_key_pair(self, key_id):
-        self.db.execute("DELETE FROM key_pairs WHERE key_id=?", (key_id,))
+        self._execute("DELETE FROM key_pairs WHERE key_id=?", (key_id,))
 
     def count_key_pairs(self, region):
-        return self.db.execute("SELECT COUNT(*) FROM key_pairs WHERE region=?", (region,)).fetchone()[0]
+        return self._execute("SELECT COUNT(*) FROM key_pairs WHERE region=?", (region,)).fetchone()[0]
 
     def name_taken(self, region, name):
-        return self.db.execute(
+        return self._execute(
             "SELECT 1 FROM key_pairs WHERE region=? AND key_name=?", (region, name)).fetchone() is not None
 
     def blob_taken(self, region, blob):
-        return self.db.execute(
+        return self._execute(
             "SELECT 1 FROM key_pairs WHERE region=? AND key_blob=?", (region, blob)).fetchone() is not None
 
     # instances and images -----------------------------------------------------------------
     def bound_instances(self, key_id):
-        rows = self.db.execute("SELECT instance_id, key_ids FROM instances ORDER BY instance_id").fetchall()
+        rows = self._execute("SELECT instance_id, key_ids FROM instances ORDER BY instance_id").fetchall()
         return [r["instance_id"] for r in rows if key_id in json.loads(r["key_ids"])]
 
     def bound_images(self, key_id):
-        rows = self.db.execute("SELECT image_id, key_ids FROM images ORDER BY image_id").fetchall()
+        rows = self._execute("SELECT image_id, key_ids FROM images ORDER BY image_id").fetchall()
         return [r["image_id"] for r in rows if key_id in json.loads(r["key_ids"])]
 
     def instance(self, instance_id):
-        row = self.db.execute("SELECT * FROM instances WHERE instance_id=?", (instance_id,)).fetchone()
+        row = self._execute("SELECT * FROM instances WHERE instance_id=?", (instance_id,)).fetchone()
         if row is None:
             return None
         inst = dict(row)
@@ -152,7 +158,7 @@ class Store:
         return inst
 
     def put_instance(self, inst):
-        self.db.execute(
+        self._execute(
             "INSERT INTO instances(instance_id, region, state, os, key_ids) VALUES(?,?,?,?,?)"
             " ON CONFLICT(instance_id) DO UPDATE SET region=excluded.region, state=excluded.state,"
             " os=excluded.os, key_ids=excluded.key_ids",
@@ -161,7 +167,7 @@ class Store:
         )
 
     def put_image(self, image):
-        self.db.execute(
+        self._execute(
             "INSERT INTO images(image_id, region, key_ids) VALUES(?,?,?)"
             " ON CONFLICT(image_id) DO UPDATE SET region=excluded.region, key_ids=excluded.key_ids",
             (image["image_id"], image["region"], json.dumps(image.get("key_ids", []))),
@@ -169,8 +175,8 @@ class Store:
 
     def dump(self):
         with self:
-            instances = [dict(r) for r in self.db.execute("SELECT * FROM instances ORDER BY instance_id")]
-            images = [dict(r) for r in self.db.execute("SELECT * FROM images ORDER BY image_id")]
+            instances = [dict(r) for r in self._execute("SELECT * FROM instances ORDER BY instance_id")]
+            images = [dict(r) for r in self._execute("SELECT * FROM images ORDER BY image_id")]
             for item in instances + images:
                 item["key_ids"] = json.loads(item["key_ids"])
             key_pairs = self.key_pairs()
@@ -182,3 +188,13 @@ class Store:
                 "images": images,
                 "settings": {name: self.setting(name) for name in DEFAULT_SETTINGS},
             }
+
+
+class _Rows(list):
+    """Fetched rows with the cursor methods the store uses."""
+
+    def fetchall(self):
+        return list(self)
+
+    def fetchone(self):
+        return self[0] if self else None

@@ -12,7 +12,7 @@ pytest.importorskip("tencentcloud.cvm.v20170312")
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException  # noqa: E402
 
-from conftest import EmulatorProcess  # noqa: E402
+from helpers import EmulatorProcess  # noqa: E402
 from test_sdk import create, describe, make_client  # noqa: E402
 
 

@@ -15,7 +15,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile  # noqa: E4
 from tencentcloud.common.profile.http_profile import HttpProfile  # noqa: E402
 from tencentcloud.cvm.v20170312 import cvm_client, models  # noqa: E402
 
-from conftest import CREDS  # noqa: E402
+from helpers import CREDS  # noqa: E402
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 RSA_PUB = ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDCnSzVnhnCldO3JsNiCwtyOMS4KUDH+7/CtpVEqB6N+/a4LS3lhvgmBCXZ/"
@@ -325,7 +325,7 @@ def test_seed_example_on_the_legacy_gateway(emulator):
     with urllib.request.urlopen("http://%s/v2/index.php?%s" % (emulator.url_host, query), timeout=10) as resp:
         assert resp.headers["Content-Type"] == "application/json"
         body = json.loads(resp.read())
-    with open(__import__("os").path.join(__import__("conftest").FIXTURES, "seed-CreateKeyPair.md")) as handle:
+    with open(__import__("os").path.join(__import__("helpers").FIXTURES, "seed-CreateKeyPair.md")) as handle:
         seed = handle.read()
     example = json.loads(seed.split("<pre>")[2].split("</pre>")[0])
     assert set(example) == set(body) == {"Response"}

@@ -9,7 +9,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, parse_endpoint, retry_delay
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TencentCloudAPIError
-from conftest import CREDS
+from helpers import CREDS
 
 
 def make(emulator, api_style="tc3", secret_key=None, token=None, retries=3, sleeps=None, **kw):

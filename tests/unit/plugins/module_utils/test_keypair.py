@@ -11,7 +11,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials impo
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import KeyPairError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keyfile import fingerprint, public_key_of_private
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairManager, Spec, run
-from conftest import CREDS
+from helpers import CREDS
 
 
 def manager(emulator, check_mode=False, **kw):
@@ -218,7 +218,7 @@ def test_timeout_on_create_is_recovered(emulator, tmp_path):
     pairs = emulator.key_pairs()
     assert len(pairs) == 1 and local_blob(path) == pairs[0]["key_blob"]
     # the late first request ends as a Duplicate; wait for it so that it cannot touch the next test's state
-    from conftest import wait_for
+    from helpers import wait_for
     assert wait_for(lambda: [r["code"] for r in emulator.requests() if r["action"] == "CreateKeyPair"]
                     .count("InvalidKeyPairName.Duplicate") == 1)
     assert len(emulator.key_pairs()) == 1
