@@ -385,6 +385,7 @@ class KeyPairManager:
                     dest.target, spec.name, remote.get("KeyId"))
             elif dest is not None:
                 matches = False
+                outcome.private_key_matches = False
                 subject = "%s does not exist and Tencent Cloud cannot return the private key of key pair %s (%s) " \
                           "again" % (dest.path, spec.name, remote.get("KeyId"))
             else:

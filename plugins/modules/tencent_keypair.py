@@ -156,11 +156,16 @@ EXAMPLES = r"""
     regenerate: mismatch
     backup: true
 
-- name: Import an existing public key
+- name: Make a key pair locally (the private key never leaves this machine)
+  ansible.builtin.command:
+    cmd: ssh-keygen -q -t rsa -b 3072 -N '' -C laptop_key -f {{ playbook_dir }}/laptop_key
+    creates: "{{ playbook_dir }}/laptop_key"
+
+- name: Import its public key
   tencentcloud.cvm.tencent_keypair:
     name: laptop_key
     region: ap-guangzhou
-    public_key: "{{ lookup('ansible.builtin.file', playbook_dir + '/deploy_key.pub') }}"
+    public_key: "{{ lookup('ansible.builtin.file', playbook_dir + '/laptop_key.pub') }}"
     regenerate: mismatch
 
 - name: Delete a key pair (local files stay)

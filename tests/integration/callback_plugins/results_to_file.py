@@ -25,8 +25,10 @@ class CallbackModule(CallbackBase):
         path = os.environ.get("RESULTS_FILE")
         if not path:
             return
+        data = dict(result._result)
+        data["failed"] = status in ("failed", "item_failed")
         record = {"host": result._host.get_name(), "task": result._task.get_name(), "status": status,
-                  "action": result._task.action, "result": result._result}
+                  "action": result._task.action, "result": data}
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, default=str) + "\n")
 
