@@ -368,3 +368,11 @@ def test_twenty_concurrent_clients(emulator):
     assert [o for n, o in results if n != "shared_name"] == ["ok"] * 20
     assert len(emulator.key_pairs()) == 21
     assert not [r for r in emulator.requests() if r["code"].startswith(("Internal", "HTTP"))]
+
+
+def test_sdk_unsigned_request_is_an_invalid_authorization(emulator):
+    """The SDK's SkipSign mode sends `Authorization: SKIP`, which the CVM API rejects."""
+    client = make_client(emulator)
+    with pytest.raises(TencentCloudSDKException) as info:
+        client.call("DescribeKeyPairs", {}, options={"SkipSign": True})
+    assert info.value.code == "AuthFailure.InvalidAuthorization" and UUID.match(info.value.requestId)
