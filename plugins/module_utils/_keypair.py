@@ -17,6 +17,7 @@ from ._keyfile import (
 NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
 REGENERATE = ("never", "fail", "mismatch", "always")
 PAGE = 100
+NAMES_PER_FILTER = 5  # a filter takes at most 5 values
 
 # What each error code means to a user of this module (the seed's codes and the common ones).
 HINTS = {
@@ -225,6 +226,41 @@ class KeyPairManager:
             offset += PAGE
             if offset >= total or not page:
                 return found
+
+    def query(self, names=None, key_ids=None, project_id=None, tags=None):
+        """Key pairs matching every criterion given (names exactly), all pages, in API order, no duplicates."""
+        filters = []
+        if project_id is not None:
+            filters.append({"Name": "project-id", "Values": [str(project_id)]})
+        for key, value in sorted((tags or {}).items()):
+            filters.append({"Name": "tag:%s" % key, "Values": [str(value)]})
+        if len(filters) > 9:
+            raise KeyPairError("At most 8 tags can be matched at once (the API takes 10 filters).")
+        found = []
+        if key_ids:
+            for start in range(0, len(key_ids), PAGE):  # KeyIds cannot be combined with Filters
+                found.extend(self.describe(key_ids=list(key_ids[start:start + PAGE])))
+        elif names:
+            for start in range(0, len(names), NAMES_PER_FILTER):
+                chunk = list(names[start:start + NAMES_PER_FILTER])
+                found.extend(self.describe(filters=filters + [{"Name": "key-name", "Values": chunk}]))
+        else:
+            found = self.describe(filters=filters or None)
+        wanted_names = set(names or [])
+        result, seen = [], set()
+        for kp in found:
+            if kp.get("KeyId") in seen:
+                continue
+            if wanted_names and kp.get("KeyName") not in wanted_names:
+                continue
+            if project_id is not None and kp.get("ProjectId") != project_id:
+                continue
+            kp_tags = {t.get("Key"): t.get("Value") for t in kp.get("Tags") or []}
+            if any(kp_tags.get(k) != str(v) for k, v in (tags or {}).items()):
+                continue
+            seen.add(kp.get("KeyId"))
+            result.append(kp)
+        return result
 
     def find(self, name):
         """The key pair named exactly `name`, or None (the API's key-name filter may match loosely)."""
