@@ -74,8 +74,11 @@ class Runner:
         playbook = self.tmp_path / ("%s.yml" % name)
         playbook.write_text(raw)
         results_file = self.tmp_path / ("%s.results" % name)
-        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(playbook),
-               "-i", inventory or "localhost,"]
+        if inventory is None:
+            inventory = str(self.tmp_path / "inventory.ini")
+            with open(inventory, "w") as handle:
+                handle.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(playbook), "-i", inventory]
         if check:
             cmd.append("--check")
         if diff:

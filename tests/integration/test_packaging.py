@@ -1,0 +1,138 @@
+"""What users get: the built tarball, its installed copy, ansible-doc, a playbook and the emulator from it;
+and the EE files agree with what the code imports."""
+
+import ast
+import glob
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+import pytest
+import yaml
+
+from helpers import ROOT
+
+BIN = os.path.dirname(sys.executable)
+DEV_ONLY = (".venv/", ".build/", ".ci/", "tests/", "scripts/", "requirements/", "benchmarks/", "extensions/",
+            ".git/", "Makefile", "pytest.ini", "__pycache__", ".pyc")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    out = tmp_path_factory.mktemp("galaxy")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(out / "empty"))
+    subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(out),
+                    "--force"], cwd=ROOT, check=True, capture_output=True, env=env)
+    tarball = glob.glob(str(out / "tencentcloud-cvm-*.tar.gz"))[0]
+    dest = out / "collections"
+    subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", tarball, "-p", str(dest),
+                    "--force"], check=True, capture_output=True, env=env)
+    return tarball, str(dest)
+
+
+def test_tarball_has_no_dev_only_files(installed):
+    with tarfile.open(installed[0]) as tar:
+        names = tar.getnames()
+    leaked = [n for n in names if any(d in n for d in DEV_ONLY)]
+    assert leaked == []
+    for wanted in ("plugins/action/tencent_keypair.py", "plugins/modules/tencent_keypair_info.py",
+                   "roles/keypair/meta/argument_specs.yml", "cvm_emulator/server.py", "docs/quickstart.md",
+                   "meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "bindep.txt",
+                   "changelogs/changelog.yaml", "README.md"):
+        assert wanted in names, wanted
+
+
+def _doc_env(dest):
+    return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=dest, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false")
+
+
+@pytest.mark.parametrize("plugin,kind", [("tencentcloud.cvm.tencent_keypair", "module"),
+                                         ("tencentcloud.cvm.tencent_keypair_info", "module"),
+                                         ("tencentcloud.cvm.keypair", "role")])
+def test_ansible_doc_renders_from_the_installed_copy(installed, plugin, kind):
+    out = subprocess.run([os.path.join(BIN, "ansible-doc"), "-t", kind, "--json", plugin], capture_output=True,
+                         text=True, env=_doc_env(installed[1]), check=True)
+    data = json.loads(out.stdout)
+    assert plugin in data
+    text = subprocess.run([os.path.join(BIN, "ansible-doc"), "-t", kind, plugin], capture_output=True, text=True,
+                          env=_doc_env(installed[1]), check=True)
+    # ansible-core 2.21 warns about its own internal `_protomatter` collection when listing roles; nothing else
+    noise = [line for line in text.stderr.splitlines() if line.strip() and "_protomatter" not in line]
+    assert noise == []
+    assert installed[1] in text.stdout or kind == "role"
+    if kind == "module":
+        doc = data[plugin]["doc"]
+        assert doc["filename"].startswith(installed[1])
+        assert "region" in doc["options"] and "secret_key" in doc["options"]
+        assert data[plugin]["examples"].strip()
+    else:
+        assert "keypair_name" in data[plugin]["entry_points"]["main"]["options"]
+
+
+def test_listing(installed):
+    out = subprocess.run([os.path.join(BIN, "ansible-doc"), "-l", "tencentcloud.cvm", "--json"],
+                         capture_output=True, text=True, env=_doc_env(installed[1]), check=True)
+    assert set(json.loads(out.stdout)) == {"tencentcloud.cvm.tencent_keypair", "tencentcloud.cvm.tencent_keypair_info"}
+
+
+def test_playbook_and_emulator_from_the_installed_copy(installed, ansible, tmp_path):
+    dest = installed[1]
+    emu = subprocess.Popen([sys.executable, "-m", "ansible_collections.tencentcloud.cvm.cvm_emulator", "--port", "0"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=dict(os.environ, PYTHONPATH=dest), cwd=str(tmp_path))
+    try:
+        url = emu.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        raw = yaml.safe_dump([{"name": "installed", "hosts": "localhost", "gather_facts": False, "tasks": [
+            {"name": "ensure", "tencentcloud.cvm.tencent_keypair": {
+                "name": "from_tarball", "private_key_path": str(tmp_path / "k")}, "register": "out"},
+            {"name": "where", "ansible.builtin.debug": {"msg": "{{ out.key_pair.key_id }}"}},
+        ]}])
+        run = ansible.play(None, raw=raw, env={"ANSIBLE_COLLECTIONS_PATH": dest, "TENCENTCLOUD_ENDPOINT": url,
+                                               "ANSIBLE_CALLBACK_PLUGINS": None})
+        assert run.rc == 0, run.stdout + run.stderr
+        assert "changed=1" in run.stdout and os.path.exists(str(tmp_path / "k"))
+    finally:
+        emu.terminate()
+        emu.wait(10)
+        emu.stdout.close()
+        emu.stderr.close()
+
+
+def _third_party_imports():
+    stdlib = set(sys.stdlib_module_names)
+    found = {}
+    for path in glob.glob(os.path.join(ROOT, "plugins", "**", "*.py"), recursive=True) + \
+            glob.glob(os.path.join(ROOT, "cvm_emulator", "*.py")):
+        tree = ast.parse(open(path, encoding="utf-8").read())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top not in stdlib and top not in ("ansible", "ansible_collections", "__future__"):
+                    found.setdefault(top, set()).add(os.path.relpath(path, ROOT))
+    return found
+
+
+def test_ee_requirements_match_the_imports():
+    # PyYAML comes with ansible-core (the plugins need ansible-core anyway); everything else must be declared.
+    provided_by_ansible_core = {"yaml"}
+    imports = set(_third_party_imports()) - provided_by_ansible_core
+    with open(os.path.join(ROOT, "requirements.txt")) as handle:
+        declared = {line.split(">")[0].split("=")[0].split("<")[0].strip().lower()
+                    for line in handle if line.strip() and not line.startswith("#")}
+    assert imports == declared == {"requests", "cryptography"}
+    ee = yaml.safe_load(open(os.path.join(ROOT, "meta", "execution-environment.yml")))
+    assert ee["version"] == 3
+    assert ee["dependencies"] == {"python": "requirements.txt", "system": "bindep.txt"}
+    for line in open(os.path.join(ROOT, "bindep.txt")):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, profile = line.partition(" ")
+            assert name and profile.startswith("[") and profile.endswith("]"), line
