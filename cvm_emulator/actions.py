@@ -58,7 +58,7 @@ class ApiError(Exception):
 
 
 def random_id(prefix):
-    return prefix + "".join(secrets.choice(_ALNUM) for _ in range(8))
+    return prefix + "".join(secrets.choice(_ALNUM) for _position in range(8))
 
 
 # --------------------------------------------------------------------------------------------

@@ -140,7 +140,7 @@ class Handler(BaseHTTPRequestHandler):
             self.emu.log(entry)
 
     def _answer(self, response, entry):
-        post = [f for f in entry.pop("_post", [])]
+        post = list(entry.pop("_post", []))
         modes = {f["mode"]: f for f in post}
         if "close_after" in modes:
             raise _Drop()

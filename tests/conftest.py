@@ -1,10 +1,16 @@
 """Shared fixtures: a real emulator on 127.0.0.1 (in-process thread or separate process)."""
 
+import os
+import sys
+
 import pytest
 
-from helpers import Admin, EmulatorProcess
+# ansible-test's pytest plugin does not put this directory on sys.path; the shared helpers live here.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from cvm_emulator.server import start
+from helpers import Admin, EmulatorProcess  # noqa: E402
+
+from cvm_emulator.server import start  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -35,5 +41,3 @@ def emulator_process_session():
 def emulator_process(emulator_process_session):
     emulator_process_session.admin.reset()
     return emulator_process_session
-
-

@@ -214,8 +214,8 @@ def atomic_write(path, data, mode, writer=None):
     A failure leaves `path` as it was and removes the temp file."""
     directory = os.path.dirname(path)
     for _attempt in range(100):
-        tmp = os.path.join(directory, ".%s.%d.%d.tmp" % (os.path.basename(path), os.getpid(),
-                                                          int(time.time() * 1e6) % 10 ** 9))
+        unique = "%d.%d" % (os.getpid(), int(time.time() * 1e6) % 10 ** 9)
+        tmp = os.path.join(directory, ".%s.%s.tmp" % (os.path.basename(path), unique))
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
             break

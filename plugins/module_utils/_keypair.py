@@ -367,9 +367,8 @@ class KeyPairManager:
                                    % (dest.target, reason, spec.name, model["KeyId"], rollback.msg),
                                    code="KeyFileWriteFailed")
             raise KeyPairError("Could not write the private key to %s (%s); key pair %s (%s) was deleted again so "
-                               "that none exists without its private key" % (dest.target, reason, spec.name,
-                                                                              model["KeyId"]),
-                               code="KeyFileWriteFailed")
+                               "that none exists without its private key"
+                               % (dest.target, reason, spec.name, model["KeyId"]), code="KeyFileWriteFailed")
         outcome.private_key_path = dest.path
         outcome.public_key_path = dest.pub_path
 
@@ -439,8 +438,8 @@ class KeyPairManager:
                                             "the key pair." % subject)
             if replace and remote.get("AssociatedInstanceIds"):
                 raise KeyPairError("Key pair %s (%s) must be replaced but is bound to instances %s; it is never deleted "
-                                   "implicitly. Disassociate it first." % (spec.name, remote.get("KeyId"),
-                                                                          remote.get("AssociatedInstanceIds")),
+                                   "implicitly. Disassociate it first."
+                                   % (spec.name, remote.get("KeyId"), remote.get("AssociatedInstanceIds")),
                                    code="InvalidKeyPair.NotSupported")
             if not replace:
                 model = self.set_description(spec, remote, outcome)
@@ -514,4 +513,3 @@ def run(manager, spec):
     if spec.state == "absent":
         return manager.ensure_absent(spec)
     return manager.ensure_present(spec)
-

@@ -19,7 +19,7 @@ description:
     the local private key matches it (RV(private_key_matches)).
   - Runs entirely on the control node; the private key never leaves the Ansible controller process.
 author:
-  - tencentcloud.cvm contributors
+  - Tencent Cloud CVM collection maintainers (@tencentcloud-cvm)
 options:
   name:
     description:

@@ -15,7 +15,7 @@ description:
   - Names are compared exactly (the API's name filter may match loosely). Private keys are never returned;
     Tencent Cloud does not keep them.
 author:
-  - tencentcloud.cvm contributors
+  - Tencent Cloud CVM collection maintainers (@tencentcloud-cvm)
 options:
   names:
     description:

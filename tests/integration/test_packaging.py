@@ -134,5 +134,5 @@ def test_ee_requirements_match_the_imports():
     for line in open(os.path.join(ROOT, "bindep.txt")):
         line = line.strip()
         if line and not line.startswith("#"):
-            name, _, profile = line.partition(" ")
+            name, _space, profile = line.partition(" ")
             assert name and profile.startswith("[") and profile.endswith("]"), line

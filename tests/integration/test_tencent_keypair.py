@@ -96,7 +96,7 @@ def test_regenerate_modes(ansible, admin, tmp_path):
     kept = ansible.play(kp({"name": "regen", "private_key_path": key, "regenerate": "mismatch"}))
     assert kept.task("ensure")["changed"] is False
     always = ansible.play(kp({"name": "regen", "private_key_path": key, "regenerate": "always",
-                                          "backup": True})).task("ensure")
+                              "backup": True})).task("ensure")
     assert always["changed"] is True and os.path.exists(always["backup_file"])
     assert len(admin.key_pairs()) == 1
 
@@ -115,12 +115,12 @@ def test_passphrase(ansible, admin, tmp_path):
 
 def test_description_tags_and_return_private_key(ansible, admin, tmp_path):
     run = ansible.play(kp({"name": "described", "private_key_path": str(tmp_path / "d"),
-                                       "description": "for CI", "tags": {"team": "platform"},
-                                       "return_private_key": True})).task("ensure")
+                           "description": "for CI", "tags": {"team": "platform"},
+                           "return_private_key": True})).task("ensure")
     assert run["key_pair"]["description"] == "for CI" and run["key_pair"]["tags"] == {"team": "platform"}
     assert run["private_key"] == open(str(tmp_path / "d")).read()
     changed = ansible.play(kp({"name": "described", "private_key_path": str(tmp_path / "d"),
-                                           "description": "for CD"})).task("ensure")
+                               "description": "for CD"})).task("ensure")
     assert changed["changed"] is True and admin.key_pairs()[0]["description"] == "for CD"
 
 
@@ -153,7 +153,7 @@ def test_real_quota_and_project_errors(ansible, admin, tmp_path):
     assert quota["failure"]["code"] == "InvalidKeyPair.LimitExceeded" and "quota" in quota["msg"]
     admin.config(quota=100)
     project = ansible.play(kp({"name": "proj", "project_id": 4242,
-                                           "private_key_path": str(tmp_path / "p")})).task("ensure")
+                               "private_key_path": str(tmp_path / "p")})).task("ensure")
     assert project["failure"]["code"] == "InvalidProjectId.NotFound"
     assert "project_id does not exist" in project["msg"]
 
@@ -247,7 +247,7 @@ def test_no_secret_in_verbose_output(ansible, admin, tmp_path):
     key = str(tmp_path / "k")
     run = ansible.play(kp({"name": "quiet", "private_key_path": key, "passphrase": "pass-phrase-9"})
                        + kp({"name": "quiet", "private_key_path": key, "passphrase": "pass-phrase-9",
-                                         "secret_id": CREDS["secret_id"], "secret_key": CREDS["secret_key"]})
+                             "secret_id": CREDS["secret_id"], "secret_key": CREDS["secret_key"]})
                        .replace("- name: ensure", "- name: again", 1), verbosity=4)
     assert run.rc == 0
     text = run.stdout + run.stderr

@@ -48,8 +48,8 @@ def test_tags(ansible, admin, tmp_path):
 def test_group_defaults_cover_both_modules(ansible, admin, tmp_path):
     raw = yaml.safe_dump([{
         "name": "group", "hosts": "localhost", "connection": "local", "gather_facts": False,
-        "module_defaults": {"group/tencentcloud.cvm.tencentcloud": {"region": "ap-tokyo",
-                                                                     "endpoint": ansible.emulator.url}},
+        "module_defaults": {"group/tencentcloud.cvm.tencentcloud": {
+            "region": "ap-tokyo", "endpoint": ansible.emulator.url}},
         "tasks": [
             {"name": "create", "tencentcloud.cvm.tencent_keypair": {"name": "tokyo",
                                                                     "private_key_path": str(tmp_path / "k")}},

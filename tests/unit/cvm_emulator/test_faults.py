@@ -1,8 +1,5 @@
 """Every fault mode of the emulator, with the effect a client sees, and the state it leaves."""
 
-import json
-import os
-import subprocess
 import time
 
 import pytest
@@ -12,8 +9,8 @@ pytest.importorskip("tencentcloud.cvm.v20170312")
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException  # noqa: E402
 
-from helpers import EmulatorProcess  # noqa: E402
-from test_sdk import create, describe, make_client  # noqa: E402
+from helpers import EmulatorProcess, self_signed  # noqa: E402
+from sdk_helpers import create, describe, make_client  # noqa: E402
 
 
 def sdk_exc(func, *args):
@@ -90,7 +87,7 @@ def test_probability_faults_are_seeded_and_bounded(emulator):
     emulator.fault(action="DescribeKeyPairs", mode="error", code="InternalError", probability=0.5, count=3)
     client = make_client(emulator)
     outcomes = []
-    for _ in range(30):
+    for _attempt in range(30):
         try:
             describe(client)
             outcomes.append("ok")
@@ -103,7 +100,7 @@ def test_rate_limit_like_the_real_service(emulator):
     emulator.rate_limit("DescribeKeyPairs", 10)
     client = make_client(emulator)
     codes = []
-    for _ in range(15):
+    for _attempt in range(15):
         try:
             describe(client)
             codes.append("ok")
@@ -154,8 +151,6 @@ def test_cli_credentials_and_startup(tmp_path):
 
 
 def test_tls(tmp_path):
-    from test_tls_helpers import self_signed
-
     cert, key = self_signed(tmp_path)
     emu = EmulatorProcess("--port", "0", "--tls-cert", cert, "--tls-key", key).start()
     try:

@@ -50,7 +50,7 @@ def test_tc3_vectors(vector):
 def test_v1_vectors(vector):
     inputs = vector["inputs"]
     params = _signing.flatten_params(inputs["params"])
-    params.update({k: v for k, v in vector["all_signed_params_sorted"].items()})
+    params.update(vector["all_signed_params_sorted"])
     assert _signing.v1_string_to_sign(inputs["method"], inputs["host"], inputs["path"], params) \
         == vector["string_to_sign"]
     assert _signing.v1_sign(inputs["secret_key"], inputs["method"], inputs["host"], inputs["path"], params) \
@@ -89,7 +89,7 @@ def test_flatten_booleans_and_nesting():
 
 def _random_text(rng, n):
     alphabet = string.ascii_letters + string.digits + "_-. 测试"
-    return "".join(rng.choice(alphabet) for _ in range(n))
+    return "".join(rng.choice(alphabet) for _position in range(n))
 
 
 def _sdk_client(host, method, sign_method):
