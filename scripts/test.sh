@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Every test: unit (signing vectors, SDK cross-checks, client, reconciler, key files), the emulator driven by the
-# official SDK, and integration playbooks run by ansible-playbook against the emulator.
-# Extra arguments go to pytest (e.g. `scripts/test.sh -k regenerate`).
+# Every test. First the collection-quality checks (scripts/quality.sh: changelog, ansible-lint, antsibull-docs,
+# ansible-test sanity + units, molecule), then pytest: unit (signing vectors, SDK cross-checks, client,
+# reconciler, key files), the emulator driven by the official SDK, and integration playbooks run by
+# ansible-playbook against the emulator (pytest's summary is the closing line).
+# Extra arguments go to pytest (e.g. `scripts/test.sh -k regenerate`); QUALITY=0 skips the quality checks.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/venv.sh"
@@ -9,5 +11,8 @@ source "$root/scripts/env.sh"
 cd "$root"
 # Tests start their own emulators and set their own credentials.
 unset TENCENTCLOUD_ENDPOINT TENCENTCLOUD_REGION HTTP_PROXY HTTPS_PROXY http_proxy https_proxy
+if [ "${QUALITY:-1}" != "0" ]; then
+    "$root/scripts/quality.sh"
+fi
 workers="${TEST_WORKERS:-2}"
 python -m pytest -n "$workers" tests/unit tests/integration "$@"

@@ -15,6 +15,7 @@ from tencentcloud.cvm.v20170312 import models  # noqa: E402
 from helpers import CREDS  # noqa: E402
 from sdk_helpers import RSA_PUB, UUID, create, describe, make_client, raw_call, sdk_error  # noqa: E402
 
+
 # --- every action succeeds ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("sign_method,method", [("TC3-HMAC-SHA256", "POST"), ("TC3-HMAC-SHA256", "GET"),

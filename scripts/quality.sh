@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The collection-quality checks of the README test command, each timed:
+# changelog lint, ansible-lint (production + args, plus negative fixtures that `args` must reject),
+# antsibull-docs, ansible-test sanity and units, molecule. Exits non-zero on the first failure.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/scripts/env.sh"
+cd "$root"
+summary=()
+
+step() {
+    local name="$1"; shift
+    local started=$SECONDS
+    echo "==> $name"
+    if "$@"; then
+        summary+=("$(printf '%-32s %4ds  ok' "$name" $((SECONDS - started)))")
+    else
+        summary+=("$(printf '%-32s %4ds  FAILED' "$name" $((SECONDS - started)))")
+        printf '%s\n' "${summary[@]}"
+        exit 1
+    fi
+}
+
+lint_rejects_wrong_options() {
+    local out
+    out="$(ansible-lint tests/lint/wrong_option.yml tests/lint/wrong_choice.yml 2>&1)" && {
+        echo "ansible-lint accepted playbooks with wrong options"; return 1; }
+    for expected in "private_key_file" "regenerate must be one of" "colour"; do
+        grep -q "$expected" <<<"$out" || { echo "args did not report: $expected"; echo "$out"; return 1; }
+    done
+}
+
+lint_doc_examples() {
+    local dir
+    dir="$(mktemp -d)"
+    python - "$dir" <<'PY'
+import glob, os, re, sys, yaml
+out = sys.argv[1]
+pages = sorted(glob.glob("docs/*.md")) + ["README.md", "roles/keypair/README.md"]
+n = 0
+for page in pages:
+    for i, block in enumerate(re.findall(r"^```yaml\n(.*?)^```", open(page).read(), re.M | re.S)):
+        data = yaml.safe_load(block)
+        if isinstance(data, list) and all(isinstance(p, dict) and "hosts" in p for p in data):
+            n += 1
+            name = "%s_%d.yml" % (os.path.basename(page)[:-3].replace("-", "_"), i)
+            open(os.path.join(out, name), "w").write("---\n" + block)
+print("%d documentation playbooks" % n)
+PY
+    (cd "$dir" && cp "$root/.ansible-lint" . && ansible-lint --project-dir "$dir" ./*.yml)
+    local rc=$?
+    rm -rf "$dir"
+    return $rc
+}
+
+step "antsibull-changelog lint" antsibull-changelog lint
+step "ansible-lint (production+args)" ansible-lint
+step "ansible-lint docs playbooks" lint_doc_examples
+step "ansible-lint args rejects" lint_rejects_wrong_options
+step "antsibull-docs lint" antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs self .
+step "ansible-test sanity" scripts/ansible-test.sh sanity
+step "ansible-test units" scripts/ansible-test.sh units
+step "molecule test -s keypair" molecule test -s keypair
+
+echo
+echo "Quality checks (wall time):"
+printf '%s\n' "${summary[@]}"
