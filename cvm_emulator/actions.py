@@ -298,8 +298,8 @@ class Actions:
         })
         return {"KeyId": key_id}
 
-    def seed(self, region, names, project_id=0):
-        _private, blob = _generate_rsa()
+    def seed(self, region, names, project_id=0, public_key=None):
+        blob = parse_rsa_public_key(public_key) if public_key else _generate_rsa()[1]
         key_ids = []
         with self.store:
             for name in names:

@@ -40,6 +40,8 @@ class Emulator:
         self.verbose = verbose
         self.log_lock = threading.Lock()
         self.request_log = []
+        self.inflight = 0
+        self.idle = threading.Condition(self.log_lock)
         self.credentials = {}
         for cred in credentials or [{"secret_id": DEFAULT_SECRET_ID, "secret_key": DEFAULT_SECRET_KEY}]:
             self.add_credential(cred)
@@ -58,6 +60,20 @@ class Emulator:
     def log(self, entry):
         with self.log_lock:
             self.request_log.append(entry)
+
+    def begin(self):
+        with self.log_lock:
+            self.inflight += 1
+
+    def end(self):
+        with self.log_lock:
+            self.inflight -= 1
+            self.idle.notify_all()
+
+    def wait_idle(self, timeout=30.0):
+        """Wait for API requests in progress (a latency fault, say) so that a reset really starts clean."""
+        with self.log_lock:
+            return self.idle.wait_for(lambda: self.inflight == 0, timeout)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -122,6 +138,7 @@ class Handler(BaseHTTPRequestHandler):
         entry = {"time": time.time(), "method": method, "path": url.path, "action": None, "region": None,
                  "signature_method": None, "secret_id": None, "code": "OK", "request_id": request_id,
                  "faults": [], "key_name": None}
+        self.emu.begin()
         try:
             body = self._body()
             try:
@@ -137,7 +154,9 @@ class Handler(BaseHTTPRequestHandler):
             pass
         finally:
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+            entry.pop("_post", None)
             self.emu.log(entry)
+            self.emu.end()
 
     def _answer(self, response, entry):
         post = list(entry.pop("_post", []))
@@ -305,6 +324,7 @@ class Handler(BaseHTTPRequestHandler):
         if name == "health":
             return {"ok": True}
         if name == "reset" and method == "POST":
+            emu.wait_idle()
             emu.store.reset()
             emu.faults.clear()
             with emu.log_lock:
@@ -314,6 +334,7 @@ class Handler(BaseHTTPRequestHandler):
             return emu.store.dump()
         if name == "requests":
             if method == "DELETE":
+                emu.wait_idle()
                 with emu.log_lock:
                     emu.request_log = []
                 return None
@@ -341,7 +362,7 @@ class Handler(BaseHTTPRequestHandler):
         if name == "key-pairs" and method == "POST":
             # Bulk seeding for tests and benchmarks: key pairs sharing one public key, no private key kept.
             return {"key_ids": emu.actions.seed(spec.get("region", "ap-guangzhou"), spec["names"],
-                                                int(spec.get("project_id", 0)))}
+                                                int(spec.get("project_id", 0)), spec.get("public_key"))}
         if name == "instances" and method == "POST":
             inst = {"instance_id": spec.get("instance_id") or random_id("ins-"),
                     "region": spec.get("region", "ap-guangzhou"), "state": spec.get("state", "STOPPED"),

@@ -145,7 +145,7 @@ class Client:
             raise TencentCloudAPIError(code="ClientNetworkError", action=action, ambiguous=False,
                                        message="Timed out connecting to %s after %ss" % (self.host, self.timeout))
         except requests.exceptions.ReadTimeout:
-            raise TencentCloudAPIError(code="ClientNetworkError", action=action, ambiguous=True,
+            raise TencentCloudAPIError(code="ClientNetworkError", action=action, ambiguous=True, timed_out=True,
                                        message="No answer from %s within %ss" % (self.host, self.timeout))
         except requests.exceptions.ConnectionError as exc:
             refused = _never_sent(exc)

@@ -13,7 +13,8 @@ class TencentCloudAPIError(Exception):
     (a timeout, a connection closed mid-answer, a 5xx or an unreadable body).
     """
 
-    def __init__(self, *, code, message, request_id=None, action=None, ambiguous=False, http_status=None):
+    def __init__(self, *, code, message, request_id=None, action=None, ambiguous=False, http_status=None,
+                 timed_out=False):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -21,6 +22,7 @@ class TencentCloudAPIError(Exception):
         self.action = action
         self.ambiguous = ambiguous
         self.http_status = http_status
+        self.timed_out = timed_out
 
     @property
     def transport(self):

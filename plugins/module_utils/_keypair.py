@@ -304,9 +304,29 @@ class KeyPairManager:
         private = pair.pop("PrivateKey")
         return pair, private
 
+    def _find_after_lost_answer(self, name, lost):
+        """Look the name up after a create got no answer. After a timeout the service may still be working on
+        the request, so keep looking (with backoff) for twice as long as the client waited (at least 5 s, at
+        most 60 s) before concluding that nothing was created."""
+        existing = self.find(name)
+        if existing is None and lost.timed_out:
+            waited, delay = 0.0, 0.5
+            budget = min(max(2 * float(self.client.timeout or 0), 5.0), 60.0)
+            while existing is None and waited < budget:
+                self.client.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 4.0)
+                existing = self.find(name)
+        return existing
+
     def create(self, spec, outcome, local_public_key=None):
-        """CreateKeyPair/ImportKeyPair with the ambiguous case handled. Returns (model, private_key or None);
-        model is the existing key pair (private_key None) when a concurrent creator won the race."""
+        """CreateKeyPair/ImportKeyPair, never retried blindly. Returns (model, private_key or None); model is the
+        existing key pair (private_key None) when a concurrent creator won the race.
+
+        When the answer is lost (timeout, reset, 5xx, unreadable body) the name is looked up: absent means
+        nothing was created and the task fails saying so; a generated key pair that is now there, bound to
+        nothing and matching no local key lost its private key in transit, so it is deleted and created once
+        more; an imported one with our public key is simply ours."""
         attempts = 0
         while True:
             attempts += 1
@@ -323,30 +343,29 @@ class KeyPairManager:
                 if not exc.ambiguous:
                     raise api_failure("Could not create key pair %s" % spec.name, exc)
                 lost = exc
-            # No answer: the key pair may or may not exist now. Look, never guess.
-            existing = self.find(spec.name)
-            if existing is not None:
-                ours = spec.public_key is not None and _blob(existing.get("PublicKey")) == _blob(spec.public_key)
-                if ours:
-                    outcome.operations.append("create")
-                    return existing, None
-                if local_public_key and _blob(existing.get("PublicKey")) == _blob(local_public_key):
-                    return existing, None
-                if existing.get("AssociatedInstanceIds"):
-                    raise KeyPairError("%s got no answer (%s) and key pair %s (%s) now exists bound to instances %s; "
-                                       "it was not deleted" % (lost.action, lost.message, spec.name,
-                                                               existing.get("KeyId"),
-                                                               existing.get("AssociatedInstanceIds")),
-                                       api_error=None, code=lost.code)
-                # Created, but its private key was lost in transit: nobody can ever hold it. Remove it.
-                self._delete(existing["KeyId"], "key pair (private key lost in transit)")
-                outcome.warnings.append(
-                    "%s for %s got no answer (%s); key pair %s had been created but its private key never arrived, "
-                    "so it was deleted%s." % (lost.action, spec.name, lost.code, existing["KeyId"],
-                                              " and created again" if attempts < 2 else ""))
+            existing = self._find_after_lost_answer(spec.name, lost)
+            if existing is None:
+                raise api_failure("Could not create key pair %s (the answer was lost and the key pair does not "
+                                  "exist: nothing was created and no file was written; run the task again)"
+                                  % spec.name, lost)
+            if spec.public_key is not None and _blob(existing.get("PublicKey")) == _blob(spec.public_key):
+                outcome.operations.append("create")
+                return existing, None
+            if local_public_key and _blob(existing.get("PublicKey")) == _blob(local_public_key):
+                return existing, None
+            if existing.get("AssociatedInstanceIds"):
+                raise KeyPairError("%s got no answer (%s) and key pair %s (%s) now exists bound to instances %s; "
+                                   "it was not deleted" % (lost.action, lost.message, spec.name, existing.get("KeyId"),
+                                                           existing.get("AssociatedInstanceIds")), code=lost.code)
+            # Created, but its private key never arrived: nobody can ever hold it. Remove it.
+            self._delete(existing["KeyId"], "key pair (private key lost in transit)")
             if attempts >= 2:
-                raise api_failure("Could not create key pair %s after recovering from a lost answer" % spec.name,
-                                  lost)
+                raise api_failure("Could not create key pair %s: the answer was lost twice; the key pair created "
+                                  "without a delivered private key (%s) was deleted again" % (spec.name,
+                                                                                             existing["KeyId"]), lost)
+            outcome.warnings.append(
+                "%s for %s got no answer (%s); key pair %s had been created but its private key never arrived, "
+                "so it was deleted and created again." % (lost.action, spec.name, lost.code, existing["KeyId"]))
 
     def write_private_key(self, spec, dest, model, private, outcome):
         """Write the key files; on failure delete the key pair just created and fail saying so."""
