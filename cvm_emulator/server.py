@@ -139,6 +139,7 @@ class Handler(BaseHTTPRequestHandler):
                  "signature_method": None, "secret_id": None, "code": "OK", "request_id": request_id,
                  "faults": [], "key_name": None}
         self.emu.begin()
+        answer = None
         try:
             body = self._body()
             try:
@@ -147,32 +148,44 @@ class Handler(BaseHTTPRequestHandler):
                 entry["code"] = exc.code
                 response = {"Error": {"Code": exc.code, "Message": exc.message}}
             response["RequestId"] = request_id
-            self._answer(response, entry)
+            answer = self._answer(response, entry)
         except _Drop:
-            self._drop()
-        except _Handled:
-            pass
+            answer = None
+        except _Handled as handled:
+            answer = handled.args[0]
+        except Exception:
+            entry["code"] = "EmulatorBug"  # closes the connection; the traceback goes to stderr
+            raise
         finally:
+            # The log entry is recorded before the client can see any answer, so that the log's order is the
+            # order in which the client observed its calls.
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
             entry.pop("_post", None)
             self.emu.log(entry)
-            self.emu.end()
+            try:
+                if answer is None:
+                    self._drop()
+                else:
+                    self._send(*answer)
+            finally:
+                self.emu.end()
 
     def _answer(self, response, entry):
+        """(status, body, content type) for the response, after the post-processing faults; raises _Drop."""
         post = list(entry.pop("_post", []))
         modes = {f["mode"]: f for f in post}
         if "close_after" in modes:
             raise _Drop()
         if "no_response" in modes:
-            return self._send(200, {"RequestId": response["RequestId"], "Result": response})
+            return 200, {"RequestId": response["RequestId"], "Result": response}, "application/json"
         if "missing_fields" in modes:
-            return self._send(200, {"Response": {"RequestId": response["RequestId"]}})
+            return 200, {"Response": {"RequestId": response["RequestId"]}}, "application/json"
         payload = json.dumps({"Response": response}).encode("utf-8")
         if "malformed_json" in modes:
-            return self._send(200, payload[: max(1, len(payload) // 2)])
+            return 200, payload[: max(1, len(payload) // 2)], "application/json"
         if "wrong_content_type" in modes:
-            return self._send(200, payload, "application/json; charset=utf-8")
-        self._send(200, payload)
+            return 200, payload, "application/json; charset=utf-8"
+        return 200, payload, "application/json"
 
     def _handle(self, method, url, body, entry):
         legacy = url.path == LEGACY_PATH
@@ -209,9 +222,9 @@ class Handler(BaseHTTPRequestHandler):
                 raise _Drop()
             if fault["mode"] == "http_error":
                 entry["code"] = "HTTP%d" % fault["status"]
-                self._send(fault["status"], b"<html><body><h1>%d Server Error</h1></body></html>\n" % fault["status"],
-                           "text/html")
-                raise _Handled()
+                raise _Handled((fault["status"],
+                                b"<html><body><h1>%d Server Error</h1></body></html>\n" % fault["status"],
+                                "text/html"))
             if fault["mode"] == "error":
                 raise ApiError(fault["code"], fault["message"] or "Injected fault: %s." % fault["code"])
         over = self.emu.faults.over_rate(action)
