@@ -81,5 +81,5 @@ options:
     default: 20
 notes:
   - Runs on the Ansible control node (an action plugin); the target host is never contacted.
-  - Needs the Python library C(requests) on the control node.
+  - Needs only ansible-core on the control node (HTTP goes through the Python standard library).
 """

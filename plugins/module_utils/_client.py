@@ -1,11 +1,10 @@
 # Private to the tencentcloud.cvm collection: not a public API, may change without notice.
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A minimal Tencent Cloud API client: one requests.Session, signing, the error envelope, retries."""
+"""A minimal Tencent Cloud API client: signing, keep-alive transport, the error envelope, retries."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import random
 import time
@@ -14,13 +13,7 @@ from urllib.parse import urlsplit
 
 from ._errors import TencentCloudAPIError
 from ._signing import flatten_params, form_encode, json_body, tc3_sign, v1_sign
-
-try:
-    import requests
-    HAS_REQUESTS = True
-except ImportError:  # pragma: no cover - reported by the action plugin
-    requests = None
-    HAS_REQUESTS = False
+from ._transport import TransportError, is_loopback as _is_loopback_host, proxy_for, request
 
 SERVICE = "cvm"
 API_VERSION = "2017-03-12"
@@ -34,10 +27,6 @@ RETRYABLE_CODES = frozenset([
     "RequestLimitExceeded", "RequestLimitExceeded.UinLimitExceeded",
     "RequestLimitExceeded.GlobalRegionUinLimitExceeded", "InternalError", "InternalServerError",
 ])
-
-# Sessions live for the worker process: the items of a loop share one connection pool.
-_SESSIONS = {}
-
 
 def parse_endpoint(endpoint, api_style="tc3"):
     """Returns (scheme, host[:port]). Accepts a host, host:port, or a full URL."""
@@ -61,13 +50,7 @@ def parse_endpoint(endpoint, api_style="tc3"):
 
 
 def is_loopback(host):
-    name = urlsplit("//" + host).hostname or ""
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+    return _is_loopback_host(urlsplit("//" + host).hostname or "")
 
 
 def retry_delay(attempt, max_delay, base=0.5, rand=random.random):
@@ -78,8 +61,8 @@ def retry_delay(attempt, max_delay, base=0.5, rand=random.random):
 
 class Client:
     def __init__(self, credentials, region, endpoint=None, api_style="tc3", timeout=30, validate_certs=True,
-                 ca_path=None, retries=4, retry_max_delay=20.0, language="en-US", session=None,
-                 sleep=time.sleep, clock=time.time):
+                 ca_path=None, retries=4, retry_max_delay=20.0, language="en-US", sleep=time.sleep,
+                 clock=time.time):
         if api_style not in API_STYLES:
             raise ValueError("api_style must be one of %s" % ", ".join(API_STYLES))
         self.credentials = credentials
@@ -89,25 +72,20 @@ class Client:
         self.path = LEGACY_PATH if api_style == "legacy" else "/"
         self.url = "%s://%s%s" % (self.scheme, self.host, self.path)
         self.timeout = timeout
-        self.verify = (ca_path or True) if validate_certs else False
+        self.validate_certs = bool(validate_certs)
+        self.ca_path = ca_path
         self.retries = max(0, int(retries))
         self.retry_max_delay = retry_max_delay
         self.language = language
         self.sleep = sleep
         self.clock = clock
-        self.proxies = {"http": None, "https": None} if is_loopback(self.host) else None
-        self.session = session or self._shared_session()
         self.request_ids = []
         self.calls = []
 
-    def _shared_session(self):
-        key = (self.scheme, self.host, str(self.verify))
-        session = _SESSIONS.get(key)
-        if session is None:
-            session = requests.Session()
-            session.headers["User-Agent"] = USER_AGENT
-            _SESSIONS[key] = session
-        return session
+    @property
+    def proxy(self):
+        """(host, port) of the proxy the environment names for this endpoint, or None (never for loopback)."""
+        return proxy_for(self.scheme, urlsplit("//" + self.host).hostname or "")
 
     # ---------------------------------------------------------------------------------------------
     def call(self, action, params, retry=True):
@@ -132,40 +110,31 @@ class Client:
 
     def _call_once(self, action, params):
         self.calls.append(action)
-        request = self._build(action, params)
+        method, path, headers, body = self._build(action, params)
         try:
-            response = self.session.request(timeout=self.timeout, proxies=self.proxies, verify=self.verify,
-                                            allow_redirects=False, **request)
-        except requests.exceptions.SSLError as exc:
-            raise TencentCloudAPIError(
-                code="ClientNetworkError", action=action, ambiguous=False,
-                message="TLS to %s failed (%s). Set ca_path to a CA bundle that signs the endpoint's certificate, "
-                        "or validate_certs=false for a test endpoint" % (self.host, _reason(exc)))
-        except requests.exceptions.ConnectTimeout:
-            raise TencentCloudAPIError(code="ClientNetworkError", action=action, ambiguous=False,
-                                       message="Timed out connecting to %s after %ss" % (self.host, self.timeout))
-        except requests.exceptions.ReadTimeout:
-            raise TencentCloudAPIError(code="ClientNetworkError", action=action, ambiguous=True, timed_out=True,
-                                       message="No answer from %s within %ss" % (self.host, self.timeout))
-        except requests.exceptions.ConnectionError as exc:
-            refused = _never_sent(exc)
-            raise TencentCloudAPIError(
-                code="ClientNetworkError", action=action, ambiguous=not refused,
-                message="%s %s (%s)" % ("Could not connect to" if refused else "Connection lost with",
-                                        self.host, _reason(exc)))
-        except requests.exceptions.RequestException as exc:
-            raise TencentCloudAPIError(code="ClientNetworkError", action=action, ambiguous=True,
-                                       message="Request to %s failed (%s)" % (self.host, _reason(exc)))
-        return self._parse(action, response)
+            status, data = request(method, self.scheme, self.host, path, headers, body, self.timeout,
+                                   verify=self.validate_certs, ca_path=self.ca_path)
+        except TransportError as exc:
+            if exc.tls:
+                message = ("TLS to %s failed (%s). Set ca_path to a CA bundle that signs the endpoint's "
+                           "certificate, or validate_certs=false for a test endpoint" % (self.host, exc.reason))
+            elif exc.timed_out:
+                message = "No answer from %s within %ss" % (self.host, self.timeout)
+            elif not exc.sent:
+                message = "Could not connect to %s (%s)" % (self.host, exc.reason)
+            else:
+                message = "Connection lost with %s (%s)" % (self.host, exc.reason)
+            raise TencentCloudAPIError(code="ClientNetworkError", action=action, ambiguous=exc.sent,
+                                       timed_out=exc.timed_out, message=message)
+        return self._parse(action, status, data)
 
-    def _parse(self, action, response):
-        if response.status_code != 200:
+    def _parse(self, action, status, content):
+        if status != 200:
             raise TencentCloudAPIError(
-                code="ServerNetworkError", action=action, ambiguous=response.status_code >= 500,
-                http_status=response.status_code,
-                message="%s answered HTTP %d instead of an API response" % (self.host, response.status_code))
+                code="ServerNetworkError", action=action, ambiguous=status >= 500, http_status=status,
+                message="%s answered HTTP %d instead of an API response" % (self.host, status))
         try:
-            data = json.loads(response.content.decode("utf-8"))
+            data = json.loads(content.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise TencentCloudAPIError(code="InvalidResponse", action=action, ambiguous=True,
                                        message="%s sent a body that is not valid JSON" % self.host)
@@ -197,6 +166,7 @@ class Client:
         return common
 
     def _build(self, action, params):
+        """(method, path with query, headers, body bytes) of a signed request."""
         timestamp = int(self.clock())
         if self.api_style == "tc3":
             body = json_body(params)
@@ -210,45 +180,20 @@ class Client:
                 "X-TC-Language": self.language,
                 "X-TC-RequestClient": USER_AGENT,
                 "X-TC-TraceId": str(uuid.uuid4()),
+                "User-Agent": USER_AGENT,
             }
             if self.credentials.token:
                 headers["X-TC-Token"] = self.credentials.token
             signed = tc3_sign(self.credentials.secret_id, self.credentials.secret_key, SERVICE, timestamp,
                               "POST", headers, body)
             headers["Authorization"] = signed["authorization"]
-            return {"method": "POST", "url": self.url, "headers": headers, "data": body}
+            return "POST", self.path, headers, body
         flat = flatten_params(params)
         flat.update(self._common_v1(action, timestamp))
         method = "GET" if self.api_style == "legacy" else "POST"
         flat["Signature"] = v1_sign(self.credentials.secret_key, method, self.host, self.path, flat)
         encoded = form_encode(flat)
         if method == "GET":
-            return {"method": "GET", "url": self.url + "?" + encoded, "headers": {"Host": self.host}}
-        return {"method": "POST", "url": self.url, "data": encoded.encode("ascii"),
-                "headers": {"Host": self.host, "Content-Type": "application/x-www-form-urlencoded"}}
-
-
-def _never_sent(exc):
-    text = repr(exc)
-    return any(marker in text for marker in ("NewConnectionError", "Connection refused", "Name or service not known",
-                                             "nodename nor servname", "Temporary failure in name resolution",
-                                             "No route to host", "Network is unreachable"))
-
-
-def _reason(exc):
-    """A short cause without the request URL (a legacy GET URL carries the session token)."""
-    seen, depth = exc, 0
-    while seen is not None and depth < 10:
-        depth += 1
-        for marker, text in (("CERTIFICATE_VERIFY_FAILED", "certificate verify failed"),
-                             ("WRONG_VERSION_NUMBER", "the server does not speak TLS on this port"),
-                             ("Connection refused", "connection refused"),
-                             ("RemoteDisconnected", "the server closed the connection without an answer"),
-                             ("Connection reset", "connection reset by peer"),
-                             ("Name or service not known", "unknown host name"),
-                             ("Temporary failure in name resolution", "host name lookup failed")):
-            if marker in repr(seen) or marker in str(seen):
-                return text
-        nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
-        seen = seen.__cause__ or seen.__context__ or nested
-    return type(exc).__name__
+            return "GET", self.path + "?" + encoded, {"Host": self.host, "User-Agent": USER_AGENT}, None
+        return "POST", self.path, {"Host": self.host, "Content-Type": "application/x-www-form-urlencoded",
+                                   "User-Agent": USER_AGENT}, encoded.encode("ascii")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import HAS_REQUESTS, Client
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import (
     CredentialsError, resolve_credentials, resolve_region,
 )
@@ -40,10 +40,6 @@ class TaskRunner:
         except AnsibleActionFail as exc:
             return self._fail(result, str(exc.message), {"code": "InvalidArgument", "message": str(exc.message),
                                                          "request_id": None})
-        if not HAS_REQUESTS:
-            return self._fail(result, "The Python library requests is required on the control node "
-                                      "(pip install requests).", {"code": "MissingLibrary", "message": "requests",
-                                                                  "request_id": None})
         try:
             self.client = self.make_client(args)
             result.update(work(self, args, self.client))

@@ -127,7 +127,7 @@ def test_ee_requirements_match_the_imports():
     with open(os.path.join(ROOT, "requirements.txt")) as handle:
         declared = {line.split(">")[0].split("=")[0].split("<")[0].strip().lower()
                     for line in handle if line.strip() and not line.startswith("#")}
-    assert imports == declared == {"requests", "cryptography"}
+    assert imports == declared == {"cryptography"}
     ee = yaml.safe_load(open(os.path.join(ROOT, "meta", "execution-environment.yml")))
     assert ee["version"] == 3
     assert ee["dependencies"] == {"python": "requirements.txt", "system": "bindep.txt"}

@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _transport
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, parse_endpoint, retry_delay
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TencentCloudAPIError
@@ -118,10 +118,58 @@ def test_refused_connection_is_not_ambiguous(emulator):
 def test_proxy_variables_skip_loopback(emulator, monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    _client._SESSIONS.clear()
     assert make(emulator).call("DescribeKeyPairs", {})["TotalCount"] == 0
-    assert make(emulator).proxies == {"http": None, "https": None}
-    assert Client(Credentials("a", "b"), "ap-guangzhou").proxies is None  # real endpoints honour the proxy
+    assert make(emulator).proxy is None
+    assert Client(Credentials("a", "b"), "ap-guangzhou").proxy == ("127.0.0.1", 9)  # real endpoints use it
+    monkeypatch.setenv("NO_PROXY", "example.com,.tencentcloudapi.com")
+    assert Client(Credentials("a", "b"), "ap-guangzhou").proxy is None
+
+
+def test_requests_go_through_an_http_proxy(emulator, monkeypatch):
+    """A real forwarding proxy on 127.0.0.1: the endpoint's name only resolves through it."""
+    import http.server
+    import threading
+    import urllib.request as ur
+
+    seen = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append(self.path)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            req = ur.Request(emulator.url + "/", data=body, method="POST", headers=dict(self.headers))
+            with ur.build_opener(ur.ProxyHandler({})).open(req, timeout=10) as resp:
+                data = resp.read()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:%d" % server.server_address[1])
+        client = make(emulator, endpoint="http://cvm.proxied.invalid:8080", retries=0)
+        assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
+        assert seen == ["http://cvm.proxied.invalid:8080/"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_keep_alive_connection_is_reused_and_survives_server_close(emulator):
+    client = make(emulator)
+    client.call("DescribeKeyPairs", {})
+    client.call("DescribeKeyPairs", {})
+    assert len(_transport._POOL) >= 1
+    for conn in _transport._POOL.values():  # the server goes away between two calls
+        conn.sock.shutdown(2)
+    assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
 
 
 def test_legacy_url_secrets_stay_out_of_errors(emulator):
@@ -161,7 +209,7 @@ def test_retry_delay_is_bounded_exponential_with_jitter():
 
 def test_request_body_is_what_was_signed(emulator):
     client = make(emulator)
-    built = client._build("DescribeKeyPairs", {"Filters": [{"Name": "key-name", "Values": ["é"]}]})
-    assert built["data"] == json.dumps({"Filters": [{"Name": "key-name", "Values": ["é"]}]},
-                                       separators=(",", ":")).encode()
-    assert built["headers"]["Authorization"].startswith("TC3-HMAC-SHA256 Credential=%s/" % CREDS["secret_id"])
+    _method, _path, headers, body = client._build("DescribeKeyPairs",
+                                                  {"Filters": [{"Name": "key-name", "Values": ["é"]}]})
+    assert body == json.dumps({"Filters": [{"Name": "key-name", "Values": ["é"]}]}, separators=(",", ":")).encode()
+    assert headers["Authorization"].startswith("TC3-HMAC-SHA256 Credential=%s/" % CREDS["secret_id"])
