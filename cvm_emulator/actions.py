@@ -327,7 +327,10 @@ class Actions:
             raise ApiError("InvalidParameterValueOffset", "Offset must not be negative.")
         if limit < 0 or limit > 100:
             raise ApiError("InvalidParameterValueLimit", "Limit must be between 0 and 100.")
-        pairs = self.store.key_pairs(region)
+        # A single-valued key-name filter narrows the scan in SQL; every filter is still applied below.
+        names = [f["Values"] for f in filters or [] if f["Name"] == "key-name"]
+        narrow = names[0][0] if names and len(names[0]) == 1 else None
+        pairs = self.store.key_pairs(region, name_contains=narrow, bindings=False)
         if key_ids:
             for key_id in key_ids:
                 if not KEY_ID_RE.match(key_id):
@@ -335,7 +338,7 @@ class Actions:
             pairs = [kp for kp in pairs if kp["key_id"] in key_ids]
         for flt in filters or []:
             pairs = [kp for kp in pairs if _filter_matches(flt, kp)]
-        page = pairs[offset:offset + limit]
+        page = [self.store.with_bindings(kp) for kp in pairs[offset:offset + limit]]
         return {"TotalCount": len(pairs), "KeyPairSet": [key_pair_model(kp) for kp in page]}
 
     def DeleteKeyPairs(self, region, params):

@@ -93,12 +93,21 @@ class Store:
                 self._execute("DELETE FROM %s" % table)
 
     # key pairs ----------------------------------------------------------------------------
-    def key_pairs(self, region=None):
-        if region is None:
-            rows = self._execute("SELECT * FROM key_pairs ORDER BY seq").fetchall()
-        else:
-            rows = self._execute("SELECT * FROM key_pairs WHERE region=? ORDER BY seq", (region,)).fetchall()
-        return [self._key_pair(r) for r in rows]
+    def key_pairs(self, region=None, name_contains=None, bindings=True):
+        """Key pairs in creation order; bindings=False skips the instance/image lookups (add them per page)."""
+        sql, args = "SELECT * FROM key_pairs WHERE 1=1", []
+        if region is not None:
+            sql, args = sql + " AND region=?", args + [region]
+        if name_contains is not None:
+            sql, args = sql + " AND instr(key_name, ?) > 0", args + [name_contains]
+        rows = self._execute(sql + " ORDER BY seq", tuple(args)).fetchall()
+        return [self._key_pair(r, bindings) for r in rows]
+
+    def with_bindings(self, kp):
+        kp = dict(kp)
+        kp["associated_instance_ids"] = self.bound_instances(kp["key_id"])
+        kp["bound_images"] = self.bound_images(kp["key_id"])
+        return kp
 
     def key_pair(self, key_id, region=None):
         row = self._execute("SELECT * FROM key_pairs WHERE key_id=?", (key_id,)).fetchone()
@@ -106,12 +115,10 @@ class Store:
             return None
         return self._key_pair(row)
 
-    def _key_pair(self, row):
+    def _key_pair(self, row, bindings=True):
         kp = dict(row)
         kp["tags"] = json.loads(kp["tags"])
-        kp["associated_instance_ids"] = self.bound_instances(kp["key_id"])
-        kp["bound_images"] = self.bound_images(kp["key_id"])
-        return kp
+        return self.with_bindings(kp) if bindings else kp
 
     def insert_key_pair(self, kp):
         seq = self._execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM key_pairs").fetchone()[0]
