@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The collection-quality checks of the README test command, each timed:
 # changelog lint, ansible-lint (production + args, plus negative fixtures that `args` must reject),
-# antsibull-docs, ansible-test sanity and units, molecule. Exits non-zero on the first failure.
+# antsibull-docs, ansible-test sanity and units, molecule, the benchmark's API-call check. Exits non-zero on the
+# first failure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/env.sh"
@@ -61,6 +62,7 @@ step "antsibull-docs lint" antsibull-docs lint-collection-docs --plugin-docs --v
 step "ansible-test sanity" scripts/ansible-test.sh sanity
 step "ansible-test units" scripts/ansible-test.sh units
 step "molecule test -s keypair" molecule test -s keypair
+step "benchmark --quick (API calls)" python benchmarks/run.py --quick
 
 echo
 echo "Quality checks (wall time):"

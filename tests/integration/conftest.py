@@ -105,3 +105,27 @@ def ansible(emulator_process, tmp_path):
 @pytest.fixture
 def admin(emulator_process):
     return emulator_process.admin
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Aggregate the reliability suite's records into tests/output/reliability/table.md (controller only)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    import glob as _glob
+
+    folder = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "output", "reliability")
+    records = []
+    for path in sorted(_glob.glob(os.path.join(folder, "*.json"))):
+        with open(path) as handle:
+            records.append(json.load(handle))
+    if not records:
+        return
+    lines = ["| case | lost keys | leaked secrets | partial files | key pairs left |", "|---|---|---|---|---|"]
+    for rec in sorted(records, key=lambda r: r["case"]):
+        lines.append("| %s | %d | %d | %d | %d |" % (rec["case"], rec["lost_keys"], rec["leaked_secrets"],
+                                                     rec["partial_files"], rec["key_pairs"]))
+    lines.append("| **%d cases** | **%d** | **%d** | **%d** | |" % (
+        len(records), sum(r["lost_keys"] for r in records), sum(r["leaked_secrets"] for r in records),
+        sum(r["partial_files"] for r in records)))
+    with open(os.path.join(folder, "table.md"), "w") as handle:
+        handle.write("\n".join(lines) + "\n")

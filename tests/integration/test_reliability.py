@@ -1,0 +1,483 @@
+"""Reliability suite: real ansible-playbook runs against the emulator's fault API. After every case the
+invariants are checked: no key pair whose private key nobody holds (lost keys / orphans), no partial, temporary
+or world-readable key file, no secret in any output. Each case's outcome is recorded for docs/reliability.md."""
+
+import glob
+import json
+import os
+import re
+import socket
+import stat
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from helpers import CREDS, ROOT, EmulatorProcess, self_signed
+
+KP = "tencentcloud.cvm.tencent_keypair"
+RESULTS = os.path.join(ROOT, "tests", "output", "reliability")
+
+
+def kp(args, title="ensure", **task):
+    body = {"name": title, KP: args, "register": "out", "ignore_errors": True}
+    body.update(task)
+    return yaml.safe_dump([body], sort_keys=False)
+
+
+def private_blob(path, passphrase=None):
+    from cryptography.hazmat.primitives import serialization
+
+    with open(path, "rb") as handle:
+        data = handle.read()
+    key = serialization.load_pem_private_key(data, password=passphrase.encode() if passphrase else None)
+    return key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                         serialization.PublicFormat.OpenSSH).decode().split()[1]
+
+
+def invariants(case, admin, key_dir, run=None, secrets=(), passphrase=None, expect_pairs=None):
+    """Count lost keys (generated key pairs with no local private key), partial files and leaked secrets."""
+    state = admin.state()
+    blobs = {}
+    partial = []
+    for path in glob.glob(os.path.join(key_dir, "*")) + glob.glob(os.path.join(key_dir, ".*")):
+        name = os.path.basename(path)
+        if name.endswith(".tmp"):
+            partial.append(name)
+            continue
+        if name.endswith((".pub", "~")) or os.path.isdir(path) or os.path.islink(path):
+            continue
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if mode & 0o077:
+            partial.append("%s mode %o" % (name, mode))
+        try:
+            blobs[private_blob(path, passphrase)] = name
+        except Exception:  # noqa: BLE001 - any unreadable key file counts
+            if "precious" not in open(path, errors="replace").read():
+                partial.append("%s unreadable" % name)
+    generated = [kp for kp in state["key_pairs"] if kp["public_key"].endswith(" " + kp["key_id"])]
+    lost = [kp["key_name"] for kp in generated if kp["key_blob"] not in blobs and not kp["key_name"].startswith("seed")]
+    leaked = 0
+    if run is not None:
+        text = run.stdout + run.stderr + json.dumps(run.results)
+        for secret in list(secrets) + [CREDS["secret_key"]]:
+            leaked += text.count(secret)
+        for path in glob.glob(os.path.join(key_dir, "*")):
+            if os.path.isfile(path) and not path.endswith(".pub"):
+                body = "".join(open(path, errors="replace").read().splitlines()[1:-1])
+                if len(body) > 64 and body[10:74] in text.replace("\n", "").replace("\\n", ""):
+                    leaked += 1
+    record = {"case": case, "lost_keys": len(lost), "partial_files": len(partial), "leaked_secrets": leaked,
+              "key_pairs": len(state["key_pairs"]), "details": {"lost": lost, "partial": partial}}
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, re.sub(r"[^\w.-]", "_", case) + ".json"), "w") as handle:
+        json.dump(record, handle)
+    assert (lost, partial, leaked) == ([], [], 0), record
+    if expect_pairs is not None:
+        assert len(state["key_pairs"]) == expect_pairs, state["key_pairs"]
+    return state
+
+
+def create_calls(admin):
+    return [r for r in admin.requests() if r["action"] in ("CreateKeyPair", "ImportKeyPair")]
+
+
+# --- throttling -------------------------------------------------------------------------------------
+
+def test_throttled_describe_is_retried(ansible, admin, tmp_path):
+    admin.fault(action="DescribeKeyPairs", mode="error", code="RequestLimitExceeded", count=2)
+    run = ansible.play(kp({"name": "throttled", "private_key_path": str(tmp_path / "k"), "retry_max_delay": 1}))
+    assert run.task("ensure")["changed"] is True
+    assert [r["code"] for r in admin.requests() if r["action"] == "DescribeKeyPairs"] == \
+        ["RequestLimitExceeded", "RequestLimitExceeded", "OK"]
+    invariants("throttle: Describe x2 retried", admin, str(tmp_path), run, expect_pairs=1)
+
+
+def test_throttling_beyond_retries_fails_clearly(ansible, admin, tmp_path):
+    admin.fault(action="DescribeKeyPairs", mode="error", code="RequestLimitExceeded", count=5)
+    run = ansible.play(kp({"name": "throttled", "private_key_path": str(tmp_path / "k"), "retries": 1,
+                           "retry_max_delay": 1}))
+    result = run.task("ensure")
+    assert result["failure"]["code"] == "RequestLimitExceeded" and "retries ran out" in result["msg"]
+    assert create_calls(admin) == [] and os.listdir(tmp_path) == []
+    invariants("throttle: beyond retries", admin, str(tmp_path), run, expect_pairs=0)
+
+
+def test_throttled_delete_is_retried(ansible, admin, tmp_path):
+    admin.seed(["doomed"])
+    admin.fault(action="DeleteKeyPairs", mode="error", code="RequestLimitExceeded", count=2)
+    run = ansible.play(kp({"name": "doomed", "state": "absent", "retry_max_delay": 1}))
+    assert run.task("ensure")["changed"] is True
+    invariants("throttle: Delete x2 retried", admin, str(tmp_path), run, expect_pairs=0)
+
+
+def test_rate_limit_with_a_loop(ansible, admin, tmp_path):
+    names = ["rate%d" % i for i in range(12)]
+    first = ansible.play(kp({"name": "{{ item }}", "private_key_path": "%s/{{ item }}" % tmp_path}, loop=names))
+    assert first.rc == 0
+    admin.rate_limit("DescribeKeyPairs", 5)
+    admin.clear_requests()
+    run = ansible.play(kp({"name": "{{ item }}", "private_key_path": "%s/{{ item }}" % tmp_path,
+                           "retry_max_delay": 1}, loop=names))
+    items = [r for r in run.results if r["status"] == "item_ok"]
+    assert len(items) == 12 and not any(r["result"].get("changed") for r in items)
+    codes = [r["code"] for r in admin.requests()]
+    assert "RequestLimitExceeded" in codes and codes.count("OK") == 12
+    invariants("throttle: 10 req/s-style rate limit, loop of 12", admin, str(tmp_path), run, expect_pairs=12)
+
+
+# --- lost and broken answers on CreateKeyPair / ImportKeyPair --------------------------------------------
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_http_errors_on_create(ansible, admin, tmp_path, status):
+    admin.fault(action="CreateKeyPair", mode="http_error", status=status)
+    run = ansible.play(kp({"name": "http%d" % status, "private_key_path": str(tmp_path / "k")}))
+    result = run.task("ensure")
+    assert result["failure"]["code"] == "ServerNetworkError"
+    assert "HTTP %d" % status in result["msg"] and "nothing was created" in result["msg"]
+    assert len(create_calls(admin)) == 1 and os.listdir(tmp_path) == []
+    invariants("Create answers HTTP %d (non-JSON)" % status, admin, str(tmp_path), run, expect_pairs=0)
+
+
+@pytest.mark.parametrize("mode", ["malformed_json", "missing_fields", "no_response", "close_after"])
+def test_answers_lost_after_commit_are_recovered(ansible, admin, tmp_path, mode):
+    admin.fault(action="CreateKeyPair", mode=mode)
+    run = ansible.play(kp({"name": "lost_" + mode, "private_key_path": str(tmp_path / "k")}))
+    result = run.task("ensure")
+    assert result["changed"] is True and "never arrived" in " ".join(result["warnings"])
+    state = invariants("Create committed, answer %s" % mode, admin, str(tmp_path), run, expect_pairs=1)
+    assert private_blob(str(tmp_path / "k")) == state["key_pairs"][0]["key_blob"]
+    assert [r["action"] for r in admin.requests()].count("DeleteKeyPairs") == 1
+
+
+def test_connection_reset_before_processing(ansible, admin, tmp_path):
+    admin.fault(action="CreateKeyPair", mode="close_before")
+    run = ansible.play(kp({"name": "reset", "private_key_path": str(tmp_path / "k")}))
+    result = run.task("ensure")
+    assert result["failure"]["code"] == "ClientNetworkError" and "nothing was created" in result["msg"]
+    assert len(create_calls(admin)) == 1
+    invariants("Create: connection reset before processing", admin, str(tmp_path), run, expect_pairs=0)
+
+
+def test_answer_lost_twice_leaves_no_orphan(ansible, admin, tmp_path):
+    admin.fault(action="CreateKeyPair", mode="close_after", count=2)
+    run = ansible.play(kp({"name": "twice", "private_key_path": str(tmp_path / "k")}))
+    assert "lost twice" in run.task("ensure")["msg"]
+    invariants("Create: answer lost twice", admin, str(tmp_path), run, expect_pairs=0)
+
+
+def test_timeout_then_late_commit_is_recovered(ansible, admin, tmp_path):
+    admin.fault(action="CreateKeyPair", mode="latency", latency=2.5)
+    run = ansible.play(kp({"name": "slow", "private_key_path": str(tmp_path / "k"), "timeout": 1}))
+    result = run.task("ensure")
+    assert result["changed"] is True, result
+    state = invariants("Create: timeout, commit after the client gave up", admin, str(tmp_path), run,
+                       expect_pairs=1)
+    assert private_blob(str(tmp_path / "k")) == state["key_pairs"][0]["key_blob"]
+
+
+@pytest.mark.parametrize("mode,outcome", [("close_after", "ok"), ("http_error", "failed"),
+                                          ("malformed_json", "ok"), ("close_before", "failed")])
+def test_import_with_lost_answers(ansible, admin, tmp_path, mode, outcome):
+    key = tmp_path / "local"
+    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", str(key)], check=True)
+    admin.fault(action="ImportKeyPair", mode=mode)
+    run = ansible.play(kp({"name": "imp", "public_key": key.with_suffix(".pub").read_text()}))
+    result = run.task("ensure")
+    if outcome == "ok":
+        assert result["changed"] is True and len(admin.key_pairs()) == 1
+    else:
+        assert result["failed"] is True and "nothing was created" in result["msg"] and admin.key_pairs() == []
+    assert len(create_calls(admin)) == 1
+    invariants("Import: %s" % mode, admin, str(tmp_path), run)
+
+
+# --- authentication ---------------------------------------------------------------------------------
+
+def test_clock_skew(ansible, admin, tmp_path):
+    admin.config(clock_offset=900)
+    run = ansible.play(kp({"name": "skewed", "private_key_path": str(tmp_path / "k")}))
+    result = run.task("ensure")
+    assert result["failure"]["code"] == "AuthFailure.SignatureExpire" and "clock" in result["msg"]
+    invariants("auth: clock 15 min off", admin, str(tmp_path), run, expect_pairs=0)
+
+
+def test_wrong_secret(ansible, admin, tmp_path):
+    run = ansible.play(kp({"name": "wrong", "private_key_path": str(tmp_path / "k")}),
+                       env={"TENCENTCLOUD_SECRET_KEY": "not-the-secret-key-at-all"})
+    result = run.task("ensure")
+    assert result["failure"]["code"] == "AuthFailure.SignatureFailure"
+    assert "not-the-secret-key-at-all" not in run.stdout + json.dumps(run.results)
+    invariants("auth: wrong secret key", admin, str(tmp_path), run, secrets=["not-the-secret-key-at-all"],
+               expect_pairs=0)
+
+
+def test_expired_token(ansible, admin, tmp_path):
+    admin.credential(secret_id="AKIDsts", secret_key="sts-secret-key-123", token="sts-token-456",
+                     token_expired=True)
+    run = ansible.play(kp({"name": "sts", "private_key_path": str(tmp_path / "k")}),
+                       env={"TENCENTCLOUD_SECRET_ID": "AKIDsts", "TENCENTCLOUD_SECRET_KEY": "sts-secret-key-123",
+                            "TENCENTCLOUD_TOKEN": "sts-token-456"})
+    result = run.task("ensure")
+    assert result["failure"]["code"] == "AuthFailure.TokenFailure" and "refresh" in result["msg"]
+    invariants("auth: expired token", admin, str(tmp_path), run, secrets=["sts-secret-key-123", "sts-token-456"],
+               expect_pairs=0)
+
+
+# --- the destination --------------------------------------------------------------------------------
+
+def _no_writes(admin):
+    return [r for r in admin.requests() if r.get("write")] == []
+
+
+def test_destination_problems_fail_before_create(ansible, admin, tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "adir").mkdir()
+    os.symlink(str(tmp_path / "nowhere"), str(keys / "dangling"))
+    foreign = tmp_path / "foreign"
+    foreign.write_text("someone else's file")
+    os.chown(str(foreign), 65534, 65534)
+    os.symlink(str(foreign), str(keys / "foreignlink"))
+    (keys / "other").write_text(open(__file__).read()[:10] + " precious")  # not a key: must stay untouched
+    cases = [("missing", str(tmp_path / "no" / "such" / "dir" / "k"), "does not exist"),
+             ("adir", str(keys / "adir"), "is a directory"),
+             ("dangling", str(keys / "dangling"), "dangling"),
+             ("foreign", str(keys / "foreignlink"), "owned by another user"),
+             ("other", str(keys / "other"), "would overwrite")]
+    tasks = "".join(kp({"name": "dest_" + name, "private_key_path": path}, title=name) for name, path, _m in cases)
+    run = ansible.play(tasks)
+    for name, _path, message in cases:
+        result = run.task(name)
+        assert result["failed"] is True and message in result["msg"], (name, result["msg"])
+    assert _no_writes(admin) and "precious" in (keys / "other").read_text()
+    assert foreign.read_text() == "someone else's file"
+    invariants("destination: missing dir, directory, dangling/foreign link, foreign file", admin, str(keys), run,
+               expect_pairs=0)
+
+
+def test_unwritable_directory_rolls_back(ansible, admin, tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    locked = subprocess.run(["chattr", "+i", str(keys)], capture_output=True)
+    if locked.returncode != 0:
+        pytest.skip("chattr +i is not permitted here (the write failure is covered by unit tests)")
+    try:
+        run = ansible.play(kp({"name": "immutable", "private_key_path": str(keys / "k")}))
+    finally:
+        subprocess.run(["chattr", "-i", str(keys)], check=True)
+    result = run.task("ensure")
+    assert result["failure"]["code"] in ("KeyFileWriteFailed", "InvalidDestination")
+    if result["failure"]["code"] == "KeyFileWriteFailed":
+        assert "was deleted again" in result["msg"]
+    invariants("destination: write fails after create (rollback)", admin, str(keys), run, expect_pairs=0)
+
+
+# --- bad input --------------------------------------------------------------------------------------
+
+ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl x"
+BAD_INPUT = [
+    ("name empty", {"name": ""}, "letters, digits or underscores"),
+    ("name 26 chars", {"name": "n" * 26}, "letters, digits or underscores"),
+    ("name with -", {"name": "bad-name"}, "letters, digits or underscores"),
+    ("name with space", {"name": "bad name"}, "letters, digits or underscores"),
+    ("name unicode", {"name": "密钥"}, "letters, digits or underscores"),
+    ("name SQL", {"name": "x'; DROP TABLE key_pairs;--"}, "letters, digits or underscores"),
+    ("name shell", {"name": "$(touch /tmp/pwned)"}, "letters, digits or underscores"),
+    ("project -1", {"project_id": -1}, "project_id must be an integer >= 0"),
+    ("project string", {"project_id": "default"}, "project_id"),
+    ("project huge", {"project_id": 2 ** 64}, "project_id"),
+    ("public key garbage", {"public_key": "hello world", "private_key_path": None}, "public_key is invalid"),
+    ("public key ed25519", {"public_key": ED25519, "private_key_path": None}, "only OpenSSH RSA"),
+    ("public key truncated", {"public_key": "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAB", "private_key_path": None},
+     "public_key is invalid"),
+    ("private key pasted", {"public_key": "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA "
+                                          "PRIVATE KEY-----", "private_key_path": None}, "holds a private key"),
+    ("public key + path", {"public_key": ED25519}, "mutually exclusive"),
+    ("mode 0644", {"private_key_mode": "0644"}, "gives group or others access"),
+    ("mode 0640", {"private_key_mode": "0640"}, "gives group or others access"),
+    ("mode text", {"private_key_mode": "rw-------"}, "octal string"),
+    ("mode 0200", {"private_key_mode": "0200"}, "does not let the owner read"),
+    ("passphrase short", {"passphrase": "abc"}, "at least 5 characters"),
+    ("passphrase empty", {"passphrase": ""}, "at least 5 characters"),
+    ("description 61", {"description": "d" * 61}, "must not exceed 60"),
+    ("tags list", {"tags": "team=x"}, "tags"),
+    ("regenerate bad", {"regenerate": "sometimes"}, "regenerate must be one of"),
+    ("state bad", {"state": "gone"}, "state must be one of"),
+    ("unknown option", {"colour": "red"}, "Unsupported parameters"),
+    ("endpoint garbage", {"endpoint": "ht!tp://::bad"}, "endpoint"),
+    ("endpoint ftp", {"endpoint": "ftp://cvm.example.com"}, "scheme must be http or https"),
+    ("endpoint with path", {"endpoint": "https://cvm.tencentcloudapi.com/v3"}, "must not have a path"),
+    ("timeout negative", {"timeout": -1}, "timeout"),
+    ("retries negative", {"retries": -3}, "retries"),
+    ("only secret_id", {"secret_id": "AKIDonly"}, "both secret_id and secret_key"),
+]
+
+
+def test_bad_input_changes_nothing(ansible, admin, tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    tasks = ""
+    for i, (label, args, _m) in enumerate(BAD_INPUT):
+        full = {"name": "good_name", "private_key_path": str(keys / ("k%d" % i))}
+        full.update(args)
+        full = {k: v for k, v in full.items() if v is not None}
+        tasks += kp(full, title="case%d" % i)
+    run = ansible.play(tasks)
+    misses = []
+    for i, (label, _args, message) in enumerate(BAD_INPUT):
+        result = run.task("case%d" % i)
+        if not (result["failed"] and message in result["msg"]):
+            misses.append((label, result.get("msg")))
+    assert misses == []
+    assert _no_writes(admin) and os.listdir(keys) == [] and not os.path.exists("/tmp/pwned")
+    invariants("bad input: %d rows" % len(BAD_INPUT), admin, str(keys), run, expect_pairs=0)
+
+
+def test_bad_region_and_https_to_plain_port(ansible, admin, tmp_path):
+    run = ansible.play(kp({"name": "r", "private_key_path": str(tmp_path / "a"), "region": "moon-base-1"}, "region")
+                       + kp({"name": "t", "private_key_path": str(tmp_path / "b"),
+                             "endpoint": ansible.emulator.url.replace("http://", "https://")}, "tls"))
+    assert run.task("region")["failure"]["code"] == "UnsupportedRegion"
+    tls = run.task("tls")
+    assert tls["failure"]["code"] == "ClientNetworkError" and "does not speak TLS" in tls["msg"]
+    assert _no_writes(admin)
+    invariants("bad region, https to a plain-HTTP port", admin, str(tmp_path), run, expect_pairs=0)
+
+
+# --- concurrency ------------------------------------------------------------------------------------
+
+def _inventory(tmp_path, n):
+    path = tmp_path / "inventory.ini"
+    path.write_text("".join("host%02d ansible_connection=local ansible_python_interpreter=%s\n"
+                            % (i, sys.executable) for i in range(n)))
+    return str(path)
+
+
+def test_twenty_forks_same_key_same_file(ansible, admin, tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    run = ansible.play(kp({"name": "shared_key", "private_key_path": str(keys / "shared")}),
+                       hosts="all", inventory=_inventory(tmp_path, 20), forks=20)
+    results = run.by_action()
+    assert len(results) == 20 and all(not r["result"]["failed"] for r in results)
+    assert sum(1 for r in results if r["result"]["changed"]) == 1
+    assert all(r["result"]["private_key_matches"] is True for r in results)
+    assert [r["code"] for r in admin.requests() if r["action"] == "CreateKeyPair"] == ["OK"]
+    assert sorted(os.listdir(keys)) == ["shared", "shared.pub"]
+    invariants("concurrency: 20 forks, one name, one file", admin, str(keys), run, expect_pairs=1)
+
+
+def test_twenty_forks_distinct_keys(ansible, admin, tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    run = ansible.play(kp({"name": "{{ inventory_hostname }}", "private_key_path": "%s/{{ inventory_hostname }}"
+                           % keys}), hosts="all", inventory=_inventory(tmp_path, 20), forks=20)
+    assert all(r["result"]["changed"] for r in run.by_action()) and len(run.by_action()) == 20
+    assert len(glob.glob(str(keys / "host*.pub"))) == 20
+    invariants("concurrency: 20 forks, 20 names", admin, str(keys), run, expect_pairs=20)
+
+
+# --- secrets at -vvvv -------------------------------------------------------------------------------
+
+def test_no_secret_in_any_output(ansible, admin, tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    admin.credential(secret_id="AKIDvvvv", secret_key="vvvv-secret-key-987", token="vvvv-session-token-654")
+    tree = tmp_path / "tree"
+    tasks = (kp({"name": "noisy", "private_key_path": str(keys / "noisy"), "passphrase": "vvvv-passphrase-321",
+                 "secret_id": "AKIDvvvv", "secret_key": "vvvv-secret-key-987",
+                 "security_token": "vvvv-session-token-654"}, "first")
+             + kp({"name": "noisy", "private_key_path": str(keys / "noisy"), "passphrase": "vvvv-passphrase-321",
+                   "secret_id": "AKIDvvvv", "secret_key": "vvvv-secret-key-987",
+                   "security_token": "vvvv-session-token-654"}, "second")
+             + kp({"name": "failing", "private_key_path": str(keys / "noisy"), "passphrase": "wrong-passphrase-0",
+                   "secret_id": "AKIDvvvv", "secret_key": "vvvv-secret-key-987",
+                   "security_token": "vvvv-session-token-654"}, "third"))
+    secrets = ["vvvv-secret-key-987", "vvvv-session-token-654", "vvvv-passphrase-321", "wrong-passphrase-0"]
+    for callback in ("ansible.builtin.default", "ansible.builtin.tree"):
+        admin.reset()
+        admin.credential(secret_id="AKIDvvvv", secret_key="vvvv-secret-key-987", token="vvvv-session-token-654")
+        for leftover in glob.glob(str(keys / "*")):
+            os.unlink(leftover)
+        env = {"ANSIBLE_STDOUT_CALLBACK": callback, "ANSIBLE_CALLBACK_TREE_DIR": str(tree),
+               "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"}
+        run = ansible.play(tasks, verbosity=4, env=env)
+        assert run.task("first")["changed"] is True and run.task("second")["changed"] is False
+        assert run.task("third")["failed"] is True
+        if callback.endswith("tree"):
+            run.stdout += "".join(open(p).read() for p in glob.glob(str(tree / "*")))
+            assert run.stdout.count('"key_pair"') >= 1  # the JSON results really are there
+        invariants("secrets: -vvvv, %s callback" % callback.split(".")[-1], admin, str(keys), run,
+                   secrets=secrets, passphrase="vvvv-passphrase-321", expect_pairs=1)
+
+
+# --- TLS --------------------------------------------------------------------------------------------
+
+def test_tls_self_signed(ansible, tmp_path):
+    cert, key = self_signed(tmp_path)
+    emu = EmulatorProcess("--port", "0", "--tls-cert", cert, "--tls-key", key).start()
+    try:
+        keys = tmp_path / "keys"
+        keys.mkdir()
+        base = {"endpoint": emu.url}
+        run = ansible.play(kp(dict(base, name="tls_default", private_key_path=str(keys / "a")), "default")
+                           + kp(dict(base, name="tls_ca", private_key_path=str(keys / "b"), ca_path=cert), "ca")
+                           + kp(dict(base, name="tls_off", private_key_path=str(keys / "c"), validate_certs=False),
+                                "off"))
+        default = run.task("default")
+        assert default["failed"] is True and "certificate verify failed" in default["msg"]
+        assert "ca_path" in default["msg"]
+        assert run.task("ca")["changed"] is True
+        off = run.task("off")
+        assert off["changed"] is True and any("validate_certs=false" in w for w in off["warnings"])
+        import ssl
+        import urllib.request
+        context = ssl.create_default_context(cafile=cert)
+        with urllib.request.urlopen(emu.url + "/_emulator/state", context=context, timeout=10) as resp:
+            names = sorted(kp["key_name"] for kp in json.loads(resp.read())["key_pairs"])
+        assert names == ["tls_ca", "tls_off"]
+    finally:
+        emu.stop()
+
+
+# --- emulator restart mid-play ---------------------------------------------------------------------
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_emulator_restart_mid_play(ansible, tmp_path):
+    port, db = _free_port(), str(tmp_path / "state.db")
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    first = EmulatorProcess("--port", str(port), "--db", db).start()
+    url = first.url
+    restart = tmp_path / "restart.sh"
+    restart.write_text("#!/bin/sh\nkill %d\nsleep 0.5\ncd %s\nPYTHONPATH=%s setsid %s -m cvm_emulator --port %d "
+                       "--db %s > %s/url2 2>&1 < /dev/null &\necho $! > %s/pid2\nsleep 1\n"
+                       % (first.proc.pid, ROOT, ROOT, sys.executable, port, db, tmp_path, tmp_path))
+    restart.chmod(0o755)
+    raw = yaml.safe_dump([{"name": "restart", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "a1", KP: {"name": "before", "private_key_path": str(keys / "before"), "endpoint": url},
+         "register": "a1"},
+        {"name": "restart the emulator", "ansible.builtin.command": str(restart)},
+        {"name": "a2", KP: {"name": "before", "private_key_path": str(keys / "before"), "endpoint": url},
+         "register": "a2"},
+        {"name": "b", KP: {"name": "after", "private_key_path": str(keys / "after"), "endpoint": url}},
+        {"name": "same id", "ansible.builtin.assert": {"that": ["a1.key_pair.key_id == a2.key_pair.key_id",
+                                                                "a1 is changed", "a2 is not changed"]}},
+    ]}], sort_keys=False)
+    try:
+        run = ansible.play(None, raw=raw)
+        assert run.rc == 0, run.stdout + run.stderr
+        again = ansible.play(None, raw=raw.replace(str(restart), "true"))
+        assert again.rc == 0 and "changed=0" in again.stdout.split("PLAY RECAP")[1]
+    finally:
+        first.stop()
+        pid = (tmp_path / "pid2").read_text().strip() if (tmp_path / "pid2").exists() else None
+        if pid:
+            subprocess.run(["kill", pid], check=False)
