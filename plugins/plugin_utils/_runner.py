@@ -60,6 +60,12 @@ class TaskRunner:
 
     def make_client(self, args):
         options = {name: args.get(name) for name in CLIENT_OPTIONS}
+        if options["timeout"] is not None and options["timeout"] <= 0:
+            raise ValueError("timeout must be a positive number of seconds, not %s" % options["timeout"])
+        if options["retries"] is not None and options["retries"] < 0:
+            raise ValueError("retries must be 0 or more, not %s" % options["retries"])
+        if options["retry_max_delay"] is not None and options["retry_max_delay"] < 0:
+            raise ValueError("retry_max_delay must be 0 or more, not %s" % options["retry_max_delay"])
         credentials = resolve_credentials(options)
         region = resolve_region(options)
         endpoint = options["endpoint"] or os.environ.get("TENCENTCLOUD_ENDPOINT") or None

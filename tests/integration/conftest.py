@@ -107,6 +107,16 @@ def admin(emulator_process):
     return emulator_process.admin
 
 
+def pytest_sessionstart(session):
+    """Start each run with no reliability records of an earlier run (controller only)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    import shutil
+
+    shutil.rmtree(os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "output", "reliability"),
+                  ignore_errors=True)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Aggregate the reliability suite's records into tests/output/reliability/table.md (controller only)."""
     if hasattr(session.config, "workerinput"):
