@@ -28,6 +28,7 @@ RETRYABLE_CODES = frozenset([
     "RequestLimitExceeded.GlobalRegionUinLimitExceeded", "InternalError", "InternalServerError",
 ])
 
+
 def parse_endpoint(endpoint, api_style="tc3"):
     """Returns (scheme, host[:port]). Accepts a host, host:port, or a full URL."""
     endpoint = (endpoint or "").strip()

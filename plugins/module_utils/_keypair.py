@@ -361,8 +361,8 @@ class KeyPairManager:
             self._delete(existing["KeyId"], "key pair (private key lost in transit)")
             if attempts >= 2:
                 raise api_failure("Could not create key pair %s: the answer was lost twice; the key pair created "
-                                  "without a delivered private key (%s) was deleted again" % (spec.name,
-                                                                                             existing["KeyId"]), lost)
+                                  "without a delivered private key (%s) was deleted again"
+                                  % (spec.name, existing["KeyId"]), lost)
             outcome.warnings.append(
                 "%s for %s got no answer (%s); key pair %s had been created but its private key never arrived, "
                 "so it was deleted and created again." % (lost.action, spec.name, lost.code, existing["KeyId"]))

@@ -270,7 +270,7 @@ def test_destination_problems_fail_before_create(ansible, admin, tmp_path):
 def test_unwritable_directory_rolls_back(ansible, admin, tmp_path):
     keys = tmp_path / "keys"
     keys.mkdir()
-    locked = subprocess.run(["chattr", "+i", str(keys)], capture_output=True)
+    locked = subprocess.run(["chattr", "+i", str(keys)], capture_output=True, check=False)
     if locked.returncode != 0:
         pytest.skip("chattr +i is not permitted here (the write failure is covered by unit tests)")
     try:
@@ -423,7 +423,7 @@ def test_no_secret_in_any_output(ansible, admin, tmp_path):
             dumped = "".join(open(p).read() for p in glob.glob(str(tree / "*")))
             assert '"failure"' in dumped  # the JSON results really are there (the last task's, per host)
             run.stdout += dumped
-        invariants("secrets: -vvvv, %s callback" % callback.split(".")[-1], admin, str(keys), run,
+        invariants("secrets: -vvvv, %s callback" % callback.rsplit(".", maxsplit=1)[-1], admin, str(keys), run,
                    secrets=secrets, passphrase="vvvv-passphrase-321", expect_pairs=1)
 
 
