@@ -123,7 +123,7 @@ def wait_for(predicate, timeout=5.0):
 CREDS = {"secret_id": DEFAULT_SECRET_ID, "secret_key": DEFAULT_SECRET_KEY}
 
 
-def self_signed(directory):
+def self_signed(directory, names=()):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -136,7 +136,8 @@ def self_signed(directory):
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=2))
             .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                        x509.DNSName("localhost")]), critical=False)
+                                                        x509.DNSName("localhost")]
+                                                       + [x509.DNSName(n) for n in names]), critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(key, hashes.SHA256()))
     cert_path, key_path = str(directory / "cert.pem"), str(directory / "key.pem")

@@ -213,3 +213,72 @@ def test_request_body_is_what_was_signed(emulator):
                                                   {"Filters": [{"Name": "key-name", "Values": ["é"]}]})
     assert body == json.dumps({"Filters": [{"Name": "key-name", "Values": ["é"]}]}, separators=(",", ":")).encode()
     assert headers["Authorization"].startswith("TC3-HMAC-SHA256 Credential=%s/" % CREDS["secret_id"])
+
+
+def test_https_through_a_connect_proxy(monkeypatch, tmp_path):
+    """HTTPS tunnelled through a real CONNECT proxy on 127.0.0.1, certificate checked against ca_path."""
+    import socketserver
+    import threading
+
+    from cvm_emulator.server import start
+    from helpers import self_signed
+
+    cert, key = self_signed(tmp_path, names=("cvm.tunnel.invalid",))
+    server = start(tls_cert=cert, tls_key=key)
+    port = server.server_address[1]
+    seen = []
+
+    class Tunnel(socketserver.BaseRequestHandler):
+        def handle(self):
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = self.request.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            seen.append(head.split(b"\r\n", 1)[0].decode())
+            upstream = socket.create_connection(("127.0.0.1", port))
+            self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+            def pipe(src, dst):
+                try:
+                    while True:
+                        data = src.recv(65536)
+                        if not data:
+                            break
+                        dst.sendall(data)
+                except OSError:
+                    pass
+                finally:
+                    for sock in (src, dst):
+                        try:
+                            sock.shutdown(socket.SHUT_RDWR)
+                        except OSError:
+                            pass
+
+            back = threading.Thread(target=pipe, args=(upstream, self.request), daemon=True)
+            back.start()
+            pipe(self.request, upstream)
+            back.join(5)
+            upstream.close()
+
+    proxy = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Tunnel)
+    proxy.daemon_threads = True
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:%d" % proxy.server_address[1])
+        creds = Credentials(CREDS["secret_id"], CREDS["secret_key"])
+        client = Client(creds, "ap-guangzhou", endpoint="https://cvm.tunnel.invalid:%d" % port, ca_path=cert,
+                        retries=0, timeout=10)
+        assert client.proxy == ("127.0.0.1", proxy.server_address[1])
+        assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
+        assert seen == ["CONNECT cvm.tunnel.invalid:%d HTTP/1.1" % port]
+        with pytest.raises(TencentCloudAPIError) as info:
+            Client(creds, "ap-guangzhou", endpoint="https://cvm.tunnel.invalid:%d" % port, retries=0,
+                   timeout=10).call("DescribeKeyPairs", {})
+        assert "certificate verify failed" in info.value.message and not info.value.ambiguous
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        server.shutdown()
+        server.server_close()
