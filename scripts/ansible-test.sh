@@ -35,5 +35,25 @@ rm -rf "$work" && mkdir -p "$work"
 cd "$work"
 # its own git repository: the copy sits under the checkout's ignored .build/, where git would hide every file
 git init -q . && git add -A && git -c user.name=ansible-test -c user.email=test@localhost commit -qm copy
+# Sanity runs on Python 3.12 (the oldest that ansible-core 2.21 supports) when one can be found, units on the
+# venv's Python. ansible-test looks interpreters up by name on PATH, where a pyenv shim may stand that cannot
+# start, so a working interpreter is linked into a directory put first on PATH.
 python_version="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+if [ "$1" = "sanity" ] && [ "$python_version" != "3.12" ]; then
+    py312=""
+    if python3.12 -c 'import venv' >/dev/null 2>&1; then
+        py312="$(python3.12 -c 'import sys; print(sys.executable)')"
+    else
+        for candidate in "$(pyenv root 2>/dev/null)"/versions/3.12*/bin/python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12; do
+            if [ -x "$candidate" ] && "$candidate" -c 'import venv' >/dev/null 2>&1; then py312="$candidate"; break; fi
+        done
+    fi
+    if [ -n "$py312" ]; then
+        mkdir -p "$root/.build/pybin" && ln -sfn "$py312" "$root/.build/pybin/python3.12"
+        export PATH="$root/.build/pybin:$PATH"
+        python_version=3.12
+    else
+        echo "No working Python 3.12: running sanity with Python $python_version" >&2
+    fi
+fi
 ansible-test "$@" --venv --python "$python_version" --color no
