@@ -66,6 +66,7 @@ class Bench:
             "ANSIBLE_LOCALHOST_WARNING": "false",
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "ANSIBLE_ACTION_PLUGINS": os.path.join(ROOT, "benchmarks", "action_plugins"),
             "TENCENTCLOUD_SECRET_ID": SECRET_ID,
             "TENCENTCLOUD_SECRET_KEY": SECRET_KEY,
             "TENCENTCLOUD_ENDPOINT": emulator.url,
@@ -114,6 +115,10 @@ def tasks_for(kind, n, form, prefix="b"):
             return [{"name": "t", "ansible.builtin.ping": {}, "loop": list(range(n))}]
         if kind == "info":
             return [{"name": "t", INFO: {"names": ["%s{{ item }}" % prefix]}, "loop": list(range(n))}]
+        if kind == "noop":
+            return [{"name": "t", "noop_keypair_args": {"name": "%s{{ item }}" % prefix,
+                                                        "private_key_path": "{{ key_dir }}/%s{{ item }}" % prefix},
+                     "loop": list(range(n))}]
         return [{"name": "t", KP: {"name": "%s{{ item }}" % prefix,
                                    "private_key_path": "{{ key_dir }}/%s{{ item }}" % prefix},
                  "loop": list(range(n))}]
@@ -123,6 +128,8 @@ def tasks_for(kind, n, form, prefix="b"):
         return [{"name": "t%d" % i, "ansible.builtin.ping": {}} for i in range(n)]
     if kind == "info":
         return [{"name": "t%d" % i, INFO: {"names": ["%s%d" % (prefix, i)]}} for i in range(n)]
+    if kind == "noop":
+        return [{"name": "t%d" % i, "noop_keypair_args": kp_args(i, prefix)} for i in range(n)]
     return [{"name": "t%d" % i, KP: kp_args(i, prefix)} for i in range(n)]
 
 
@@ -136,12 +143,13 @@ def measure(bench, n, form, reps):
     """Per-task seconds and API calls per task for every scenario at size n and form."""
     base = bench.playbook("empty", [])
     pbs = {kind: bench.playbook("%s_%s_%d" % (kind, form, n), with_vars(bench, tasks_for(kind, n, form)))
-           for kind in ("debug", "ping", "kp", "info")}
-    samples = {k: [] for k in ("empty", "debug", "ping", "create", "converged", "check", "info")}
+           for kind in ("debug", "noop", "ping", "kp", "info")}
+    samples = {k: [] for k in ("empty", "debug", "noop", "ping", "create", "converged", "check", "info")}
     calls = {}
     for _rep in range(reps):
         samples["empty"].append(bench.run(base))
         samples["debug"].append(bench.run(pbs["debug"]))
+        samples["noop"].append(bench.run(pbs["noop"]))
         samples["ping"].append(bench.run(pbs["ping"]))
         bench.reset()
         samples["check"].append(bench.run(pbs["kp"], check=True))
@@ -200,12 +208,7 @@ def import_cost(bench, reps=5):
         "dest": os.path.join(bench.work, "probe.json"), "mode": "0600",
         "content": "{{ [%s] | to_json }}" % ", ".join("probe%d" % i for i in range(reps))}})
     path = bench.playbook("import_probe", tasks)
-    saved = dict(bench.env)
-    bench.env["ANSIBLE_ACTION_PLUGINS"] = os.path.join(ROOT, "benchmarks", "action_plugins")
-    try:
-        bench.run(path)
-    finally:
-        bench.env = saved
+    bench.run(path)
     with open(os.path.join(bench.work, "probe.json")) as handle:
         probes = json.load(handle)
     return {"import_ms": statistics.median(p["import_ms"] for p in probes),
@@ -270,17 +273,20 @@ def budgets(results, quick):
 
 def report(results, verdicts):
     print("\nPer-task wall time (ms, median of %d) and API calls per task" % results["reps"])
-    head = "%-14s %8s %8s %8s %9s %8s %8s %10s %10s  %s" % (
-        "size/form", "debug", "ping", "create", "converged", "check", "info", "conv/ping", "conv/debug", "calls c/cv/ck/i")
+    print("(noop = an action that does nothing with the same two templated arguments: Ansible's floor)")
+    head = "%-14s %7s %7s %7s %8s %9s %7s %7s %9s %10s %9s  %s" % (
+        "size/form", "debug", "noop", "ping", "create", "converged", "check", "info", "conv/ping", "conv/debug",
+        "conv-noop", "calls c/cv/ck/i")
     print(head)
     print("-" * len(head))
     for row in results["rows"]:
         pt = {k: v * 1000 for k, v in row["per_task_s"].items()}
         c = row["api_calls_per_task"]
-        print("%-14s %8.1f %8.1f %8.1f %9.1f %8.1f %8.1f %10.3f %10.2f  %g/%g/%g/%g" % (
-            "N=%d %s" % (row["n"], row["form"]), pt["debug"], pt["ping"], pt["create"], pt["converged"],
+        print("%-14s %7.1f %7.1f %7.1f %8.1f %9.1f %7.1f %7.1f %9.3f %10.2f %9.1f  %g/%g/%g/%g" % (
+            "N=%d %s" % (row["n"], row["form"]), pt["debug"], pt["noop"], pt["ping"], pt["create"], pt["converged"],
             pt["check"], pt["info"], pt["converged"] / pt["ping"] if pt["ping"] else 0,
-            pt["converged"] / pt["debug"] if pt["debug"] else 0, c["create"], c["converged"], c["check"], c["info"]))
+            pt["converged"] / pt["debug"] if pt["debug"] else 0, pt["converged"] - pt["noop"],
+            c["create"], c["converged"], c["check"], c["info"]))
     if results.get("big"):
         big = results["big"]
         print("\nN=%d converged key pairs, one play (loop): %.1f s (%.1f ms/item), %.2f API calls/item" % (
