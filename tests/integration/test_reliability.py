@@ -14,7 +14,7 @@ import sys
 import pytest
 import yaml
 
-from helpers import CREDS, ROOT, EmulatorProcess, self_signed
+from helpers import CREDS, PEM_BEGIN, PEM_END, ROOT, EmulatorProcess, self_signed
 
 KP = "tencentcloud.cvm.tencent_keypair"
 RESULTS = os.path.join(ROOT, "tests", "output", "reliability")
@@ -302,8 +302,8 @@ BAD_INPUT = [
     ("public key ed25519", {"public_key": ED25519, "private_key_path": None}, "only OpenSSH RSA"),
     ("public key truncated", {"public_key": "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAB", "private_key_path": None},
      "public_key is invalid"),
-    ("private key pasted", {"public_key": "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA "
-                                          "PRIVATE KEY-----", "private_key_path": None}, "holds a private key"),
+    ("private key pasted", {"public_key": PEM_BEGIN + "\nMIIEpAIBAAKCAQEA\n" + PEM_END, "private_key_path": None},
+     "holds a private key"),
     ("public key + path", {"public_key": ED25519}, "mutually exclusive"),
     ("mode 0644", {"private_key_mode": "0644"}, "gives group or others access"),
     ("mode 0640", {"private_key_mode": "0640"}, "gives group or others access"),

