@@ -4,33 +4,26 @@
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairManager, Spec, run
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair import DOCUMENTATION
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
-from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TaskRunner
-
-ARGUMENT_SPEC = argument_spec_from_docs(DOCUMENTATION, ModuleDocFragment.DOCUMENTATION)
-MUTUALLY_EXCLUSIVE = [["public_key", "private_key_path"], ["public_key", "passphrase"],
-                      ["public_key", "return_private_key"]]
+from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TencentCloudAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        runner = TaskRunner(self, ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE)
-        return runner.execute(result, self._work)
+class ActionModule(TencentCloudAction):
+    ARGUMENT_SPEC = argument_spec_from_docs(DOCUMENTATION, ModuleDocFragment.DOCUMENTATION)
+    MUTUALLY_EXCLUSIVE = [["public_key", "private_key_path"], ["public_key", "passphrase"],
+                          ["public_key", "return_private_key"]]
 
     def _work(self, runner, args, client):
         spec = Spec(**{field: args.get(field) for field in Spec.FIELDS})
         outcome = run(KeyPairManager(client, check_mode=runner.check_mode), spec)
         return runner.keypair_result(spec, outcome)
+
+
+ARGUMENT_SPEC = ActionModule.ARGUMENT_SPEC
+MUTUALLY_EXCLUSIVE = ActionModule.MUTUALLY_EXCLUSIVE
 
 
 def main():

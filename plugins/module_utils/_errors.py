@@ -43,14 +43,11 @@ class TencentCloudAPIError(Exception):
 class KeyPairError(Exception):
     """A failure of the key-pair task that a user can act on; wraps the API error behind it, if any."""
 
-    def __init__(self, msg, api_error=None, code=None, **details):
-        self.api_error = api_error
-        if api_error is not None:
-            msg = "%s: %s %s" % (msg, api_error.message, api_error.suffix())
+    def __init__(self, msg, api_error=None, code=None):
         super().__init__(msg)
         self.msg = msg
+        self.api_error = api_error
         self.code = api_error.code if api_error is not None else code
-        self.details = details
 
     def as_failure(self):
         if self.api_error is not None:

@@ -67,10 +67,7 @@ def api_failure(what, exc):
     message = exc.message if text is None or exc.transport else "%s (%s)" % (text, exc.message)
     if exc.transport:
         message = "%s; %s" % (exc.message, text) if text else exc.message
-    err = KeyPairError("%s: %s %s" % (what, message, exc.suffix()))
-    err.api_error = exc
-    err.code = exc.code
-    return err
+    return KeyPairError("%s: %s %s" % (what, message, exc.suffix()), api_error=exc)
 
 
 # --- the spec ---------------------------------------------------------------------------------------
@@ -356,7 +353,8 @@ class KeyPairManager:
             if existing.get("AssociatedInstanceIds"):
                 raise KeyPairError("%s got no answer (%s) and key pair %s (%s) now exists bound to instances %s; "
                                    "it was not deleted" % (lost.action, lost.message, spec.name, existing.get("KeyId"),
-                                                           existing.get("AssociatedInstanceIds")), code=lost.code)
+                                                           existing.get("AssociatedInstanceIds")),
+                                   api_error=lost)
             # Created, but its private key never arrived: nobody can ever hold it. Remove it.
             self._delete(existing["KeyId"], "key pair (private key lost in transit)")
             if attempts >= 2:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import (
     CredentialsError, resolve_credentials, resolve_region,
@@ -104,3 +105,22 @@ def _diffable(key_pair):
     shown = dict(key_pair)
     shown["state"] = "present"
     return shown
+
+
+class TencentCloudAction(ActionBase):
+    """Base of the collection's action plugins: controller-only, check mode, arguments from the docs' spec.
+    A subclass sets ARGUMENT_SPEC (and MUTUALLY_EXCLUSIVE) and implements _work(runner, args, client)."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
+    ARGUMENT_SPEC = {}
+    MUTUALLY_EXCLUSIVE = None
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        return TaskRunner(self, self.ARGUMENT_SPEC, self.MUTUALLY_EXCLUSIVE).execute(result, self._work)
+
+    def _work(self, runner, args, client):
+        raise NotImplementedError
