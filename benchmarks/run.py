@@ -5,8 +5,11 @@ module), side by side on one machine, with real ansible-playbook runs against th
     scripts/benchmark.sh                # full run: N = 20 and 100 (separate tasks and loop), 1,000 converged, 3 reps
     scripts/benchmark.sh --quick        # N = 20, 1 rep: checks API calls per task only (part of `make test`)
 
-Per-task cost = (wall time of a play with N tasks - wall time of the same play with none) / N, median over the
-repetitions. API calls per task come from the emulator's request log; the emulator's own time per request from
+Per-task cost = the time from the start of the play's first task to the end of the play, divided by N, measured
+inside ansible-playbook by benchmarks/callback_plugins/bench_timer.py; median over the repetitions. (The wall time
+of the whole ansible-playbook process includes ~1.3 s of start-up and shutdown that varies by +-0.1 s between runs,
++-1 ms per item at N=100; the older estimate, (wall(N tasks) - wall(no task)) / N, is still reported in the JSON
+as per_task_wall_s.) API calls per task come from the emulator's request log; the emulator's own time per request from
 the durations it logs. Exits 1 when a budget is missed (in --quick mode, only the API-call budgets are checked).
 """
 
@@ -51,6 +54,14 @@ class Emulator:
         self.proc.stdout.close()
 
 
+class Timing:
+    """wall: the whole ansible-playbook process; play: first task start to play end, timed inside the run."""
+
+    def __init__(self, wall, play):
+        self.wall = wall
+        self.play = play
+
+
 class Bench:
     def __init__(self, emulator, work):
         self.emu = emulator
@@ -67,6 +78,9 @@ class Bench:
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_RETRY_FILES_ENABLED": "false",
             "ANSIBLE_ACTION_PLUGINS": os.path.join(ROOT, "benchmarks", "action_plugins"),
+            "ANSIBLE_CALLBACK_PLUGINS": os.path.join(ROOT, "benchmarks", "callback_plugins"),
+            "ANSIBLE_CALLBACKS_ENABLED": "bench_timer",
+            "BENCH_TIMER_OUT": os.path.join(work, "timer.json"),
             "TENCENTCLOUD_SECRET_ID": SECRET_ID,
             "TENCENTCLOUD_SECRET_KEY": SECRET_KEY,
             "TENCENTCLOUD_ENDPOINT": emulator.url,
@@ -91,7 +105,9 @@ class Bench:
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit("ansible-playbook %s failed:\n%s" % (path, out.decode(errors="replace")[-4000:]))
         self.peak_rss_kb = max(self.peak_rss_kb, usage.ru_maxrss)
-        return elapsed
+        with open(self.env["BENCH_TIMER_OUT"]) as handle:
+            timer = json.load(handle)
+        return Timing(elapsed, timer["play_s"])
 
     def reset(self, names=()):
         self.emu.admin("POST", "reset", {})
@@ -163,11 +179,14 @@ def measure(bench, n, form, reps):
         before = len(bench.emu.requests())
         samples["info"].append(bench.run(pbs["info"]))
         calls["info"] = len(bench.emu.requests()) - before
-    empty = statistics.median(samples["empty"])
-    per_task = {k: max(0.0, (statistics.median(v) - empty) / n) for k, v in samples.items() if k != "empty"}
+    empty = statistics.median(t.wall for t in samples["empty"])
+    per_task = {k: statistics.median(t.play for t in v) / n for k, v in samples.items() if k != "empty"}
+    per_task_wall = {k: max(0.0, (statistics.median(t.wall for t in v) - empty) / n)
+                     for k, v in samples.items() if k != "empty"}
     per_call = {k: v / n for k, v in calls.items()}
     emulator_ms = statistics.median([r["duration_ms"] for r in bench.emu.requests()] or [0])
     return {"n": n, "form": form, "reps": reps, "empty_play_s": empty, "per_task_s": per_task,
+            "per_task_wall_s": per_task_wall,
             "api_calls_per_task": per_call, "emulator_ms_per_request": emulator_ms}
 
 
@@ -197,7 +216,8 @@ def measure_big(bench, n, reps):
     for _rep in range(reps):
         times.append(bench.run(pb))
     writes = [r for r in bench.emu.requests()[before:] if r.get("write")]
-    return {"n": n, "play_s": statistics.median(times), "api_calls_per_item":
+    return {"n": n, "play_s": statistics.median(t.wall for t in times),
+            "in_play_s": statistics.median(t.play for t in times), "api_calls_per_item":
             (len(bench.emu.requests()) - before) / (n * reps), "writes": len(writes)}
 
 
@@ -260,8 +280,11 @@ def budgets(results, quick):
             check("%s: converged <= 2x debug" % label, pt["converged"] <= 2 * pt["debug"],
                   "%.2fx" % (pt["converged"] / pt["debug"]))
         else:
+            # The floor is shown beside it: when ansible.builtin.debug itself costs more than 10 ms per item on
+            # the machine, no action plugin can meet this budget there.
             check("%s: converged <= 10 ms/item" % label, pt["converged"] <= 0.010,
-                  "%.1f ms" % (pt["converged"] * 1000))
+                  "%.1f ms (same run: debug %.1f, noop %.1f)" % (
+                      pt["converged"] * 1000, pt["debug"] * 1000, pt["noop"] * 1000))
     if not quick:
         big = results.get("big")
         if big:
@@ -276,7 +299,8 @@ def budgets(results, quick):
 
 
 def report(results, verdicts):
-    print("\nPer-task wall time (ms, median of %d) and API calls per task" % results["reps"])
+    print("\nPer-task time (ms, median of %d; timed inside each ansible-playbook run from the start of the first "
+          "task to the end of the play, / N) and API calls per task" % results["reps"])
     print("(noop = an action that does nothing with the same two templated arguments: Ansible's floor)")
     head = "%-14s %7s %7s %7s %8s %9s %7s %7s %9s %10s %9s  %s" % (
         "size/form", "debug", "noop", "ping", "create", "converged", "check", "info", "conv/ping", "conv/debug",
@@ -293,8 +317,10 @@ def report(results, verdicts):
             c["create"], c["converged"], c["check"], c["info"]))
     if results.get("big"):
         big = results["big"]
-        print("\nN=%d converged key pairs, one play (loop): %.1f s (%.1f ms/item), %.2f API calls/item" % (
-            big["n"], big["play_s"], big["play_s"] * 1000 / big["n"], big["api_calls_per_item"]))
+        print("\nN=%d converged key pairs, one play (loop): %.1f s for the whole ansible-playbook run, %.1f s for "
+              "the task (%.1f ms/item), %.2f API calls/item" % (
+                  big["n"], big["play_s"], big["in_play_s"], big["in_play_s"] * 1000 / big["n"],
+                  big["api_calls_per_item"]))
     if results.get("imports"):
         imp = results["imports"]
         print("Import of the action plugin + module_utils: %.2f ms per task in a worker (already loaded: %s); "
