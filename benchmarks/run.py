@@ -7,7 +7,7 @@ module), side by side on one machine, with real ansible-playbook runs against th
 
 Per-task cost = the time from the start of the play's first task to the end of the play, divided by N, measured
 inside ansible-playbook by benchmarks/callback_plugins/bench_timer.py; median over the repetitions. (The wall time
-of the whole ansible-playbook process includes ~1.3 s of start-up and shutdown that varies by +-0.1 s between runs,
+of the whole ansible-playbook process includes ~1.5 s of start-up and shutdown that varies by +-0.1 s between runs,
 +-1 ms per item at N=100; the older estimate, (wall(N tasks) - wall(no task)) / N, is still reported in the JSON
 as per_task_wall_s.) API calls per task come from the emulator's request log; the emulator's own time per request from
 the durations it logs. Exits 1 when a budget is missed (in --quick mode, only the API-call budgets are checked).
