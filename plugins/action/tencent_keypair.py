@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairManager, Spec, run
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import SPEC_FIELDS, KeyPairManager, Spec, run
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair import DOCUMENTATION
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TencentCloudAction
@@ -17,9 +17,9 @@ class ActionModule(TencentCloudAction):
                           ["public_key", "return_private_key"]]
 
     def _work(self, runner, args, client):
-        spec = Spec(**{field: args.get(field) for field in Spec.FIELDS})
+        spec = Spec(**{name: args.get(name) for name in SPEC_FIELDS})
         outcome = run(KeyPairManager(client, check_mode=runner.check_mode), spec)
-        return runner.keypair_result(spec, outcome)
+        return outcome.as_result(spec, client.request_ids, diff=runner.diff_mode)
 
 
 ARGUMENT_SPEC = ActionModule.ARGUMENT_SPEC

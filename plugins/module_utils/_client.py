@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from ._errors import TencentCloudAPIError
 from ._signing import flatten_params, form_encode, json_body, tc3_sign, v1_sign
-from ._transport import TransportError, is_loopback as _is_loopback_host, proxy_for, request
+from ._transport import TransportError, proxy_for, request
 
 SERVICE = "cvm"
 API_VERSION = "2017-03-12"
@@ -50,10 +50,6 @@ def parse_endpoint(endpoint, api_style="tc3"):
     return parts.scheme, parts.netloc.lower()
 
 
-def is_loopback(host):
-    return _is_loopback_host(urlsplit("//" + host).hostname or "")
-
-
 def retry_delay(attempt, max_delay, base=0.5, rand=random.random):
     """Exponential backoff with jitter: between half and all of min(max_delay, base * 2**attempt)."""
     ceiling = min(float(max_delay), base * (2 ** attempt))
@@ -81,11 +77,10 @@ class Client:
         self.sleep = sleep
         self.clock = clock
         self.request_ids = []
-        self.calls = []
 
     @property
     def proxy(self):
-        """(host, port) of the proxy the environment names for this endpoint, or None (never for loopback)."""
+        """The Proxy the environment names for this endpoint, or None (never for loopback)."""
         return proxy_for(self.scheme, urlsplit("//" + self.host).hostname or "")
 
     # ---------------------------------------------------------------------------------------------
@@ -98,19 +93,12 @@ class Client:
             try:
                 return self._call_once(action, params)
             except TencentCloudAPIError as exc:
-                if not (retry and attempt < self.retries and self._retryable(exc)):
+                if not (retry and attempt < self.retries and exc.retryable):
                     raise
                 self.sleep(retry_delay(attempt, self.retry_max_delay))
                 attempt += 1
 
-    @staticmethod
-    def _retryable(exc):
-        if exc.code in RETRYABLE_CODES:
-            return True
-        return exc.transport and exc.code in ("ClientNetworkError", "ServerNetworkError")
-
     def _call_once(self, action, params):
-        self.calls.append(action)
         method, path, headers, body = self._build(action, params)
         try:
             status, data = request(method, self.scheme, self.host, path, headers, body, self.timeout,
@@ -126,13 +114,13 @@ class Client:
             else:
                 message = "Connection lost with %s (%s)" % (self.host, exc.reason)
             raise TencentCloudAPIError(code="ClientNetworkError", action=action, ambiguous=exc.sent,
-                                       timed_out=exc.timed_out, message=message)
+                                       timed_out=exc.timed_out, retryable=exc.transient, message=message)
         return self._parse(action, status, data)
 
     def _parse(self, action, status, content):
-        if status != 200:
+        if status != 200:  # 5xx: the server may have acted, and may do better next time; 4xx: it will not
             raise TencentCloudAPIError(
-                code="ServerNetworkError", action=action, ambiguous=status >= 500, http_status=status,
+                code="ServerNetworkError", action=action, ambiguous=status >= 500, retryable=status >= 500,
                 message="%s answered HTTP %d instead of an API response" % (self.host, status))
         try:
             data = json.loads(content.decode("utf-8"))
@@ -150,9 +138,9 @@ class Client:
         if error is not None:
             if not isinstance(error, dict):
                 error = {"Code": "InvalidResponse", "Message": "malformed Error object"}
-            raise TencentCloudAPIError(code=str(error.get("Code") or "UnknownError"),
-                                       message=str(error.get("Message") or "").strip() or "no message",
-                                       request_id=request_id, action=action)
+            code = str(error.get("Code") or "UnknownError")
+            raise TencentCloudAPIError(code=code, message=str(error.get("Message") or "").strip() or "no message",
+                                       request_id=request_id, action=action, retryable=code in RETRYABLE_CODES)
         return body
 
     # ---------------------------------------------------------------------------------------------

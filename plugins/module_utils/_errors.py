@@ -1,28 +1,72 @@
 # Private to the tencentcloud.cvm collection: not a public API, may change without notice.
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one failure funnel: every API or transport failure is a TencentCloudAPIError."""
+"""The one failure funnel: every API or transport failure is a TencentCloudAPIError; every failure a user sees is
+a TaskError with a non-empty code. Hints for the codes any Tencent Cloud API can answer live here; the key-pair
+codes live with the key-pair reconciler."""
 
 from __future__ import annotations
+
+# The client-side codes: failures found on the control node, before or instead of an API answer. Each is
+# explained in docs/troubleshooting.md (a test keeps the two in step).
+CLIENT_CODES = {
+    "InvalidArgument": "an option is missing, malformed or contradicts another; nothing was called",
+    "MissingCredentials": "no credentials or no region were found; nothing was called",
+    "InvalidDestination": "private_key_path cannot be used (directory, link, unreadable or undecryptable file)",
+    "DestinationExists": "a file is at private_key_path and creating the key pair would overwrite it",
+    "KeyMismatch": "regenerate=fail and the key pair differs from what the task asks for",
+    "KeyPairInUse": "the key pair is bound to instances, so it is not replaced or deleted implicitly",
+    "KeyFileWriteFailed": "a key file could not be written or updated on the control node",
+    "ClientNetworkError": "no connection, a TLS failure, or no answer within timeout",
+    "ServerNetworkError": "the endpoint answered with an HTTP error status instead of an API response",
+    "InvalidResponse": "the endpoint's answer is not a Tencent Cloud API response",
+}
+
+# What the codes any Tencent Cloud API can answer mean to a user, and what to do.
+GENERIC_HINTS = {
+    "MissingParameter": "a required parameter was missing from the request",
+    "InvalidParameterValue": "a parameter value was rejected (wrong format or unsupported)",
+    "InternalServerError": "Tencent Cloud had an internal error; try again later",
+    "InternalError": "Tencent Cloud had an internal error; try again later",
+    "AuthFailure.SignatureExpire": "the request timestamp is more than 5 minutes from Tencent Cloud's clock; "
+                                   "check the control node's clock (NTP)",
+    "AuthFailure.SignatureFailure": "the signature does not match: check secret_key for the given secret_id",
+    "AuthFailure.SecretIdNotFound": "the secret_id is unknown or disabled",
+    "AuthFailure.TokenFailure": "the security token is invalid or expired; refresh the temporary credentials",
+    "AuthFailure.InvalidAuthorization": "the Authorization header was malformed",
+    "AuthFailure.UnauthorizedOperation": "the credentials are not allowed (CAM) to do this",
+    "UnauthorizedOperation": "the credentials are not allowed (CAM) to do this",
+    "RequestLimitExceeded": "Tencent Cloud throttled the requests and the retries ran out; lower forks or raise "
+                            "retries",
+    "UnsupportedRegion": "the region is not supported for CVM",
+    "ClientNetworkError": "the endpoint could not be reached",
+    "ServerNetworkError": "the endpoint answered with an HTTP error",
+    "InvalidResponse": "the endpoint's answer could not be read",
+}
+
+# Sub-codes that share their family's meaning (RequestLimitExceeded.UinLimitExceeded, UnauthorizedOperation.X).
+_FAMILIES = ("RequestLimitExceeded", "UnauthorizedOperation")
 
 
 class TencentCloudAPIError(Exception):
     """An error answer from the API, or a transport failure given a client-side code.
 
     ``ambiguous`` is true when the request may have been carried out although no answer was read
-    (a timeout, a connection closed mid-answer, a 5xx or an unreadable body).
+    (a timeout, a connection closed mid-answer, a 5xx or an unreadable body). ``retryable`` is true for the
+    failures worth another attempt of a safe call: throttling, internal errors, HTTP 5xx, connection resets
+    and refusals, and timeouts (never TLS, DNS, proxy or HTTP 4xx failures).
     """
 
-    def __init__(self, *, code, message, request_id=None, action=None, ambiguous=False, http_status=None,
-                 timed_out=False):
+    def __init__(self, *, code, message, request_id=None, action=None, ambiguous=False, timed_out=False,
+                 retryable=False):
         super().__init__(message)
         self.code = code
         self.message = message
         self.request_id = request_id
         self.action = action
         self.ambiguous = ambiguous
-        self.http_status = http_status
         self.timed_out = timed_out
+        self.retryable = retryable
 
     @property
     def transport(self):
@@ -40,14 +84,40 @@ class TencentCloudAPIError(Exception):
         return {"code": self.code, "message": self.message, "request_id": self.request_id}
 
 
-class KeyPairError(Exception):
-    """A failure of the key-pair task that a user can act on; wraps the API error behind it, if any."""
+def hint(code, hints=None):
+    """The sentence that explains `code`: from `hints` (an API's own codes) first, then the generic ones."""
+    for table in (hints or {}, GENERIC_HINTS):
+        if code in table:
+            return table[code]
+    for family in _FAMILIES:
+        if code.startswith(family + "."):
+            return GENERIC_HINTS[family]
+    return None
 
-    def __init__(self, msg, api_error=None, code=None):
+
+class TaskError(Exception):
+    """A failure of a task that a user can act on: a final message, a non-empty code, the API error behind it
+    (if any), and whether something was already changed (created, deleted, renamed, written) when it failed."""
+
+    def __init__(self, msg, code=None, api_error=None, changed=False):
         super().__init__(msg)
         self.msg = msg
         self.api_error = api_error
         self.code = api_error.code if api_error is not None else code
+        if not self.code:
+            raise ValueError("a TaskError needs a code")
+        self.changed = changed
+        self.result = {}  # keys a failed task still returns (a private key that exists nowhere else)
+
+    @classmethod
+    def from_api(cls, what, exc, hints=None, changed=False):
+        """<what>: <hint> (<API message>) (<Code>, RequestId <id>); transport failures keep their own message."""
+        text = hint(exc.code, hints)
+        if exc.transport:
+            message = "%s; %s" % (exc.message, text) if text else exc.message
+        else:
+            message = "%s (%s)" % (text, exc.message) if text else exc.message
+        return cls("%s: %s %s" % (what, message, exc.suffix()), api_error=exc, changed=changed)
 
     def as_failure(self):
         if self.api_error is not None:

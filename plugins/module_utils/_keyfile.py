@@ -88,20 +88,26 @@ def _load_ssh(data, password):
 
 
 def _load_private(data, passphrase):
+    """Private key bytes -> (key object, encrypted?). Reads PEM (PKCS#1, PKCS#8) and OpenSSH keys."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     password = passphrase.encode("utf-8") if passphrase else None
     loaders = (_load_ssh, _load_pem_fast) if b"OPENSSH PRIVATE KEY" in data else (_load_pem_fast,)
     last = None
     for loader in loaders:
         try:
-            return loader(data, password=password)
+            return loader(data, password=password), password is not None
         except TypeError as exc:  # encrypted without password, or password given for a plain key
             last = exc
             if password is None:
                 raise KeyFileError("the private key is encrypted; give its passphrase")
             try:
-                return loader(data, password=None)
+                return loader(data, password=None), False
             except (TypeError, ValueError):
                 pass
+        except UnsupportedAlgorithm:
+            raise KeyFileError("the private key is an encrypted OpenSSH key, which needs the Python package "
+                               "bcrypt to read; convert it to PEM with `ssh-keygen -p -m PEM -f <file>`")
         except ValueError as exc:
             last = exc
     if last is not None and password is not None and "ENCRYPTED" in data.decode("ascii", "replace"):
@@ -109,12 +115,15 @@ def _load_private(data, passphrase):
     raise KeyFileError("not a private key that can be read (PEM or OpenSSH format expected)")
 
 
-def public_key_of_private(data, passphrase=None):
-    """Private key bytes -> `ssh-rsa <blob>` (OpenSSH public key of the same key)."""
+def _openssh_public(key):
     from cryptography.hazmat.primitives import serialization
-    key = _load_private(data, passphrase)
     public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     return public.decode("ascii")
+
+
+def public_key_of_private(data, passphrase=None):
+    """Private key bytes -> `ssh-rsa <blob>` (OpenSSH public key of the same key)."""
+    return _openssh_public(_load_private(data, passphrase)[0])
 
 
 def private_key_bytes(pem, passphrase=None):
@@ -126,14 +135,32 @@ def private_key_bytes(pem, passphrase=None):
         return pem.encode("ascii")
     from cryptography.hazmat.primitives import serialization
     key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    return _encrypted_pkcs8(key, passphrase)
+
+
+def _encrypted_pkcs8(key, passphrase):
+    from cryptography.hazmat.primitives import serialization
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.BestAvailableEncryption(passphrase.encode("utf-8")))
+
+
+def encrypted_copy(path, passphrase):
+    """The plaintext private key in `path`, encrypted with `passphrase` (PKCS#8 PEM), as bytes to write."""
+    with open(path, "rb") as handle:
+        key, _encrypted = _load_private(handle.read(), None)
+    return _encrypted_pkcs8(key, passphrase)
+
+
+def public_key_line(public_key, comment):
+    """The `.pub` file's line: `ssh-rsa <blob> <comment>` and a newline, as ssh-keygen writes it."""
+    key_type, blob = ssh_blob(public_key)
+    return ("%s %s %s\n" % (key_type, blob, comment)).encode("ascii")
 
 
 # --- the destination ------------------------------------------------------------------------------
 
 class Destination:
-    """Where the private key will live, checked before any API call."""
+    """Where the private key will live, and what is there now: checked before any API call."""
 
     def __init__(self, path):
         self.path = os.path.abspath(os.path.expanduser(path))
@@ -141,10 +168,45 @@ class Destination:
         self.exists = False
         self.public_key = None   # `ssh-rsa <blob>` of the key in the existing file
         self.read_error = None
+        self.encrypted = None    # whether the existing key file is encrypted
+        self.mode = None         # permission bits of the existing file
+        self.pub_blob = None     # base64 blob in <path>.pub, "" when that file is not a public key
+        self.pub_exists = False
+        self.staged_public_key = None  # `ssh-rsa <blob>` of the key in the staging file, if there is one
 
     @property
     def pub_path(self):
         return self.path + ".pub"
+
+    @property
+    def staging_path(self):
+        """Where a replacement's new private key waits until its key pair has taken over the name."""
+        return self.target + ".new"
+
+
+def _read_key_file(path, passphrase):
+    """(public key, encrypted, error) of the private key file at `path`."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(1024 * 1024)
+    except OSError as exc:
+        raise KeyFileError("cannot read the existing file %s (%s)" % (path, exc.strerror))
+    try:
+        key, encrypted = _load_private(data, passphrase)
+    except KeyFileError as exc:
+        if "passphrase" in str(exc) or "bcrypt" in str(exc):
+            raise KeyFileError("%s: %s" % (path, exc))
+        return None, None, str(exc)
+    return _openssh_public(key), encrypted, None
+
+
+def _read_pub(path):
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(64 * 1024).decode("ascii", "replace")
+        return ssh_blob(text)[1]
+    except (OSError, KeyFileError):
+        return ""
 
 
 def inspect_destination(path, passphrase=None):
@@ -173,19 +235,23 @@ def inspect_destination(path, passphrase=None):
         if not stat.S_ISREG(st.st_mode):
             raise KeyFileError("%s is not a regular file" % dest.target)
         dest.exists = True
-        try:
-            with open(dest.target, "rb") as handle:
-                data = handle.read(1024 * 1024)
-        except OSError as exc:
-            raise KeyFileError("cannot read the existing file %s (%s)" % (dest.target, exc.strerror))
-        try:
-            dest.public_key = public_key_of_private(data, passphrase)
-        except KeyFileError as exc:
-            if "passphrase" in str(exc):
-                raise KeyFileError("%s: %s" % (dest.target, exc))
-            dest.read_error = str(exc)
+        dest.mode = stat.S_IMODE(st.st_mode)
+        dest.public_key, dest.encrypted, dest.read_error = _read_key_file(dest.target, passphrase)
     if os.path.isdir(dest.pub_path):
         raise KeyFileError("%s is a directory" % dest.pub_path)
+    if os.path.lexists(dest.pub_path):
+        dest.pub_exists = True
+        dest.pub_blob = _read_pub(dest.pub_path)
+    if os.path.isdir(dest.staging_path):
+        raise KeyFileError("%s is a directory" % dest.staging_path)
+    if os.path.lexists(dest.staging_path):
+        if os.path.islink(dest.staging_path) or not os.path.isfile(dest.staging_path):
+            raise KeyFileError("%s is in the way: a replacement stages its new key there; move it away"
+                               % dest.staging_path)
+        dest.staged_public_key, _encrypted, error = _read_key_file(dest.staging_path, passphrase)
+        if error:
+            raise KeyFileError("%s is in the way: a replacement stages its new key there, and it is not a "
+                               "private key (%s); move it away" % (dest.staging_path, error))
     return dest
 
 
@@ -257,6 +323,20 @@ def atomic_write(path, data, mode, writer=None):
 
 def _write_all(handle, data):
     handle.write(data)
+
+
+def install(source, path):
+    """Move a finished key file into place (same directory, so atomic) and make the rename durable."""
+    os.replace(source, path)
+    _fsync_dir(os.path.dirname(path))
+
+
+def remove(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+    _fsync_dir(os.path.dirname(path))
 
 
 def backup_file(path):

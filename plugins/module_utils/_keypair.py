@@ -1,17 +1,27 @@
 # Private to the tencentcloud.cvm collection: not a public API, may change without notice.
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The key-pair reconciler: read remote, decide, act. Knows nothing of Ansible."""
+"""The key-pair reconciler: read (remote and local) -> decide (a pure function) -> act. Knows nothing of Ansible.
+
+A replacement is make-before-break: the new key pair is created under a temporary name derived from the real
+one (pending_name), its private key is staged beside the key file, then the old key pair is deleted, the new one
+renamed, and the staged key moved into place. At every instant one of the two key pairs exists together with a
+file holding its private key; an interrupted replacement is finished (or cleaned up) by the next run, which finds
+both names with the same single DescribeKeyPairs call a converged run makes anyway.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from contextlib import nullcontext
+from dataclasses import dataclass, field, fields
 
-from ._errors import KeyPairError, TencentCloudAPIError
+from ._errors import TaskError, TencentCloudAPIError
 from ._keyfile import (
-    KeyFileError, atomic_write, backup_file, directory_lock, fingerprint, inspect_destination, parse_rsa_public_key,
-    private_key_bytes, ssh_blob,
+    KeyFileError, atomic_write, backup_file, directory_lock, encrypted_copy, fingerprint, inspect_destination,
+    install, parse_rsa_public_key, private_key_bytes, public_key_line, remove, ssh_blob,
 )
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
@@ -19,10 +29,8 @@ REGENERATE = ("never", "fail", "mismatch", "always")
 PAGE = 100
 NAMES_PER_FILTER = 5  # a filter takes at most 5 values
 
-# What each error code means to a user of this module (the seed's codes and the common ones).
+# What the key-pair codes mean to a user of this module (the generic ones are in _errors).
 HINTS = {
-    "MissingParameter": "a required parameter was missing from the request",
-    "InvalidParameterValue": "a parameter value was rejected (wrong format or unsupported)",
     "InvalidKeyPairName.Duplicate": "a key pair with this name already exists",
     "InvalidKeyPair.LimitExceeded": "the key-pair quota of this account/region is used up; delete unused key pairs "
                                     "or ask Tencent Cloud for a higher quota",
@@ -30,64 +38,55 @@ HINTS = {
     "InvalidKeyPairNameTooLong": "the key pair name is longer than 25 characters",
     "InvalidKeyPairNameIncludeIllegalChar": "the key pair name may contain only letters, digits and underscores",
     "InvalidProjectId.NotFound": "the project_id does not exist in this account",
-    "InternalServerError": "Tencent Cloud had an internal error; try again later",
-    "InternalError": "Tencent Cloud had an internal error; try again later",
-    "AuthFailure.SignatureExpire": "the request timestamp is more than 5 minutes from Tencent Cloud's clock; "
-                                   "check the control node's clock (NTP)",
-    "AuthFailure.SignatureFailure": "the signature does not match: check secret_key for the given secret_id",
-    "AuthFailure.SecretIdNotFound": "the secret_id is unknown or disabled",
-    "AuthFailure.TokenFailure": "the security token is invalid or expired; refresh the temporary credentials",
-    "AuthFailure.InvalidAuthorization": "the Authorization header was malformed",
-    "AuthFailure.UnauthorizedOperation": "the credentials are not allowed (CAM) to do this",
-    "UnauthorizedOperation": "the credentials are not allowed (CAM) to do this",
-    "RequestLimitExceeded": "Tencent Cloud throttled the requests and the retries ran out; lower forks or raise "
-                            "retries",
-    "UnsupportedRegion": "the region is not supported for CVM",
     "InvalidPublicKey.Malformed": "the public key is not an OpenSSH RSA key",
     "InvalidPublicKey.Duplicate": "this public key is already registered under another key pair name",
     "InvalidKeyPair.NotSupported": "the key pair is bound to an instance or a custom image",
-    "ClientNetworkError": "the endpoint could not be reached",
-    "ServerNetworkError": "the endpoint answered with an HTTP error",
-    "InvalidResponse": "the endpoint's answer could not be read",
 }
 
 
-def hint(code):
-    if code in HINTS:
-        return HINTS[code]
-    for prefix in ("RequestLimitExceeded", "UnauthorizedOperation", "AuthFailure"):
-        if code.startswith(prefix) and prefix in HINTS:
-            return HINTS[prefix]
-    return None
+def api_failure(what, exc, changed=False):
+    return TaskError.from_api(what, exc, HINTS, changed=changed)
 
 
-def api_failure(what, exc):
-    """KeyPairError whose message reads: <what>: <hint or API message> (<Code>, RequestId <id>)."""
-    text = hint(exc.code)
-    message = exc.message if text is None or exc.transport else "%s (%s)" % (text, exc.message)
-    if exc.transport:
-        message = "%s; %s" % (exc.message, text) if text else exc.message
-    return KeyPairError("%s: %s %s" % (what, message, exc.suffix()), api_error=exc)
+def invalid(message):
+    return TaskError(message, code="InvalidArgument")
+
+
+def pending_name(name):
+    """The name a replacement's new key pair has until the old one is gone: derived from `name` (so that the next
+    run finds it), unlike any name a person picks, and within the 25-character limit."""
+    return "%s_rp%s" % (name[:14], hashlib.sha256(name.encode("utf-8")).hexdigest()[:8])
 
 
 # --- the spec ---------------------------------------------------------------------------------------
 
+@dataclass
 class Spec:
-    FIELDS = ("name", "state", "project_id", "public_key", "private_key_path", "private_key_mode", "passphrase",
-              "regenerate", "description", "tags", "backup", "return_private_key")
+    """The task's options. None means "not given"; unknown fields are a TypeError."""
 
-    def __init__(self, **kwargs):
-        for field in self.FIELDS:
-            setattr(self, field, kwargs.get(field))
+    name: str | None = None
+    state: str | None = "present"
+    project_id: int | None = None
+    public_key: str | None = None
+    private_key_path: str | None = None
+    private_key_mode: str | int | None = "0600"
+    passphrase: str | None = field(default=None, repr=False)
+    regenerate: str | None = "never"
+    description: str | None = None
+    tags: dict | None = None
+    backup: bool | None = False
+    return_private_key: bool | None = False
+    mode: int | None = field(default=None, init=False)  # private_key_mode, parsed by validate()
+
+    def __post_init__(self):
         self.state = self.state or "present"
-        self.project_id = 0 if self.project_id is None else self.project_id
         self.regenerate = self.regenerate or "never"
         self.private_key_mode = self.private_key_mode or "0600"
         self.backup = bool(self.backup)
         self.return_private_key = bool(self.return_private_key)
 
-    def __repr__(self):
-        return "Spec(name=%r, state=%r)" % (self.name, self.state)
+
+SPEC_FIELDS = tuple(f.name for f in fields(Spec) if f.init)
 
 
 def parse_mode(value):
@@ -96,58 +95,57 @@ def parse_mode(value):
     else:
         text = str(value).strip()
         if not re.match(r"^0?[0-7]{3}$", text) and not re.match(r"^0o[0-7]{3}$", text):
-            raise KeyPairError("private_key_mode must be an octal string such as '0600', not %r" % (value,))
+            raise invalid("private_key_mode must be an octal string such as '0600', not %r" % (value,))
         mode = int(text.replace("0o", ""), 8)
     if mode & 0o077:
-        raise KeyPairError("private_key_mode %04o gives group or others access; ssh refuses such keys "
-                           "(use 0600 or 0400)" % mode)
+        raise invalid("private_key_mode %04o gives group or others access; ssh refuses such keys "
+                      "(use 0600 or 0400)" % mode)
     if not mode & 0o400:
-        raise KeyPairError("private_key_mode %04o does not let the owner read the key" % mode)
+        raise invalid("private_key_mode %04o does not let the owner read the key" % mode)
     return mode
 
 
 def validate(spec):
-    """Everything checkable without the network. Raises KeyPairError; changes nothing."""
+    """Everything checkable without the network. Raises TaskError(InvalidArgument); changes nothing."""
     if not isinstance(spec.name, str) or not NAME_RE.match(spec.name):
-        raise KeyPairError("name %r is invalid: use 1 to 25 letters, digits or underscores" % (spec.name,),
-                           code="InvalidKeyPairName")
+        raise invalid("name %r is invalid: use 1 to 25 letters, digits or underscores" % (spec.name,))
     if spec.state not in ("present", "absent"):
-        raise KeyPairError("state must be present or absent")
-    if isinstance(spec.project_id, bool) or not isinstance(spec.project_id, int) or spec.project_id < 0 \
-            or spec.project_id >= 2 ** 63:
-        raise KeyPairError("project_id must be an integer >= 0, not %r" % (spec.project_id,))
+        raise invalid("state must be present or absent")
+    if spec.project_id is not None and (isinstance(spec.project_id, bool) or not isinstance(spec.project_id, int)
+                                        or not 0 <= spec.project_id < 2 ** 63):
+        raise invalid("project_id must be an integer >= 0, not %r" % (spec.project_id,))
     if spec.regenerate not in REGENERATE:
-        raise KeyPairError("regenerate must be one of %s" % ", ".join(REGENERATE))
+        raise invalid("regenerate must be one of %s" % ", ".join(REGENERATE))
     if spec.state == "absent":
         return
     spec.mode = parse_mode(spec.private_key_mode)
     if spec.public_key is not None:
         if spec.private_key_path or spec.passphrase or spec.return_private_key:
-            raise KeyPairError("public_key imports a key whose private half you already hold; it cannot be "
-                               "combined with private_key_path, passphrase or return_private_key")
+            raise invalid("public_key imports a key whose private half you already hold; it cannot be combined "
+                          "with private_key_path, passphrase or return_private_key")
         try:
             spec.public_key = parse_rsa_public_key(spec.public_key)
         except KeyFileError as exc:
-            raise KeyPairError("public_key is invalid: %s" % exc)
+            raise invalid("public_key is invalid: %s" % exc)
     else:
         if not spec.private_key_path and not spec.return_private_key:
-            raise KeyPairError("Give private_key_path (or return_private_key=true): Tencent Cloud returns a generated "
-                               "private key only once, so it must have somewhere to go. To import a key, give "
-                               "public_key.")
+            raise invalid("Give private_key_path (or return_private_key=true): Tencent Cloud returns a generated "
+                          "private key only once, so it must have somewhere to go. To import a key, give "
+                          "public_key.")
         if spec.regenerate in ("fail", "mismatch") and not spec.private_key_path:
-            raise KeyPairError("regenerate=%s compares the remote key pair with the file at private_key_path; "
-                               "give private_key_path" % spec.regenerate)
+            raise invalid("regenerate=%s compares the remote key pair with the file at private_key_path; give "
+                          "private_key_path" % spec.regenerate)
     if spec.passphrase is not None:
         if not isinstance(spec.passphrase, str) or len(spec.passphrase) < 5:
-            raise KeyPairError("passphrase must have at least 5 characters (ssh-keygen refuses shorter ones)")
+            raise invalid("passphrase must have at least 5 characters (ssh-keygen refuses shorter ones)")
     if spec.description is not None and len(spec.description) > 60:
-        raise KeyPairError("description must not exceed 60 characters (it has %d)" % len(spec.description))
+        raise invalid("description must not exceed 60 characters (it has %d)" % len(spec.description))
     if spec.tags is not None:
         if not isinstance(spec.tags, dict):
-            raise KeyPairError("tags must be a dictionary of strings")
+            raise invalid("tags must be a dictionary of strings")
         for key, value in spec.tags.items():
             if not isinstance(key, str) or not key or value is None:
-                raise KeyPairError("tags must map non-empty keys to values")
+                raise invalid("tags must map non-empty keys to values")
 
 
 # --- results ----------------------------------------------------------------------------------------
@@ -168,8 +166,16 @@ def key_pair_result(model):
         "description": model.get("Description") or "",
         "associated_instance_ids": list(model.get("AssociatedInstanceIds") or []),
         "created_time": model.get("CreatedTime"),
-        "tags": {t.get("Key"): t.get("Value") for t in model.get("Tags") or []},
+        "tags": tags_of(model),
     }
+
+
+def tags_of(model):
+    return {t.get("Key"): t.get("Value") for t in model.get("Tags") or []}
+
+
+def _tag_list(tags):
+    return [{"Key": str(k), "Value": str(v)} for k, v in sorted((tags or {}).items())]
 
 
 def _blob(public_key):
@@ -179,21 +185,243 @@ def _blob(public_key):
         return None
 
 
+def _files(dest):
+    """What the diff shows of the local files."""
+    if dest is None:
+        return None
+    return {"private_key_mode": "%04o" % dest.mode if dest.exists else None,
+            "private_key_encrypted": dest.encrypted if dest.exists else None,
+            "public_key_file": "present" if dest.pub_exists else "absent"}
+
+
+@dataclass
 class Outcome:
-    def __init__(self):
-        self.changed = False
-        self.key_pair = None
-        self.before = None
-        self.private_key_matches = None
-        self.private_key_path = None
-        self.public_key_path = None
-        self.backup_file = None
-        self.private_key = None
-        self.warnings = []
-        self.operations = []
+    changed: bool = False
+    key_pair: dict | None = None
+    before: dict | None = None
+    private_key_matches: bool | None = None
+    private_key_path: str | None = None
+    public_key_path: str | None = None
+    backup: bool = False            # a copy of a replaced file was (or, in check mode, would be) kept
+    backup_file: str | None = None
+    generated: bool = False         # a private key was (or would be) generated
+    private_key: str | None = field(default=None, repr=False)
+    warnings: list = field(default_factory=list)
+    files_before: dict | None = None
+    files_after: dict | None = None
+
+    def as_result(self, spec, request_ids, diff=False):
+        """The task result: the same keys in check mode as in a real run."""
+        result = {"changed": self.changed, "request_ids": list(request_ids)}
+        if spec.state == "present":
+            result["key_pair"] = self.key_pair
+            result["private_key_matches"] = self.private_key_matches
+        if self.private_key_path:
+            result["private_key_path"] = self.private_key_path
+            result["public_key_path"] = self.public_key_path
+        if self.backup:
+            result["backup_file"] = self.backup_file
+        if self.generated and spec.return_private_key:
+            result["private_key"] = self.private_key
+        if self.warnings:
+            result["warnings"] = list(self.warnings)
+        if diff:
+            after = self.key_pair if spec.state == "present" else None
+            result["diff"] = {"before": _diffable(self.before, self.files_before),
+                              "after": _diffable(after, self.files_after)}
+        return result
+
+
+def _diffable(key_pair, files):
+    shown = {"state": "absent"} if key_pair is None else dict(key_pair, state="present")
+    if files is not None:
+        shown["local_files"] = files
+    return shown
+
+
+# --- the decision -----------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """What act() does, decided from (spec, remote, local) alone. `warnings` are part of the decision."""
+
+    create: bool = False            # create (or import) a key pair
+    replace: dict | None = None     # the existing key pair that the new one replaces (deleted after it exists)
+    # An import of the same public key: the service refuses a duplicate public key, so the old key pair goes
+    # first (its private key is the user's: nothing is lost).
+    delete_first: bool = False
+    adopt: dict | None = None       # a pending key pair (from an interrupted replacement) that takes over the name
+    drop: dict | None = None        # a pending key pair that nothing needs: deleted
+    install_staged: bool = False    # move the staged private key into place
+    remove_staged: bool = False     # remove a staged private key that belongs to no key pair
+    fix_mode: bool = False
+    encrypt: bool = False
+    write_pub: bool = False
+    project_id: int | None = None   # of the key pair to create
+    tags: dict | None = None        # of the key pair to create
+    description: str | None = None  # to set (on the new key pair, or on the kept one when it differs)
+    private_key_matches: bool | None = None
+    warnings: list = field(default_factory=list)
+
+    @property
+    def changes(self):
+        return bool(self.create or self.replace or self.adopt or self.drop or self.install_staged
+                    or self.remove_staged or self.fix_mode or self.encrypt or self.write_pub
+                    or self.description is not None)
+
+
+def decide(spec, current, pending, dest):
+    """The pure decision. `current` is the key pair named spec.name, `pending` the one named pending_name(name)
+    (API models or None), `dest` the local files (a Destination, or None without private_key_path).
+    Returns a Plan or raises TaskError (before anything is changed)."""
+    plan = Plan()
+    importing = spec.public_key is not None
+    want = _blob(spec.public_key) if importing else None
+    staged = _blob(dest.staged_public_key) if dest is not None else None
+
+    # 1. What an interrupted replacement left: a pending key pair whose key is held (staged, or the imported
+    #    public key) can take over; one whose key nobody holds is deleted (never when bound to instances).
+    candidate = None
+    if pending is not None:
+        pending_blob = _blob(pending.get("PublicKey"))
+        if pending_blob is not None and pending_blob == (want if importing else staged):
+            candidate = pending
+        elif pending.get("AssociatedInstanceIds"):
+            raise TaskError("Key pair %s (%s), left by an interrupted replacement of %s, is bound to instances %s; "
+                            "it is never deleted implicitly. Disassociate it first."
+                            % (pending.get("KeyName"), pending.get("KeyId"), spec.name,
+                               pending.get("AssociatedInstanceIds")), code="KeyPairInUse")
+        else:
+            plan.drop = pending
+            plan.warnings.append("Key pair %s (%s) was left by an interrupted replacement of %s and nobody holds "
+                                 "its private key; it is deleted." % (pending.get("KeyName"), pending.get("KeyId"),
+                                                                      spec.name))
+    staged_is_current = current is not None and staged is not None and staged == _blob(current.get("PublicKey"))
+    if staged is not None and candidate is None and not staged_is_current:
+        plan.remove_staged = True
+
+    # 2. No key pair of that name: finish the interrupted replacement, or create.
+    if current is None:
+        plan.project_id = spec.project_id if spec.project_id is not None else 0
+        plan.tags = spec.tags
+        plan.private_key_matches = True if dest is not None else None
+        if candidate is not None:
+            plan.adopt = candidate
+            plan.install_staged = dest is not None
+            plan.write_pub = dest is not None
+            if spec.description is not None and spec.description != (candidate.get("Description") or ""):
+                plan.description = spec.description
+            return plan
+        may_overwrite = spec.backup or spec.regenerate in ("mismatch", "always")
+        if dest is not None and dest.exists and not may_overwrite:
+            what = "a private key" if dest.public_key else \
+                "a file that is not a readable private key (%s)" % dest.read_error
+            raise TaskError("%s already holds %s, and key pair %s does not exist, so creating it would overwrite "
+                            "that file. Move it away, or set backup=true (keep a copy) or regenerate=mismatch/always."
+                            % (dest.target, what, spec.name), code="DestinationExists")
+        plan.create = True
+        plan.write_pub = dest is not None
+        plan.description = spec.description or None
+        return plan
+
+    # 3. The key pair exists: compare it with what the task asks for.
+    remote = _blob(current.get("PublicKey"))
+    differences = []
+    if importing:
+        matches = remote == want
+        if not matches:
+            differences.append("the remote public key differs from public_key")
+    elif dest is None:
+        matches = True  # nothing local to compare with
+    elif staged_is_current:
+        matches = True  # the staged key is its private key: it is moved into place below
+    elif dest.exists:
+        matches = dest.public_key is not None and _blob(dest.public_key) == remote
+        if not matches:
+            differences.append("the private key in %s does not belong to key pair %s (%s)"
+                               % (dest.target, spec.name, current.get("KeyId")))
+    else:
+        matches = False
+        differences.append("%s does not exist and Tencent Cloud cannot return the private key of key pair %s (%s) "
+                           "again" % (dest.path, spec.name, current.get("KeyId")))
+    if spec.project_id is not None and current.get("ProjectId") != spec.project_id:
+        differences.append("key pair %s (%s) is in project %s, not %s (a key pair cannot change project)"
+                           % (spec.name, current.get("KeyId"), current.get("ProjectId"), spec.project_id))
+    plan.private_key_matches = matches if dest is not None else None
+
+    replace = spec.regenerate == "always" or (bool(differences) and spec.regenerate == "mismatch")
+    if differences and not replace:
+        if spec.regenerate == "fail":
+            raise TaskError("regenerate=fail: %s" % "; ".join(differences), code="KeyMismatch")
+        plan.warnings.append("%s; keeping it (regenerate=never). Use regenerate=mismatch to replace the key pair."
+                             % "; ".join(differences))
+
+    if replace:
+        if current.get("AssociatedInstanceIds"):
+            raise TaskError("Key pair %s (%s) must be replaced but is bound to instances %s; it is never deleted "
+                            "implicitly. Disassociate it first."
+                            % (spec.name, current.get("KeyId"), current.get("AssociatedInstanceIds")),
+                            code="KeyPairInUse")
+        plan.replace = current
+        plan.project_id = spec.project_id if spec.project_id is not None else current.get("ProjectId")
+        plan.tags = spec.tags if spec.tags is not None else tags_of(current)
+        description = spec.description if spec.description is not None else current.get("Description")
+        plan.private_key_matches = True if dest is not None else None
+        plan.write_pub = plan.install_staged = dest is not None
+        if candidate is not None:
+            plan.adopt = candidate
+            if (description or "") != (candidate.get("Description") or ""):
+                plan.description = description
+        else:
+            plan.create = True
+            plan.delete_first = importing and want == remote
+            plan.description = description or None
+        return plan
+
+    # 4. Keep the key pair, and converge what can be converged on it and on its files.
+    if candidate is not None:
+        plan.drop = candidate
+        plan.remove_staged = staged is not None
+        plan.warnings.append("Key pair %s (%s), staged by an interrupted replacement of %s, is no longer needed "
+                             "(regenerate=%s); it is deleted." % (candidate.get("KeyName"), candidate.get("KeyId"),
+                                                                  spec.name, spec.regenerate))
+    if dest is not None and not importing:
+        if staged_is_current:
+            plan.install_staged = plan.write_pub = True
+        elif dest.exists and dest.public_key is not None:
+            plan.fix_mode = dest.mode != spec.mode
+            plan.encrypt = bool(spec.passphrase) and dest.encrypted is False
+            plan.write_pub = matches and (not dest.pub_exists or dest.pub_blob != remote)
+    if spec.description is not None and spec.description != (current.get("Description") or ""):
+        plan.description = spec.description
+    if spec.tags is not None and {str(k): str(v) for k, v in spec.tags.items()} != tags_of(current):
+        plan.warnings.append("Key pair %s has tags %s, not %s: tags are applied only when a key pair is created, "
+                             "so they were not changed." % (spec.name, tags_of(current), spec.tags))
+    return plan
 
 
 # --- the reconciler ---------------------------------------------------------------------------------
+
+class Journal:
+    """The remote and local changes made so far, so that a failure can say exactly what it leaves behind."""
+
+    def __init__(self):
+        self.entries = []
+
+    def add(self, text):
+        self.entries.append(text)
+
+    def __bool__(self):
+        return bool(self.entries)
+
+    def failure(self, exc, advice="Run the task again to finish."):
+        """The TaskError `exc`, with changed=true and the changes made before it, when there were any."""
+        if self.entries:
+            exc.msg = "%s Changes made before the failure: %s. %s" % (exc.msg, "; ".join(self.entries), advice)
+            exc.args = (exc.msg,)
+            exc.changed = True
+        return exc
+
 
 class KeyPairManager:
     def __init__(self, client, check_mode=False):
@@ -217,22 +445,25 @@ class KeyPairManager:
             page = resp.get("KeyPairSet")
             total = resp.get("TotalCount")
             if not isinstance(page, list) or not isinstance(total, int):
-                raise KeyPairError("DescribeKeyPairs answered without KeyPairSet/TotalCount (RequestId %s)"
-                                   % resp.get("RequestId"), code="InvalidResponse")
+                raise TaskError("DescribeKeyPairs answered without KeyPairSet/TotalCount (RequestId %s)"
+                                % resp.get("RequestId"), code="InvalidResponse")
             found.extend(page)
             offset += PAGE
             if offset >= total or not page:
                 return found
 
     def query(self, names=None, key_ids=None, project_id=None, tags=None):
-        """Key pairs matching every criterion given (names exactly), all pages, in API order, no duplicates."""
+        """Key pairs matching every criterion given (names exactly), all pages, in API order, no duplicates.
+        An empty list of names or key_ids matches nothing (and makes no call)."""
+        if (names is not None and not names) or (key_ids is not None and not key_ids):
+            return []
         filters = []
         if project_id is not None:
             filters.append({"Name": "project-id", "Values": [str(project_id)]})
         for key, value in sorted((tags or {}).items()):
             filters.append({"Name": "tag:%s" % key, "Values": [str(value)]})
         if len(filters) > 9:
-            raise KeyPairError("At most 8 tags can be matched at once (the API takes 10 filters).")
+            raise invalid("At most 8 tags can be matched at once (the API takes 10 filters).")
         found = []
         if key_ids:
             for start in range(0, len(key_ids), PAGE):  # KeyIds cannot be combined with Filters
@@ -252,47 +483,64 @@ class KeyPairManager:
                 continue
             if project_id is not None and kp.get("ProjectId") != project_id:
                 continue
-            kp_tags = {t.get("Key"): t.get("Value") for t in kp.get("Tags") or []}
+            kp_tags = tags_of(kp)
             if any(kp_tags.get(k) != str(v) for k, v in (tags or {}).items()):
                 continue
             seen.add(kp.get("KeyId"))
             result.append(kp)
         return result
 
-    def find(self, name):
-        """The key pair named exactly `name`, or None (the API's key-name filter may match loosely)."""
-        matches = [kp for kp in self.describe(filters=[{"Name": "key-name", "Values": [name]}])
-                   if kp.get("KeyName") == name]
-        return matches[0] if matches else None
+    def find(self, *names):
+        """The key pairs named exactly `names` (one DescribeKeyPairs call), each or None, in that order."""
+        found = {kp.get("KeyName"): kp for kp in self.describe(filters=[{"Name": "key-name", "Values": list(names)}])}
+        return [found.get(name) for name in names]
 
     # writes ----------------------------------------------------------------
-    def _delete(self, key_id, what):
+    def _delete(self, key_id, what, journal=None):
         try:
             self.client.call("DeleteKeyPairs", {"KeyIds": [key_id]})
         except TencentCloudAPIError as exc:
             if exc.code == "InvalidKeyPairId.NotFound":
                 return
             raise api_failure("Could not delete %s %s" % (what, key_id), exc)
+        if journal is not None:
+            journal.add("deleted %s (%s)" % (what, key_id))
 
-    def _create_params(self, spec):
-        params = {"KeyName": spec.name, "ProjectId": spec.project_id}
+    def _modify(self, model, journal, name=None, description=None):
+        params = {"KeyId": model["KeyId"]}
+        if name is not None:
+            params["KeyName"] = name
+        if description is not None:
+            params["Description"] = description
+        what = "key pair %s (%s)" % (model.get("KeyName"), model["KeyId"])
+        try:
+            self.client.call("ModifyKeyPairAttribute", params)
+        except TencentCloudAPIError as exc:
+            raise api_failure("Could not %s %s" % ("rename" if name is not None else "set the description of",
+                                                   what if name is None else "%s to %s" % (what, name)), exc)
+        journal.add("renamed %s to %s" % (what, name) if name is not None else "set the description of %s" % what)
+        model = dict(model)
+        if name is not None:
+            model["KeyName"] = name
+        if description is not None:
+            model["Description"] = description
+        return model
+
+    def _create_once(self, name, spec, plan):
+        action = "ImportKeyPair" if spec.public_key is not None else "CreateKeyPair"
+        params = {"KeyName": name, "ProjectId": plan.project_id}
         if spec.public_key is not None:
             params["PublicKey"] = spec.public_key
-        if spec.tags:
-            params["TagSpecification"] = [{"ResourceType": "keypair", "Tags": [
-                {"Key": str(k), "Value": str(v)} for k, v in sorted(spec.tags.items())]}]
-        return params
-
-    def _create_once(self, spec):
-        action = "ImportKeyPair" if spec.public_key is not None else "CreateKeyPair"
-        resp = self.client.call(action, self._create_params(spec), retry=False)
+        if plan.tags:
+            params["TagSpecification"] = [{"ResourceType": "keypair", "Tags": _tag_list(plan.tags)}]
+        resp = self.client.call(action, params, retry=False)
         if action == "ImportKeyPair":
             if not resp.get("KeyId"):
                 raise TencentCloudAPIError(code="InvalidResponse", message="ImportKeyPair answered without KeyId",
                                            request_id=resp.get("RequestId"), action=action, ambiguous=True)
-            return {"KeyId": resp["KeyId"], "KeyName": spec.name, "ProjectId": spec.project_id,
+            return {"KeyId": resp["KeyId"], "KeyName": name, "ProjectId": plan.project_id,
                     "PublicKey": spec.public_key, "Description": "", "AssociatedInstanceIds": [],
-                    "Tags": [{"Key": k, "Value": v} for k, v in sorted((spec.tags or {}).items())]}, None
+                    "Tags": _tag_list(plan.tags)}, None
         pair = resp.get("KeyPair")
         if not isinstance(pair, dict) or not pair.get("KeyId") or not pair.get("PrivateKey"):
             raise TencentCloudAPIError(code="InvalidResponse",
@@ -305,7 +553,7 @@ class KeyPairManager:
         """Look the name up after a create got no answer. After a timeout the service may still be working on
         the request, so keep looking (with backoff) for twice as long as the client waited (at least 5 s, at
         most 60 s) before concluding that nothing was created."""
-        existing = self.find(name)
+        existing = self.find(name)[0]
         if existing is None and lost.timed_out:
             waited, delay = 0.0, 0.5
             budget = min(max(2 * float(self.client.timeout or 0), 5.0), 60.0)
@@ -313,12 +561,13 @@ class KeyPairManager:
                 self.client.sleep(delay)
                 waited += delay
                 delay = min(delay * 2, 4.0)
-                existing = self.find(name)
+                existing = self.find(name)[0]
         return existing
 
-    def create(self, spec, outcome, local_public_key=None):
-        """CreateKeyPair/ImportKeyPair, never retried blindly. Returns (model, private_key or None); model is the
-        existing key pair (private_key None) when a concurrent creator won the race.
+    def create(self, name, spec, plan, journal, outcome, local_public_key=None):
+        """CreateKeyPair/ImportKeyPair named `name`, never retried blindly. Returns (model, private_key or None);
+        private_key is None for an import, or when a concurrent creator of `name` won the race (then model is
+        its key pair).
 
         When the answer is lost (timeout, reset, 5xx, unreadable body) the name is looked up: absent means
         nothing was created and the task fails saying so; a generated key pair that is now there, bound to
@@ -328,201 +577,232 @@ class KeyPairManager:
         while True:
             attempts += 1
             try:
-                model, private = self._create_once(spec)
-                outcome.operations.append("create")
+                model, private = self._create_once(name, spec, plan)
+                journal.add("created key pair %s (%s)" % (name, model["KeyId"]))
                 return model, private
             except TencentCloudAPIError as exc:
-                if exc.code == "InvalidKeyPairName.Duplicate":
-                    existing = self.find(spec.name)
+                if exc.code == "InvalidKeyPairName.Duplicate" and name == spec.name:
+                    existing = self.find(name)[0]
                     if existing is not None:
                         return existing, None
-                    raise api_failure("Could not create key pair %s" % spec.name, exc)
                 if not exc.ambiguous:
-                    raise api_failure("Could not create key pair %s" % spec.name, exc)
+                    raise api_failure("Could not create key pair %s" % name, exc)
                 lost = exc
-            existing = self._find_after_lost_answer(spec.name, lost)
+            existing = self._find_after_lost_answer(name, lost)
             if existing is None:
                 raise api_failure("Could not create key pair %s (the answer was lost and the key pair does not "
                                   "exist: nothing was created and no file was written; run the task again)"
-                                  % spec.name, lost)
+                                  % name, lost)
             if spec.public_key is not None and _blob(existing.get("PublicKey")) == _blob(spec.public_key):
-                outcome.operations.append("create")
+                journal.add("created key pair %s (%s)" % (name, existing["KeyId"]))
                 return existing, None
             if local_public_key and _blob(existing.get("PublicKey")) == _blob(local_public_key):
                 return existing, None
             if existing.get("AssociatedInstanceIds"):
-                raise KeyPairError("%s got no answer (%s) and key pair %s (%s) now exists bound to instances %s; "
-                                   "it was not deleted" % (lost.action, lost.message, spec.name, existing.get("KeyId"),
-                                                           existing.get("AssociatedInstanceIds")),
-                                   api_error=lost)
+                raise TaskError("%s got no answer (%s) and key pair %s (%s) now exists bound to instances %s; it was "
+                                "not deleted" % (lost.action, lost.message, name, existing.get("KeyId"),
+                                                 existing.get("AssociatedInstanceIds")), api_error=lost)
             # Created, but its private key never arrived: nobody can ever hold it. Remove it.
-            self._delete(existing["KeyId"], "key pair (private key lost in transit)")
+            self._delete(existing["KeyId"], "key pair %s (its private key was lost in transit)" % name)
+            journal.add("created and deleted again key pair %s (%s), whose private key was lost in transit"
+                        % (name, existing["KeyId"]))
             if attempts >= 2:
                 raise api_failure("Could not create key pair %s: the answer was lost twice; the key pair created "
                                   "without a delivered private key (%s) was deleted again"
-                                  % (spec.name, existing["KeyId"]), lost)
+                                  % (name, existing["KeyId"]), lost, changed=True)
             outcome.warnings.append(
                 "%s for %s got no answer (%s); key pair %s had been created but its private key never arrived, "
-                "so it was deleted and created again." % (lost.action, spec.name, lost.code, existing["KeyId"]))
+                "so it was deleted and created again." % (lost.action, name, lost.code, existing["KeyId"]))
 
-    def write_private_key(self, spec, dest, model, private, outcome):
-        """Write the key files; on failure delete the key pair just created and fail saying so."""
+    def _write_new_key(self, spec, dest, path, model, private, journal, outcome):
+        """Write a just-generated private key to `path` (the key file, or the staging file of a replacement).
+        Whatever goes wrong, the key pair just created is deleted again: none may exist without its key."""
         try:
-            if dest.exists and spec.backup:
+            if path == dest.target and dest.exists and spec.backup:
                 outcome.backup_file = backup_file(dest.target)
-            data = private_key_bytes(private, spec.passphrase)
-            atomic_write(dest.target, data, spec.mode)
-            public_line = "%s %s\n" % (" ".join(model["PublicKey"].split()[:2]), spec.name)
-            atomic_write(dest.pub_path, public_line.encode("ascii"), 0o644)
-        except (OSError, ValueError, KeyFileError) as exc:
+            atomic_write(path, private_key_bytes(private, spec.passphrase), spec.mode)
+        except BaseException as exc:  # noqa: B036 - even an interrupt must not leave the key pair behind
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             try:
-                self._delete(model["KeyId"], "key pair")
-            except KeyPairError as rollback:
-                raise KeyPairError("Could not write the private key to %s (%s), and the rollback failed: key pair %s "
-                                   "(%s) exists but its private key is lost; delete it. %s"
-                                   % (dest.target, reason, spec.name, model["KeyId"], rollback.msg),
-                                   code="KeyFileWriteFailed")
-            raise KeyPairError("Could not write the private key to %s (%s); key pair %s (%s) was deleted again so "
-                               "that none exists without its private key"
-                               % (dest.target, reason, spec.name, model["KeyId"]), code="KeyFileWriteFailed")
-        outcome.private_key_path = dest.path
-        outcome.public_key_path = dest.pub_path
-
-    def set_description(self, spec, model, outcome):
-        if spec.description is None or (model.get("Description") or "") == spec.description:
-            return model
-        if not self.check_mode:
-            try:
-                self.client.call("ModifyKeyPairAttribute", {"KeyId": model["KeyId"], "Description": spec.description})
-            except TencentCloudAPIError as exc:
-                raise api_failure("Could not set the description of key pair %s" % spec.name, exc)
-        outcome.changed = True
-        outcome.operations.append("describe")
-        model = dict(model)
-        model["Description"] = spec.description
-        return model
+                self._delete(model["KeyId"], "key pair %s" % model["KeyName"])
+            except TaskError as rollback:
+                failure = TaskError("Could not write the private key to %s (%s), and the rollback failed: key pair "
+                                    "%s (%s) exists but its private key is lost; delete it. %s"
+                                    % (path, reason, model["KeyName"], model["KeyId"], rollback.msg),
+                                    code="KeyFileWriteFailed", changed=True)
+            else:
+                journal.add("deleted key pair %s (%s) again" % (model["KeyName"], model["KeyId"]))
+                failure = TaskError("Could not write the private key to %s (%s); key pair %s (%s) was deleted again "
+                                    "so that none exists without its private key"
+                                    % (path, reason, model["KeyName"], model["KeyId"]), code="KeyFileWriteFailed")
+            if not isinstance(exc, Exception):
+                raise
+            raise failure from None
 
     # the states ------------------------------------------------------------
     def ensure_present(self, spec):
         validate(spec)
         lock = directory_lock(spec.private_key_path) if spec.private_key_path else nullcontext()
         with lock:
-            return self._ensure_present(spec)
+            dest = None
+            if spec.private_key_path:
+                try:
+                    dest = inspect_destination(spec.private_key_path, spec.passphrase)
+                except KeyFileError as exc:
+                    raise TaskError("Cannot use private_key_path: %s" % exc, code="InvalidDestination")
+            current, pending = self.find(spec.name, pending_name(spec.name))
+            plan = decide(spec, current, pending, dest)
+            return self.act(spec, plan, current, dest)
 
-    def _ensure_present(self, spec):
-        outcome = Outcome()
-        dest = None
-        if spec.private_key_path:
-            try:
-                dest = inspect_destination(spec.private_key_path, spec.passphrase)
-            except KeyFileError as exc:
-                raise KeyPairError("Cannot use private_key_path: %s" % exc, code="InvalidDestination")
+    def act(self, spec, plan, current, dest):
+        outcome = Outcome(before=key_pair_result(current) if current else None, changed=plan.changes,
+                          private_key_matches=plan.private_key_matches, warnings=list(plan.warnings),
+                          files_before=_files(dest), files_after=self._files_after(spec, plan, dest),
+                          generated=plan.create and spec.public_key is None)
+        if dest is not None:
             outcome.private_key_path = dest.path
-        may_replace_file = spec.backup or spec.regenerate in ("mismatch", "always")
-
-        remote = self.find(spec.name)
-        outcome.before = key_pair_result(remote) if remote else None
-        replace = False
-        if remote is not None:
-            remote_blob = _blob(remote.get("PublicKey"))
-            if spec.public_key is not None:
-                matches = remote_blob == _blob(spec.public_key)
-                outcome.private_key_matches = None
-                subject = "the remote public key differs from public_key"
-            elif dest is not None and dest.exists:
-                matches = dest.public_key is not None and _blob(dest.public_key) == remote_blob
-                outcome.private_key_matches = matches
-                subject = "the private key in %s does not belong to key pair %s (%s)" % (
-                    dest.target, spec.name, remote.get("KeyId"))
-            elif dest is not None:
-                matches = False
-                outcome.private_key_matches = False
-                subject = "%s does not exist and Tencent Cloud cannot return the private key of key pair %s (%s) " \
-                          "again" % (dest.path, spec.name, remote.get("KeyId"))
-            else:
-                matches = True
-                subject = None
-            if spec.regenerate == "always":
-                replace = True
-            elif not matches:
-                if spec.regenerate == "mismatch":
-                    replace = True
-                elif spec.regenerate == "fail":
-                    raise KeyPairError("regenerate=fail: %s" % subject, code="KeyMismatch")
-                else:
-                    outcome.warnings.append("%s; keeping it (regenerate=never). Use regenerate=mismatch to replace "
-                                            "the key pair." % subject)
-            if replace and remote.get("AssociatedInstanceIds"):
-                raise KeyPairError("Key pair %s (%s) must be replaced but is bound to instances %s; it is never deleted "
-                                   "implicitly. Disassociate it first."
-                                   % (spec.name, remote.get("KeyId"), remote.get("AssociatedInstanceIds")),
-                                   code="InvalidKeyPair.NotSupported")
-            if not replace:
-                model = self.set_description(spec, remote, outcome)
-                outcome.key_pair = key_pair_result(model)
-                return outcome
-        elif dest is not None and dest.exists and not may_replace_file:
-            what = "a private key" if dest.public_key else "a file that is not a readable private key (%s)" \
-                % dest.read_error
-            raise KeyPairError("%s already holds %s, and key pair %s does not exist, so creating it would overwrite "
-                               "that file. Move it away, or set backup=true (keep a copy) or regenerate=mismatch/always."
-                               % (dest.target, what, spec.name), code="DestinationExists")
-
-        # create, or replace (delete + create)
-        outcome.changed = True
+            outcome.public_key_path = dest.pub_path
+            outcome.backup = spec.backup and dest.exists and (plan.create or plan.install_staged or plan.encrypt)
         if self.check_mode:
-            predicted = {"KeyId": None, "KeyName": spec.name, "ProjectId": spec.project_id,
-                         "PublicKey": spec.public_key, "Description": spec.description or "",
-                         "AssociatedInstanceIds": [], "CreatedTime": None,
-                         "Tags": [{"Key": k, "Value": v} for k, v in sorted((spec.tags or {}).items())]}
-            outcome.key_pair = key_pair_result(predicted)
-            outcome.operations.append("replace" if replace else "create")
-            if spec.public_key is None:
-                outcome.private_key_matches = True
+            outcome.key_pair = key_pair_result(self._predicted(spec, plan, current))
             return outcome
-        if replace:
-            self._delete(remote["KeyId"], "key pair")
-            outcome.operations.append("delete")
-        local_public = dest.public_key if dest is not None and not replace else None
-        model, private = self.create(spec, outcome, local_public)
-        if private is None and spec.public_key is None:
-            # A concurrent creator won: report it like an existing key pair.
-            outcome.changed = False
-            outcome.before = key_pair_result(model)
-            outcome.private_key_matches = local_public is not None and _blob(local_public) == _blob(model["PublicKey"])
-            if not outcome.private_key_matches:
-                outcome.warnings.append("Key pair %s (%s) was created concurrently by someone else; its private key "
-                                        "is not in %s." % (spec.name, model.get("KeyId"),
-                                                           dest.path if dest else "this task's result"))
-            outcome.key_pair = key_pair_result(self.set_description(spec, model, outcome))
-            return outcome
-        if private is not None:
-            if dest is not None:
-                self.write_private_key(spec, dest, model, private, outcome)
-                outcome.private_key_matches = True
-            if spec.return_private_key:
-                outcome.private_key = private
-        model = self.set_description(spec, model, outcome)
-        outcome.changed = True
+        journal = Journal()
+        try:
+            model = self._act(spec, plan, current, dest, journal, outcome)
+        except TaskError as exc:
+            raise journal.failure(exc)
+        except Exception as exc:  # a bug: still say what was changed before it
+            raise journal.failure(TaskError("Unexpected error: %s: %s" % (type(exc).__name__, exc),
+                                            code="UnexpectedError"))
         outcome.key_pair = key_pair_result(model)
+        outcome.changed = bool(journal)
         return outcome
 
+    def _act(self, spec, plan, current, dest, journal, outcome):
+        if plan.drop is not None:
+            self._delete(plan.drop["KeyId"], "key pair %s" % plan.drop["KeyName"], journal)
+        if plan.remove_staged:
+            remove(dest.staging_path)
+            journal.add("removed %s" % dest.staging_path)
+        if plan.delete_first:
+            self._delete(current["KeyId"], "key pair %s" % spec.name, journal)
+        model, private = current, None
+        if plan.create:
+            staged = plan.replace is not None and not plan.delete_first
+            name = pending_name(spec.name) if staged else spec.name
+            local = dest.public_key if dest is not None and not staged else None
+            model, private = self.create(name, spec, plan, journal, outcome, local)
+            if private is None and spec.public_key is None:  # a concurrent creator won: its key pair stands
+                return self._concurrent(spec, model, dest, journal, outcome)
+            if spec.return_private_key:
+                outcome.private_key = private
+            if private is not None and dest is not None:
+                path = dest.staging_path if staged else dest.target
+                self._write_new_key(spec, dest, path, model, private, journal, outcome)
+                journal.add("wrote the private key of %s (%s) to %s" % (name, model["KeyId"], path))
+        elif plan.adopt is not None:
+            model = plan.adopt
+        if plan.replace is not None and not plan.delete_first:
+            try:
+                self._delete(current["KeyId"], "key pair %s" % spec.name, journal)
+            except TaskError:
+                if dest is None and private is not None:  # its key is in memory only: take the new one back
+                    self._delete(model["KeyId"], "key pair %s" % model["KeyName"], journal)
+                raise
+        description = plan.description if plan.description != (model.get("Description") or "") else None
+        try:
+            if model["KeyName"] != spec.name:
+                model = self._modify(model, journal, name=spec.name, description=description)
+            elif description is not None:
+                model = self._modify(model, journal, description=description)
+        except TaskError as exc:
+            if dest is None and private is not None and spec.return_private_key:
+                exc.result["private_key"] = private  # the new key pair's only copy of its private key
+            raise
+        self._update_files(spec, plan, dest, model, journal, outcome)
+        return model
+
+    def _update_files(self, spec, plan, dest, model, journal, outcome):
+        try:
+            if plan.install_staged:
+                if dest.exists and spec.backup:
+                    outcome.backup_file = backup_file(dest.target)
+                install(dest.staging_path, dest.target)
+                os.chmod(dest.target, spec.mode)
+                journal.add("moved the new private key from %s to %s" % (dest.staging_path, dest.target))
+            elif plan.encrypt:
+                if spec.backup:
+                    outcome.backup_file = backup_file(dest.target)
+                atomic_write(dest.target, encrypted_copy(dest.target, spec.passphrase), spec.mode)
+                journal.add("encrypted %s with the passphrase" % dest.target)
+            elif plan.fix_mode:
+                os.chmod(dest.target, spec.mode)
+                journal.add("set the mode of %s to %04o" % (dest.target, spec.mode))
+            if plan.write_pub:
+                atomic_write(dest.pub_path, public_key_line(model["PublicKey"], spec.name), 0o644)
+                journal.add("wrote %s" % dest.pub_path)
+        except (OSError, KeyFileError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise TaskError("Could not update the key files of %s (%s)" % (dest.path, reason),
+                            code="KeyFileWriteFailed")
+
+    def _concurrent(self, spec, model, dest, journal, outcome):
+        """Someone else created the key pair between our read and our create: report it like an existing one."""
+        outcome.changed = bool(journal)
+        outcome.generated = False
+        local = dest.public_key if dest is not None else None
+        outcome.private_key_matches = (local is not None and _blob(local) == _blob(model.get("PublicKey"))) \
+            if dest is not None else None
+        if not outcome.private_key_matches:
+            outcome.warnings.append("Key pair %s (%s) was created concurrently by someone else; its private key is "
+                                    "not in %s." % (spec.name, model.get("KeyId"),
+                                                    dest.path if dest else "this task's result"))
+        outcome.before = key_pair_result(model)
+        return model
+
+    def _predicted(self, spec, plan, current):
+        """The key pair a real run would leave (check mode): IDs and keys not yet generated are None."""
+        if plan.create:
+            model = {"KeyId": None, "KeyName": spec.name, "ProjectId": plan.project_id,
+                     "PublicKey": spec.public_key, "Description": plan.description or "",
+                     "AssociatedInstanceIds": [], "CreatedTime": None, "Tags": _tag_list(plan.tags)}
+        else:
+            model = dict(plan.adopt if plan.adopt is not None else current, KeyName=spec.name)
+        if plan.description is not None:
+            model["Description"] = plan.description
+        return model
+
+    def _files_after(self, spec, plan, dest):
+        if dest is None:
+            return None
+        files = _files(dest)
+        if plan.create or plan.install_staged or plan.encrypt or plan.fix_mode:
+            files["private_key_mode"] = "%04o" % spec.mode
+        if plan.create or plan.install_staged or plan.encrypt:
+            files["private_key_encrypted"] = bool(spec.passphrase)
+        if plan.write_pub:
+            files["public_key_file"] = "present"
+        return files
+
     def ensure_absent(self, spec):
+        """Delete the key pair (and a pending replacement of it); local files stay."""
         validate(spec)
-        outcome = Outcome()
-        remote = self.find(spec.name)
-        if remote is None:
-            return outcome
-        outcome.before = key_pair_result(remote)
-        if remote.get("AssociatedInstanceIds"):
-            raise KeyPairError("Key pair %s (%s) is bound to instances %s; disassociate it before deleting it"
-                               % (spec.name, remote.get("KeyId"), remote.get("AssociatedInstanceIds")),
-                               code="InvalidKeyPair.NotSupported")
-        outcome.changed = True
-        outcome.operations.append("delete")
+        current, pending = self.find(spec.name, pending_name(spec.name))
+        outcome = Outcome(before=key_pair_result(current) if current else None)
+        for model in (current, pending):
+            if model is not None and model.get("AssociatedInstanceIds"):
+                raise TaskError("Key pair %s (%s) is bound to instances %s; disassociate it before deleting it"
+                                % (model.get("KeyName"), model.get("KeyId"), model.get("AssociatedInstanceIds")),
+                                code="KeyPairInUse")
+        doomed = [model for model in (current, pending) if model is not None]
+        outcome.changed = bool(doomed)
         if not self.check_mode:
-            self._delete(remote["KeyId"], "key pair")
+            journal = Journal()
+            try:
+                for model in doomed:
+                    self._delete(model["KeyId"], "key pair %s" % model["KeyName"], journal)
+            except TaskError as exc:
+                raise journal.failure(exc)
         return outcome
 
 

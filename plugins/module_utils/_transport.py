@@ -10,25 +10,45 @@ should cost; http.client costs ~10 ms (see docs/performance.md)."""
 
 from __future__ import annotations
 
+import base64
+import errno
 import http.client
 import ipaddress
 import os
 import select
 import socket
 import ssl
+from collections import namedtuple
+from urllib.parse import unquote
 
 _POOL = {}
 
 
-class TransportError(Exception):
-    """`sent` is false only when the request certainly never reached the server."""
+# Connection failures that another attempt may not meet: the server restarting, a reset, a full backlog.
+_TRANSIENT_ERRNOS = frozenset([errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT,
+                               errno.EPIPE, errno.ENETUNREACH, errno.EHOSTUNREACH])
 
-    def __init__(self, reason, sent, timed_out=False, tls=False):
+
+class TransportError(Exception):
+    """`sent` is false only when the request certainly never reached the server; `transient` is true for
+    resets, refusals and timeouts (worth retrying a safe call), false for TLS, DNS and proxy failures."""
+
+    def __init__(self, reason, sent, timed_out=False, tls=False, transient=False):
         super().__init__(reason)
         self.reason = reason
         self.sent = sent
         self.timed_out = timed_out
         self.tls = tls
+        self.transient = transient
+
+
+class Proxy(namedtuple("Proxy", "host port authorization")):
+    """A proxy from the environment; `authorization` is the Proxy-Authorization value of its user:password."""
+
+    __slots__ = ()
+
+    def __repr__(self):  # never show the credentials
+        return "Proxy(host=%r, port=%r, authenticated=%r)" % (self.host, self.port, bool(self.authorization))
 
 
 def is_loopback(hostname):
@@ -67,7 +87,8 @@ def _no_proxy_match(hostname, environ):
 
 
 def proxy_for(scheme, hostname, environ=None):
-    """(host, port) of the proxy to use, or None. Loopback endpoints (the emulator) are always reached directly."""
+    """The Proxy to use, or None. Loopback endpoints (the emulator) are always reached directly. Credentials in
+    the proxy URL (`http://user:pass@host:port`, percent-encoded) are sent as Basic Proxy-Authorization."""
     environ = os.environ if environ is None else environ
     if is_loopback(hostname) or _no_proxy_match(hostname.lower(), environ):
         return None
@@ -77,8 +98,14 @@ def proxy_for(scheme, hostname, environ=None):
         return None
     if "://" in url:
         url = url.split("://", 1)[1]
-    url = url.split("/", 1)[0].rsplit("@", 1)[-1]
-    return _split_host(url, "http")
+    userinfo, _at, netloc = url.split("/", 1)[0].rpartition("@")
+    authorization = None
+    if userinfo:
+        user, _colon, password = userinfo.partition(":")
+        token = ("%s:%s" % (unquote(user), unquote(password))).encode("utf-8")
+        authorization = "Basic " + base64.b64encode(token).decode("ascii")
+    host, port = _split_host(netloc, "http")
+    return Proxy(host, port, authorization)
 
 
 def _tls_context(verify, ca_path):
@@ -111,23 +138,25 @@ def _connection(scheme, netloc, timeout, verify, ca_path):
         conn.timeout = timeout
         if conn.sock is not None:
             conn.sock.settimeout(timeout)
-        return key, conn, proxy, True
+        return key, conn, proxy
     if conn is not None:
         conn.close()
+    target = (proxy.host, proxy.port) if proxy else (hostname, port)
     if scheme == "https":
-        target = proxy or (hostname, port)
         conn = http.client.HTTPSConnection(target[0], target[1], timeout=timeout,
                                            context=_tls_context(verify, ca_path))
         if proxy:
-            conn.set_tunnel(hostname, port)
+            headers = {"Proxy-Authorization": proxy.authorization} if proxy.authorization else None
+            conn.set_tunnel(hostname, port, headers=headers)
     else:
-        target = proxy or (hostname, port)
         conn = http.client.HTTPConnection(target[0], target[1], timeout=timeout)
-    return key, conn, proxy, False
+    return key, conn, proxy
 
 
 def _describe(exc):
     text = "%s %s" % (type(exc).__name__, exc)
+    if "Tunnel connection failed" in text:  # the proxy's status line, e.g. 407 Proxy Authentication Required
+        return "the proxy refused the tunnel (%s)" % text.split("Tunnel connection failed:", 1)[-1].strip()
     for marker, reason in (("CERTIFICATE_VERIFY_FAILED", "certificate verify failed"),
                            ("WRONG_VERSION_NUMBER", "the server does not speak TLS on this port"),
                            ("Connection refused", "connection refused"),
@@ -143,8 +172,12 @@ def _describe(exc):
 
 def request(method, scheme, netloc, path, headers, body, timeout, verify=True, ca_path=None):
     """Send one request; returns (status, body bytes). Raises TransportError."""
-    key, conn, proxy, reused = _connection(scheme, netloc, timeout, verify, ca_path)
-    target = "%s://%s%s" % (scheme, netloc, path) if proxy and scheme == "http" else path
+    key, conn, proxy = _connection(scheme, netloc, timeout, verify, ca_path)
+    target = path
+    if proxy and scheme == "http":  # a forwarding proxy gets the absolute URL (and its credentials)
+        target = "%s://%s%s" % (scheme, netloc, path)
+        if proxy.authorization:
+            headers = dict(headers, **{"Proxy-Authorization": proxy.authorization})
     try:
         if conn.sock is None:
             conn.connect()
@@ -153,20 +186,20 @@ def request(method, scheme, netloc, path, headers, body, timeout, verify=True, c
         raise TransportError(_describe(exc), sent=False, tls=True)
     except (socket.timeout, TimeoutError):
         conn.close()
-        raise TransportError("timed out connecting after %ss" % timeout, sent=False)
+        raise TransportError("timed out connecting after %ss" % timeout, sent=False, transient=True)
     except OSError as exc:
         conn.close()
-        raise TransportError(_describe(exc), sent=False)
+        raise TransportError(_describe(exc), sent=False, transient=exc.errno in _TRANSIENT_ERRNOS)
     try:
         conn.request(method, target, body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
     except (socket.timeout, TimeoutError):
         conn.close()
-        raise TransportError("no answer within %ss" % timeout, sent=True, timed_out=True)
-    except (OSError, http.client.HTTPException) as exc:
+        raise TransportError("no answer within %ss" % timeout, sent=True, timed_out=True, transient=True)
+    except (OSError, http.client.HTTPException) as exc:  # reset, closed or cut short mid-answer
         conn.close()
-        raise TransportError(_describe(exc), sent=True)
+        raise TransportError(_describe(exc), sent=True, transient=not isinstance(exc, ssl.SSLError))
     if response.will_close:
         conn.close()
     else:

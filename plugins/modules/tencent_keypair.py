@@ -17,6 +17,8 @@ description:
     it in C(<private_key_path>.pub). If the file cannot be written, the new key pair is deleted again.
   - An existing key pair with the same name is never re-created by default. The task is C(ok) and reports whether
     the local private key matches it (RV(private_key_matches)).
+  - On an existing key pair every option takes effect too (file mode, encryption, C(.pub) file, description,
+    project and key through O(regenerate)), except O(tags), which the task only compares and warns about.
   - Runs entirely on the control node; the private key never leaves the Ansible controller process.
 author:
   - Tencent Cloud CVM collection maintainers (@tencentcloud-cvm)
@@ -35,9 +37,11 @@ options:
     default: present
   project_id:
     description:
-      - ID of the project the key pair belongs to when it is created. V(0) is the default project.
+      - ID of the project of the key pair. V(0) is the default project.
+      - When omitted, a new key pair goes to project V(0), and an existing key pair is accepted in any project.
+      - When given and an existing key pair is in another project, that is a mismatch handled by O(regenerate)
+        (Tencent Cloud cannot move a key pair to another project; only a replacement can).
     type: int
-    default: 0
   public_key:
     description:
       - Import this OpenSSH RSA public key (C(ssh-rsa AAAA... comment), at least 2048 bits) instead of letting
@@ -47,71 +51,96 @@ options:
   private_key_path:
     description:
       - Where the generated private key is written on the control node. The public key goes to
-        C(<private_key_path>.pub) (mode C(0644)).
+        C(<private_key_path>.pub) (mode C(0644)); it is restored from the private key when missing or different.
       - Checked before any API call. The directory must exist and be writable; the path must not be a directory,
         a dangling symbolic link or a link to a file owned by someone else. An existing file there must hold the
         private key of the existing key pair, unless O(backup=true) or O(regenerate) allows replacing it.
       - Required when the key pair is generated, unless O(return_private_key=true).
+      - During a replacement the new private key waits in C(<private_key_path>.new) until the new key pair has
+        taken over the name.
     type: path
   private_key_mode:
     description:
       - File mode of the private key, an octal string. Group and others get no access (ssh refuses such keys).
+      - Enforced on an existing key file too (the task reports C(changed)).
     type: str
     default: '0600'
   passphrase:
     description:
       - Write the private key file encrypted with this passphrase (PKCS#8 PEM, AES-256-CBC, which C(ssh) and
         C(ssh-keygen) read), at least 5 characters. Also used to read an existing encrypted key file.
+      - An existing unencrypted key file is encrypted with it (the task reports C(changed); with O(backup=true) the
+        plaintext copy is kept, which you may not want).
+      - A key file encrypted with another passphrase cannot be read, and the task fails.
     type: str
   regenerate:
     description:
-      - What to do when the key pair exists but the local private key (or O(public_key)) does not match it,
-        or the private key file is missing.
+      - What to do when the key pair exists but differs from what the task asks for, that is when the local
+        private key (or O(public_key)) does not match it, the private key file is missing, or O(project_id) is
+        given and differs.
       - V(never) keeps the key pair and warns (Tencent Cloud cannot return its private key again).
       - V(fail) fails the task.
-      - V(mismatch) replaces the key pair (delete, then create) only when the local key is missing or different.
+      - V(mismatch) replaces the key pair only when it differs.
       - V(always) replaces the key pair on every run.
+      - A replacement is make-before-break. The new key pair is created under a temporary name and its private
+        key written to C(<private_key_path>.new); then the old key pair is deleted, the new one renamed, and
+        the key moved into place. If the creation fails, the old key pair and its file are untouched; if a later
+        step fails, the task fails with C(changed=true), names every key pair created, deleted or renamed, and
+        the next run finishes the replacement. One exception is an import (O(public_key)) whose public key does not
+        change. Tencent Cloud refuses a second key pair with the same public key, so the old key pair is deleted
+        first (its private key is yours and stays with you).
+      - A replacement keeps the old key pair's project, description and tags unless O(project_id),
+        O(description) or O(tags) say otherwise.
       - A key pair bound to instances is never deleted implicitly; the task fails with their IDs.
     type: str
     choices: [never, fail, mismatch, always]
     default: never
   description:
     description:
-      - Description of the key pair, at most 60 characters, set with C(ModifyKeyPairAttribute) when it differs.
+      - Description of the key pair, at most 60 characters, set with C(ModifyKeyPairAttribute) when it differs,
+        on an existing key pair too. When omitted, the description is left as it is.
     type: str
   tags:
     description:
-      - Tags applied when the key pair is created. Tags of an existing key pair are not changed (a warning says
-        when they differ).
+      - Tags applied when the key pair is created (or replaced).
+      - Tags of an existing key pair are B(not) changed. When they differ from O(tags), the task warns and
+        reports no change.
     type: dict
   backup:
     description:
-      - Keep a timestamped copy (C(<path>.<pid>.<date>@<time>~)) of a private key file before replacing it.
+      - Keep a timestamped copy (C(<path>.<pid>.<date>@<time>~)) of a private key file before it is replaced or
+        re-encrypted.
     type: bool
     default: false
   return_private_key:
     description:
-      - Also return a newly generated private key in RV(private_key). Off by default so that it does not reach
-        logs or callbacks.
+      - "Also return a private key generated by this task in RV(private_key). Off by default so that it does not
+        reach logs or callbacks; set C(no_log: true) on the task when you turn it on."
+      - Only a key pair generated by this task has a private key to return. For a key pair that already exists,
+        RV(private_key) is not returned (Tencent Cloud keeps no private key).
     type: bool
     default: false
 extends_documentation_fragment:
   - tencentcloud.cvm.tencentcloud
+  - tencentcloud.cvm.attributes
+requirements:
+  - cryptography (on the control node; ansible-core already depends on it)
 attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
-  action_group:
-    description: Use C(group/tencentcloud.cvm.tencentcloud) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - tencentcloud.cvm.tencentcloud
+    details: The diff shows the key pair and, with O(private_key_path), the mode, encryption and C(.pub) file.
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
-    support: full
+    support: partial
+    details: With O(regenerate=always) every run replaces the key pair.
+  safe_file_operations:
+    description: Uses Ansible's strict file operation functions to ensure proper permissions and avoid data
+      corruption.
+    support: partial
+    details:
+      - Key files are written with this collection's own atomic write, not Ansible's C(atomic_move). A temporary
+        file is created with C(O_EXCL) and mode C(0600) in the same directory, written, synced, renamed into
+        place, and the directory synced.
+      - SELinux contexts are not copied and there is no C(unsafe_writes) fallback.
 notes:
   - B(Lost answers.) C(CreateKeyPair) and C(ImportKeyPair) are never retried blindly. When one gets no answer
     (timeout, reset connection, HTTP 5xx, unreadable body), the module looks the name up. A generated key pair
@@ -119,11 +148,21 @@ notes:
     it is deleted and created once more, with a warning. No key pair is left whose private key nobody holds.
   - B(Concurrency.) Tasks writing key files into the same directory (for example several hosts with the same
     O(private_key_path)) take a lock on that directory, so that exactly one of them creates the key pair.
-  - "Every API failure reads C(<what failed>: <why> (<Code>, RequestId <id>)) and is also returned in RV(failure)."
+  - B(API calls.) A converged run makes one call (C(DescribeKeyPairs)); a creation two, plus one to set
+    O(description); a replacement four (describe, create, delete, rename with the description).
+  - "Every failure reads C(<what failed>: <why> (<Code>, RequestId <id>)) and is also returned in RV(failure).
+    A failure after something was changed reports C(changed=true) and says what was changed."
 seealso:
+  - module: tencentcloud.cvm.tencent_keypair_info
+  - ref: ansible_collections.tencentcloud.cvm.keypair_role
+    description: The role C(tencentcloud.cvm.keypair), which ensures a key pair and its private key and exports
+      its ID.
   - name: CreateKeyPair API
     description: Tencent Cloud API documentation of CreateKeyPair.
     link: https://www.tencentcloud.com/document/api/213/33231
+  - name: ModifyKeyPairAttribute API
+    description: Tencent Cloud API documentation of ModifyKeyPairAttribute (rename, description).
+    link: https://www.tencentcloud.com/document/api/213/33226
 """
 
 EXAMPLES = r"""
@@ -168,6 +207,14 @@ EXAMPLES = r"""
     public_key: "{{ lookup('ansible.builtin.file', playbook_dir + '/laptop_key.pub') }}"
     regenerate: mismatch
 
+- name: Generate a key pair and keep its private key only in a variable (for example to put it in a vault)
+  tencentcloud.cvm.tencent_keypair:
+    name: vaulted_key
+    region: ap-guangzhou
+    return_private_key: true
+  no_log: true
+  register: vaulted_key
+
 - name: Delete a key pair (local files stay)
   tencentcloud.cvm.tencent_keypair:
     name: ci_key
@@ -177,12 +224,15 @@ EXAMPLES = r"""
 
 RETURN = r"""
 key_pair:
-  description: The key pair as Tencent Cloud describes it (after the task). Never contains the private key.
-  returned: when O(state=present), also when unchanged
+  description:
+    - The key pair as Tencent Cloud describes it (after the task). Never contains the private key.
+    - In check mode, the key pair the task would leave; what is not known before the key pair is created
+      (C(key_id), C(public_key), C(fingerprint), C(created_time)) is V(null).
+  returned: when O(state=present) and the task succeeded, also when unchanged
   type: dict
   contains:
     key_id:
-      description: ID of the key pair. V(null) in check mode when it would be created.
+      description: ID of the key pair.
       type: str
       sample: skey-mv9yzyjj
     key_name:
@@ -224,28 +274,34 @@ private_key_path:
   type: str
   sample: /home/user/deploy/deploy_key
 public_key_path:
-  description: Path of the public key file written beside the private key.
-  returned: when the key files were written
+  description: Path of the public key file beside the private key.
+  returned: when O(private_key_path) is given
   type: str
   sample: /home/user/deploy/deploy_key.pub
 private_key_matches:
   description:
-    - V(true) when the private key file holds the key of the key pair, V(false) when it holds another key or is
-      missing although the key pair exists, V(null) when there was nothing to compare.
+    - V(true) when the private key file holds the key of the key pair (after the task), V(false) when it holds
+      another key or is missing although the key pair exists, V(null) when there is no file to compare
+      (O(public_key), or O(return_private_key) without O(private_key_path)).
   returned: when O(state=present)
   type: bool
   sample: true
 backup_file:
-  description: The copy of the replaced private key file.
-  returned: when O(backup=true) and a file was replaced
+  description: The copy of the private key file that was replaced or re-encrypted. V(null) in check mode.
+  returned: when O(backup=true) and a private key file was (or, in check mode, would be) replaced
   type: str
   sample: /home/user/deploy/deploy_key.4242.2026-11-28@12:00:00~
 private_key:
-  description: The newly generated private key (PKCS#1 PEM).
-  returned: when O(return_private_key=true) and a key pair was generated
+  description:
+    - The private key generated by this task (PKCS#1 PEM). V(null) in check mode.
+    - Also returned by a failed task when the new key pair's private key exists nowhere else (a replacement
+      without O(private_key_path) whose rename failed).
+  returned: when O(return_private_key=true) and this task generated a key pair
   type: str
 request_ids:
-  description: The RequestId of every API call of the task, in order. Give them to Tencent Cloud support.
+  description:
+    - The RequestId of every API call of the task, in order. Give them to Tencent Cloud support.
+    - Empty when the task failed before any call (bad options, no credentials, an unusable destination).
   returned: always
   type: list
   elements: str
@@ -256,12 +312,17 @@ failure:
   type: dict
   contains:
     code:
-      description: The Tencent Cloud error code (for example C(InvalidKeyPair.LimitExceeded)), or a client-side one.
+      description:
+        - The Tencent Cloud error code (for example C(InvalidKeyPair.LimitExceeded)), or one of the client-side
+          codes listed in the collection's C(docs/troubleshooting.md) (for example C(InvalidArgument)). Never
+          empty.
       type: str
+      sample: InvalidKeyPair.LimitExceeded
     message:
       description: The message that came with it.
       type: str
     request_id:
-      description: The RequestId of the failed call, when the API answered.
+      description: The RequestId of the failed call, when the API answered; V(null) otherwise.
       type: str
+      sample: 6EF60BEC-0242-43AF-BB20-270359FB54A7
 """

@@ -20,11 +20,14 @@ options:
   names:
     description:
       - Only key pairs with one of these names.
+      - An empty list matches nothing (and makes no API call), so that an empty templated list never lists
+        every key pair of the region.
     type: list
     elements: str
   key_ids:
     description:
       - Only key pairs with one of these IDs (C(skey-xxxxxxxx)).
+      - An empty list matches nothing (and makes no API call).
     type: list
     elements: str
   project_id:
@@ -37,23 +40,14 @@ options:
     type: dict
 extends_documentation_fragment:
   - tencentcloud.cvm.tencentcloud
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  action_group:
-    description: Use C(group/tencentcloud.cvm.tencentcloud) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - tencentcloud.cvm.tencentcloud
-  idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
-    support: full
+  - tencentcloud.cvm.attributes
+requirements:
+  - cryptography (on the control node; ansible-core already depends on it)
 seealso:
   - module: tencentcloud.cvm.tencent_keypair
+  - name: DescribeKeyPairs API
+    description: Tencent Cloud API documentation of DescribeKeyPairs.
+    link: https://www.tencentcloud.com/document/api/213/33229
 """
 
 EXAMPLES = r"""
@@ -84,7 +78,7 @@ EXAMPLES = r"""
 RETURN = r"""
 key_pairs:
   description: The matching key pairs, in the API's order. Never contains private keys.
-  returned: always
+  returned: success
   type: list
   elements: dict
   contains:
@@ -126,7 +120,9 @@ key_pairs:
       type: dict
       sample: {team: platform}
 request_ids:
-  description: The RequestId of every API call of the task, in order.
+  description:
+    - The RequestId of every API call of the task, in order. Give them to Tencent Cloud support.
+    - Empty when the task failed before any call (bad options, no credentials, an unusable destination).
   returned: always
   type: list
   elements: str
@@ -137,12 +133,17 @@ failure:
   type: dict
   contains:
     code:
-      description: The Tencent Cloud error code, or a client-side one.
+      description:
+        - The Tencent Cloud error code (for example C(InvalidKeyPair.LimitExceeded)), or one of the client-side
+          codes listed in the collection's C(docs/troubleshooting.md) (for example C(InvalidArgument)). Never
+          empty.
       type: str
+      sample: InvalidKeyPair.LimitExceeded
     message:
       description: The message that came with it.
       type: str
     request_id:
-      description: The RequestId of the failed call, when the API answered.
+      description: The RequestId of the failed call, when the API answered; V(null) otherwise.
       type: str
+      sample: 6EF60BEC-0242-43AF-BB20-270359FB54A7
 """

@@ -13,13 +13,17 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Cl
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import (
     CredentialsError, resolve_credentials, resolve_region,
 )
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import KeyPairError, TencentCloudAPIError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError, TencentCloudAPIError
 
 CLIENT_OPTIONS = ("secret_id", "secret_key", "security_token", "profile", "region", "endpoint", "api_style",
                   "validate_certs", "ca_path", "timeout", "retries", "retry_max_delay")
 
 
 class TaskRunner:
+    """Arguments, client and the failure funnel of one task: every failure gets a non-empty failure.code,
+    request_ids is always there (empty when nothing was called), and changed says whether anything was changed
+    before the failure."""
+
     def __init__(self, action, argument_spec, mutually_exclusive=None):
         self.action = action
         self.argument_spec = argument_spec
@@ -28,10 +32,13 @@ class TaskRunner:
         self.diff_mode = bool(action._task.diff)
         self.client = None
 
-    def _fail(self, result, msg, failure):
-        result.update(failed=True, msg=msg, failure=failure, changed=False)
-        if self.client is not None:
-            result["request_ids"] = list(self.client.request_ids)
+    @property
+    def request_ids(self):
+        return list(self.client.request_ids) if self.client is not None else []
+
+    def _fail(self, result, msg, code, failure=None, changed=False):
+        result.update(failed=True, msg=msg, changed=changed, request_ids=self.request_ids,
+                      failure=failure or {"code": code, "message": msg, "request_id": None})
         return result
 
     def execute(self, result, work):
@@ -39,21 +46,19 @@ class TaskRunner:
             _validation, args = self.action.validate_argument_spec(
                 argument_spec=self.argument_spec, mutually_exclusive=self.mutually_exclusive)
         except AnsibleActionFail as exc:
-            return self._fail(result, str(exc.message), {"code": "InvalidArgument", "message": str(exc.message),
-                                                         "request_id": None})
+            return self._fail(result, str(exc.message), "InvalidArgument")
         try:
             self.client = self.make_client(args)
             result.update(work(self, args, self.client))
         except CredentialsError as exc:
-            return self._fail(result, str(exc), {"code": "MissingCredentials", "message": str(exc),
-                                                 "request_id": None})
-        except KeyPairError as exc:
-            return self._fail(result, exc.msg, exc.as_failure())
+            return self._fail(result, str(exc), "MissingCredentials")
+        except TaskError as exc:
+            result.update(exc.result)
+            return self._fail(result, exc.msg, exc.code, exc.as_failure(), changed=exc.changed)
         except TencentCloudAPIError as exc:
-            return self._fail(result, str(exc), exc.as_failure())
+            return self._fail(result, str(exc), exc.code, exc.as_failure())
         except ValueError as exc:
-            return self._fail(result, str(exc), {"code": "InvalidArgument", "message": str(exc),
-                                                 "request_id": None})
+            return self._fail(result, str(exc), "InvalidArgument")
         if not args.get("validate_certs", True):
             result.setdefault("warnings", []).append(
                 "validate_certs=false: the endpoint's TLS certificate is not verified; use it only for test endpoints.")
@@ -74,37 +79,6 @@ class TaskRunner:
                       timeout=options["timeout"], validate_certs=options["validate_certs"],
                       ca_path=options["ca_path"], retries=options["retries"],
                       retry_max_delay=options["retry_max_delay"])
-
-    def keypair_result(self, spec, outcome):
-        result = {
-            "changed": outcome.changed,
-            "request_ids": list(self.client.request_ids),
-        }
-        if spec.state == "present":
-            result["key_pair"] = outcome.key_pair
-            result["private_key_matches"] = outcome.private_key_matches
-        if outcome.private_key_path:
-            result["private_key_path"] = outcome.private_key_path
-        if outcome.public_key_path:
-            result["public_key_path"] = outcome.public_key_path
-        if outcome.backup_file:
-            result["backup_file"] = outcome.backup_file
-        if outcome.private_key is not None:
-            result["private_key"] = outcome.private_key
-        if outcome.warnings:
-            result["warnings"] = list(outcome.warnings)
-        if self.diff_mode:
-            after = outcome.key_pair if spec.state == "present" else None
-            result["diff"] = {"before": _diffable(outcome.before), "after": _diffable(after)}
-        return result
-
-
-def _diffable(key_pair):
-    if key_pair is None:
-        return {"state": "absent"}
-    shown = dict(key_pair)
-    shown["state"] = "present"
-    return shown
 
 
 class TencentCloudAction(ActionBase):

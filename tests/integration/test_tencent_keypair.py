@@ -61,9 +61,22 @@ def test_diff_mode(ansible, tmp_path):
     key = str(tmp_path / "k")
     run = ansible.play(kp({"name": "diffed", "private_key_path": key}), diff=True)
     diff = run.task("ensure")["diff"]
-    assert diff["before"] == {"state": "absent"} and diff["after"]["key_name"] == "diffed"
-    gone = ansible.play(kp({"name": "diffed", "state": "absent"}), diff=True)
-    assert gone.task("ensure")["diff"]["after"] == {"state": "absent"}
+    assert diff["before"] == {"state": "absent", "local_files": {
+        "private_key_mode": None, "private_key_encrypted": None, "public_key_file": "absent"}}
+    assert diff["after"]["key_name"] == "diffed" and diff["after"]["state"] == "present"
+    assert diff["after"]["local_files"] == {"private_key_mode": "0600", "private_key_encrypted": False,
+                                            "public_key_file": "present"}
+    os.chmod(key, 0o644)
+    os.unlink(key + ".pub")
+    fixed = ansible.play(kp({"name": "diffed", "private_key_path": key, "description": "now"}), diff=True)
+    diff = fixed.task("ensure")["diff"]
+    assert diff["before"]["local_files"] == {"private_key_mode": "0644", "private_key_encrypted": False,
+                                             "public_key_file": "absent"}
+    assert diff["after"]["local_files"] == {"private_key_mode": "0600", "private_key_encrypted": False,
+                                            "public_key_file": "present"}
+    assert (diff["before"]["description"], diff["after"]["description"]) == ("", "now")
+    gone = ansible.play(kp({"name": "diffed", "state": "absent"}), diff=True).task("ensure")["diff"]
+    assert gone["after"] == {"state": "absent"} and gone["before"]["key_name"] == "diffed"
 
 
 def test_import_and_absent(ansible, admin, tmp_path):
@@ -239,8 +252,9 @@ def test_module_examples_run_against_the_emulator(ansible, admin, tmp_path):
     run = ansible.play(None, raw=raw)
     assert run.rc == 0, run.stdout + run.stderr
     assert [r["status"] for r in run.results] == ["ok"] * len(tasks)
-    assert [r["result"]["changed"] for r in run.by_action()] == [True, True, False, True, True]
-    assert {kp["key_name"] for kp in admin.key_pairs()} == {"deploy_key", "laptop_key"}
+    assert [r["result"]["changed"] for r in run.by_action()] == [True, True, False, True, True, True]
+    assert {kp["key_name"] for kp in admin.key_pairs()} == {"deploy_key", "laptop_key", "vaulted_key"}
+    assert "BEGIN" not in run.stdout  # the example that returns a private key hides it with no_log
 
 
 def test_no_secret_in_verbose_output(ansible, admin, tmp_path):

@@ -4,7 +4,7 @@ import yaml
 
 from ansible_collections.tencentcloud.cvm.plugins.action import tencent_keypair as action
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import REGENERATE, Spec
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import REGENERATE, SPEC_FIELDS
 from ansible_collections.tencentcloud.cvm.plugins.modules import tencent_keypair as module
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import NO_LOG
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import CLIENT_OPTIONS
@@ -26,7 +26,7 @@ def test_every_documented_option_is_in_the_spec_with_the_same_shape():
 
 
 def test_the_spec_covers_the_code():
-    assert set(Spec.FIELDS) | set(CLIENT_OPTIONS) == set(action.ARGUMENT_SPEC)
+    assert set(SPEC_FIELDS) | set(CLIENT_OPTIONS) == set(action.ARGUMENT_SPEC)
     assert tuple(action.ARGUMENT_SPEC["regenerate"]["choices"]) == REGENERATE
 
 

@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import KeyPairError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keyfile import fingerprint, public_key_of_private
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairManager, Spec, run
 from helpers import CREDS, PEM_BEGIN, PEM_END
@@ -71,7 +71,7 @@ def test_check_mode_predicts_without_writing(emulator, tmp_path):
 def test_existing_file_without_key_pair_is_not_overwritten(emulator, tmp_path):
     path = tmp_path / "key"
     path.write_text("precious")
-    with pytest.raises(KeyPairError, match="would overwrite") as info:
+    with pytest.raises(TaskError, match="would overwrite") as info:
         ensure(emulator, private_key_path=str(path))
     assert info.value.code == "DestinationExists"
     assert path.read_text() == "precious" and emulator.key_pairs() == [] and emulator.writes() == []
@@ -85,7 +85,7 @@ def test_regenerate_modes(emulator, tmp_path):
     os.unlink(path)
     never = ensure(emulator, private_key_path=path)
     assert not never.changed and never.warnings and "cannot return the private key" in never.warnings[0]
-    with pytest.raises(KeyPairError, match="regenerate=fail"):
+    with pytest.raises(TaskError, match="regenerate=fail"):
         ensure(emulator, private_key_path=path, regenerate="fail")
     replaced = ensure(emulator, private_key_path=path, regenerate="mismatch")
     assert replaced.changed and replaced.key_pair["key_id"] != original
@@ -111,9 +111,9 @@ def test_bound_key_pair_is_never_deleted_implicitly(emulator, tmp_path):
     key_id = ensure(emulator, private_key_path=path).key_pair["key_id"]
     inst = emulator.instance(key_ids=[key_id])
     os.unlink(path)
-    with pytest.raises(KeyPairError, match=inst["instance_id"]):
+    with pytest.raises(TaskError, match=inst["instance_id"]):
         ensure(emulator, private_key_path=path, regenerate="mismatch")
-    with pytest.raises(KeyPairError, match="disassociate"):
+    with pytest.raises(TaskError, match="disassociate"):
         ensure(emulator, state="absent")
     assert [kp["key_id"] for kp in emulator.key_pairs()] == [key_id]
     assert "DeleteKeyPairs" not in actions(emulator)
@@ -173,9 +173,9 @@ def test_return_private_key_only_when_asked(emulator, tmp_path):
 def test_exact_name_across_pages(emulator, tmp_path):
     mgr = manager(emulator)
     emulator.seed(["web_%03d" % i for i in range(130)] + ["web"])
-    assert mgr.find("web")["KeyName"] == "web"
-    assert mgr.find("web_129")["KeyName"] == "web_129"
-    assert mgr.find("we") is None
+    assert mgr.find("web")[0]["KeyName"] == "web"
+    assert [kp["KeyName"] for kp in mgr.find("web_129", "web_001")] == ["web_129", "web_001"]
+    assert mgr.find("we") == [None]
 
 
 # --- the ambiguous create -----------------------------------------------------------------------
@@ -205,7 +205,7 @@ def test_unreadable_answers_after_commit_are_recovered(emulator, tmp_path, mode)
 def test_lost_answers_before_commit_fail_without_retry(emulator, tmp_path, mode):
     path = str(tmp_path / "key")
     emulator.fault(action="CreateKeyPair", mode=mode, status=503)
-    with pytest.raises(KeyPairError, match="nothing was created") as info:
+    with pytest.raises(TaskError, match="nothing was created") as info:
         ensure(emulator, private_key_path=path)
     assert info.value.code in ("ClientNetworkError", "ServerNetworkError")
     assert emulator.key_pairs() == [] and os.listdir(tmp_path) == []
@@ -215,7 +215,7 @@ def test_lost_answers_before_commit_fail_without_retry(emulator, tmp_path, mode)
 def test_lost_twice_fails_without_orphan(emulator, tmp_path):
     path = str(tmp_path / "key")
     emulator.fault(action="CreateKeyPair", mode="close_after", count=2)
-    with pytest.raises(KeyPairError, match="lost twice"):
+    with pytest.raises(TaskError, match="lost twice"):
         ensure(emulator, private_key_path=path)
     assert emulator.key_pairs() == [] and not os.path.exists(path)
 
@@ -271,7 +271,7 @@ def test_write_failure_rolls_back(emulator, tmp_path, monkeypatch):
 
     monkeypatch.setattr(_keypair, "atomic_write", disk_full)
     path = str(tmp_path / "key")
-    with pytest.raises(KeyPairError, match="was deleted again") as info:
+    with pytest.raises(TaskError, match="was deleted again") as info:
         ensure(emulator, private_key_path=path)
     assert info.value.code == "KeyFileWriteFailed"
     assert emulator.key_pairs() == [] and os.listdir(tmp_path) == []
@@ -283,7 +283,7 @@ def test_write_and_rollback_failure_says_so(emulator, tmp_path, monkeypatch):
 
     monkeypatch.setattr(_keypair, "atomic_write", disk_full)
     emulator.fault(action="DeleteKeyPairs", mode="error", code="InvalidParameterValue", count=10)
-    with pytest.raises(KeyPairError, match="rollback failed") as info:
+    with pytest.raises(TaskError, match="rollback failed") as info:
         ensure(emulator, private_key_path=str(tmp_path / "key"))
     key_id = emulator.key_pairs()[0]["key_id"]
     assert key_id in info.value.msg and "BEGIN" not in info.value.msg
@@ -308,6 +308,6 @@ BAD = [
 def test_bad_input_changes_nothing(emulator, tmp_path, bad):
     kw = dict(private_key_path=str(tmp_path / "key"))
     kw.update(bad)
-    with pytest.raises(KeyPairError):
+    with pytest.raises(TaskError):
         ensure(emulator, **kw)
     assert emulator.requests() == [] and os.listdir(tmp_path) == []
