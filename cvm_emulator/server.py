@@ -140,7 +140,7 @@ class Handler(BaseHTTPRequestHandler):
         request_id = str(uuid.uuid4())
         entry = {"time": time.time(), "method": method, "path": url.path, "action": None, "region": None,
                  "signature_method": None, "secret_id": None, "code": "OK", "request_id": request_id,
-                 "faults": [], "key_name": None}
+                 "faults": [], "key_name": None, "client_port": self.client_address[1]}
         self.emu.begin()
         answer = None
         try:

@@ -14,5 +14,19 @@ unset TENCENTCLOUD_ENDPOINT TENCENTCLOUD_REGION HTTP_PROXY HTTPS_PROXY http_prox
 if [ "${QUALITY:-1}" != "0" ]; then
     "$root/scripts/quality.sh"
 fi
+# The signing vectors and the seed API page in tests/unit/fixtures are copies of the contract in
+# ../shared/reference: where that directory is beside the checkout (as in CI), they must be equal.
+shared="$root/../shared/reference"
+if [ -d "$shared" ]; then
+    for fixture in signing-vectors.json seed-CreateKeyPair.md; do
+        cmp -s "$shared/$fixture" "$root/tests/unit/fixtures/$fixture" || {
+            echo "tests/unit/fixtures/$fixture differs from $shared/$fixture: copy the contract again" >&2
+            exit 1
+        }
+    done
+    echo "fixtures equal ../shared/reference (signing-vectors.json, seed-CreateKeyPair.md)"
+else
+    echo "note: ../shared/reference is not beside this checkout; the fixture copies were not compared"
+fi
 workers="${TEST_WORKERS:-2}"
 python -m pytest -n "$workers" tests/unit tests/integration "$@"

@@ -691,7 +691,15 @@ class KeyPairManager:
             staged = plan.replace is not None and not plan.delete_first
             name = pending_name(spec.name) if staged else spec.name
             local = dest.public_key if dest is not None and not staged else None
-            model, private = self.create(name, spec, plan, journal, outcome, local)
+            try:
+                model, private = self.create(name, spec, plan, journal, outcome, local)
+            except TaskError as exc:
+                if staged:  # make-before-break: nothing of the old key pair has been touched
+                    kept = "Key pair %s (%s)" % (spec.name, current["KeyId"])
+                    exc.msg += " %s and %s are unchanged." % (kept, dest.path) if dest is not None \
+                        else " %s is unchanged." % kept
+                    exc.args = (exc.msg,)
+                raise
             if private is None and spec.public_key is None:  # a concurrent creator won: its key pair stands
                 return self._concurrent(spec, model, dest, journal, outcome)
             if spec.return_private_key:

@@ -163,13 +163,17 @@ def test_requests_go_through_an_http_proxy(emulator, monkeypatch):
 
 
 def test_keep_alive_connection_is_reused_and_survives_server_close(emulator):
+    _transport._POOL.clear()
     client = make(emulator)
     client.call("DescribeKeyPairs", {})
     client.call("DescribeKeyPairs", {})
-    assert len(_transport._POOL) >= 1
+    make(emulator).call("DescribeKeyPairs", {})  # another client in the same process shares the pool
+    first, second, third = [r["client_port"] for r in emulator.requests()]
+    assert first == second == third  # one TCP connection for all three calls
     for conn in _transport._POOL.values():  # the server goes away between two calls
         conn.sock.shutdown(2)
     assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
+    assert emulator.requests()[-1]["client_port"] != first  # a new connection, transparently
 
 
 def test_legacy_url_secrets_stay_out_of_errors(emulator):

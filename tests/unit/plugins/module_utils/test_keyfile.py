@@ -113,16 +113,59 @@ def test_destination_checks(tmp_path, rsa_pem):
     assert dest.exists and dest.public_key is None and dest.read_error
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
-def test_unwritable_directory(tmp_path):
+@pytest.fixture
+def unwritable_dir(tmp_path):
+    """A directory nobody may create files in: mode 0500, and for root (who ignores modes) the immutable flag."""
     locked = tmp_path / "locked"
     locked.mkdir()
     os.chmod(locked, 0o500)
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(locked)], check=True, capture_output=True)
+    yield locked
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(locked)], check=True, capture_output=True)
+    os.chmod(locked, 0o700)
+
+
+def test_unwritable_directory(unwritable_dir):
+    with pytest.raises(KeyFileError, match="is not writable"):
+        _keyfile.inspect_destination(str(unwritable_dir / "k"))
+
+
+def test_staging_file_in_the_way(tmp_path, rsa_pem):
+    (tmp_path / "k.new").write_text("not a key")
+    with pytest.raises(KeyFileError, match=r"k.new is in the way: .*not a private key"):
+        _keyfile.inspect_destination(str(tmp_path / "k"))
+    (tmp_path / "k.new").write_text(rsa_pem)
+    dest = _keyfile.inspect_destination(str(tmp_path / "k"))
+    assert dest.staged_public_key == _keyfile.public_key_of_private(rsa_pem.encode())
+
+
+def test_existing_file_mode_encryption_and_pub(tmp_path, rsa_pem):
+    path = tmp_path / "k"
+    path.write_text(rsa_pem)
+    os.chmod(path, 0o644)
+    dest = _keyfile.inspect_destination(str(path))
+    assert (dest.mode, dest.encrypted, dest.pub_exists) == (0o644, False, False)
+    public = _keyfile.public_key_of_private(rsa_pem.encode())
+    (tmp_path / "k.pub").write_bytes(_keyfile.public_key_line(public, "k"))
+    path.write_bytes(_keyfile.encrypted_copy(str(path), "pass-phrase"))
+    dest = _keyfile.inspect_destination(str(path), "pass-phrase")
+    assert dest.encrypted is True and dest.public_key == public and dest.pub_blob == public.split()[1]
+    with pytest.raises(KeyFileError, match="encrypted; give its passphrase"):
+        _keyfile.inspect_destination(str(path))
+
+
+def test_encrypted_openssh_key_without_bcrypt_is_a_clear_error(tmp_path):
+    path = tmp_path / "k"
+    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "pass-phrase", "-f", str(path)], check=True)
     try:
-        with pytest.raises(KeyFileError, match="not writable"):
-            _keyfile.inspect_destination(str(locked / "k"))
-    finally:
-        os.chmod(locked, 0o700)
+        import bcrypt  # noqa: F401 - with bcrypt installed cryptography reads the key, and there is no error
+    except ImportError:
+        with pytest.raises(KeyFileError, match="needs the Python package bcrypt"):
+            _keyfile.inspect_destination(str(path), "pass-phrase")
+    else:
+        assert _keyfile.inspect_destination(str(path), "pass-phrase").encrypted is True
 
 
 @pytest.mark.parametrize("text,match", [

@@ -1,6 +1,7 @@
 """The reconciler's decisions, against a real emulator on 127.0.0.1 and real files."""
 
 import os
+import re
 import stat
 
 import pytest
@@ -291,23 +292,253 @@ def test_write_and_rollback_failure_says_so(emulator, tmp_path, monkeypatch):
 
 # --- validation: nothing happens on bad input ---------------------------------------------------
 
+NAME = "1 to 25 letters, digits or underscores"
 BAD = [
-    dict(name=""), dict(name="x" * 26), dict(name="bad-name"), dict(name="with space"), dict(name="naïve"),
-    dict(name="a;rm -rf /"), dict(name="x' OR '1'='1"), dict(project_id=-1), dict(project_id="zero"),
-    dict(project_id=2 ** 63), dict(project_id=True), dict(public_key="garbage"),
-    dict(public_key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"),
-    dict(public_key=PEM_BEGIN + "\nabc\n" + PEM_END),
-    dict(private_key_mode="0644"), dict(private_key_mode="0640"), dict(private_key_mode="rw"),
-    dict(private_key_mode="0200"), dict(passphrase="abc"), dict(description="d" * 61), dict(tags=["a"]),
-    dict(regenerate="sometimes"), dict(state="gone"), dict(private_key_path=None),
-    dict(private_key_path=None, return_private_key=True, regenerate="mismatch"),
+    (dict(name=""), NAME), (dict(name="x" * 26), NAME), (dict(name="bad-name"), NAME),
+    (dict(name="with space"), NAME), (dict(name="naïve"), NAME), (dict(name="a;rm -rf /"), NAME),
+    (dict(name="x' OR '1'='1"), NAME), (dict(project_id=-1), "project_id must be an integer >= 0"),
+    (dict(project_id="zero"), "project_id must be an integer"), (dict(project_id=2 ** 63), "project_id"),
+    (dict(project_id=True), "project_id"),
+    # public_key rows carry no private_key_path, so that they reach the key's own validation
+    (dict(public_key="garbage", private_key_path=None), "public_key is invalid: not an OpenSSH public key"),
+    (dict(public_key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+          private_key_path=None), "imports only OpenSSH RSA public keys"),
+    (dict(public_key=PEM_BEGIN + "\nabc\n" + PEM_END, private_key_path=None), "holds a private key"),
+    (dict(public_key="ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ"), "cannot be combined with private_key_path"),
+    (dict(private_key_mode="0644"), "gives group or others access"),
+    (dict(private_key_mode="0640"), "gives group or others access"),
+    (dict(private_key_mode="rw"), "must be an octal string"),
+    (dict(private_key_mode="0200"), "does not let the owner read"),
+    (dict(passphrase="abc"), "at least 5 characters"), (dict(description="d" * 61), "must not exceed 60"),
+    (dict(tags=["a"]), "tags must be a dictionary"), (dict(tags={"": "x"}), "non-empty keys"),
+    (dict(regenerate="sometimes"), "regenerate must be one of"), (dict(state="gone"), "state must be present"),
+    (dict(private_key_path=None), "Give private_key_path"),
+    (dict(private_key_path=None, return_private_key=True, regenerate="mismatch"),
+     "regenerate=mismatch compares the remote key pair with the file"),
 ]
 
 
-@pytest.mark.parametrize("bad", BAD)
-def test_bad_input_changes_nothing(emulator, tmp_path, bad):
+@pytest.mark.parametrize("bad,message", BAD, ids=[str(i) for i in range(len(BAD))])
+def test_bad_input_changes_nothing(emulator, tmp_path, bad, message):
     kw = dict(private_key_path=str(tmp_path / "key"))
     kw.update(bad)
-    with pytest.raises(TaskError):
+    with pytest.raises(TaskError, match=re.escape(message)) as info:
         ensure(emulator, **kw)
+    assert info.value.code == "InvalidArgument" and not info.value.changed
     assert emulator.requests() == [] and os.listdir(tmp_path) == []
+
+
+# --- make-before-break replacement ---------------------------------------------------------------
+
+def holds(emulator, *paths):
+    """Every key pair in the emulator has its private key in one of `paths` (no orphan, nothing lost)."""
+    blobs = {local_blob(p) for p in paths if os.path.exists(p)}
+    return all(kp["key_blob"] in blobs for kp in emulator.key_pairs())
+
+
+def replaced_setup(emulator, tmp_path):
+    path = str(tmp_path / "key")
+    old = ensure(emulator, private_key_path=path, description="kept", tags={"team": "a"}).key_pair
+    with open(path, "rb") as handle:
+        before = handle.read()
+    emulator.clear_requests()
+    return path, old, before
+
+
+def test_replacement_is_make_before_break(emulator, tmp_path):
+    path, old, _before = replaced_setup(emulator, tmp_path)
+    out = ensure(emulator, private_key_path=path, regenerate="always")
+    pending = _keypair.pending_name("unit_key")
+    assert actions(emulator) == ["DescribeKeyPairs", "CreateKeyPair", "DeleteKeyPairs", "ModifyKeyPairAttribute"]
+    create, _delete, rename = emulator.requests()[1:]
+    assert create["key_name"] == pending and rename["key_name"] == "unit_key"
+    (pair,) = emulator.key_pairs()
+    assert pair["key_name"] == "unit_key" and pair["key_id"] != old["key_id"] and pair["key_id"] == out.key_pair["key_id"]
+    assert pair["description"] == "kept" and pair["tags"] == [{"Key": "team", "Value": "a"}]  # carried over
+    assert local_blob(path) == pair["key_blob"] and open(path + ".pub").read().split()[1] == pair["key_blob"]
+    assert sorted(os.listdir(tmp_path)) == ["key", "key.pub"]
+    assert out.changed and out.before["key_id"] == old["key_id"] and out.private_key_matches is True
+
+
+@pytest.mark.parametrize("fault", [
+    dict(mode="error", code="InvalidKeyPair.LimitExceeded"), dict(mode="http_error", status=503),
+    dict(mode="close_before"), dict(mode="error", code="InternalServerError"),
+], ids=["quota", "http503", "reset", "internal"])
+def test_replacement_whose_create_fails_leaves_the_old_key_pair_and_file(emulator, tmp_path, fault):
+    path, old, before = replaced_setup(emulator, tmp_path)
+    emulator.fault(action="CreateKeyPair", **fault)
+    with pytest.raises(TaskError, match=r"Key pair unit_key \(%s\) and .*key are unchanged" % old["key_id"]) as info:
+        ensure(emulator, private_key_path=path, regenerate="always")
+    assert info.value.code and not info.value.changed
+    assert [kp["key_id"] for kp in emulator.key_pairs()] == [old["key_id"]]
+    assert open(path, "rb").read() == before and sorted(os.listdir(tmp_path)) == ["key", "key.pub"]
+    assert "DeleteKeyPairs" not in actions(emulator)
+
+
+def test_replacement_whose_create_answer_is_lost_recovers(emulator, tmp_path):
+    path, old, _before = replaced_setup(emulator, tmp_path)
+    emulator.fault(action="CreateKeyPair", mode="close_after")
+    out = ensure(emulator, private_key_path=path, regenerate="always")
+    assert out.changed and "never arrived" in " ".join(out.warnings)
+    (pair,) = emulator.key_pairs()
+    assert pair["key_id"] != old["key_id"] and local_blob(path) == pair["key_blob"]
+
+
+def test_delete_failure_mid_replacement_is_finished_by_the_next_run(emulator, tmp_path):
+    path, old, before = replaced_setup(emulator, tmp_path)
+    emulator.fault(action="DeleteKeyPairs", mode="error", code="InvalidParameterValue")
+    with pytest.raises(TaskError, match="Could not delete key pair unit_key") as info:
+        ensure(emulator, private_key_path=path, regenerate="mismatch", project_id=1000)
+    pending = [kp for kp in emulator.key_pairs() if kp["key_name"] == _keypair.pending_name("unit_key")][0]
+    assert info.value.changed and info.value.code == "InvalidParameterValue"
+    assert "created key pair %s (%s)" % (pending["key_name"], pending["key_id"]) in info.value.msg
+    assert "Run the task again to finish" in info.value.msg
+    assert open(path, "rb").read() == before and local_blob(path + ".new") == pending["key_blob"]
+    assert holds(emulator, path, path + ".new")  # both key pairs, each with its key file
+    emulator.clear_requests()
+    out = ensure(emulator, private_key_path=path, regenerate="mismatch", project_id=1000)
+    assert actions(emulator) == ["DescribeKeyPairs", "DeleteKeyPairs", "ModifyKeyPairAttribute"]
+    (pair,) = emulator.key_pairs()
+    assert out.changed and pair["key_id"] == pending["key_id"] and pair["key_name"] == "unit_key"
+    assert pair["project_id"] == 1000 and local_blob(path) == pair["key_blob"]
+    assert sorted(os.listdir(tmp_path)) == ["key", "key.pub"]
+    assert not ensure(emulator, private_key_path=path, regenerate="mismatch", project_id=1000).changed
+
+
+def test_rename_failure_mid_replacement_is_finished_by_the_next_run(emulator, tmp_path):
+    path, old, _before = replaced_setup(emulator, tmp_path)
+    emulator.fault(action="ModifyKeyPairAttribute", mode="error", code="InvalidParameter")
+    with pytest.raises(TaskError, match="Could not rename key pair") as info:
+        ensure(emulator, private_key_path=path, regenerate="always")
+    assert info.value.changed and "deleted key pair unit_key (%s)" % old["key_id"] in info.value.msg
+    (pending,) = emulator.key_pairs()  # the old key pair is gone; the new one holds its key in key.new
+    assert pending["key_name"] == _keypair.pending_name("unit_key") and holds(emulator, path + ".new")
+    out = ensure(emulator, private_key_path=path)  # even with default options the next run finishes it
+    (pair,) = emulator.key_pairs()
+    assert out.changed and pair["key_id"] == pending["key_id"] and pair["key_name"] == "unit_key"
+    assert local_blob(path) == pair["key_blob"] and sorted(os.listdir(tmp_path)) == ["key", "key.pub"]
+
+
+def test_install_failure_mid_replacement_is_finished_by_the_next_run(emulator, tmp_path, monkeypatch):
+    path, _old, _before = replaced_setup(emulator, tmp_path)
+
+    def broken(source, target):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(_keypair, "install", broken)
+    with pytest.raises(TaskError, match="Could not update the key files") as info:
+        ensure(emulator, private_key_path=path, regenerate="always")
+    assert info.value.changed and info.value.code == "KeyFileWriteFailed"
+    (pair,) = emulator.key_pairs()
+    assert pair["key_name"] == "unit_key" and holds(emulator, path + ".new")
+    monkeypatch.undo()
+    out = ensure(emulator, private_key_path=path)
+    assert out.changed and local_blob(path) == pair["key_blob"] and not os.path.exists(path + ".new")
+
+
+def test_staging_write_failure_rolls_the_new_key_pair_back(emulator, tmp_path, monkeypatch):
+    path, old, before = replaced_setup(emulator, tmp_path)
+    real = _keypair.atomic_write
+
+    def full_disk(target, *args, **kwargs):
+        if target.endswith(".new"):
+            raise OSError(28, "No space left on device")
+        return real(target, *args, **kwargs)
+
+    monkeypatch.setattr(_keypair, "atomic_write", full_disk)
+    with pytest.raises(TaskError, match="was deleted again") as info:
+        ensure(emulator, private_key_path=path, regenerate="always")
+    assert info.value.code == "KeyFileWriteFailed" and info.value.changed  # created, then deleted again
+    assert [kp["key_id"] for kp in emulator.key_pairs()] == [old["key_id"]] and open(path, "rb").read() == before
+
+
+def test_unexpected_error_still_says_what_was_changed(emulator, tmp_path, monkeypatch):
+    path, old, _before = replaced_setup(emulator, tmp_path)
+
+    def bug(*args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(_keypair, "public_key_line", bug)
+    with pytest.raises(TaskError, match="Unexpected error: RuntimeError: a bug") as info:
+        ensure(emulator, private_key_path=path, regenerate="always")
+    assert info.value.code == "UnexpectedError" and info.value.changed
+    assert "deleted key pair unit_key (%s)" % old["key_id"] in info.value.msg
+
+
+def test_replacement_without_a_file_returns_the_key_even_when_the_rename_fails(emulator, tmp_path):
+    ensure(emulator, name="mem", return_private_key=True, private_key_path=None)
+    emulator.fault(action="ModifyKeyPairAttribute", mode="error", code="InvalidParameter")
+    with pytest.raises(TaskError) as info:
+        ensure(emulator, name="mem", return_private_key=True, private_key_path=None, regenerate="always")
+    (pending,) = emulator.key_pairs()
+    assert info.value.changed and info.value.result["private_key"].startswith(PEM_BEGIN)
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._keyfile import public_key_of_private
+    assert public_key_of_private(info.value.result["private_key"].encode()).split()[1] == pending["key_blob"]
+
+
+def test_replacement_without_a_file_takes_the_new_key_pair_back_when_the_delete_fails(emulator, tmp_path):
+    old = ensure(emulator, name="mem", return_private_key=True, private_key_path=None).key_pair
+    emulator.fault(action="DeleteKeyPairs", mode="error", code="InvalidParameterValue")
+    with pytest.raises(TaskError, match="Could not delete key pair mem"):
+        ensure(emulator, name="mem", return_private_key=True, private_key_path=None, regenerate="always")
+    assert [kp["key_id"] for kp in emulator.key_pairs()] == [old["key_id"]]
+
+
+def test_import_replacement(emulator, tmp_path):
+    ensure(emulator, name="gen1", private_key_path=str(tmp_path / "k1"))
+    ensure(emulator, name="gen2", private_key_path=str(tmp_path / "k2"))
+    first, second = (open(str(tmp_path / n)).read() for n in ("k1.pub", "k2.pub"))
+    emulator.reset()
+    ensure(emulator, name="imp", public_key=first)
+    emulator.clear_requests()
+    other = ensure(emulator, name="imp", public_key=second, regenerate="mismatch")  # make-before-break
+    assert other.changed and actions(emulator) == ["DescribeKeyPairs", "ImportKeyPair", "DeleteKeyPairs",
+                                                   "ModifyKeyPairAttribute"]
+    emulator.clear_requests()
+    same = ensure(emulator, name="imp", public_key=second, regenerate="always")  # the same key: delete first
+    assert same.changed and actions(emulator) == ["DescribeKeyPairs", "DeleteKeyPairs", "ImportKeyPair"]
+    (pair,) = emulator.key_pairs()
+    assert pair["key_blob"] == second.split()[1] and pair["key_id"] == same.key_pair["key_id"]
+
+
+def test_absent_also_deletes_a_pending_replacement(emulator, tmp_path):
+    path, _old, _before = replaced_setup(emulator, tmp_path)
+    emulator.fault(action="ModifyKeyPairAttribute", mode="error", code="InvalidParameter")
+    with pytest.raises(TaskError):
+        ensure(emulator, private_key_path=path, regenerate="always")
+    gone = ensure(emulator, state="absent")
+    assert gone.changed and emulator.key_pairs() == []
+
+
+# --- existing key pairs: every option converges ---------------------------------------------------
+
+def test_mode_encryption_and_pub_converge_on_an_existing_key_pair(emulator, tmp_path):
+    path = str(tmp_path / "key")
+    ensure(emulator, private_key_path=path)
+    os.chmod(path, 0o644)
+    os.unlink(path + ".pub")
+    emulator.clear_requests()
+    fixed = ensure(emulator, private_key_path=path)
+    assert fixed.changed and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert open(path + ".pub").read().split()[1] == emulator.key_pairs()[0]["key_blob"]
+    assert actions(emulator) == ["DescribeKeyPairs"]
+    encrypted = ensure(emulator, private_key_path=path, passphrase="pass-phrase", private_key_mode="0400",
+                       backup=True)
+    assert encrypted.changed and "ENCRYPTED" in open(path).read() and stat.S_IMODE(os.stat(path).st_mode) == 0o400
+    assert "ENCRYPTED" not in open(encrypted.backup_file).read()  # backup=true keeps the plaintext copy
+    assert public_key_of_private(open(path, "rb").read(), "pass-phrase").split()[1] == \
+        emulator.key_pairs()[0]["key_blob"]
+    assert not ensure(emulator, private_key_path=path, passphrase="pass-phrase", private_key_mode="0400").changed
+
+
+def test_check_mode_changes_nothing_on_an_existing_key_pair(emulator, tmp_path):
+    path = str(tmp_path / "key")
+    ensure(emulator, private_key_path=path)
+    os.chmod(path, 0o644)
+    before = open(path, "rb").read()
+    emulator.clear_requests()
+    predicted = run(manager(emulator, check_mode=True), spec(private_key_path=path, passphrase="pass-phrase",
+                                                             regenerate="always", description="x"))
+    assert predicted.changed and predicted.key_pair["key_id"] is None and predicted.private_key_matches is True
+    assert open(path, "rb").read() == before and stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    assert actions(emulator) == ["DescribeKeyPairs"] and sorted(os.listdir(tmp_path)) == ["key", "key.pub"]

@@ -1,0 +1,197 @@
+"""decide() is pure: a table of (remote key pair, pending replacement, local files, options) -> plan or error.
+
+No network and no files: the remote side is API models, the local side a Destination filled in by hand."""
+
+import base64
+import struct
+
+import pytest
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keyfile import Destination
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import (
+    Spec, decide, parse_mode, pending_name,
+)
+
+
+def key(n):
+    """A distinct, well-formed `ssh-rsa <blob>` (not a usable RSA key: decide() compares blobs only)."""
+    return "ssh-rsa " + base64.b64encode(struct.pack(">I", 7) + b"ssh-rsa" + bytes([n]) * 24).decode()
+
+
+A, B, C = key(1), key(2), key(3)
+MISSING = object()
+
+
+def model(public=A, name="web", key_id="skey-aaaaaaaa", project=0, description="", bound=(), tags=None):
+    return {"KeyId": key_id, "KeyName": name, "ProjectId": project, "PublicKey": public + " " + key_id,
+            "Description": description, "AssociatedInstanceIds": list(bound), "CreatedTime": "2026-11-30T00:00:00Z",
+            "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]}
+
+
+def pending(public=B, **kw):
+    return model(public, name=pending_name("web"), key_id="skey-pppppppp", **kw)
+
+
+def local(private=A, mode=0o600, encrypted=False, pub="same", staged=None):
+    """The files at /keys/web: private is a public key (the file holds its private half), None for a file that
+    is not a key, MISSING for no file. pub: "same" (matches the private key), "other", or MISSING."""
+    dest = Destination("/keys/web")
+    if private is not MISSING:
+        dest.exists, dest.mode, dest.encrypted = True, mode, encrypted
+        dest.public_key = private
+        dest.read_error = None if private else "not a private key that can be read"
+    if pub is not MISSING:
+        dest.pub_exists = True
+        dest.pub_blob = (private if pub == "same" and private not in (None, MISSING) else C).split()[1]
+    dest.staged_public_key = staged
+    return dest
+
+
+def spec(**kw):
+    kw.setdefault("name", "web")
+    if "public_key" not in kw:
+        kw.setdefault("private_key_path", "/keys/web")
+    out = Spec(**kw)
+    out.mode = parse_mode(out.private_key_mode)
+    return out
+
+
+FLAGS = ("create", "replace", "delete_first", "adopt", "drop", "install_staged", "remove_staged", "fix_mode",
+         "encrypt", "write_pub", "description")
+
+
+def summary(plan):
+    done = {flag for flag in FLAGS if getattr(plan, flag) not in (None, False)}
+    if plan.warnings:
+        done.add("warn")
+    return done
+
+
+NO_FILE = None  # no private_key_path: nothing local to compare
+
+ROWS = [
+    # id, options, current, pending, local files, expected plan flags (or an error code)
+    ("new", {}, None, None, local(MISSING, pub=MISSING), {"create", "write_pub"}),
+    ("new, file in the way", {}, None, None, local(A), "DestinationExists"),
+    ("new, junk in the way", {}, None, None, local(None), "DestinationExists"),
+    ("new, file in the way, backup", {"backup": True}, None, None, local(A), {"create", "write_pub"}),
+    ("new, file in the way, mismatch", {"regenerate": "mismatch"}, None, None, local(A), {"create", "write_pub"}),
+    ("new, return_private_key only", {"private_key_path": None, "return_private_key": True}, None, None, NO_FILE,
+     {"create"}),
+    ("converged", {}, model(), None, local(), set()),
+    ("converged, no path", {"private_key_path": None, "return_private_key": True}, model(), None, NO_FILE, set()),
+    ("mode 0644", {}, model(), None, local(mode=0o644), {"fix_mode"}),
+    ("mode 0400 asked", {"private_key_mode": "0400"}, model(), None, local(), {"fix_mode"}),
+    ("plaintext, passphrase given", {"passphrase": "pass-phrase"}, model(), None, local(), {"encrypt"}),
+    ("encrypted, passphrase given", {"passphrase": "pass-phrase"}, model(), None, local(encrypted=True), set()),
+    (".pub missing", {}, model(), None, local(pub=MISSING), {"write_pub"}),
+    (".pub of another key", {}, model(), None, local(pub="other"), {"write_pub"}),
+    ("other key, never", {}, model(), None, local(B), {"warn"}),
+    ("other key, never: .pub left alone", {}, model(), None, local(B, pub=MISSING), {"warn"}),
+    ("other key, mode still enforced", {}, model(), None, local(B, mode=0o640), {"warn", "fix_mode"}),
+    ("other key, fail", {"regenerate": "fail"}, model(), None, local(B), "KeyMismatch"),
+    ("other key, mismatch", {"regenerate": "mismatch"}, model(), None, local(B),
+     {"create", "replace", "install_staged", "write_pub"}),
+    ("no file, never", {}, model(), None, local(MISSING, pub=MISSING), {"warn"}),
+    ("no file, fail", {"regenerate": "fail"}, model(), None, local(MISSING, pub=MISSING), "KeyMismatch"),
+    ("no file, mismatch", {"regenerate": "mismatch"}, model(), None, local(MISSING, pub=MISSING),
+     {"create", "replace", "install_staged", "write_pub"}),
+    ("junk file, mismatch", {"regenerate": "mismatch"}, model(), None, local(None),
+     {"create", "replace", "install_staged", "write_pub"}),
+    ("always", {"regenerate": "always"}, model(), None, local(),
+     {"create", "replace", "install_staged", "write_pub"}),
+    ("always, no path", {"regenerate": "always", "private_key_path": None, "return_private_key": True}, model(),
+     None, NO_FILE, {"create", "replace"}),
+    ("bound, mismatch", {"regenerate": "mismatch"}, model(bound=["ins-00000001"]), None, local(B), "KeyPairInUse"),
+    ("bound, never", {}, model(bound=["ins-00000001"]), None, local(B), {"warn"}),
+    ("project given, differs, never", {"project_id": 1000}, model(), None, local(), {"warn"}),
+    ("project given, differs, fail", {"project_id": 1000, "regenerate": "fail"}, model(), None, local(),
+     "KeyMismatch"),
+    ("project given, differs, mismatch", {"project_id": 1000, "regenerate": "mismatch"}, model(), None, local(),
+     {"create", "replace", "install_staged", "write_pub"}),
+    ("project omitted, any project", {}, model(project=1000), None, local(), set()),
+    ("project given, same", {"project_id": 1000}, model(project=1000), None, local(), set()),
+    ("description differs", {"description": "new"}, model(description="old"), None, local(), {"description"}),
+    ("description omitted", {}, model(description="old"), None, local(), set()),
+    ("description cleared", {"description": ""}, model(description="old"), None, local(), {"description"}),
+    ("tags differ", {"tags": {"team": "a"}}, model(tags={"team": "b"}), None, local(), {"warn"}),
+    ("tags same", {"tags": {"team": "a"}}, model(tags={"team": "a"}), None, local(), set()),
+    ("tags omitted", {}, model(tags={"team": "b"}), None, local(), set()),
+    ("import, same key", {"public_key": A}, model(), None, NO_FILE, set()),
+    ("import, other key, never", {"public_key": B}, model(), None, NO_FILE, {"warn"}),
+    ("import, other key, fail", {"public_key": B, "regenerate": "fail"}, model(), None, NO_FILE, "KeyMismatch"),
+    ("import, other key, mismatch", {"public_key": B, "regenerate": "mismatch"}, model(), None, NO_FILE,
+     {"create", "replace"}),
+    ("import, same key, always", {"public_key": A, "regenerate": "always"}, model(), None, NO_FILE,
+     {"create", "replace", "delete_first"}),
+    ("import, same key, other project", {"public_key": A, "project_id": 1000, "regenerate": "mismatch"}, model(),
+     None, NO_FILE, {"create", "replace", "delete_first"}),
+    ("import, new", {"public_key": A}, None, None, NO_FILE, {"create"}),
+    # an interrupted replacement, found by the next run
+    ("pending + staged, old gone", {}, None, pending(), local(A, staged=B), {"adopt", "install_staged", "write_pub"}),
+    ("pending + staged, old there, mismatch", {"regenerate": "mismatch"}, model(), pending(),
+     local(MISSING, pub=MISSING, staged=B), {"adopt", "replace", "install_staged", "write_pub"}),
+    ("pending + staged, old matches, never", {}, model(), pending(), local(A, staged=B),
+     {"drop", "remove_staged", "warn"}),
+    ("pending + staged, old matches, always", {"regenerate": "always"}, model(), pending(), local(A, staged=B),
+     {"adopt", "replace", "install_staged", "write_pub"}),
+    ("pending, key held by nobody", {}, model(), pending(), local(A), {"drop", "warn"}),
+    ("pending, key held by nobody, old gone", {}, None, pending(), local(MISSING, pub=MISSING),
+     {"drop", "warn", "create", "write_pub"}),
+    ("pending bound, key held by nobody", {}, model(), pending(bound=["ins-00000001"]), local(A), "KeyPairInUse"),
+    ("renamed, key still staged", {}, model(B), None, local(A, staged=B), {"install_staged", "write_pub"}),
+    ("stale staged key", {}, model(), None, local(A, staged=C), {"remove_staged"}),
+    ("import, pending with our key", {"public_key": B}, None, pending(), NO_FILE, {"adopt"}),
+    ("import, pending with our key, old there", {"public_key": B, "regenerate": "mismatch"}, model(), pending(),
+     NO_FILE, {"adopt", "replace"}),
+]
+
+
+@pytest.mark.parametrize("options,current,pending_kp,dest,expected", [r[1:] for r in ROWS], ids=[r[0] for r in ROWS])
+def test_decide(options, current, pending_kp, dest, expected):
+    task = spec(**options)
+    if isinstance(expected, str):
+        with pytest.raises(TaskError) as info:
+            decide(task, current, pending_kp, dest)
+        assert info.value.code == expected
+    else:
+        assert summary(decide(task, current, pending_kp, dest)) == expected
+
+
+def test_private_key_matches_is_what_the_file_will_hold():
+    assert decide(spec(), model(), None, local()).private_key_matches is True
+    assert decide(spec(), model(), None, local(B)).private_key_matches is False
+    assert decide(spec(regenerate="mismatch"), model(), None, local(B)).private_key_matches is True
+    assert decide(spec(), None, None, local(MISSING, pub=MISSING)).private_key_matches is True
+    no_path = spec(private_key_path=None, return_private_key=True)
+    assert decide(no_path, model(), None, NO_FILE).private_key_matches is None
+    assert decide(no_path, None, None, NO_FILE).private_key_matches is None
+    assert decide(spec(public_key=A), model(), None, NO_FILE).private_key_matches is None
+
+
+def test_a_replacement_keeps_project_description_and_tags_unless_given():
+    current = model(project=1000, description="old", tags={"team": "a"})
+    kept = decide(spec(regenerate="always"), current, None, local())
+    assert (kept.project_id, kept.description, kept.tags) == (1000, "old", {"team": "a"})
+    given = decide(spec(regenerate="always", project_id=0, description="new", tags={}), current, None, local())
+    assert (given.project_id, given.description, given.tags) == (0, "new", {})
+    assert decide(spec(), None, None, local(MISSING, pub=MISSING)).project_id == 0
+
+
+def test_warnings_name_what_differs_and_what_to_do():
+    plan = decide(spec(project_id=1000), model(), None, local(B))
+    assert "does not belong to key pair web (skey-aaaaaaaa)" in plan.warnings[0]
+    assert "is in project 0, not 1000" in plan.warnings[0] and "regenerate=mismatch" in plan.warnings[0]
+    tags = decide(spec(tags={"team": "a"}), model(tags={"team": "b"}), None, local()).warnings[0]
+    assert "applied only when a key pair is created" in tags and "not changed" in tags
+    with pytest.raises(TaskError, match=r"ins-00000001") as info:
+        decide(spec(regenerate="always"), model(bound=["ins-00000001"]), None, local())
+    assert "never deleted implicitly" in info.value.msg
+
+
+def test_pending_name_is_stable_distinct_and_short():
+    assert pending_name("web") == pending_name("web") != pending_name("web2")
+    assert pending_name("web").startswith("web_rp") and pending_name("web") != "web"
+    assert all(len(pending_name(n)) <= 25 for n in ("x", "a" * 25, "deploy_key_for_prod_01"))
+    assert pending_name("a" * 25) != pending_name("a" * 24 + "b")
