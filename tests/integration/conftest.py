@@ -94,7 +94,22 @@ class Runner:
         results = []
         if results_file.exists():
             results = [json.loads(line) for line in results_file.read_text().splitlines()]
+        check_results(results)
         return PlaybookRun(proc, results)
+
+
+def check_results(results):
+    """What every result of the collection's modules must hold, in every playbook of every test: request_ids,
+    and on failure a non-empty failure.code."""
+    for record in results:
+        result = record["result"]
+        if not record["action"].startswith("tencentcloud.cvm.") or record["status"] == "skipped" \
+                or "results" in result or "censored" in result:
+            continue
+        assert isinstance(result.get("request_ids"), list), ("no request_ids", record)
+        if result["failed"]:
+            assert isinstance(result.get("failure"), dict) and result["failure"].get("code"), ("no code", record)
+            assert result["failure"]["message"] and isinstance(result.get("changed"), bool), record
 
 
 @pytest.fixture

@@ -1,0 +1,171 @@
+"""What the modules return, checked against what they document and against check mode, through real
+ansible-playbook runs: RETURN equals the keys real runs return (both ways), check mode returns what the real run
+returns (key for key, and the predictable values), and the key-pair block of both modules is one block."""
+
+import importlib
+import os
+import subprocess
+
+import pytest
+import yaml
+
+KP = "tencentcloud.cvm.tencent_keypair"
+INFO = "tencentcloud.cvm.tencent_keypair_info"
+# Keys that Ansible itself defines for every task result; RETURN documents the module's own.
+STANDARD = {"changed", "failed", "msg", "warnings", "diff", "deprecations", "exception", "invocation"}
+# Known only once a key pair exists: None in check mode when the real run creates one.
+GENERATED = {"key_id", "public_key", "fingerprint", "created_time"}
+
+
+def documented(module):
+    return yaml.safe_load(importlib.import_module("ansible_collections.tencentcloud.cvm.plugins.modules." + module)
+                          .RETURN)
+
+
+def task(args, module=KP, title="t", **extra):
+    body = {"name": title, module: args, "register": "out", "ignore_errors": True}
+    body.update(extra)
+    return yaml.safe_dump([body], sort_keys=False)
+
+
+def own_keys(result):
+    return {k for k in result if k not in STANDARD and not k.startswith("_ansible")}
+
+
+@pytest.fixture
+def keys(tmp_path):
+    path = tmp_path / "keys"
+    path.mkdir()
+    return path
+
+
+def local_pair(tmp_path, name):
+    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", str(tmp_path / name)], check=True)
+    return (tmp_path / (name + ".pub")).read_text()
+
+
+# --- check mode returns what the real run returns ---------------------------------------------------
+
+def _setup(ansible, keys, tmp_path, what):
+    """Bring the emulator and keys/ into the state a scenario starts from; returns the task's arguments."""
+    path = str(keys / "web")
+    base = {"name": "web", "private_key_path": path}
+    if what == "nothing":
+        return base
+    ansible.play(task(base))
+    if what == "existing":
+        return base
+    if what == "mode":
+        os.chmod(path, 0o644)
+    elif what == "pub":
+        os.unlink(path + ".pub")
+    elif what == "missing":
+        os.unlink(path)
+    return base
+
+
+SCENARIOS = [
+    ("create", "nothing", {}),
+    ("create without a file", "nothing", {"private_key_path": None, "return_private_key": True}),
+    ("create over a file, backup", "missing-pair", {"backup": True, "return_private_key": True}),
+    ("converged", "existing", {}),
+    ("mode", "mode", {}),
+    ("encrypt with backup", "existing", {"passphrase": "pass-phrase", "backup": True}),
+    ("pub", "pub", {}),
+    ("description", "existing", {"description": "changed"}),
+    ("project differs, never", "existing", {"project_id": 1000}),
+    ("tags differ", "existing", {"tags": {"team": "x"}}),
+    ("missing key, never", "missing", {}),
+    ("missing key, fail", "missing", {"regenerate": "fail"}),
+    ("missing key, mismatch", "missing", {"regenerate": "mismatch"}),
+    ("always, backup, returned", "existing", {"regenerate": "always", "backup": True, "return_private_key": True}),
+    ("project differs, mismatch", "existing", {"project_id": 1000, "regenerate": "mismatch"}),
+    ("absent", "existing", {"state": "absent"}),
+    ("absent, nothing there", "nothing", {"state": "absent"}),
+    ("file in the way", "missing-pair", {}),
+]
+
+
+@pytest.mark.parametrize("label,state,args", SCENARIOS, ids=[s[0] for s in SCENARIOS])
+def test_check_mode_returns_what_the_real_run_returns(ansible, admin, keys, tmp_path, label, state, args):
+    if state == "missing-pair":  # a key file there, no key pair
+        base = _setup(ansible, keys, tmp_path, "existing")
+        admin.reset()
+    else:
+        base = _setup(ansible, keys, tmp_path, state)
+    args = {k: v for k, v in dict(base, **args).items() if v is not None}
+    if args.get("state") == "absent":
+        args.pop("private_key_path")
+    files = sorted(os.listdir(keys))
+    admin.clear_requests()
+    predicted = ansible.play(task(args), check=True, diff=True).task("t")
+    assert sorted(os.listdir(keys)) == files and admin.writes() == []  # check mode changed nothing
+    real = ansible.play(task(args), diff=True).task("t")
+    assert set(predicted) == set(real), (label, predicted, real)
+    for key in ("changed", "failed", "private_key_matches", "private_key_path", "public_key_path", "warnings"):
+        assert predicted.get(key) == real.get(key), (label, key)
+    if real["failed"]:
+        assert predicted["failure"]["code"] == real["failure"]["code"]
+        return
+    if "key_pair" in real:
+        for field, value in real["key_pair"].items():
+            expected = None if field in GENERATED and predicted["key_pair"]["key_id"] is None else value
+            assert predicted["key_pair"][field] == expected, (label, field)
+    assert predicted["diff"]["before"] == real["diff"]["before"]
+    assert predicted["diff"]["after"].get("local_files") == real["diff"]["after"].get("local_files")
+    assert {k: v for k, v in predicted["diff"]["after"].items() if k not in GENERATED} == \
+        {k: v for k, v in real["diff"]["after"].items() if k not in GENERATED}
+
+
+# --- RETURN equals reality --------------------------------------------------------------------------
+
+def test_return_documents_exactly_what_real_runs_return(ansible, admin, keys, tmp_path):
+    public = local_pair(tmp_path, "imp")
+    plays = [
+        task({"name": "web", "private_key_path": str(keys / "web"), "return_private_key": True,
+              "description": "d"}, no_log=False),                                     # create, key returned
+        task({"name": "web", "private_key_path": str(keys / "web")}),                  # converged
+        task({"name": "web", "private_key_path": str(keys / "web"), "regenerate": "always", "backup": True}),
+        task({"name": "imp", "public_key": public}),                                    # import
+        task({"name": "imp", "state": "absent"}),                                       # absent
+        task({"name": "web", "private_key_path": str(keys / "web"), "colour": "red"}),   # InvalidArgument
+        task({"name": "bad-name", "private_key_path": str(keys / "x")}),                 # InvalidArgument (ours)
+        task({"name": "web", "private_key_path": str(keys / "web"), "secret_id": "AKIDonly"}),  # credentials
+        task({"name": "web", "private_key_path": str(keys / "nodir" / "k")}),            # InvalidDestination
+        task({"name": "web", "private_key_path": str(keys / "other"), "regenerate": "fail"}),  # KeyMismatch
+        task({"name": "quota", "private_key_path": str(keys / "q"), "project_id": 4242}),  # API error
+    ]
+    results = [ansible.play(play).task("t") for play in plays]
+    results.append(ansible.play(task({"name": "web", "private_key_path": str(keys / "web")}), check=True).task("t"))
+    admin.fault(action="ModifyKeyPairAttribute", mode="error", code="InvalidParameter")
+    results.append(ansible.play(task({"name": "mem", "return_private_key": True, "regenerate": "always"})).task("t"))
+    results.append(ansible.play(task({"name": "mem", "return_private_key": True, "regenerate": "always"})).task("t"))
+    assert results[-1]["failed"] is True and "private_key" in results[-1]  # the only copy, on a failure
+    assert {r["failure"]["code"] for r in results if r["failed"]} == {
+        "InvalidArgument", "MissingCredentials", "InvalidDestination", "KeyMismatch", "InvalidProjectId.NotFound",
+        "InvalidParameter"}
+    returned = set().union(*(own_keys(r) for r in results))
+    doc = documented("tencent_keypair")
+    assert returned == set(doc)
+    key_pairs = [r["key_pair"] for r in results if r.get("key_pair")]
+    assert {frozenset(kp) for kp in key_pairs} == {frozenset(doc["key_pair"]["contains"])}
+    assert {frozenset(r["failure"]) for r in results if r["failed"]} == {frozenset(doc["failure"]["contains"])}
+
+
+def test_info_return_documents_exactly_what_real_runs_return(ansible, admin, keys):
+    ansible.play(task({"name": "web", "private_key_path": str(keys / "web"), "tags": {"team": "a"}}))
+    results = [ansible.play(task(args, module=INFO)).task("t") for args in (
+        {}, {"names": ["web"]}, {"names": []}, {"key_ids": ["skey-00000000"]}, {"tags": {"team": "a"}},
+        {"names": ["web"], "secret_id": "AKIDonly"}, {"key_ids": ["not-an-id"]})]
+    assert [len(r.get("key_pairs", [])) for r in results[:5]] == [1, 1, 0, 0, 1]
+    doc = documented("tencent_keypair_info")
+    assert set().union(*(own_keys(r) for r in results)) == set(doc)
+    assert {frozenset(kp) for r in results for kp in r.get("key_pairs", [])} == \
+        {frozenset(doc["key_pairs"]["contains"])}
+    assert {r["failure"]["code"] for r in results if r["failed"]} == {"MissingCredentials", "InvalidKeyPairId.Malformed"}
+
+
+def test_the_key_pair_block_is_the_same_in_both_modules():
+    keypair, info = documented("tencent_keypair"), documented("tencent_keypair_info")
+    assert keypair["key_pair"]["contains"] == info["key_pairs"]["contains"]
+    assert keypair["failure"] == info["failure"] and keypair["request_ids"] == info["request_ids"]
