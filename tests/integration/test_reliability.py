@@ -203,6 +203,140 @@ def test_import_with_lost_answers(ansible, admin, keys, tmp_path, mode, outcome)
     invariants("Import: %s" % mode, admin, str(keys), run)
 
 
+# --- replacement: make-before-break -------------------------------------------------------------------
+
+def _replace_setup(ansible, admin, keys):
+    args = {"name": "rot", "private_key_path": str(keys / "rot")}
+    assert ansible.play(kp(args)).task("ensure")["changed"] is True
+    old = admin.key_pairs()[0]
+    admin.clear_requests()
+    return dict(args, regenerate="always"), old, (keys / "rot").read_bytes()
+
+
+@pytest.mark.parametrize("fault", [
+    dict(mode="error", code="InvalidKeyPair.LimitExceeded"), dict(mode="http_error", status=502),
+    dict(mode="close_before"), dict(mode="error", code="RequestLimitExceeded"),
+], ids=["quota", "http502", "reset", "throttled"])
+def test_replacement_whose_create_fails_keeps_the_old_key_pair(ansible, admin, keys, tmp_path, fault):
+    args, old, before = _replace_setup(ansible, admin, keys)
+    admin.fault(action="CreateKeyPair", **fault)
+    run = ansible.play(kp(args))
+    result = run.task("ensure")
+    assert result["failed"] is True and result["changed"] is False
+    assert "Key pair rot (%s) and %s are unchanged" % (old["key_id"], keys / "rot") in result["msg"]
+    assert [kp["key_id"] for kp in admin.key_pairs()] == [old["key_id"]] and (keys / "rot").read_bytes() == before
+    invariants("replace: CreateKeyPair fails (%s)" % fault.get("code", fault["mode"]), admin, str(keys), run,
+               expect_pairs=1)
+
+
+@pytest.mark.parametrize("step,fault", [
+    ("delete", dict(action="DeleteKeyPairs", mode="error", code="InvalidParameterValue")),
+    ("rename", dict(action="ModifyKeyPairAttribute", mode="error", code="InvalidParameter")),
+    ("lost delete answer", dict(action="DeleteKeyPairs", mode="http_error", status=503, count=5)),
+])
+@pytest.mark.parametrize("rerun", ["same task", "default options"])
+def test_replacement_interrupted_later_converges_on_a_rerun(ansible, admin, keys, tmp_path, step, fault, rerun):
+    """The same task again finishes the replacement. A rerun with default options (regenerate=never) finishes
+    it too once the old key pair is gone; while the old key pair still matches its file, it keeps that one and
+    deletes the new one instead. Either way no key pair is left whose private key nobody holds."""
+    args, old, _before = _replace_setup(ansible, admin, keys)
+    admin.fault(**fault)
+    run = ansible.play(kp(dict(args, retries=1, retry_max_delay=0.1)))
+    result = run.task("ensure")
+    assert result["failed"] is True and result["changed"] is True
+    assert re.search(r"created key pair rot_rp[0-9a-f]{8} \(skey-[0-9a-z]{8}\)", result["msg"])
+    invariants("replace: %s fails, before the rerun" % step, admin, str(keys), run)
+    new_id = [kp["key_id"] for kp in admin.key_pairs() if kp["key_name"] != "rot" or kp["key_id"] != old["key_id"]]
+    again = ansible.play(kp(args if rerun == "same task" else {"name": "rot", "private_key_path": str(keys / "rot")}))
+    out = again.task("ensure")
+    assert out["changed"] is True and out["private_key_matches"] is True
+    (pair,) = admin.key_pairs()
+    kept_old = rerun == "default options" and step != "rename"
+    assert pair["key_name"] == "rot" and pair["key_id"] == (old["key_id"] if kept_old else new_id[0])
+    assert sorted(os.listdir(keys)) == ["rot", "rot.pub"]
+    invariants("replace: %s fails, rerun (%s)" % (step, rerun), admin, str(keys), again, expect_pairs=1)
+
+
+# --- what is retried ---------------------------------------------------------------------------------
+
+def test_http_4xx_is_not_retried(ansible, admin, keys, tmp_path):
+    admin.fault(action="DescribeKeyPairs", mode="http_error", status=404, count=5)
+    run = ansible.play(kp({"name": "nf", "private_key_path": str(keys / "k"), "retry_max_delay": 0.1}))
+    result = run.task("ensure")
+    assert result["failure"]["code"] == "ServerNetworkError" and "HTTP 404" in result["msg"]
+    assert [r["action"] for r in admin.requests()] == ["DescribeKeyPairs"]  # tried once
+    admin.reset()
+    admin.fault(action="DescribeKeyPairs", mode="http_error", status=503, count=2)
+    retried = ansible.play(kp({"name": "nf", "private_key_path": str(keys / "k"), "retry_max_delay": 0.1}))
+    assert retried.task("ensure")["changed"] is True
+    assert [r["code"] for r in admin.requests() if r["action"] == "DescribeKeyPairs"] == ["HTTP503", "HTTP503", "OK"]
+    invariants("HTTP 404 tried once, 503 retried", admin, str(keys), retried, expect_pairs=1)
+
+
+def _auth_proxy(target_url, user, password):
+    """A forwarding HTTP proxy on 127.0.0.1 that wants Basic credentials (407 without them)."""
+    import base64
+    import http.server
+    import threading
+    import urllib.request as ur
+
+    expected = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    seen = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append((self.path, self.headers.get("Proxy-Authorization")))
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.headers.get("Proxy-Authorization") != expected:
+                self.send_response(407)
+                self.send_header("Proxy-Authenticate", 'Basic realm="test"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "proxy-authorization"}
+            req = ur.Request(target_url + "/", data=body, method="POST", headers=headers)
+            with ur.build_opener(ur.ProxyHandler({})).open(req, timeout=10) as resp:
+                data = resp.read()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, seen, expected
+
+
+def test_authenticated_proxy_gets_the_credentials_and_never_shows_them(ansible, admin, keys, tmp_path):
+    server, seen, expected = _auth_proxy(ansible.emulator.url, "proxy-user", "proxy-p@ss-567")
+    try:
+        port = server.server_address[1]
+        endpoint = "http://cvm.proxied.invalid:8080"  # resolvable only through the proxy
+        good = "http://proxy-user:proxy-p%%40ss-567@127.0.0.1:%d" % port
+        run = ansible.play(kp({"name": "proxied", "private_key_path": str(keys / "k"), "endpoint": endpoint}),
+                           verbosity=4, env={"HTTP_PROXY": good})
+        assert run.task("ensure")["changed"] is True, run.task("ensure")
+        assert seen and all(auth == expected for _path, auth in seen)
+        assert seen[0][0] == endpoint + "/"
+        wrong = "http://proxy-user:wrong@127.0.0.1:%d" % port
+        denied = ansible.play(kp({"name": "denied", "private_key_path": str(keys / "d"), "endpoint": endpoint,
+                                  "retry_max_delay": 0.1}), verbosity=4, env={"HTTP_PROXY": wrong})
+        result = denied.task("ensure")
+        assert result["failure"]["code"] == "ServerNetworkError" and "HTTP 407" in result["msg"]
+        assert len(seen) == 3  # Describe + Create through the proxy, then the 407 once (not retried)
+        invariants("proxy with credentials", admin, str(keys), run, secrets=["proxy-p@ss-567", "proxy-p%40ss-567",
+                                                                           expected.split()[1]], expect_pairs=1)
+        invariants("proxy with wrong credentials", admin, str(keys), denied,
+                   secrets=["wrong@", expected.split()[1]], expect_pairs=1)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # --- authentication ---------------------------------------------------------------------------------
 
 def test_clock_skew(ansible, admin, keys, tmp_path):
@@ -267,21 +401,52 @@ def test_destination_problems_fail_before_create(ansible, admin, tmp_path):
                expect_pairs=0)
 
 
-def test_unwritable_directory_rolls_back(ansible, admin, tmp_path):
+def test_unwritable_directory_fails_before_any_call(ansible, admin, tmp_path):
+    """As root (CI), file modes do not stop a write; the immutable flag does, and the destination check sees it."""
     keys = tmp_path / "keys"
     keys.mkdir()
-    locked = subprocess.run(["chattr", "+i", str(keys)], capture_output=True, check=False)
-    if locked.returncode != 0:
-        pytest.skip("chattr +i is not permitted here (the write failure is covered by unit tests)")
+    os.chmod(keys, 0o500)
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(keys)], check=True, capture_output=True)
     try:
         run = ansible.play(kp({"name": "immutable", "private_key_path": str(keys / "k")}))
     finally:
-        subprocess.run(["chattr", "-i", str(keys)], check=True)
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(keys)], check=True)
+        os.chmod(keys, 0o700)
     result = run.task("ensure")
-    assert result["failure"]["code"] in ("KeyFileWriteFailed", "InvalidDestination")
-    if result["failure"]["code"] == "KeyFileWriteFailed":
-        assert "was deleted again" in result["msg"]
-    invariants("destination: write fails after create (rollback)", admin, str(keys), run, expect_pairs=0)
+    assert result["failure"]["code"] == "InvalidDestination" and "is not writable" in result["msg"]
+    assert result["request_ids"] == [] and admin.requests() == []
+    invariants("destination: unwritable directory, before any call", admin, str(keys), run, expect_pairs=0)
+
+
+def test_write_failure_after_create_rolls_back(ansible, admin, tmp_path):
+    """The key directory disappears while CreateKeyPair is on its way: the write fails after the create, and the
+    key pair is deleted again (the rollback path, reached as root too)."""
+    import threading
+    import time
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    admin.fault(action="CreateKeyPair", mode="latency", latency=3)
+    runs = []
+    player = threading.Thread(target=lambda: runs.append(ansible.play(kp({"name": "vanished",
+                                                                             "private_key_path": str(keys / "k")}))))
+    player.start()
+    deadline = time.monotonic() + 60
+    while not admin.requests() and time.monotonic() < deadline:  # DescribeKeyPairs is done, Create is sent
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.rename(keys, tmp_path / "moved")
+    player.join(120)
+    result = runs[0].task("ensure")
+    assert result["failure"]["code"] == "KeyFileWriteFailed" and "was deleted again" in result["msg"]
+    assert result["changed"] is True  # a key pair was created and deleted: said, with its KeyId
+    assert [r["action"] for r in admin.requests()] == ["DescribeKeyPairs", "CreateKeyPair", "DeleteKeyPairs"]
+    created = [r for r in admin.requests() if r["action"] == "CreateKeyPair"]
+    assert created[0]["code"] == "OK" and admin.key_pairs() == []
+    os.mkdir(keys)
+    invariants("destination: directory gone after create (rollback)", admin, str(keys), runs[0], expect_pairs=0)
 
 
 # --- bad input --------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The client against a real emulator on 127.0.0.1: styles, error envelope, retries, faults, proxies, TLS."""
 
+import base64
 import json
 import socket
 
@@ -230,7 +231,7 @@ def test_https_through_a_connect_proxy(monkeypatch, tmp_path):
     cert, key = self_signed(tmp_path, names=("cvm.tunnel.invalid",))
     server = start(tls_cert=cert, tls_key=key)
     port = server.server_address[1]
-    seen = []
+    seen, auth = [], []
 
     class Tunnel(socketserver.BaseRequestHandler):
         def handle(self):
@@ -241,6 +242,8 @@ def test_https_through_a_connect_proxy(monkeypatch, tmp_path):
                     return
                 head += chunk
             seen.append(head.split(b"\r\n", 1)[0].decode())
+            auth.extend(line.split(b": ", 1)[1].decode() for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"proxy-authorization:"))
             upstream = socket.create_connection(("127.0.0.1", port))
             self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
 
@@ -270,13 +273,15 @@ def test_https_through_a_connect_proxy(monkeypatch, tmp_path):
     proxy.daemon_threads = True
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     try:
-        monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:%d" % proxy.server_address[1])
+        monkeypatch.setenv("HTTPS_PROXY", "http://tunnel%%20user:s3cr%%3At@127.0.0.1:%d" % proxy.server_address[1])
         creds = Credentials(CREDS["secret_id"], CREDS["secret_key"])
         client = Client(creds, "ap-guangzhou", endpoint="https://cvm.tunnel.invalid:%d" % port, ca_path=cert,
                         retries=0, timeout=10)
         assert client.proxy[:2] == ("127.0.0.1", proxy.server_address[1])
         assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
         assert seen == ["CONNECT cvm.tunnel.invalid:%d HTTP/1.1" % port]
+        assert auth == ["Basic " + base64.b64encode(b"tunnel user:s3cr:t").decode()]  # percent-decoded
+        assert "s3cr" not in repr(client.proxy)
         with pytest.raises(TencentCloudAPIError) as info:
             Client(creds, "ap-guangzhou", endpoint="https://cvm.tunnel.invalid:%d" % port, retries=0,
                    timeout=10).call("DescribeKeyPairs", {})
@@ -286,3 +291,46 @@ def test_https_through_a_connect_proxy(monkeypatch, tmp_path):
         proxy.server_close()
         server.shutdown()
         server.server_close()
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("fault,code,attempts", [
+    (dict(mode="error", code="RequestLimitExceeded"), "RequestLimitExceeded", 3),
+    (dict(mode="error", code="RequestLimitExceeded.UinLimitExceeded"), "RequestLimitExceeded.UinLimitExceeded", 3),
+    (dict(mode="error", code="InternalError"), "InternalError", 3),
+    (dict(mode="http_error", status=503), "ServerNetworkError", 3),
+    (dict(mode="close_before"), "ClientNetworkError", 3),
+    (dict(mode="http_error", status=404), "ServerNetworkError", 1),
+    (dict(mode="http_error", status=403), "ServerNetworkError", 1),
+    (dict(mode="http_error", status=407), "ServerNetworkError", 1),
+    (dict(mode="error", code="InvalidParameter"), "InvalidParameter", 1),
+    (dict(mode="error", code="AuthFailure.SignatureFailure"), "AuthFailure.SignatureFailure", 1),
+], ids=lambda v: str(v))
+def test_what_is_retried(emulator, fault, code, attempts):
+    emulator.fault(action="DescribeKeyPairs", count=10, **fault)
+    sleeps = []
+    with pytest.raises(TencentCloudAPIError) as info:
+        make(emulator, retries=2, sleeps=sleeps).call("DescribeKeyPairs", {})
+    assert info.value.code == code
+    assert len(emulator.requests()) == attempts and len(sleeps) == attempts - 1
+
+
+@pytest.mark.parametrize("endpoint,reason,retried", [
+    ("refused", "connection refused", True),
+    ("tls", "does not speak TLS", False),
+    ("dns", "host name", False),
+])
+def test_connection_failures_retried_only_when_transient(emulator, endpoint, reason, retried):
+    url = {"refused": "http://127.0.0.1:%d" % _free_port(),
+           "tls": emulator.url.replace("http://", "https://"),
+           "dns": "http://cvm.does-not-exist.invalid"}[endpoint]
+    sleeps = []
+    with pytest.raises(TencentCloudAPIError) as info:
+        make(emulator, endpoint=url, retries=2, sleeps=sleeps).call("DescribeKeyPairs", {})
+    assert info.value.code == "ClientNetworkError" and reason in info.value.message
+    assert len(sleeps) == (2 if retried else 0)
