@@ -20,6 +20,7 @@ CLIENT_CODES = {
     "ClientNetworkError": "no connection, a TLS failure, or no answer within timeout",
     "ServerNetworkError": "the endpoint answered with an HTTP error status instead of an API response",
     "InvalidResponse": "the endpoint's answer is not a Tencent Cloud API response",
+    "UnexpectedError": "a bug in the collection; the message says what had been changed before it",
 }
 
 # What the codes any Tencent Cloud API can answer mean to a user, and what to do.

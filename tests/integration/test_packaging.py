@@ -71,6 +71,37 @@ def test_ansible_doc_renders_from_the_installed_copy(installed, plugin, kind):
         assert "keypair_name" in data[plugin]["entry_points"]["main"]["options"]
 
 
+@pytest.mark.parametrize("module", ["tencent_keypair", "tencent_keypair_info"])
+def test_argument_spec_is_what_ansible_doc_reads(installed, module):
+    """The action plugins build their argument spec from the docs with their own small merger; ansible-doc reads
+    the same docs with Ansible's fragment loader. Both must see the same options, with the same shape."""
+    import importlib
+
+    plugin = "tencentcloud.cvm." + module
+    out = subprocess.run([os.path.join(BIN, "ansible-doc"), "-t", "module", "--json", plugin], capture_output=True,
+                         text=True, env=_doc_env(installed[1]), check=True)
+    doc = json.loads(out.stdout)[plugin]["doc"]
+    spec = importlib.import_module("ansible_collections.tencentcloud.cvm.plugins.action." + module).ActionModule \
+        .ARGUMENT_SPEC
+    assert set(doc["options"]) == set(spec)
+    for name, option in doc["options"].items():
+        seen = {"type": option.get("type", "str"), "required": option.get("required", False),
+                "default": option.get("default"), "choices": option.get("choices"),
+                "aliases": option.get("aliases"), "elements": option.get("elements")}
+        built = {"type": spec[name]["type"], "required": spec[name].get("required", False),
+                 "default": spec[name].get("default"), "choices": spec[name].get("choices"),
+                 "aliases": spec[name].get("aliases"), "elements": spec[name].get("elements")}
+        assert seen == built, name
+    wanted = {"action", "action_group", "check_mode", "diff_mode", "idempotent", "platform"}
+    if module == "tencent_keypair":
+        wanted.add("safe_file_operations")
+        assert doc["attributes"]["idempotent"]["support"] == "partial"
+        assert doc["attributes"]["diff_mode"]["support"] == "full"
+    assert set(doc["attributes"]) == wanted
+    assert all(attribute.get("description") for attribute in doc["attributes"].values())
+    assert doc["requirements"] and "cryptography" in doc["requirements"][0]
+
+
 def test_listing(installed):
     out = subprocess.run([os.path.join(BIN, "ansible-doc"), "-l", "tencentcloud.cvm", "--json"],
                          capture_output=True, text=True, env=_doc_env(installed[1]), check=True)
