@@ -124,6 +124,11 @@ def kp_args(i, prefix):
 
 
 def tasks_for(kind, n, form, prefix="b"):
+    if kind == "replace":  # the key-pair task with regenerate=always: a make-before-break replacement per task
+        tasks = tasks_for("kp", n, form, prefix)
+        for task in tasks:
+            task[KP]["regenerate"] = "always"
+        return tasks
     if form == "loop":
         if kind == "debug":
             return [{"name": "t", "ansible.builtin.debug": {"msg": "{{ item }}"}, "loop": list(range(n))}]
@@ -159,8 +164,8 @@ def measure(bench, n, form, reps):
     """Per-task seconds and API calls per task for every scenario at size n and form."""
     base = bench.playbook("empty", [])
     pbs = {kind: bench.playbook("%s_%s_%d" % (kind, form, n), with_vars(bench, tasks_for(kind, n, form)))
-           for kind in ("debug", "noop", "ping", "kp", "info")}
-    samples = {k: [] for k in ("empty", "debug", "noop", "ping", "create", "converged", "check", "info")}
+           for kind in ("debug", "noop", "ping", "kp", "info", "replace")}
+    samples = {k: [] for k in ("empty", "debug", "noop", "ping", "create", "converged", "check", "info", "replace")}
     calls = {}
     for _rep in range(reps):
         samples["empty"].append(bench.run(base))
@@ -179,6 +184,9 @@ def measure(bench, n, form, reps):
         before = len(bench.emu.requests())
         samples["info"].append(bench.run(pbs["info"]))
         calls["info"] = len(bench.emu.requests()) - before
+        before = len(bench.emu.requests())
+        samples["replace"].append(bench.run(pbs["replace"]))
+        calls["replace"] = len(bench.emu.requests()) - before
     empty = statistics.median(t.wall for t in samples["empty"])
     per_task = {k: statistics.median(t.play for t in v) / n for k, v in samples.items() if k != "empty"}
     per_task_wall = {k: max(0.0, (statistics.median(t.wall for t in v) - empty) / n)
@@ -276,6 +284,8 @@ def budgets(results, quick):
         check("%s: converged = 1 call" % label, calls["converged"] == 1, "%.2f" % calls["converged"])
         check("%s: create = 2 calls" % label, calls["create"] == 2, "%.2f" % calls["create"])
         check("%s: check mode = 1 call" % label, calls["check"] == 1, "%.2f" % calls["check"])
+        check("%s: replace = 4 calls (describe, create, delete, rename)" % label, calls["replace"] == 4,
+              "%.2f" % calls["replace"])
         if quick:
             continue
         pt = row["per_task_s"]
@@ -307,19 +317,19 @@ def report(results, verdicts):
     print("\nPer-task time (ms, median of %d; timed inside each ansible-playbook run from the start of the first "
           "task to the end of the play, / N) and API calls per task" % results["reps"])
     print("(noop = an action that does nothing with the same two templated arguments: Ansible's floor)")
-    head = "%-14s %7s %7s %7s %8s %9s %7s %7s %9s %10s %9s  %s" % (
-        "size/form", "debug", "noop", "ping", "create", "converged", "check", "info", "conv/ping", "conv/debug",
-        "conv-noop", "calls c/cv/ck/i")
+    head = "%-14s %7s %7s %7s %8s %9s %7s %7s %8s %9s %10s %9s  %s" % (
+        "size/form", "debug", "noop", "ping", "create", "converged", "check", "info", "replace", "conv/ping",
+        "conv/debug", "conv-noop", "calls c/cv/ck/i/r")
     print(head)
     print("-" * len(head))
     for row in results["rows"]:
         pt = {k: v * 1000 for k, v in row["per_task_s"].items()}
         c = row["api_calls_per_task"]
-        print("%-14s %7.1f %7.1f %7.1f %8.1f %9.1f %7.1f %7.1f %9.3f %10.2f %9.1f  %g/%g/%g/%g" % (
+        print("%-14s %7.1f %7.1f %7.1f %8.1f %9.1f %7.1f %7.1f %8.1f %9.3f %10.2f %9.1f  %g/%g/%g/%g/%g" % (
             "N=%d %s" % (row["n"], row["form"]), pt["debug"], pt["noop"], pt["ping"], pt["create"], pt["converged"],
-            pt["check"], pt["info"], pt["converged"] / pt["ping"] if pt["ping"] else 0,
+            pt["check"], pt["info"], pt["replace"], pt["converged"] / pt["ping"] if pt["ping"] else 0,
             pt["converged"] / pt["debug"] if pt["debug"] else 0, pt["converged"] - pt["noop"],
-            c["create"], c["converged"], c["check"], c["info"]))
+            c["create"], c["converged"], c["check"], c["info"], c["replace"]))
     if results.get("big"):
         big = results["big"]
         print("\nN=%d converged key pairs, one play (loop): %.1f s for the whole ansible-playbook run, %.1f s for "

@@ -327,10 +327,9 @@ class Actions:
             raise ApiError("InvalidParameterValueOffset", "Offset must not be negative.")
         if limit < 0 or limit > 100:
             raise ApiError("InvalidParameterValueLimit", "Limit must be between 0 and 100.")
-        # A single-valued key-name filter narrows the scan in SQL; every filter is still applied below.
+        # A key-name filter narrows the scan in SQL; every filter is still applied below.
         names = [f["Values"] for f in filters or [] if f["Name"] == "key-name"]
-        narrow = names[0][0] if names and len(names[0]) == 1 else None
-        pairs = self.store.key_pairs(region, name_contains=narrow, bindings=False)
+        pairs = self.store.key_pairs(region, name_contains=names[0] if names else None, bindings=False)
         if key_ids:
             for key_id in key_ids:
                 if not KEY_ID_RE.match(key_id):

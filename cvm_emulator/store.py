@@ -94,12 +94,14 @@ class Store:
 
     # key pairs ----------------------------------------------------------------------------
     def key_pairs(self, region=None, name_contains=None, bindings=True):
-        """Key pairs in creation order; bindings=False skips the instance/image lookups (add them per page)."""
+        """Key pairs in creation order, with a name containing one of `name_contains` (a list) when given;
+        bindings=False skips the instance/image lookups (add them per page)."""
         sql, args = "SELECT * FROM key_pairs WHERE 1=1", []
         if region is not None:
             sql, args = sql + " AND region=?", args + [region]
-        if name_contains is not None:
-            sql, args = sql + " AND instr(key_name, ?) > 0", args + [name_contains]
+        if name_contains:
+            sql += " AND (%s)" % " OR ".join(["instr(key_name, ?) > 0"] * len(name_contains))
+            args += list(name_contains)
         rows = self._execute(sql + " ORDER BY seq", tuple(args)).fetchall()
         return [self._key_pair(r, bindings) for r in rows]
 
