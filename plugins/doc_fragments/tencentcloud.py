@@ -69,8 +69,9 @@ options:
     default: 30
   retries:
     description:
-      - How often to retry a read or a delete after throttling (C(RequestLimitExceeded)), an internal error,
-        an HTTP 5xx or a connection error, with exponential backoff and jitter.
+      - How often to retry a read, a delete or a rename after throttling (C(RequestLimitExceeded)), an internal
+        error, an HTTP 5xx, a reset or refused connection or a timeout, with exponential backoff and jitter.
+      - HTTP 4xx, TLS, DNS and proxy failures are not retried; another attempt would meet them again.
       - Creating and importing are never retried blindly; see the module notes.
     type: int
     default: 4
@@ -81,5 +82,7 @@ options:
     default: 20
 notes:
   - Runs on the Ansible control node (an action plugin); the target host is never contacted.
+  - E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) are honoured, except for loopback endpoints. Credentials in
+    the proxy URL (C(http://user:password@proxy:3128)) are sent as Basic C(Proxy-Authorization) and never shown.
   - Needs only ansible-core on the control node (HTTP goes through the Python standard library).
 """
