@@ -275,16 +275,38 @@ def decide(spec, current, pending, dest):
     (API models or None), `dest` the local files (a Destination, or None without private_key_path).
     Returns a Plan or raises TaskError (before anything is changed)."""
     plan = Plan()
-    importing = spec.public_key is not None
-    want = _blob(spec.public_key) if importing else None
-    staged = _blob(dest.staged_public_key) if dest is not None else None
+    candidate = _leftovers(spec, current, pending, dest, plan)
+    if current is None:
+        return _decide_new(spec, candidate, dest, plan)
+    matches, differences = _compare(spec, current, dest)
+    plan.private_key_matches = matches if dest is not None else None
+    replace = spec.regenerate == "always" or (bool(differences) and spec.regenerate == "mismatch")
+    if differences and not replace:
+        if spec.regenerate == "fail":
+            raise TaskError("regenerate=fail: %s" % "; ".join(differences), code="KeyMismatch")
+        plan.warnings.append("%s; keeping it (regenerate=never). Use regenerate=mismatch to replace the key pair."
+                             % "; ".join(differences))
+    if replace:
+        return _decide_replace(spec, current, candidate, dest, plan)
+    return _decide_keep(spec, current, candidate, dest, matches, plan)
 
-    # 1. What an interrupted replacement left: a pending key pair whose key is held (staged, or the imported
-    #    public key) can take over; one whose key nobody holds is deleted (never when bound to instances).
+
+def _staged(dest):
+    return _blob(dest.staged_public_key) if dest is not None else None
+
+
+def _staged_is(dest, model):
+    return model is not None and _staged(dest) is not None and _staged(dest) == _blob(model.get("PublicKey"))
+
+
+def _leftovers(spec, current, pending, dest, plan):
+    """What an interrupted replacement left. A pending key pair whose key is held (staged, or the imported public
+    key) is the candidate to take over; one whose key nobody holds is deleted (never when bound to instances). A
+    staged key that belongs to neither key pair is removed."""
     candidate = None
     if pending is not None:
-        pending_blob = _blob(pending.get("PublicKey"))
-        if pending_blob is not None and pending_blob == (want if importing else staged):
+        held = _blob(spec.public_key) if spec.public_key is not None else _staged(dest)
+        if held is not None and held == _blob(pending.get("PublicKey")):
             candidate = pending
         elif pending.get("AssociatedInstanceIds"):
             raise TaskError("Key pair %s (%s), left by an interrupted replacement of %s, is bound to instances %s; "
@@ -296,45 +318,47 @@ def decide(spec, current, pending, dest):
             plan.warnings.append("Key pair %s (%s) was left by an interrupted replacement of %s and nobody holds "
                                  "its private key; it is deleted." % (pending.get("KeyName"), pending.get("KeyId"),
                                                                       spec.name))
-    staged_is_current = current is not None and staged is not None and staged == _blob(current.get("PublicKey"))
-    if staged is not None and candidate is None and not staged_is_current:
+    if _staged(dest) is not None and candidate is None and not _staged_is(dest, current):
         plan.remove_staged = True
+    return candidate
 
-    # 2. No key pair of that name: finish the interrupted replacement, or create.
-    if current is None:
-        plan.project_id = spec.project_id if spec.project_id is not None else 0
-        plan.tags = spec.tags
-        plan.private_key_matches = True if dest is not None else None
-        if candidate is not None:
-            plan.adopt = candidate
-            plan.install_staged = dest is not None
-            plan.write_pub = dest is not None
-            if spec.description is not None and spec.description != (candidate.get("Description") or ""):
-                plan.description = spec.description
-            return plan
-        may_overwrite = spec.backup or spec.regenerate in ("mismatch", "always")
-        if dest is not None and dest.exists and not may_overwrite:
-            what = "a private key" if dest.public_key else \
-                "a file that is not a readable private key (%s)" % dest.read_error
-            raise TaskError("%s already holds %s, and key pair %s does not exist, so creating it would overwrite "
-                            "that file. Move it away, or set backup=true (keep a copy) or regenerate=mismatch/always."
-                            % (dest.target, what, spec.name), code="DestinationExists")
-        plan.create = True
-        plan.write_pub = dest is not None
-        plan.description = spec.description or None
+
+def _decide_new(spec, candidate, dest, plan):
+    """No key pair of that name: finish an interrupted replacement (its old key pair is already gone), or create."""
+    plan.project_id = spec.project_id if spec.project_id is not None else 0
+    plan.tags = spec.tags
+    plan.private_key_matches = True if dest is not None else None
+    plan.write_pub = dest is not None
+    if candidate is not None:
+        plan.adopt = candidate
+        plan.install_staged = dest is not None
+        if spec.description is not None and spec.description != (candidate.get("Description") or ""):
+            plan.description = spec.description
         return plan
+    may_overwrite = spec.backup or spec.regenerate in ("mismatch", "always")
+    if dest is not None and dest.exists and not may_overwrite:
+        what = "a private key" if dest.public_key else \
+            "a file that is not a readable private key (%s)" % dest.read_error
+        raise TaskError("%s already holds %s, and key pair %s does not exist, so creating it would overwrite that "
+                        "file. Move it away, or set backup=true (keep a copy) or regenerate=mismatch/always."
+                        % (dest.target, what, spec.name), code="DestinationExists")
+    plan.create = True
+    plan.description = spec.description or None
+    return plan
 
-    # 3. The key pair exists: compare it with what the task asks for.
+
+def _compare(spec, current, dest):
+    """(whether the key held locally is the key pair's, the differences in words)."""
     remote = _blob(current.get("PublicKey"))
     differences = []
-    if importing:
-        matches = remote == want
+    if spec.public_key is not None:
+        matches = remote == _blob(spec.public_key)
         if not matches:
             differences.append("the remote public key differs from public_key")
     elif dest is None:
         matches = True  # nothing local to compare with
-    elif staged_is_current:
-        matches = True  # the staged key is its private key: it is moved into place below
+    elif _staged_is(dest, current):
+        matches = True  # the staged key is its private key: it is moved into place
     elif dest.exists:
         matches = dest.public_key is not None and _blob(dest.public_key) == remote
         if not matches:
@@ -347,50 +371,48 @@ def decide(spec, current, pending, dest):
     if spec.project_id is not None and current.get("ProjectId") != spec.project_id:
         differences.append("key pair %s (%s) is in project %s, not %s (a key pair cannot change project)"
                            % (spec.name, current.get("KeyId"), current.get("ProjectId"), spec.project_id))
-    plan.private_key_matches = matches if dest is not None else None
+    return matches, differences
 
-    replace = spec.regenerate == "always" or (bool(differences) and spec.regenerate == "mismatch")
-    if differences and not replace:
-        if spec.regenerate == "fail":
-            raise TaskError("regenerate=fail: %s" % "; ".join(differences), code="KeyMismatch")
-        plan.warnings.append("%s; keeping it (regenerate=never). Use regenerate=mismatch to replace the key pair."
-                             % "; ".join(differences))
 
-    if replace:
-        if current.get("AssociatedInstanceIds"):
-            raise TaskError("Key pair %s (%s) must be replaced but is bound to instances %s; it is never deleted "
-                            "implicitly. Disassociate it first."
-                            % (spec.name, current.get("KeyId"), current.get("AssociatedInstanceIds")),
-                            code="KeyPairInUse")
-        plan.replace = current
-        plan.project_id = spec.project_id if spec.project_id is not None else current.get("ProjectId")
-        plan.tags = spec.tags if spec.tags is not None else tags_of(current)
-        description = spec.description if spec.description is not None else current.get("Description")
-        plan.private_key_matches = True if dest is not None else None
-        plan.write_pub = plan.install_staged = dest is not None
-        if candidate is not None:
-            plan.adopt = candidate
-            if (description or "") != (candidate.get("Description") or ""):
-                plan.description = description
-        else:
-            plan.create = True
-            plan.delete_first = importing and want == remote
-            plan.description = description or None
-        return plan
+def _decide_replace(spec, current, candidate, dest, plan):
+    """Make before break: a new key pair (or the candidate an interrupted replacement left) takes over. It keeps
+    the old key pair's project, description and tags unless the task gives them."""
+    if current.get("AssociatedInstanceIds"):
+        raise TaskError("Key pair %s (%s) must be replaced but is bound to instances %s; it is never deleted "
+                        "implicitly. Disassociate it first."
+                        % (spec.name, current.get("KeyId"), current.get("AssociatedInstanceIds")), code="KeyPairInUse")
+    plan.replace = current
+    plan.project_id = spec.project_id if spec.project_id is not None else current.get("ProjectId")
+    plan.tags = spec.tags if spec.tags is not None else tags_of(current)
+    description = spec.description if spec.description is not None else current.get("Description")
+    plan.private_key_matches = True if dest is not None else None
+    plan.write_pub = plan.install_staged = dest is not None
+    if candidate is not None:
+        plan.adopt = candidate
+        if (description or "") != (candidate.get("Description") or ""):
+            plan.description = description
+    else:
+        plan.create = True
+        plan.delete_first = spec.public_key is not None and _blob(spec.public_key) == _blob(current.get("PublicKey"))
+        plan.description = description or None
+    return plan
 
-    # 4. Keep the key pair, and converge what can be converged on it and on its files.
+
+def _decide_keep(spec, current, candidate, dest, matches, plan):
+    """Keep the key pair, and converge what can be converged on it and on its files."""
     if candidate is not None:
         plan.drop = candidate
-        plan.remove_staged = staged is not None
+        plan.remove_staged = _staged(dest) is not None
         plan.warnings.append("Key pair %s (%s), staged by an interrupted replacement of %s, is no longer needed "
                              "(regenerate=%s); it is deleted." % (candidate.get("KeyName"), candidate.get("KeyId"),
                                                                   spec.name, spec.regenerate))
-    if dest is not None and not importing:
-        if staged_is_current:
+    if dest is not None and spec.public_key is None:
+        if _staged_is(dest, current):
             plan.install_staged = plan.write_pub = True
         elif dest.exists and dest.public_key is not None:
             plan.fix_mode = dest.mode != spec.mode
             plan.encrypt = bool(spec.passphrase) and dest.encrypted is False
+            remote = _blob(current.get("PublicKey"))
             plan.write_pub = matches and (not dest.pub_exists or dest.pub_blob != remote)
     if spec.description is not None and spec.description != (current.get("Description") or ""):
         plan.description = spec.description
@@ -755,8 +777,8 @@ class KeyPairManager:
                             code="KeyFileWriteFailed")
 
     def _concurrent(self, spec, model, dest, journal, outcome):
-        """Someone else created the key pair between our read and our create: report it like an existing one."""
-        outcome.changed = bool(journal)
+        """Someone else created the key pair between our read and our create: report it like an existing one,
+        unchanged by this task."""
         outcome.generated = False
         local = dest.public_key if dest is not None else None
         outcome.private_key_matches = (local is not None and _blob(local) == _blob(model.get("PublicKey"))) \
@@ -765,8 +787,7 @@ class KeyPairManager:
             outcome.warnings.append("Key pair %s (%s) was created concurrently by someone else; its private key is "
                                     "not in %s." % (spec.name, model.get("KeyId"),
                                                     dest.path if dest else "this task's result"))
-        outcome.before = key_pair_result(model)
-        return model
+        return model  # `before` stays what this task read: no key pair
 
     def _predicted(self, spec, plan, current):
         """The key pair a real run would leave (check mode): IDs and keys not yet generated are None."""

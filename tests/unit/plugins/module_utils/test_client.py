@@ -74,8 +74,9 @@ def test_retries_run_out(emulator):
 def test_create_is_never_retried(emulator):
     emulator.fault(action="CreateKeyPair", mode="error", code="InternalError", count=1)
     sleeps = []
-    with pytest.raises(TencentCloudAPIError):
+    with pytest.raises(TencentCloudAPIError) as info:
         make(emulator, sleeps=sleeps).call("CreateKeyPair", {"KeyName": "x", "ProjectId": 0}, retry=False)
+    assert info.value.code == "InternalError" and info.value.retryable  # retryable, but not retried here
     assert sleeps == [] and emulator.key_pairs() == []
 
 
@@ -199,10 +200,13 @@ def test_parse_endpoint_legacy_default():
     assert parse_endpoint(None, "legacy") == ("https", "cvm.api.qcloud.com")
 
 
-@pytest.mark.parametrize("endpoint", ["ftp://x", "http://host:notaport", "http://u:p@host", "http://host/path",
-                                      "http://", "https://host?x=1"])
-def test_parse_endpoint_rejects(endpoint):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("endpoint,message", [
+    ("ftp://x", "scheme must be http or https"), ("http://host:notaport", "invalid port"),
+    ("http://u:p@host", "not a host name or a base URL"), ("http://host/path", "must not have a path"),
+    ("http://", "not a host name or a base URL"), ("https://host?x=1", "not a host name or a base URL"),
+])
+def test_parse_endpoint_rejects(endpoint, message):
+    with pytest.raises(ValueError, match=message):
         parse_endpoint(endpoint)
 
 

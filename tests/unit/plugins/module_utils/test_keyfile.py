@@ -62,7 +62,7 @@ def test_atomic_write_failure_mid_way_leaves_old_file_and_no_temp(tmp_path):
         handle.write(data[:3])
         raise OSError(28, "No space left on device")
 
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left on device"):
         _keyfile.atomic_write(str(path), b"new key material", 0o600, writer=broken_writer)
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["key"]
 

@@ -468,7 +468,7 @@ def test_unexpected_error_still_says_what_was_changed(emulator, tmp_path, monkey
 def test_replacement_without_a_file_returns_the_key_even_when_the_rename_fails(emulator, tmp_path):
     ensure(emulator, name="mem", return_private_key=True, private_key_path=None)
     emulator.fault(action="ModifyKeyPairAttribute", mode="error", code="InvalidParameter")
-    with pytest.raises(TaskError) as info:
+    with pytest.raises(TaskError, match="Could not rename key pair mem_rp") as info:
         ensure(emulator, name="mem", return_private_key=True, private_key_path=None, regenerate="always")
     (pending,) = emulator.key_pairs()
     assert info.value.changed and info.value.result["private_key"].startswith(PEM_BEGIN)
@@ -542,3 +542,27 @@ def test_check_mode_changes_nothing_on_an_existing_key_pair(emulator, tmp_path):
     assert predicted.changed and predicted.key_pair["key_id"] is None and predicted.private_key_matches is True
     assert open(path, "rb").read() == before and stat.S_IMODE(os.stat(path).st_mode) == 0o644
     assert actions(emulator) == ["DescribeKeyPairs"] and sorted(os.listdir(tmp_path)) == ["key", "key.pub"]
+
+
+def test_spec_and_outcome_reject_unknown_fields():
+    with pytest.raises(TypeError, match="colour"):
+        Spec(name="x", colour="red")
+    with pytest.raises(TypeError, match="operations"):
+        _keypair.Outcome(operations=[])
+    with pytest.raises(TypeError, match="mode"):
+        Spec(name="x", mode=0o600)  # derived from private_key_mode, never given
+
+
+def test_a_concurrent_creator_is_reported_as_it_is(emulator, tmp_path):
+    mgr = manager(emulator)
+    real_call = mgr.client.call
+
+    def racing_call(action, params, retry=True):
+        if action == "CreateKeyPair":
+            manager(emulator).client.call("CreateKeyPair", {"KeyName": params["KeyName"], "ProjectId": 0}, retry=False)
+        return real_call(action, params, retry)
+
+    mgr.client.call = racing_call
+    out = run(mgr, spec(private_key_path=str(tmp_path / "key")))
+    assert not out.changed and out.before is None  # the task saw no key pair, and changed nothing
+    assert out.key_pair["key_id"] == emulator.key_pairs()[0]["key_id"] and out.private_key_matches is False
