@@ -111,6 +111,46 @@ class EmulatorProcess:
             stream.close()
 
 
+def forwarding_proxy(target_url, credentials=None):
+    """A forwarding HTTP proxy on 127.0.0.1 (in a thread) that sends every POST on to `target_url`; with
+    credentials=(user, password) it answers 407 unless the request carries them as Basic Proxy-Authorization.
+    Returns (server, seen): seen lists (path, Proxy-Authorization) per request. Stop it with server.shutdown()
+    and server.server_close()."""
+    import base64
+    import http.server
+    import threading
+
+    expected = "Basic " + base64.b64encode(("%s:%s" % credentials).encode()).decode() if credentials else None
+    seen = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append((self.path, self.headers.get("Proxy-Authorization")))
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if expected and self.headers.get("Proxy-Authorization") != expected:
+                self.send_response(407)
+                self.send_header("Proxy-Authenticate", 'Basic realm="test"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "proxy-authorization"}
+            req = urllib.request.Request(target_url.rstrip("/") + "/", data=body, method="POST", headers=headers)
+            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=10) as resp:
+                data = resp.read()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, seen
+
+
 def wait_for(predicate, timeout=5.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

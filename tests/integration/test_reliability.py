@@ -2,6 +2,7 @@
 invariants are checked: no key pair whose private key nobody holds (lost keys / orphans), no partial, temporary
 or world-readable key file, no secret in any output. Each case's outcome is recorded for docs/reliability.md."""
 
+import base64
 import glob
 import json
 import os
@@ -14,7 +15,7 @@ import sys
 import pytest
 import yaml
 
-from helpers import CREDS, PEM_BEGIN, PEM_END, ROOT, EmulatorProcess, self_signed
+from helpers import CREDS, PEM_BEGIN, PEM_END, ROOT, EmulatorProcess, forwarding_proxy, self_signed
 
 KP = "tencentcloud.cvm.tencent_keypair"
 RESULTS = os.path.join(ROOT, "tests", "output", "reliability")
@@ -273,46 +274,9 @@ def test_http_4xx_is_not_retried(ansible, admin, keys, tmp_path):
     invariants("HTTP 404 tried once, 503 retried", admin, str(keys), retried, expect_pairs=1)
 
 
-def _auth_proxy(target_url, user, password):
-    """A forwarding HTTP proxy on 127.0.0.1 that wants Basic credentials (407 without them)."""
-    import base64
-    import http.server
-    import threading
-    import urllib.request as ur
-
-    expected = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
-    seen = []
-
-    class Proxy(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            seen.append((self.path, self.headers.get("Proxy-Authorization")))
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if self.headers.get("Proxy-Authorization") != expected:
-                self.send_response(407)
-                self.send_header("Proxy-Authenticate", 'Basic realm="test"')
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            headers = {k: v for k, v in self.headers.items() if k.lower() != "proxy-authorization"}
-            req = ur.Request(target_url + "/", data=body, method="POST", headers=headers)
-            with ur.build_opener(ur.ProxyHandler({})).open(req, timeout=10) as resp:
-                data = resp.read()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, seen, expected
-
-
 def test_authenticated_proxy_gets_the_credentials_and_never_shows_them(ansible, admin, keys, tmp_path):
-    server, seen, expected = _auth_proxy(ansible.emulator.url, "proxy-user", "proxy-p@ss-567")
+    server, seen = forwarding_proxy(ansible.emulator.url, credentials=("proxy-user", "proxy-p@ss-567"))
+    expected = "Basic " + base64.b64encode(b"proxy-user:proxy-p@ss-567").decode()
     try:
         port = server.server_address[1]
         endpoint = "http://cvm.proxied.invalid:8080"  # resolvable only through the proxy

@@ -10,7 +10,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils import _transport
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, parse_endpoint, retry_delay
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TencentCloudAPIError
-from helpers import CREDS
+from helpers import CREDS, forwarding_proxy
 
 
 def make(emulator, api_style="tc3", secret_key=None, token=None, retries=3, sleeps=None, **kw):
@@ -129,36 +129,30 @@ def test_proxy_variables_skip_loopback(emulator, monkeypatch):
 
 def test_requests_go_through_an_http_proxy(emulator, monkeypatch):
     """A real forwarding proxy on 127.0.0.1: the endpoint's name only resolves through it."""
-    import http.server
-    import threading
-    import urllib.request as ur
-
-    seen = []
-
-    class Proxy(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            seen.append(self.path)
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            req = ur.Request(emulator.url + "/", data=body, method="POST", headers=dict(self.headers))
-            with ur.build_opener(ur.ProxyHandler({})).open(req, timeout=10) as resp:
-                data = resp.read()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server, seen = forwarding_proxy(emulator.url)
     try:
         monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:%d" % server.server_address[1])
         client = make(emulator, endpoint="http://cvm.proxied.invalid:8080", retries=0)
         assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
-        assert seen == ["http://cvm.proxied.invalid:8080/"]
+        assert seen == [("http://cvm.proxied.invalid:8080/", None)]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_http_proxy_with_credentials(emulator, monkeypatch):
+    server, seen = forwarding_proxy(emulator.url, credentials=("me", "p@ss:word"))
+    try:
+        port = server.server_address[1]
+        monkeypatch.setenv("HTTP_PROXY", "http://me:p%%40ss%%3Aword@127.0.0.1:%d/" % port)
+        client = make(emulator, endpoint="http://cvm.proxied.invalid:8080", retries=0)
+        assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
+        assert seen == [("http://cvm.proxied.invalid:8080/", "Basic " + base64.b64encode(b"me:p@ss:word").decode())]
+        monkeypatch.setenv("HTTP_PROXY", "http://me:wrong@127.0.0.1:%d" % port)
+        with pytest.raises(TencentCloudAPIError, match="answered HTTP 407") as info:
+            make(emulator, endpoint="http://cvm.proxied.invalid:8080", retries=3).call("DescribeKeyPairs", {})
+        assert info.value.code == "ServerNetworkError" and len(seen) == 2  # not retried
+        assert "wrong" not in str(info.value)
     finally:
         server.shutdown()
         server.server_close()
