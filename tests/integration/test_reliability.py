@@ -292,8 +292,8 @@ def test_authenticated_proxy_gets_the_credentials_and_never_shows_them(ansible, 
         result = denied.task("ensure")
         assert result["failure"]["code"] == "ServerNetworkError" and "HTTP 407" in result["msg"]
         assert len(seen) == 3  # Describe + Create through the proxy, then the 407 once (not retried)
-        invariants("proxy with credentials", admin, str(keys), run, secrets=["proxy-p@ss-567", "proxy-p%40ss-567",
-                                                                           expected.split()[1]], expect_pairs=1)
+        secrets = ["proxy-p@ss-567", "proxy-p%40ss-567", expected.split()[1]]
+        invariants("proxy with credentials", admin, str(keys), run, secrets=secrets, expect_pairs=1)
         invariants("proxy with wrong credentials", admin, str(keys), denied,
                    secrets=["wrong@", expected.split()[1]], expect_pairs=1)
     finally:
@@ -394,8 +394,8 @@ def test_write_failure_after_create_rolls_back(ansible, admin, tmp_path):
     keys.mkdir()
     admin.fault(action="CreateKeyPair", mode="latency", latency=3)
     runs = []
-    player = threading.Thread(target=lambda: runs.append(ansible.play(kp({"name": "vanished",
-                                                                             "private_key_path": str(keys / "k")}))))
+    task = kp({"name": "vanished", "private_key_path": str(keys / "k")})
+    player = threading.Thread(target=lambda: runs.append(ansible.play(task)))
     player.start()
     deadline = time.monotonic() + 60
     while not admin.requests() and time.monotonic() < deadline:  # DescribeKeyPairs is done, Create is sent

@@ -308,7 +308,7 @@ def _free_port():
     (dict(mode="http_error", status=407), "ServerNetworkError", 1),
     (dict(mode="error", code="InvalidParameter"), "InvalidParameter", 1),
     (dict(mode="error", code="AuthFailure.SignatureFailure"), "AuthFailure.SignatureFailure", 1),
-], ids=lambda v: str(v))
+], ids=str)
 def test_what_is_retried(emulator, fault, code, attempts):
     emulator.fault(action="DescribeKeyPairs", count=10, **fault)
     sleeps = []
