@@ -6,7 +6,7 @@ import time
 from collections import deque
 
 PRE_MODES = ("latency", "error", "http_error", "close_before")
-POST_MODES = ("close_after", "malformed_json", "missing_fields", "no_response", "wrong_content_type")
+POST_MODES = ("hold", "close_after", "malformed_json", "missing_fields", "no_response", "wrong_content_type")
 MODES = PRE_MODES + POST_MODES
 
 

@@ -177,6 +177,8 @@ class Handler(BaseHTTPRequestHandler):
         """(status, body, content type) for the response, after the post-processing faults; raises _Drop."""
         post = list(entry.pop("_post", []))
         modes = {f["mode"]: f for f in post}
+        if "hold" in modes:  # the action is committed; the answer waits (a client can be interrupted right here)
+            time.sleep(modes["hold"]["latency"])
         if "close_after" in modes:
             raise _Drop()
         if "no_response" in modes:

@@ -1,9 +1,12 @@
 """Test helpers: import paths, the emulator as a process, its admin API."""
 
 import datetime
+import glob
 import ipaddress
 import json
 import os
+import re
+import stat
 import subprocess
 import sys
 import time
@@ -51,6 +54,9 @@ class Admin:
 
     def fault(self, **spec):
         return self._call("POST", "faults", spec)
+
+    def clear_faults(self):
+        return self._call("DELETE", "faults")
 
     def config(self, **spec):
         return self._call("POST", "config", spec)
@@ -191,3 +197,63 @@ def self_signed(directory, names=()):
         handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()))
     return cert_path, key_path
+
+
+# --- the reliability invariants -------------------------------------------------------------------------------
+
+RESULTS = os.path.join(ROOT, "tests", "output", "reliability")
+
+
+def private_blob(path, passphrase=None):
+    from cryptography.hazmat.primitives import serialization
+
+    with open(path, "rb") as handle:
+        data = handle.read()
+    key = serialization.load_pem_private_key(data, password=passphrase.encode() if passphrase else None)
+    return key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                         serialization.PublicFormat.OpenSSH).decode().split()[1]
+
+
+def invariants(case, admin, key_dir, run=None, secrets=(), passphrase=None, expect_pairs=None):
+    """Count lost keys (generated key pairs with no local private key), partial files and leaked secrets."""
+    state = admin.state()
+    blobs = {}
+    partial = []
+    for path in glob.glob(os.path.join(key_dir, "*")) + glob.glob(os.path.join(key_dir, ".*")):
+        name = os.path.basename(path)
+        if name.endswith(".tmp"):
+            partial.append(name)
+            continue
+        if name.endswith((".pub", "~")) or os.path.isdir(path) or os.path.islink(path):
+            continue
+        if "precious" in open(path, errors="replace").read():  # a user's non-key file the test keeps there
+            continue
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if mode & 0o077:
+            partial.append("%s mode %o" % (name, mode))
+        try:
+            blobs[private_blob(path, passphrase)] = name
+        except Exception:  # noqa: BLE001 - any unreadable key file counts
+            if "precious" not in open(path, errors="replace").read():
+                partial.append("%s unreadable" % name)
+    generated = [kp for kp in state["key_pairs"] if kp["public_key"].endswith(" " + kp["key_id"])]
+    lost = [kp["key_name"] for kp in generated if kp["key_blob"] not in blobs and not kp["key_name"].startswith("seed")]
+    leaked = 0
+    if run is not None:
+        text = run.stdout + run.stderr + json.dumps(run.results)
+        for secret in list(secrets) + [CREDS["secret_key"]]:
+            leaked += text.count(secret)
+        for path in glob.glob(os.path.join(key_dir, "*")):
+            if os.path.isfile(path) and not path.endswith(".pub"):
+                body = "".join(open(path, errors="replace").read().splitlines()[1:-1])
+                if len(body) > 64 and body[10:74] in text.replace("\n", "").replace("\\n", ""):
+                    leaked += 1
+    record = {"case": case, "lost_keys": len(lost), "partial_files": len(partial), "leaked_secrets": leaked,
+              "key_pairs": len(state["key_pairs"]), "details": {"lost": lost, "partial": partial}}
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, re.sub(r"[^\w.-]", "_", case) + ".json"), "w") as handle:
+        json.dump(record, handle)
+    assert (lost, partial, leaked) == ([], [], 0), record
+    if expect_pairs is not None:
+        assert len(state["key_pairs"]) == expect_pairs, state["key_pairs"]
+    return state

@@ -21,6 +21,8 @@ CLIENT_CODES = {
     "ServerNetworkError": "the endpoint answered with an HTTP error status instead of an API response",
     "InvalidResponse": "the endpoint's answer is not a Tencent Cloud API response",
     "UnexpectedError": "a bug in the collection; the message says what had been changed before it",
+    "Interrupted": "SIGINT or SIGTERM arrived while a creation's answer was lost; the next run sorts it out",
+    "InterruptedCreation": "an earlier creation was interrupted, and this run cannot tell safely what it left",
 }
 
 # What the codes any Tencent Cloud API can answer mean to a user, and what to do.

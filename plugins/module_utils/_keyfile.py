@@ -173,6 +173,10 @@ class Destination:
         self.pub_blob = None     # base64 blob in <path>.pub, "" when that file is not a public key
         self.pub_exists = False
         self.staged_public_key = None  # `ssh-rsa <blob>` of the key in the staging file, if there is one
+        self.reservation = None  # the record an interrupted creation left (see Reservation), if any
+        self.reserved_public_key = None  # the key in that creation's reserved key file, if it was written
+        self.reserved_encrypted = None
+        self.reserved_mode = None
 
     @property
     def pub_path(self):
@@ -214,8 +218,6 @@ def inspect_destination(path, passphrase=None):
     parent = os.path.dirname(dest.path)
     if not os.path.isdir(parent):
         raise KeyFileError("the directory %s does not exist" % parent)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise KeyFileError("the directory %s is not writable" % parent)
     if os.path.islink(dest.path):
         target = os.path.realpath(dest.path)
         if not os.path.exists(target):
@@ -225,8 +227,6 @@ def inspect_destination(path, passphrase=None):
             raise KeyFileError("%s is a symbolic link to %s, which is not a regular file" % (dest.path, target))
         if st.st_uid != os.geteuid():
             raise KeyFileError("%s is a symbolic link to %s, a file owned by another user" % (dest.path, target))
-        if not os.access(os.path.dirname(target), os.W_OK | os.X_OK):
-            raise KeyFileError("the directory of %s (the link target of %s) is not writable" % (target, dest.path))
         dest.target = target
     if os.path.lexists(dest.target):
         st = os.stat(dest.target)
@@ -244,6 +244,15 @@ def inspect_destination(path, passphrase=None):
         dest.pub_blob = _read_pub(dest.pub_path)
     if os.path.isdir(dest.staging_path):
         raise KeyFileError("%s is a directory" % dest.staging_path)
+    if os.path.lexists(Reservation.record_path(dest)):
+        dest.reservation = Reservation.read_record(dest)
+        key_tmp = Reservation(dest).key_tmp
+        if os.path.isfile(key_tmp) and not os.path.islink(key_tmp):
+            try:
+                dest.reserved_public_key, dest.reserved_encrypted, _error = _read_key_file(key_tmp, passphrase)
+                dest.reserved_mode = stat.S_IMODE(os.stat(key_tmp).st_mode)
+            except KeyFileError:
+                pass  # not readable with this passphrase: treated as not written
     if os.path.lexists(dest.staging_path):
         if os.path.islink(dest.staging_path) or not os.path.isfile(dest.staging_path):
             raise KeyFileError("%s is in the way: a replacement stages its new key there; move it away"
@@ -253,6 +262,126 @@ def inspect_destination(path, passphrase=None):
             raise KeyFileError("%s is in the way: a replacement stages its new key there, and it is not a "
                                "private key (%s); move it away" % (dest.staging_path, error))
     return dest
+
+
+class Reservation:
+    """The files a creation needs, made before CreateKeyPair is sent, so that a destination that cannot be written
+    fails the task before any API write, whatever os.access would say (root passes it almost everywhere).
+
+    In the key's directory: a record of what is being created (no key material), and a temporary file for the
+    private key, both created with O_EXCL and mode 0600, the key file filled with RESERVED_BYTES and synced so that
+    its blocks are allocated (a full file system fails here, not after the create). Beside <path>.pub, the same
+    for the public key. The key is later written into the reserved file, which is renamed into place; the record
+    is removed once the key is on disk. A record found by a later run means a creation that may have committed
+    without its key reaching the disk (the process was killed): see _keypair's recovery."""
+
+    RESERVED_BYTES = 8192  # an RSA-2048 PEM is about 1.7 kB, encrypted PKCS#8 about 1.9 kB
+    PUB_BYTES = 1024
+
+    def __init__(self, dest):
+        self.dest = dest
+        self.record = record_path = self.record_path(dest)
+        self.key_tmp = record_path + ".key"
+        self.pub_tmp = os.path.join(os.path.dirname(dest.pub_path), ".%s.reservation" % os.path.basename(
+            dest.pub_path))
+        self._fds = {}
+        self.settled = True  # False while a key pair may exist whose private key is not on disk
+
+    @staticmethod
+    def record_path(dest):
+        return os.path.join(os.path.dirname(dest.target), ".%s.reservation" % os.path.basename(dest.target))
+
+    @classmethod
+    def read_record(cls, dest):
+        """The record as a dict; {} when it cannot be read (then it was never completed: nothing was sent)."""
+        import json
+
+        try:
+            with open(cls.record_path(dest), "rb") as handle:
+                record = json.loads(handle.read(64 * 1024).decode("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return record if isinstance(record, dict) else {}
+
+    def files(self):
+        return [p for p in (self.record, self.key_tmp, self.pub_tmp) if os.path.lexists(p)]
+
+    def reserve(self, record):
+        """Create the record and the two reserved files; any failure removes what was made and raises
+        KeyFileError (nothing was sent yet)."""
+        import json
+
+        try:
+            self._create(self.record, json.dumps(record, sort_keys=True).encode("utf-8"))
+            self._fds[self.key_tmp] = self._create(self.key_tmp, b"\0" * self.RESERVED_BYTES, keep=True)
+            self._fds[self.pub_tmp] = self._create(self.pub_tmp, b"\0" * self.PUB_BYTES, keep=True)
+            _fsync_dir(os.path.dirname(self.record))
+        except OSError as exc:
+            self.release()
+            raise KeyFileError("cannot write in %s (%s): the private key could not be stored there"
+                               % (os.path.dirname(exc.filename or self.record), exc.strerror or exc))
+
+    @staticmethod
+    def _create(path, data, keep=False):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            os.unlink(path)
+            raise
+        if keep:
+            return fd
+        os.close(fd)
+        return None
+
+    def _fill(self, tmp, data, mode, path):
+        fd = self._fds.pop(tmp)
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.ftruncate(fd, len(data))
+            os.fsync(fd)
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        pause = os.environ.get("_TENCENTCLOUD_CVM_TEST_PAUSE_BEFORE_RENAME")  # a test seam: see test_interrupts
+        if pause:
+            time.sleep(float(pause))
+        os.replace(tmp, path)
+        _fsync_dir(os.path.dirname(path))
+
+    def write_key(self, data, mode, path):
+        """The private key into its reserved blocks, then renamed to `path` (the key file or the staging file)."""
+        self._fill(self.key_tmp, data, mode, path)
+
+    def write_pub(self, data):
+        self._fill(self.pub_tmp, data, 0o644, self.dest.pub_path)
+
+    def done(self):
+        """The key is on disk: the record is no longer needed (whatever happens next)."""
+        self.settled = True
+        remove(self.record)
+
+    def release(self, keep_record=False):
+        """Remove what is left of the reservation; keep the record when the outcome is uncertain, so that the
+        next run can recover."""
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds = {}
+        for path in (self.key_tmp, self.pub_tmp) + (() if keep_record else (self.record,)):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                pass  # an unwritable directory: nothing could have been made there
+        _fsync_dir(os.path.dirname(self.record))
 
 
 @contextmanager

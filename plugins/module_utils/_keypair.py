@@ -15,14 +15,17 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, fields
 
 from ._errors import TaskError, TencentCloudAPIError
 from ._keyfile import (
-    KeyFileError, atomic_write, backup_file, directory_lock, encrypted_copy, fingerprint, inspect_destination,
-    install, parse_rsa_public_key, private_key_bytes, public_key_line, remove, ssh_blob,
+    KeyFileError, Reservation, atomic_write, backup_file, directory_lock, encrypted_copy, fingerprint,
+    inspect_destination, install, parse_rsa_public_key, private_key_bytes, public_key_line, remove, ssh_blob,
 )
+from ._signals import DeferredSignals
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
 REGENERATE = ("never", "fail", "mismatch", "always")
@@ -42,6 +45,12 @@ HINTS = {
     "InvalidPublicKey.Duplicate": "this public key is already registered under another key pair name",
     "InvalidKeyPair.NotSupported": "the key pair is bound to an instance or a custom image",
 }
+
+
+def settle(reservation, settled):
+    """Whether a reservation's record can go: False while a key pair may exist whose key is not on disk."""
+    if reservation is not None:
+        reservation.settled = settled
 
 
 def api_failure(what, exc, changed=False):
@@ -241,6 +250,96 @@ def _diffable(key_pair, files):
 
 # --- the decision -----------------------------------------------------------------------------------
 
+# How far a key pair's CreatedTime may lie before the time recorded in a reservation and still be the one that
+# creation made: the signature window (the control node's clock is within 5 minutes of Tencent Cloud's).
+CLOCK_SLACK = 300
+
+
+@dataclass
+class Recovery:
+    """What to do about the reservation an interrupted creation left (found under the directory lock, so its
+    process is gone). Files are always cleaned up; `finish` renames a fully written reserved key into place;
+    `orphan` is a key pair to delete because nobody holds its private key."""
+
+    record: dict
+    finish: str | None = None
+    orphan: dict | None = None
+    warnings: list = field(default_factory=list)
+
+
+def _created_at(model):
+    import calendar
+    import time as _time
+
+    try:
+        return calendar.timegm(_time.strptime(model.get("CreatedTime") or "", "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        return None
+
+
+def assess_reservation(spec, dest, current, pending, region, endpoint):
+    """The pure judgement of a reservation record found in the key directory. Returns a Recovery, or raises
+    TaskError(InterruptedCreation) when it cannot tell safely what the interrupted creation left."""
+    record = dest.reservation or {}
+    recovery = Recovery(record=record)
+    name, when = record.get("key_pair"), record.get("time")
+    if not name or not isinstance(when, (int, float)):
+        return recovery  # never completed: the process died before it sent anything
+    what = "An interrupted creation of key pair %s (region %s, endpoint %s, at %s UTC, process %s on %s)" % (
+        name, record.get("region"), record.get("endpoint"), _utc(when), record.get("pid"), record.get("host"))
+    remove_it = "remove %s once you know what became of it" % Reservation.record_path(dest)
+    if (record.get("region"), record.get("endpoint")) != (region, endpoint) or \
+            name not in (spec.name, pending_name(spec.name)):
+        raise TaskError("%s left %s. This task manages key pair %s in region %s at %s, so it cannot tell what "
+                        "that creation left. Run the task for key pair %s with region %s and endpoint %s once, so "
+                        "that it can recover; or %s." % (what, Reservation.record_path(dest), spec.name, region,
+                                                          endpoint, record.get("name", name), record.get("region"),
+                                                          record.get("endpoint"), remove_it),
+                        code="InterruptedCreation")
+    model = current if name == spec.name else pending
+    if model is None:
+        return recovery  # nothing was committed, or it was deleted again
+    remote = _blob(model.get("PublicKey"))
+    if _blob(dest.reserved_public_key) == remote and record.get("path") in (dest.target, dest.staging_path):
+        recovery.finish = record["path"]  # the key had been written; only the rename was missing
+        return recovery
+    if remote in (_blob(dest.public_key), _blob(dest.staged_public_key)):
+        return recovery  # the key made it to disk
+    if model.get("AssociatedInstanceIds"):
+        raise TaskError("%s committed: key pair %s (%s) exists, nobody holds its private key, and it is bound to "
+                        "instances %s, so it is not deleted implicitly. Disassociate and delete it, then %s."
+                        % (what, name, model.get("KeyId"), model.get("AssociatedInstanceIds"), remove_it),
+                        code="InterruptedCreation")
+    created = _created_at(model)
+    latest = when + 2 * float(record.get("timeout") or 30) + 60 + CLOCK_SLACK
+    if created is None or not when - CLOCK_SLACK <= created <= latest:
+        raise TaskError("%s was followed by key pair %s (%s), created at %s, which is not when that creation ran; "
+                        "it may be someone else's, so it is not deleted. Nobody here holds its private key. Delete "
+                        "it yourself if it is not needed (or use regenerate=mismatch), then %s."
+                        % (what, name, model.get("KeyId"), model.get("CreatedTime") or "an unknown time", remove_it),
+                        code="InterruptedCreation")
+    recovery.orphan = model
+    recovery.warnings.append("%s committed, but the process was killed before the private key reached %s: key pair "
+                             "%s (%s) is one nobody can use, so it is deleted%s." % (
+                                 what, dest.path, name, model.get("KeyId"),
+                                 " and created again" if name == spec.name else ""))
+    return recovery
+
+
+def _utc(when):
+    import time as _time
+
+    return _time.strftime("%Y-%m-%d %H:%M:%S", _time.gmtime(when))
+
+
+def _simulate_finish(dest, recovery):
+    """The local files as they are once the reserved key is renamed into place (decide() judges that state)."""
+    if recovery.finish == dest.staging_path:
+        dest.staged_public_key = dest.reserved_public_key
+    else:
+        dest.exists, dest.public_key, dest.read_error = True, dest.reserved_public_key, None
+        dest.mode, dest.encrypted = dest.reserved_mode, dest.reserved_encrypted
+
 @dataclass
 class Plan:
     """What act() does, decided from (spec, remote, local) alone. `warnings` are part of the decision."""
@@ -252,6 +351,7 @@ class Plan:
     delete_first: bool = False
     adopt: dict | None = None       # a pending key pair (from an interrupted replacement) that takes over the name
     drop: dict | None = None        # a pending key pair that nothing needs: deleted
+    recovery: Recovery | None = None  # what an interrupted creation (its reservation) left, and what to do
     install_staged: bool = False    # move the staged private key into place
     remove_staged: bool = False     # remove a staged private key that belongs to no key pair
     fix_mode: bool = False
@@ -267,7 +367,7 @@ class Plan:
     def changes(self):
         return bool(self.create or self.replace or self.adopt or self.drop or self.install_staged
                     or self.remove_staged or self.fix_mode or self.encrypt or self.write_pub
-                    or self.description is not None)
+                    or self.description is not None or self.recovery is not None)
 
 
 def decide(spec, current, pending, dest):
@@ -586,7 +686,7 @@ class KeyPairManager:
                 existing = self.find(name)[0]
         return existing
 
-    def create(self, name, spec, plan, journal, outcome, local_public_key=None):
+    def create(self, name, spec, plan, journal, outcome, local_public_key=None, reservation=None, section=None):
         """CreateKeyPair/ImportKeyPair named `name`, never retried blindly. Returns (model, private_key or None);
         private_key is None for an import, or when a concurrent creator of `name` won the race (then model is
         its key pair).
@@ -594,10 +694,12 @@ class KeyPairManager:
         When the answer is lost (timeout, reset, 5xx, unreadable body) the name is looked up: absent means
         nothing was created and the task fails saying so; a generated key pair that is now there, bound to
         nothing and matching no local key lost its private key in transit, so it is deleted and created once
-        more; an imported one with our public key is simply ours."""
+        more; an imported one with our public key is simply ours. When a signal is waiting (`section`), a lost
+        answer ends the task at once: the reservation's record stays, and the next run sorts it out."""
         attempts = 0
         while True:
             attempts += 1
+            settle(reservation, False)  # from here a key pair may exist whose key is not on disk
             try:
                 model, private = self._create_once(name, spec, plan)
                 journal.add("created key pair %s (%s)" % (name, model["KeyId"]))
@@ -606,12 +708,19 @@ class KeyPairManager:
                 if exc.code == "InvalidKeyPairName.Duplicate" and name == spec.name:
                     existing = self.find(name)[0]
                     if existing is not None:
+                        settle(reservation, True)
                         return existing, None
                 if not exc.ambiguous:
+                    settle(reservation, True)
                     raise api_failure("Could not create key pair %s" % name, exc)
                 lost = exc
+            if section is not None and section.pending:
+                raise TaskError("Interrupted while %s for %s got no answer (%s); the next run finds out whether it "
+                                "created the key pair, and deletes it if so (its private key never arrived)"
+                                % (lost.action, name, lost.message), code="Interrupted", changed=True)
             existing = self._find_after_lost_answer(name, lost)
             if existing is None:
+                settle(reservation, True)
                 raise api_failure("Could not create key pair %s (the answer was lost and the key pair does not "
                                   "exist: nothing was created and no file was written; run the task again)"
                                   % name, lost)
@@ -619,13 +728,16 @@ class KeyPairManager:
                 journal.add("created key pair %s (%s)" % (name, existing["KeyId"]))
                 return existing, None
             if local_public_key and _blob(existing.get("PublicKey")) == _blob(local_public_key):
+                settle(reservation, True)
                 return existing, None
             if existing.get("AssociatedInstanceIds"):
+                settle(reservation, True)
                 raise TaskError("%s got no answer (%s) and key pair %s (%s) now exists bound to instances %s; it was "
                                 "not deleted" % (lost.action, lost.message, name, existing.get("KeyId"),
                                                  existing.get("AssociatedInstanceIds")), api_error=lost)
             # Created, but its private key never arrived: nobody can ever hold it. Remove it.
             self._delete(existing["KeyId"], "key pair %s (its private key was lost in transit)" % name)
+            settle(reservation, True)
             journal.add("created and deleted again key pair %s (%s), whose private key was lost in transit"
                         % (name, existing["KeyId"]))
             if attempts >= 2:
@@ -636,23 +748,26 @@ class KeyPairManager:
                 "%s for %s got no answer (%s); key pair %s had been created but its private key never arrived, "
                 "so it was deleted and created again." % (lost.action, name, lost.code, existing["KeyId"]))
 
-    def _write_new_key(self, spec, dest, path, model, private, journal, outcome):
-        """Write a just-generated private key to `path` (the key file, or the staging file of a replacement).
-        Whatever goes wrong, the key pair just created is deleted again: none may exist without its key."""
+    def _write_new_key(self, spec, dest, path, model, private, journal, outcome, reservation):
+        """Write a just-generated private key into its reservation and rename it to `path` (the key file, or the
+        staging file of a replacement). Whatever goes wrong, the key pair just created is deleted again: none may
+        exist without its key."""
         try:
             if path == dest.target and dest.exists and spec.backup:
                 outcome.backup_file = backup_file(dest.target)
-            atomic_write(path, private_key_bytes(private, spec.passphrase), spec.mode)
+            reservation.write_key(private_key_bytes(private, spec.passphrase), spec.mode, path)
+            reservation.done()
         except BaseException as exc:  # noqa: B036 - even an interrupt must not leave the key pair behind
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             try:
                 self._delete(model["KeyId"], "key pair %s" % model["KeyName"])
             except TaskError as rollback:
                 failure = TaskError("Could not write the private key to %s (%s), and the rollback failed: key pair "
-                                    "%s (%s) exists but its private key is lost; delete it. %s"
+                                    "%s (%s) exists but its private key is lost; the next run deletes it. %s"
                                     % (path, reason, model["KeyName"], model["KeyId"], rollback.msg),
                                     code="KeyFileWriteFailed", changed=True)
             else:
+                settle(reservation, True)
                 journal.add("deleted key pair %s (%s) again" % (model["KeyName"], model["KeyId"]))
                 failure = TaskError("Could not write the private key to %s (%s); key pair %s (%s) was deleted again "
                                     "so that none exists without its private key"
@@ -673,11 +788,24 @@ class KeyPairManager:
                 except KeyFileError as exc:
                     raise TaskError("Cannot use private_key_path: %s" % exc, code="InvalidDestination")
             current, pending = self.find(spec.name, pending_name(spec.name))
+            before, recovery = current, None
+            if dest is not None and dest.reservation is not None:  # an earlier creation was interrupted
+                recovery = assess_reservation(spec, dest, current, pending, self.client.region, self.client.url)
+                if recovery.finish:
+                    _simulate_finish(dest, recovery)
+                if recovery.orphan is not None and recovery.orphan is current:
+                    current = None
+                elif recovery.orphan is not None:
+                    pending = None
             plan = decide(spec, current, pending, dest)
-            return self.act(spec, plan, current, dest)
+            if recovery is not None:
+                plan.recovery = recovery
+                plan.warnings[:0] = recovery.warnings
+            return self.act(spec, plan, current, dest, before=before)
 
-    def act(self, spec, plan, current, dest):
-        outcome = Outcome(before=key_pair_result(current) if current else None, changed=plan.changes,
+    def act(self, spec, plan, current, dest, before=None):
+        before = current if before is None else before
+        outcome = Outcome(before=key_pair_result(before) if before else None, changed=plan.changes,
                           private_key_matches=plan.private_key_matches, warnings=list(plan.warnings),
                           files_before=_files(dest), files_after=self._files_after(spec, plan, dest),
                           generated=plan.create and spec.public_key is None)
@@ -701,6 +829,18 @@ class KeyPairManager:
         return outcome
 
     def _act(self, spec, plan, current, dest, journal, outcome):
+        # Local files first, and the reservation before any API write: a destination that cannot be written
+        # fails the task here, having changed nothing remotely.
+        if plan.recovery is not None:
+            self._recover_files(plan.recovery, dest, journal)
+        staged = plan.replace is not None and not plan.delete_first
+        reservation = None
+        if plan.create and spec.public_key is None and dest is not None:
+            reservation = self._reserve(spec, plan, dest, staged)
+        if plan.recovery is not None and plan.recovery.orphan is not None:
+            orphan = plan.recovery.orphan
+            self._delete(orphan["KeyId"], "key pair %s (its private key never reached the disk)" % orphan["KeyName"],
+                         journal)
         if plan.drop is not None:
             self._delete(plan.drop["KeyId"], "key pair %s" % plan.drop["KeyName"], journal)
         if plan.remove_staged:
@@ -710,13 +850,11 @@ class KeyPairManager:
             self._delete(current["KeyId"], "key pair %s" % spec.name, journal)
         model, private = current, None
         if plan.create:
-            staged = plan.replace is not None and not plan.delete_first
             name = pending_name(spec.name) if staged else spec.name
-            local = dest.public_key if dest is not None and not staged else None
             try:
-                model, private = self.create(name, spec, plan, journal, outcome, local)
+                model, private = self._create_and_write(spec, plan, dest, name, staged, journal, outcome, reservation)
             except TaskError as exc:
-                if staged:  # make-before-break: nothing of the old key pair has been touched
+                if staged and not journal:  # make-before-break: nothing of the old key pair has been touched
                     kept = "Key pair %s (%s)" % (spec.name, current["KeyId"])
                     exc.msg += " %s and %s are unchanged." % (kept, dest.path) if dest is not None \
                         else " %s is unchanged." % kept
@@ -726,10 +864,6 @@ class KeyPairManager:
                 return self._concurrent(spec, model, dest, journal, outcome)
             if spec.return_private_key:
                 outcome.private_key = private
-            if private is not None and dest is not None:
-                path = dest.staging_path if staged else dest.target
-                self._write_new_key(spec, dest, path, model, private, journal, outcome)
-                journal.add("wrote the private key of %s (%s) to %s" % (name, model["KeyId"], path))
         elif plan.adopt is not None:
             model = plan.adopt
         if plan.replace is not None and not plan.delete_first:
@@ -751,6 +885,55 @@ class KeyPairManager:
             raise
         self._update_files(spec, plan, dest, model, journal, outcome)
         return model
+
+    def _create_and_write(self, spec, plan, dest, name, staged, journal, outcome, reservation):
+        """The critical section: from sending CreateKeyPair until its private key is on disk (or the key pair is
+        deleted again), SIGINT and SIGTERM wait; they take effect as soon as it ends."""
+        with DeferredSignals() as section:
+            try:
+                local = dest.public_key if dest is not None and not staged else None
+                model, private = self.create(name, spec, plan, journal, outcome, local, reservation, section)
+                if private is not None and dest is not None:
+                    path = dest.staging_path if staged else dest.target
+                    self._write_new_key(spec, dest, path, model, private, journal, outcome, reservation)
+                    journal.add("wrote the private key of %s (%s) to %s" % (name, model["KeyId"], path))
+                    if not staged:
+                        reservation.write_pub(public_key_line(model["PublicKey"], spec.name))
+                        journal.add("wrote %s" % dest.pub_path)
+                        plan.write_pub = False
+                return model, private
+            finally:
+                if reservation is not None:
+                    reservation.release(keep_record=not reservation.settled)
+
+    def _reserve(self, spec, plan, dest, staged):
+        reservation = Reservation(dest)
+        record = {"version": 1, "name": spec.name, "key_pair": pending_name(spec.name) if staged else spec.name,
+                  "region": self.client.region, "endpoint": self.client.url, "project_id": plan.project_id,
+                  "path": dest.staging_path if staged else dest.target, "time": round(time.time(), 3),
+                  "timeout": self.client.timeout, "pid": os.getpid(), "host": socket.gethostname()}
+        try:
+            reservation.reserve(record)
+        except KeyFileError as exc:
+            raise TaskError("Cannot use private_key_path %s: %s" % (dest.path, exc), code="InvalidDestination")
+        return reservation
+
+    @staticmethod
+    def _recover_files(recovery, dest, journal):
+        """Finish or clean up the files an interrupted creation left (its record, its reserved files)."""
+        leftover = Reservation(dest)
+        try:
+            if recovery.finish:
+                install(leftover.key_tmp, recovery.finish)
+                journal.add("moved the private key an interrupted run had written from %s to %s"
+                            % (leftover.key_tmp, recovery.finish))
+            files = leftover.files()
+            leftover.release()
+        except OSError as exc:
+            raise TaskError("Cannot clean up after an interrupted creation in %s (%s)"
+                            % (os.path.dirname(dest.target), exc.strerror or exc), code="InvalidDestination")
+        if files:
+            journal.add("removed %s, left by an interrupted run" % ", ".join(files))
 
     def _update_files(self, spec, plan, dest, model, journal, outcome):
         try:

@@ -63,6 +63,36 @@ class Runner:
 
     def play(self, tasks, check=False, diff=False, verbosity=0, env=None, hosts="localhost", inventory=None,
              forks=None, extra_vars=None, play_vars=None, raw=None):
+        cmd, env, results_file = self._command(tasks, check, diff, verbosity, env, hosts, inventory, forks,
+                                               extra_vars, play_vars, raw)
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(self.tmp_path), timeout=300, check=False,
+                              env=env)
+        return self._finished(proc, results_file)
+
+    def spawn(self, tasks, env=None, **kw):
+        """Start ansible-playbook in its own session (as a shell starts a job), to be signalled; finish(spawned)
+        collects it like play() would."""
+        cmd, env, results_file = self._command(tasks, env=env, **kw)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                cwd=str(self.tmp_path), env=env, start_new_session=True)
+        proc.results_file = results_file
+        return proc
+
+    def finish(self, proc, timeout=120):
+        stdout, stderr = proc.communicate(timeout=timeout)
+        return self._finished(subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr),
+                              proc.results_file)
+
+    @staticmethod
+    def _finished(proc, results_file):
+        results = []
+        if results_file.exists():
+            results = [json.loads(line) for line in results_file.read_text().splitlines()]
+        check_results(results)
+        return PlaybookRun(proc, results)
+
+    def _command(self, tasks, check=False, diff=False, verbosity=0, env=None, hosts="localhost", inventory=None,
+                 forks=None, extra_vars=None, play_vars=None, raw=None):
         self.count += 1
         name = "play%d" % self.count
         if raw is None:
@@ -89,13 +119,7 @@ class Runner:
             cmd += ["--forks", str(forks)]
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(self.tmp_path), timeout=300, check=False,
-                              env=self.env(RESULTS_FILE=str(results_file), **(env or {})))
-        results = []
-        if results_file.exists():
-            results = [json.loads(line) for line in results_file.read_text().splitlines()]
-        check_results(results)
-        return PlaybookRun(proc, results)
+        return cmd, self.env(RESULTS_FILE=str(results_file), **(env or {})), results_file
 
 
 def check_results(results):

@@ -8,78 +8,23 @@ import json
 import os
 import re
 import socket
-import stat
 import subprocess
 import sys
 
 import pytest
 import yaml
 
-from helpers import CREDS, PEM_BEGIN, PEM_END, ROOT, EmulatorProcess, forwarding_proxy, self_signed
+from helpers import (
+    CREDS, PEM_BEGIN, PEM_END, ROOT, EmulatorProcess, forwarding_proxy, invariants, private_blob, self_signed,
+)
 
 KP = "tencentcloud.cvm.tencent_keypair"
-RESULTS = os.path.join(ROOT, "tests", "output", "reliability")
 
 
 def kp(args, title="ensure", **task):
     body = {"name": title, KP: args, "register": "out", "ignore_errors": True}
     body.update(task)
     return yaml.safe_dump([body], sort_keys=False)
-
-
-def private_blob(path, passphrase=None):
-    from cryptography.hazmat.primitives import serialization
-
-    with open(path, "rb") as handle:
-        data = handle.read()
-    key = serialization.load_pem_private_key(data, password=passphrase.encode() if passphrase else None)
-    return key.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                         serialization.PublicFormat.OpenSSH).decode().split()[1]
-
-
-def invariants(case, admin, key_dir, run=None, secrets=(), passphrase=None, expect_pairs=None):
-    """Count lost keys (generated key pairs with no local private key), partial files and leaked secrets."""
-    state = admin.state()
-    blobs = {}
-    partial = []
-    for path in glob.glob(os.path.join(key_dir, "*")) + glob.glob(os.path.join(key_dir, ".*")):
-        name = os.path.basename(path)
-        if name.endswith(".tmp"):
-            partial.append(name)
-            continue
-        if name.endswith((".pub", "~")) or os.path.isdir(path) or os.path.islink(path):
-            continue
-        if "precious" in open(path, errors="replace").read():  # a user's non-key file the test keeps there
-            continue
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-        if mode & 0o077:
-            partial.append("%s mode %o" % (name, mode))
-        try:
-            blobs[private_blob(path, passphrase)] = name
-        except Exception:  # noqa: BLE001 - any unreadable key file counts
-            if "precious" not in open(path, errors="replace").read():
-                partial.append("%s unreadable" % name)
-    generated = [kp for kp in state["key_pairs"] if kp["public_key"].endswith(" " + kp["key_id"])]
-    lost = [kp["key_name"] for kp in generated if kp["key_blob"] not in blobs and not kp["key_name"].startswith("seed")]
-    leaked = 0
-    if run is not None:
-        text = run.stdout + run.stderr + json.dumps(run.results)
-        for secret in list(secrets) + [CREDS["secret_key"]]:
-            leaked += text.count(secret)
-        for path in glob.glob(os.path.join(key_dir, "*")):
-            if os.path.isfile(path) and not path.endswith(".pub"):
-                body = "".join(open(path, errors="replace").read().splitlines()[1:-1])
-                if len(body) > 64 and body[10:74] in text.replace("\n", "").replace("\\n", ""):
-                    leaked += 1
-    record = {"case": case, "lost_keys": len(lost), "partial_files": len(partial), "leaked_secrets": leaked,
-              "key_pairs": len(state["key_pairs"]), "details": {"lost": lost, "partial": partial}}
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, re.sub(r"[^\w.-]", "_", case) + ".json"), "w") as handle:
-        json.dump(record, handle)
-    assert (lost, partial, leaked) == ([], [], 0), record
-    if expect_pairs is not None:
-        assert len(state["key_pairs"]) == expect_pairs, state["key_pairs"]
-    return state
 
 
 @pytest.fixture
@@ -365,23 +310,67 @@ def test_destination_problems_fail_before_create(ansible, admin, tmp_path):
                expect_pairs=0)
 
 
-def test_unwritable_directory_fails_before_any_call(ansible, admin, tmp_path):
-    """As root (CI), file modes do not stop a write; the immutable flag does, and the destination check sees it."""
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    os.chmod(keys, 0o500)
-    if os.geteuid() == 0:
-        subprocess.run(["chattr", "+i", str(keys)], check=True, capture_output=True)
-    try:
-        run = ansible.play(kp({"name": "immutable", "private_key_path": str(keys / "k")}))
-    finally:
-        if os.geteuid() == 0:
-            subprocess.run(["chattr", "-i", str(keys)], check=True)
-        os.chmod(keys, 0o700)
+def _mount_tmpfs(path, size="64k"):
+    path.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0700" % size, "tmpfs", str(path)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip("mounting a tmpfs is not permitted here: %s" % done.stderr.strip())
+
+
+@pytest.fixture
+def unwritable(tmp_path):
+    """Directories that root cannot write in, whatever os.access says: yields (kind -> key path) and undoes them."""
+    made, cleanup = {}, []
+
+    def make(kind):
+        if kind == "proc":
+            made[kind] = "/proc/deploy_key"
+        elif kind == "immutable":
+            path = tmp_path / "immutable"
+            path.mkdir()
+            subprocess.run(["chattr", "+i", str(path)], check=True, capture_output=True)
+            cleanup.append(["chattr", "-i", str(path)])
+            made[kind] = str(path / "k")
+        elif kind == "read-only mount":
+            path = tmp_path / "ro"
+            _mount_tmpfs(path)
+            cleanup.append(["umount", str(path)])
+            subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True, capture_output=True)
+            made[kind] = str(path / "k")
+        elif kind == "full file system":
+            path = tmp_path / "full"
+            _mount_tmpfs(path, size="16k")
+            cleanup.append(["umount", str(path)])
+            with open(path / "filler", "wb") as handle:
+                try:
+                    while True:
+                        handle.write(b"\0" * 4096)
+                        handle.flush()
+                except OSError:
+                    pass
+            made[kind] = str(path / "k")
+        return made[kind]
+
+    yield make
+    for command in reversed(cleanup):
+        subprocess.run(command, check=False, capture_output=True)
+
+
+@pytest.mark.parametrize("kind", ["proc", "immutable", "read-only mount", "full file system"])
+def test_unwritable_destination_fails_before_any_write(ansible, admin, unwritable, kind):
+    """As root (as in CI), os.access says yes to all of these; the reservation made before CreateKeyPair says no."""
+    key = unwritable(kind)
+    directory = os.path.dirname(key)
+    listing = sorted(os.listdir(directory)) if kind != "proc" else None
+    run = ansible.play(kp({"name": "nowhere", "private_key_path": key}))
     result = run.task("ensure")
-    assert result["failure"]["code"] == "InvalidDestination" and "is not writable" in result["msg"]
-    assert result["request_ids"] == [] and admin.requests() == []
-    invariants("destination: unwritable directory, before any call", admin, str(keys), run, expect_pairs=0)
+    assert result["failure"]["code"] == "InvalidDestination" and result["changed"] is False
+    assert "cannot write in %s" % directory in result["msg"], result["msg"]
+    assert admin.writes() == [] and admin.key_pairs() == []  # zero write calls
+    if listing is not None:
+        assert sorted(os.listdir(directory)) == listing  # nothing changed on disk
+    assert not os.path.exists(key)
 
 
 def test_write_failure_after_create_rolls_back(ansible, admin, tmp_path):

@@ -61,6 +61,19 @@ def test_close_after_commit_leaves_the_key_pair(emulator):
     assert [kp["key_name"] for kp in emulator.key_pairs()] == ["lost"]
 
 
+def test_hold_commits_then_holds_the_answer(emulator):
+    emulator.fault(action="CreateKeyPair", mode="hold", latency=1.5)
+    client = make_client(emulator, timeout=0.5)
+    started = time.monotonic()
+    assert sdk_exc(create, client, "held").code == "ClientNetworkError"
+    assert time.monotonic() - started < 1.4  # the client gave up while the answer was held...
+    assert [kp["key_name"] for kp in emulator.key_pairs()] == ["held"]  # ...after the commit
+    emulator.fault(action="CreateKeyPair", mode="hold", latency=0.5)
+    started = time.monotonic()
+    pair = create(make_client(emulator), "held_answered").KeyPair
+    assert time.monotonic() - started >= 0.5 and pair.PrivateKey.startswith("-----BEGIN RSA ")
+
+
 def test_malformed_missing_and_unwrapped_bodies(emulator):
     client = make_client(emulator)
     emulator.fault(action="CreateKeyPair", mode="malformed_json")

@@ -127,9 +127,53 @@ def unwritable_dir(tmp_path):
     os.chmod(locked, 0o700)
 
 
-def test_unwritable_directory(unwritable_dir):
-    with pytest.raises(KeyFileError, match="is not writable"):
-        _keyfile.inspect_destination(str(unwritable_dir / "k"))
+RECORD = {"key_pair": "k", "time": 0}
+
+
+def test_unwritable_directory_is_found_by_the_reservation(unwritable_dir):
+    dest = _keyfile.inspect_destination(str(unwritable_dir / "k"))  # exists: reading is enough here
+    with pytest.raises(KeyFileError, match="cannot write in .*locked"):
+        _keyfile.Reservation(dest).reserve(RECORD)
+    assert os.listdir(unwritable_dir) == []
+
+
+def test_proc_is_found_by_the_reservation():
+    """As root, os.access says /proc is writable; creating a file there fails."""
+    dest = _keyfile.inspect_destination("/proc/deploy_key")
+    with pytest.raises(KeyFileError, match="cannot write in /proc"):
+        _keyfile.Reservation(dest).reserve(RECORD)
+
+
+def test_reservation_lifecycle(tmp_path, rsa_pem):
+    path = tmp_path / "k"
+    dest = _keyfile.inspect_destination(str(path))
+    reservation = _keyfile.Reservation(dest)
+    reservation.reserve(dict(RECORD, path=str(path)))
+    assert sorted(os.listdir(tmp_path)) == [".k.pub.reservation", ".k.reservation", ".k.reservation.key"]
+    assert os.path.getsize(reservation.key_tmp) == _keyfile.Reservation.RESERVED_BYTES  # the space is taken
+    assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in reservation.files())
+    again = _keyfile.inspect_destination(str(path))  # what a later run would see if this one died now
+    assert again.reservation == dict(RECORD, path=str(path)) and again.reserved_public_key is None
+    reservation.write_key(rsa_pem.encode(), 0o400, str(path))
+    assert path.read_text() == rsa_pem and stat.S_IMODE(os.stat(path).st_mode) == 0o400
+    reservation.write_pub(b"ssh-rsa AAAA k\n")
+    reservation.done()
+    reservation.release()
+    assert sorted(os.listdir(tmp_path)) == ["k", "k.pub"]
+
+
+def test_reservation_kept_record_and_written_key(tmp_path, rsa_pem):
+    path = tmp_path / "k"
+    reservation = _keyfile.Reservation(_keyfile.inspect_destination(str(path)))
+    reservation.reserve(RECORD)
+    fd = reservation._fds.pop(reservation.key_tmp)  # the key written, the process killed before the rename
+    os.write(fd, rsa_pem.encode())
+    os.ftruncate(fd, len(rsa_pem))
+    os.close(fd)
+    reservation.release(keep_record=True)
+    assert sorted(os.listdir(tmp_path)) == [".k.reservation"]  # reserved files go, the record stays
+    seen = _keyfile.inspect_destination(str(path))
+    assert seen.reservation == RECORD and seen.reserved_public_key is None  # the reserved key is gone with it
 
 
 def test_staging_file_in_the_way(tmp_path, rsa_pem):

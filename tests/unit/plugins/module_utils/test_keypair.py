@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keyfile, _keypair
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
@@ -266,28 +266,39 @@ def test_duplicate_from_a_race_is_ok(emulator, tmp_path):
 
 # --- writing fails after the create -------------------------------------------------------------
 
-def test_write_failure_rolls_back(emulator, tmp_path, monkeypatch):
-    def disk_full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+def disk_full(*args, **kwargs):
+    raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_keypair, "atomic_write", disk_full)
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), RuntimeError("anything else")],
+                         ids=["ENOSPC", "any exception"])
+def test_write_failure_rolls_back(emulator, tmp_path, monkeypatch, failure):
+    def broken(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(_keyfile.Reservation, "write_key", broken)
     path = str(tmp_path / "key")
     with pytest.raises(TaskError, match="was deleted again") as info:
         ensure(emulator, private_key_path=path)
-    assert info.value.code == "KeyFileWriteFailed"
-    assert emulator.key_pairs() == [] and os.listdir(tmp_path) == []
+    assert info.value.code == "KeyFileWriteFailed" and info.value.changed
+    assert emulator.key_pairs() == [] and os.listdir(tmp_path) == []  # the reservation is gone too
 
 
-def test_write_and_rollback_failure_says_so(emulator, tmp_path, monkeypatch):
-    def disk_full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(_keypair, "atomic_write", disk_full)
+def test_write_and_rollback_failure_says_so_and_the_next_run_cleans_up(emulator, tmp_path, monkeypatch):
+    monkeypatch.setattr(_keyfile.Reservation, "write_key", disk_full)
     emulator.fault(action="DeleteKeyPairs", mode="error", code="InvalidParameterValue", count=10)
     with pytest.raises(TaskError, match="rollback failed") as info:
         ensure(emulator, private_key_path=str(tmp_path / "key"))
     key_id = emulator.key_pairs()[0]["key_id"]
     assert key_id in info.value.msg and "BEGIN" not in info.value.msg
+    assert os.listdir(tmp_path) == [".key.reservation"]  # the record of a creation whose key is lost
+    monkeypatch.undo()
+    emulator.clear_faults()
+    out = ensure(emulator, private_key_path=str(tmp_path / "key"))
+    assert out.changed and key_id in " ".join(out.warnings) and "deleted and created again" in " ".join(out.warnings)
+    (pair,) = emulator.key_pairs()
+    assert pair["key_id"] != key_id and local_blob(str(tmp_path / "key")) == pair["key_blob"]
+    assert sorted(os.listdir(tmp_path)) == ["key", "key.pub"]
 
 
 # --- validation: nothing happens on bad input ---------------------------------------------------
@@ -438,14 +449,7 @@ def test_install_failure_mid_replacement_is_finished_by_the_next_run(emulator, t
 
 def test_staging_write_failure_rolls_the_new_key_pair_back(emulator, tmp_path, monkeypatch):
     path, old, before = replaced_setup(emulator, tmp_path)
-    real = _keypair.atomic_write
-
-    def full_disk(target, *args, **kwargs):
-        if target.endswith(".new"):
-            raise OSError(28, "No space left on device")
-        return real(target, *args, **kwargs)
-
-    monkeypatch.setattr(_keypair, "atomic_write", full_disk)
+    monkeypatch.setattr(_keyfile.Reservation, "write_key", disk_full)
     with pytest.raises(TaskError, match="was deleted again") as info:
         ensure(emulator, private_key_path=path, regenerate="always")
     assert info.value.code == "KeyFileWriteFailed" and info.value.changed  # created, then deleted again
@@ -566,3 +570,91 @@ def test_a_concurrent_creator_is_reported_as_it_is(emulator, tmp_path):
     out = run(mgr, spec(private_key_path=str(tmp_path / "key")))
     assert not out.changed and out.before is None  # the task saw no key pair, and changed nothing
     assert out.key_pair["key_id"] == emulator.key_pairs()[0]["key_id"] and out.private_key_matches is False
+
+
+# --- interrupted creations: reservations and recovery ------------------------------------------------
+
+class SignalWaiting:
+    """A DeferredSignals stand-in whose signal arrived during the section (and is not re-raised here)."""
+
+    def __init__(self):
+        import signal
+
+        self.pending = [signal.SIGTERM]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_a_lost_answer_with_a_signal_waiting_stops_at_once_and_the_next_run_recovers(emulator, tmp_path,
+                                                                                       monkeypatch):
+    path = str(tmp_path / "key")
+    emulator.fault(action="CreateKeyPair", mode="close_after")
+    monkeypatch.setattr(_keypair, "DeferredSignals", SignalWaiting)
+    with pytest.raises(TaskError, match="Interrupted while CreateKeyPair for unit_key got no answer") as info:
+        ensure(emulator, private_key_path=path)
+    assert info.value.code == "Interrupted" and info.value.changed
+    assert actions(emulator) == ["DescribeKeyPairs", "CreateKeyPair"]  # no lookups, no waiting
+    assert os.listdir(tmp_path) == [".key.reservation"]  # the record stays for the next run
+    (orphan,) = emulator.key_pairs()
+    monkeypatch.undo()
+    out = ensure(emulator, private_key_path=path)
+    assert out.changed and "%s) is one nobody can use" % orphan["key_id"] in " ".join(out.warnings)
+    (pair,) = emulator.key_pairs()
+    assert pair["key_id"] != orphan["key_id"] and local_blob(path) == pair["key_blob"]
+    assert sorted(os.listdir(tmp_path)) == ["key", "key.pub"]
+
+
+def reservation_left(tmp_path, emulator, key_pair="unit_key", when=None, **extra):
+    """The record a killed run leaves in the key directory."""
+    import json
+    import time
+
+    record = {"version": 1, "name": "unit_key", "key_pair": key_pair, "region": "ap-guangzhou",
+              "endpoint": emulator.url.rstrip("/") + "/", "project_id": 0, "path": str(tmp_path / "key"),
+              "time": time.time() if when is None else when, "timeout": 10, "pid": 1, "host": "elsewhere"}
+    record.update(extra)
+    (tmp_path / ".key.reservation").write_text(json.dumps(record))
+
+
+def test_recovery_leaves_alone_what_it_cannot_be_sure_of(emulator, tmp_path):
+    import time
+
+    emulator.seed(["unit_key"])  # created now, by someone: bound to nothing, its key nowhere here
+    reservation_left(tmp_path, emulator, when=time.time() - 3600)  # ...an hour after the interrupted creation
+    with pytest.raises(TaskError, match="which is not when that creation ran; it may be someone else's") as info:
+        ensure(emulator, private_key_path=str(tmp_path / "key"))
+    assert info.value.code == "InterruptedCreation" and emulator.writes() == []
+    reservation_left(tmp_path, emulator, region="ap-shanghai")
+    with pytest.raises(TaskError, match="cannot tell what that creation left") as info:
+        ensure(emulator, private_key_path=str(tmp_path / "key"))
+    assert info.value.code == "InterruptedCreation" and len(emulator.key_pairs()) == 1
+
+
+def test_recovery_never_deletes_a_bound_key_pair(emulator, tmp_path):
+    key_id = emulator.seed(["unit_key"])[0]
+    emulator.instance(key_ids=[key_id])
+    reservation_left(tmp_path, emulator)
+    with pytest.raises(TaskError, match="bound to instances") as info:
+        ensure(emulator, private_key_path=str(tmp_path / "key"))
+    assert info.value.code == "InterruptedCreation" and [kp["key_id"] for kp in emulator.key_pairs()] == [key_id]
+
+
+def test_a_stale_record_is_cleaned_up(emulator, tmp_path):
+    reservation_left(tmp_path, emulator)  # nothing was committed
+    out = ensure(emulator, private_key_path=str(tmp_path / "key"))
+    assert out.changed and sorted(os.listdir(tmp_path)) == ["key", "key.pub"]
+    (tmp_path / ".key.reservation").write_text("{not json")  # a record cut short: the process died before the call
+    assert ensure(emulator, private_key_path=str(tmp_path / "key")).changed
+    assert sorted(os.listdir(tmp_path)) == ["key", "key.pub"] and len(emulator.key_pairs()) == 1
+
+
+def test_check_mode_predicts_the_recovery_and_touches_nothing(emulator, tmp_path):
+    emulator.seed(["unit_key"])
+    reservation_left(tmp_path, emulator)
+    out = run(manager(emulator, check_mode=True), spec(private_key_path=str(tmp_path / "key")))
+    assert out.changed and "is one nobody can use" in " ".join(out.warnings) and out.key_pair["key_id"] is None
+    assert os.listdir(tmp_path) == [".key.reservation"] and emulator.writes() == []

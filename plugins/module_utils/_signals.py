@@ -1,0 +1,46 @@
+# Private to the tencentcloud.cvm collection: not a public API, may change without notice.
+# Copyright (c) tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Deferring SIGINT and SIGTERM across a critical section.
+
+Why: from the moment CreateKeyPair is sent until its private key is on disk (or the key pair is deleted again),
+the key exists only in this process. ansible-core (2.16 to 2.21) runs each task in a forked worker that is its own
+process group leader; on Ctrl-C or SIGTERM the controller forwards the signal to every worker, whose handler
+(WorkerProcess._term) kills the worker's process group at once. The controller then terminates what is left
+(SIGTERM) without waiting. Inside the section, both signals are only recorded; when it ends, the first one is
+raised again and the previous handler (Ansible's, or Python's default) does what it would have done.
+
+SIGKILL cannot be deferred: the key-file reservation (see _keyfile.Reservation) lets the next run recover."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+DEFERRED = (signal.SIGINT, signal.SIGTERM)
+
+
+class DeferredSignals:
+    """`with DeferredSignals() as section:` ... `section.pending` tells whether a signal is waiting. Does nothing
+    outside the main thread (where Python cannot install handlers)."""
+
+    def __init__(self):
+        self.pending = []
+        self._previous = {}
+
+    def _record(self, signum, _frame):
+        self.pending.append(signum)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for signum in DEFERRED:
+                self._previous[signum] = signal.signal(signum, self._record)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        for signum, handler in self._previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        self._previous = {}
+        if self.pending:
+            signal.raise_signal(self.pending[0])  # now it takes effect (the handler may not return)
+        return False

@@ -1,0 +1,152 @@
+"""Interrupted plays: a real ansible-playbook creating a key pair is signalled at three points, then the same play
+is run again with default options. Afterwards: exactly one key pair of each name, its private key in a 0600 file
+that matches it, nothing else in the key directory, and no key pair anywhere without its private key.
+
+How the signals travel (ansible-core 2.21): every worker is its own process group. Ctrl-C or a CI cancel reaches
+the controller (the playbook's process group); the controller forwards the signal to each worker, raises
+KeyboardInterrupt, and terminates the workers still alive (SIGTERM) without waiting. A SIGKILL to the playbook's
+process group kills the controller only; a power cut or an OOM kill takes the worker too, which is what the
+`hard` cases do (SIGKILL to the group and to every descendant)."""
+
+import os
+import signal
+import stat
+import time
+
+import pytest
+import yaml
+
+from helpers import invariants, private_blob
+
+KP = "tencentcloud.cvm.tencent_keypair"
+PAUSE = "_TENCENTCLOUD_CVM_TEST_PAUSE_BEFORE_RENAME"
+
+
+def kp(args, **task):
+    body = {"name": "ensure", KP: args}
+    body.update(task)
+    return yaml.safe_dump([body], sort_keys=False)
+
+
+def descendants(pid):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def until(predicate, timeout=30, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting for %s" % what
+        time.sleep(0.05)
+
+
+def interrupt(proc, signum, hard):
+    """`signum` to the playbook's process group, as a terminal or a CI runner sends it; with `hard`, to every
+    process under it too (the workers are process groups of their own). Waits until all of them are gone."""
+    workers = descendants(proc.pid)
+    os.killpg(proc.pid, signum)
+    if hard:
+        for pid in workers:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+    proc.wait(60)
+    until(lambda: not any(alive(pid) for pid in workers), 60, "the workers to end")
+
+
+POINTS = {
+    # where the interrupt lands: (fault on CreateKeyPair, extra environment, the moment to send the signal)
+    "before the commit": (dict(mode="latency", latency=3), None),
+    "after the commit, answer held": (dict(mode="hold", latency=4), None),
+    "during the file write": (None, {PAUSE: "4"}),
+}
+
+
+def wait_for_point(point, admin, keys):
+    if point == "before the commit":  # Describe answered, CreateKeyPair in flight and not committed
+        until(lambda: [r["action"] for r in admin.requests()] == ["DescribeKeyPairs"], what="DescribeKeyPairs")
+        time.sleep(0.8)
+        assert admin.key_pairs() == []
+    elif point == "after the commit, answer held":
+        until(lambda: admin.key_pairs(), what="the commit")
+    else:  # the key is in its reserved file, not yet renamed into place
+        reserved = keys / ".k.reservation.key"
+        until(lambda: reserved.exists() and 0 < reserved.stat().st_size < 8192, what="the key write")
+
+
+@pytest.mark.parametrize("signame,hard", [("SIGINT", False), ("SIGTERM", False), ("SIGKILL", True)],
+                         ids=["SIGINT", "SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("point", list(POINTS))
+def test_interrupted_creation_then_rerun(ansible, admin, tmp_path, point, signame, hard):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    fault, env = POINTS[point]
+    if fault:
+        admin.fault(action="CreateKeyPair", **fault)
+    task = kp({"name": "k", "private_key_path": str(keys / "k")})
+    proc = ansible.spawn(task, env=env)
+    wait_for_point(point, admin, keys)
+    interrupt(proc, getattr(signal, signame), hard)
+    ansible.finish(proc)
+    until(lambda: admin.key_pairs(), 15, "the emulator to commit")  # a request in flight still commits
+    interrupted = admin.key_pairs()[0]["key_id"]
+    rerun = ansible.play(task)  # the same play, default options
+    assert rerun.rc == 0, rerun.stdout + rerun.stderr
+    result = rerun.task("ensure")
+    (pair,) = admin.key_pairs()
+    assert pair["key_name"] == "k" and private_blob(str(keys / "k")) == pair["key_blob"]
+    assert stat.S_IMODE(os.stat(keys / "k").st_mode) == 0o600 and sorted(os.listdir(keys)) == ["k", "k.pub"]
+    if not hard:  # deferred: the interrupted worker finished writing the key, then obeyed the signal
+        assert result["changed"] is False and pair["key_id"] == interrupted
+    elif point == "during the file write":  # the key was complete in its reserved file: moved into place
+        assert result["changed"] is True and pair["key_id"] == interrupted
+        assert "warnings" not in result
+    else:  # committed, key lost with the process: the rerun finds the record, deletes the orphan, creates again
+        assert result["changed"] is True and pair["key_id"] != interrupted
+        assert "%s) is one nobody can use" % interrupted in " ".join(result["warnings"])
+    invariants("interrupt: %s, %s%s, then rerun" % (point, signame, " (all processes)" if hard else ""), admin,
+               str(keys), rerun, expect_pairs=1)
+
+
+def test_ctrl_c_in_the_middle_of_a_loop(ansible, admin, tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    names = ["loop%02d" % i for i in range(20)]
+    admin.fault(action="CreateKeyPair", mode="latency", latency=0.4, count=20)
+    task = kp({"name": "{{ item }}", "private_key_path": "%s/{{ item }}" % keys}, loop=names)
+    proc = ansible.spawn(task)
+    until(lambda: len([r for r in admin.requests() if r["action"] == "CreateKeyPair"]) >= 5, 60, "five creates")
+    interrupt(proc, signal.SIGINT, hard=False)
+    interrupted = ansible.finish(proc)
+    assert "User interrupted execution" in interrupted.stderr + interrupted.stdout
+    done = {kp["key_name"] for kp in admin.key_pairs()}
+    assert 5 <= len(done) < 20 and all((keys / name).exists() for name in done)  # nothing half-made
+    rerun = ansible.play(task)
+    assert rerun.rc == 0, rerun.stdout + rerun.stderr
+    assert sorted(kp["key_name"] for kp in admin.key_pairs()) == names
+    assert sorted(os.listdir(keys)) == sorted(names + [n + ".pub" for n in names])
+    for pair in admin.key_pairs():
+        assert private_blob(str(keys / pair["key_name"])) == pair["key_blob"]
+    invariants("interrupt: Ctrl-C in a loop of 20 creations, then rerun", admin, str(keys), rerun, expect_pairs=20)
