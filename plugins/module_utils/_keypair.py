@@ -290,12 +290,11 @@ def assess_reservation(spec, dest, current, pending, region, endpoint):
     remove_it = "remove %s once you know what became of it" % Reservation.record_path(dest)
     if (record.get("region"), record.get("endpoint")) != (region, endpoint) or \
             name not in (spec.name, pending_name(spec.name)):
+        details = (what, Reservation.record_path(dest), spec.name, region, endpoint, record.get("name", name),
+                   record.get("region"), record.get("endpoint"), remove_it)
         raise TaskError("%s left %s. This task manages key pair %s in region %s at %s, so it cannot tell what "
                         "that creation left. Run the task for key pair %s with region %s and endpoint %s once, so "
-                        "that it can recover; or %s." % (what, Reservation.record_path(dest), spec.name, region,
-                                                          endpoint, record.get("name", name), record.get("region"),
-                                                          record.get("endpoint"), remove_it),
-                        code="InterruptedCreation")
+                        "that it can recover; or %s." % details, code="InterruptedCreation")
     model = current if name == spec.name else pending
     if model is None:
         return recovery  # nothing was committed, or it was deleted again
@@ -339,6 +338,7 @@ def _simulate_finish(dest, recovery):
     else:
         dest.exists, dest.public_key, dest.read_error = True, dest.reserved_public_key, None
         dest.mode, dest.encrypted = dest.reserved_mode, dest.reserved_encrypted
+
 
 @dataclass
 class Plan:

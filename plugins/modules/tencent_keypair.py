@@ -52,9 +52,12 @@ options:
     description:
       - Where the generated private key is written on the control node. The public key goes to
         C(<private_key_path>.pub) (mode C(0644)); it is restored from the private key when missing or different.
-      - Checked before any API call. The directory must exist and be writable; the path must not be a directory,
-        a dangling symbolic link or a link to a file owned by someone else. An existing file there must hold the
-        private key of the existing key pair, unless O(backup=true) or O(regenerate) allows replacing it.
+      - Checked before any API call. The directory must exist; the path must not be a directory, a dangling
+        symbolic link or a link to a file owned by someone else. An existing file there must hold the private key
+        of the existing key pair, unless O(backup=true) or O(regenerate) allows replacing it.
+      - Before a key pair is created, the files its private key and public key go into are reserved in the
+        directory (created, space allocated, beside a record C(.<file>.reservation) of the creation), so that a
+        destination that cannot be written fails the task before any API write.
       - Required when the key pair is generated, unless O(return_private_key=true).
       - During a replacement the new private key waits in C(<private_key_path>.new) until the new key pair has
         taken over the name.
@@ -146,6 +149,10 @@ notes:
     (timeout, reset connection, HTTP 5xx, unreadable body), the module looks the name up. A generated key pair
     that now exists, matches no local key and is bound to nothing is one whose private key was lost in transit, so
     it is deleted and created once more, with a warning. No key pair is left whose private key nobody holds.
+  - B(Interrupts.) From sending C(CreateKeyPair) until the private key is on disk, SIGINT and SIGTERM (Ctrl-C, a
+    cancelled job) wait; the play stops right after. After a hard kill, the next run finds the reservation record,
+    and moves a written key into place or deletes the key pair whose key was lost (with a warning) and creates it
+    again.
   - B(Concurrency.) Tasks writing key files into the same directory (for example several hosts with the same
     O(private_key_path)) take a lock on that directory, so that exactly one of them creates the key pair.
   - B(API calls.) A converged run makes one call (C(DescribeKeyPairs)); a creation two, plus one to set

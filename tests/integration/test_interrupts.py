@@ -90,7 +90,7 @@ def wait_for_point(point, admin, keys):
         time.sleep(0.8)
         assert admin.key_pairs() == []
     elif point == "after the commit, answer held":
-        until(lambda: admin.key_pairs(), what="the commit")
+        until(admin.key_pairs, what="the commit")
     else:  # the key is in its reserved file, not yet renamed into place
         reserved = keys / ".k.reservation.key"
         until(lambda: reserved.exists() and 0 < reserved.stat().st_size < 8192, what="the key write")
@@ -110,7 +110,7 @@ def test_interrupted_creation_then_rerun(ansible, admin, tmp_path, point, signam
     wait_for_point(point, admin, keys)
     interrupt(proc, getattr(signal, signame), hard)
     ansible.finish(proc)
-    until(lambda: admin.key_pairs(), 15, "the emulator to commit")  # a request in flight still commits
+    until(admin.key_pairs, 15, "the emulator to commit")  # a request in flight still commits
     interrupted = admin.key_pairs()[0]["key_id"]
     rerun = ansible.play(task)  # the same play, default options
     assert rerun.rc == 0, rerun.stdout + rerun.stderr

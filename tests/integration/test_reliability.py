@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from helpers import (
-    CREDS, PEM_BEGIN, PEM_END, ROOT, EmulatorProcess, forwarding_proxy, invariants, private_blob, self_signed,
+    PEM_BEGIN, PEM_END, ROOT, EmulatorProcess, forwarding_proxy, invariants, private_blob, self_signed,
 )
 
 KP = "tencentcloud.cvm.tencent_keypair"

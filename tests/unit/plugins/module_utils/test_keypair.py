@@ -589,8 +589,8 @@ class SignalWaiting:
         return False
 
 
-def test_a_lost_answer_with_a_signal_waiting_stops_at_once_and_the_next_run_recovers(emulator, tmp_path,
-                                                                                       monkeypatch):
+def test_a_lost_answer_with_a_signal_waiting_stops_at_once_and_the_next_run_recovers(
+        emulator, tmp_path, monkeypatch):
     path = str(tmp_path / "key")
     emulator.fault(action="CreateKeyPair", mode="close_after")
     monkeypatch.setattr(_keypair, "DeferredSignals", SignalWaiting)
