@@ -837,6 +837,13 @@ class KeyPairManager:
         reservation = None
         if plan.create and spec.public_key is None and dest is not None:
             reservation = self._reserve(spec, plan, dest, staged)
+        try:
+            return self._act_remote(spec, plan, current, dest, journal, outcome, staged, reservation)
+        finally:
+            if reservation is not None:  # on every way out (the section releases it first)
+                reservation.release(keep_record=not reservation.settled)
+
+    def _act_remote(self, spec, plan, current, dest, journal, outcome, staged, reservation):
         if plan.recovery is not None and plan.recovery.orphan is not None:
             orphan = plan.recovery.orphan
             self._delete(orphan["KeyId"], "key pair %s (its private key never reached the disk)" % orphan["KeyName"],
@@ -854,7 +861,7 @@ class KeyPairManager:
             try:
                 model, private = self._create_and_write(spec, plan, dest, name, staged, journal, outcome, reservation)
             except TaskError as exc:
-                if staged and not journal:  # make-before-break: nothing of the old key pair has been touched
+                if staged:  # make-before-break: nothing of the old key pair has been touched
                     kept = "Key pair %s (%s)" % (spec.name, current["KeyId"])
                     exc.msg += " %s and %s are unchanged." % (kept, dest.path) if dest is not None \
                         else " %s is unchanged." % kept

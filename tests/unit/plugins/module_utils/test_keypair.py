@@ -658,3 +658,17 @@ def test_check_mode_predicts_the_recovery_and_touches_nothing(emulator, tmp_path
     out = run(manager(emulator, check_mode=True), spec(private_key_path=str(tmp_path / "key")))
     assert out.changed and "is one nobody can use" in " ".join(out.warnings) and out.key_pair["key_id"] is None
     assert os.listdir(tmp_path) == [".key.reservation"] and emulator.writes() == []
+
+
+def test_the_reservation_goes_on_every_way_out(emulator, tmp_path):
+    path = str(tmp_path / "key")
+    pending = _keypair.pending_name("unit_key")
+    emulator.seed([pending])  # an interrupted replacement's key pair whose key nobody holds: deleted first
+    emulator.fault(action="DeleteKeyPairs", mode="error", code="InvalidParameterValue")
+    with pytest.raises(TaskError, match="Could not delete key pair %s" % pending):
+        ensure(emulator, private_key_path=path)  # fails after the reservation, before CreateKeyPair
+    assert os.listdir(tmp_path) == [] and "CreateKeyPair" not in actions(emulator)
+    emulator.fault(action="CreateKeyPair", mode="error", code="InvalidKeyPair.LimitExceeded")
+    with pytest.raises(TaskError, match="quota"):
+        ensure(emulator, private_key_path=path)
+    assert os.listdir(tmp_path) == []  # a create that certainly failed leaves no record either
