@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import SPEC_FIELDS, KeyPairManager, Spec, run
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairManager, run
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair_decide import SPEC_FIELDS, Spec
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair import DOCUMENTATION
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TencentCloudAction

@@ -4,7 +4,7 @@
 import yaml
 
 from ansible_collections.tencentcloud.cvm.plugins.action import tencent_keypair as action
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import REGENERATE, SPEC_FIELDS
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair_decide import REGENERATE, SPEC_FIELDS
 from ansible_collections.tencentcloud.cvm.plugins.modules import tencent_keypair as module
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import NO_LOG
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import CLIENT_OPTIONS

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keyfile import Destination
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import (
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair_decide import (
     Spec, decide, parse_mode, pending_name,
 )
 

@@ -11,7 +11,8 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Cl
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keyfile import fingerprint, public_key_of_private
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairManager, Spec, run
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairManager, run
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair_decide import Spec
 from helpers import CREDS, PEM_BEGIN, PEM_END
 
 
