@@ -24,7 +24,7 @@ from ._keyfile import (
     inspect_destination, install, private_key_bytes, public_key_line, remove,
 )
 from ._keypair_decide import (
-    blob_of, simulate_finish, tag_list, assess_reservation, decide, pending_name, tags_of, validate,
+    assess_reservation, blob_of, decide, invalid, pending_name, simulate_finish, tag_list, tags_of, validate,
 )
 from ._signals import DeferredSignals
 

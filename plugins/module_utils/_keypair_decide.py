@@ -19,6 +19,7 @@ from ._keyfile import KeyFileError, Reservation, parse_rsa_public_key, ssh_blob
 NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
 REGENERATE = ("never", "fail", "mismatch", "always")
 
+
 def invalid(message):
     return TaskError(message, code="InvalidArgument")
 
@@ -27,6 +28,7 @@ def pending_name(name):
     """The name a replacement's new key pair has until the old one is gone: derived from `name` (so that the next
     run finds it), unlike any name a person picks, and within the 25-character limit."""
     return "%s_rp%s" % (name[:14], hashlib.sha256(name.encode("utf-8")).hexdigest()[:8])
+
 
 # --- the spec ---------------------------------------------------------------------------------------
 
@@ -117,6 +119,7 @@ def validate(spec):
             if not isinstance(key, str) or not key or value is None:
                 raise invalid("tags must map non-empty keys to values")
 
+
 def tags_of(model):
     return {t.get("Key"): t.get("Value") for t in model.get("Tags") or []}
 
@@ -130,6 +133,7 @@ def blob_of(public_key):
         return ssh_blob(public_key)[1] if public_key else None
     except KeyFileError:
         return None
+
 
 # --- the decision -----------------------------------------------------------------------------------
 
