@@ -673,3 +673,11 @@ def test_the_reservation_goes_on_every_way_out(emulator, tmp_path):
     with pytest.raises(TaskError, match="quota"):
         ensure(emulator, private_key_path=path)
     assert os.listdir(tmp_path) == []  # a create that certainly failed leaves no record either
+
+
+def test_info_query_limits_and_empty_lists(emulator):
+    mgr = manager(emulator)
+    with pytest.raises(TaskError, match="At most 8 tags") as info:
+        mgr.query(tags={"t%d" % i: "v" for i in range(9)})
+    assert info.value.code == "InvalidArgument"
+    assert mgr.query(names=[]) == [] and mgr.query(key_ids=[]) == [] and emulator.requests() == []
