@@ -189,13 +189,14 @@ class KeyPairManager:
         An empty list of names or key_ids matches nothing (and makes no call)."""
         if (names is not None and not names) or (key_ids is not None and not key_ids):
             return []
+        if len(tags or {}) > 8:
+            raise invalid("At most 8 tags can be matched at once (the API takes 10 filters, and project-id and "
+                          "key-name may need two of them).")
         filters = []
         if project_id is not None:
             filters.append({"Name": "project-id", "Values": [str(project_id)]})
         for key, value in sorted((tags or {}).items()):
             filters.append({"Name": "tag:%s" % key, "Values": [str(value)]})
-        if len(filters) > 9:
-            raise invalid("At most 8 tags can be matched at once (the API takes 10 filters).")
         found = []
         if key_ids:
             for start in range(0, len(key_ids), PAGE):  # KeyIds cannot be combined with Filters
