@@ -24,6 +24,9 @@ def parse_args(argv=None):
     parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     parser.add_argument("--tls-key", help="private key of --tls-cert")
     parser.add_argument("--seed", type=int, help="seed for probabilistic faults")
+    parser.add_argument("--rate-limits", choices=("off", "realistic"), default="off",
+                        help="realistic: the real service's limits (10 requests/s per key-pair action, 20/s for "
+                             "Tag writes); off (default): none")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--version", action="version", version=__version__)
     args = parser.parse_args(argv)
@@ -45,8 +48,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    server = EmulatorServer(Emulator(Store(args.db), args.credentials, args.seed, args.verbose),
-                            args.host, args.port, args.tls_cert, args.tls_key)
+    emulator = Emulator(Store(args.db), args.credentials, args.seed, args.verbose)
+    if args.rate_limits != "off":
+        emulator.set_rate_limits(args.rate_limits, default=True)
+    server = EmulatorServer(emulator, args.host, args.port, args.tls_cert, args.tls_key)
 
     def stop(signum, frame):
         raise KeyboardInterrupt

@@ -5,12 +5,15 @@ reference's per-action lists.
 """
 
 import base64
+import hashlib
+import json
 import re
 import secrets
 import string
 import time
 
 API_VERSION = "2017-03-12"
+TAG_VERSION = "2018-08-13"
 
 REGIONS = frozenset([
     "ap-guangzhou", "ap-shanghai", "ap-nanjing", "ap-beijing", "ap-chengdu", "ap-chongqing",
@@ -24,6 +27,9 @@ OBJECTS = {
     "Filter": {"Name": ("string", True), "Values": (["string"], True)},
     "Tag": {"Key": ("string", True), "Value": ("string", True)},
     "TagSpecification": {"ResourceType": ("string", True), "Tags": (["Tag"], True)},
+    # the Tag service's objects
+    "TagPair": {"TagKey": ("string", True), "TagValue": ("string", True)},
+    "TagKeyObject": {"TagKey": ("string", True)},
 }
 SCHEMAS = {
     "CreateKeyPair": {"KeyName": ("string", True), "ProjectId": ("int", True),
@@ -39,14 +45,33 @@ SCHEMAS = {
                                    "ForceStop": ("bool", False)},
     "DisassociateInstancesKeyPairs": {"InstanceIds": (["string"], True), "KeyIds": (["string"], True),
                                       "ForceStop": ("bool", False)},
+    "DescribeInstances": {"InstanceIds": (["string"], False), "Filters": (["Filter"], False),
+                          "Offset": ("int", False), "Limit": ("int", False)},
+    # the Tag service (tag.tencentcloudapi.com, version 2018-08-13, signing service `tag`)
+    "ModifyResourceTags": {"Resource": ("string", True), "ReplaceTags": (["TagPair"], False),
+                           "DeleteTags": (["TagKeyObject"], False)},
+    "DescribeResourceTagsByResourceIds": {"ServiceType": ("string", True), "ResourcePrefix": ("string", True),
+                                          "ResourceIds": (["string"], True), "ResourceRegion": ("string", True),
+                                          "Offset": ("int", False), "Limit": ("int", False),
+                                          "Category": ("string", False)},
 }
+TAG_ACTIONS = frozenset(["ModifyResourceTags", "DescribeResourceTagsByResourceIds"])
 WRITE_ACTIONS = frozenset(["CreateKeyPair", "ImportKeyPair", "DeleteKeyPairs", "ModifyKeyPairAttribute",
-                           "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs"])
+                           "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs", "ModifyResourceTags"])
+
+
+def service_of(action):
+    """(signing service, API version) of an action."""
+    return ("tag", TAG_VERSION) if action in TAG_ACTIONS else ("cvm", API_VERSION)
 
 KEY_ID_RE = re.compile(r"^skey-[0-9a-z]{8}$")
 INSTANCE_ID_RE = re.compile(r"^ins-[0-9a-z]{8}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
-RESERVED_TAG_PREFIXES = ("qcloud:", "tencent:", "project")
+# Tag rules (Tag docs 651/13354; tag errors.go "系统预留标签键 qcloud、tencent和project 禁止创建"): both lists of
+# reserved prefixes apply.
+RESERVED_TAG_PREFIXES = ("qcs:", "qcloud", "tencent", "project", "项目")
+TAG_PUNCTUATION = set(" +-=._:/@()[],;><")
+MAX_TAGS = 50
 _ALNUM = string.ascii_lowercase + string.digits
 
 
@@ -153,17 +178,24 @@ def _listify(node):
 # helpers
 
 
-def check_key_name(name):
+def check_key_name(name, codes="current"):
+    """The name rules. Today's service answers InvalidParameterValue for a name too long or with an illegal
+    character (cb-spider #486, 2021; cb-tumblebug #2455, 2026); the seed document's dedicated codes come with
+    the setting error_codes=seed."""
+    seed = codes == "seed"
     if name == "":
-        raise ApiError("InvalidKeyPairNameEmpty", "The key pair name cannot be empty.")
+        raise ApiError("InvalidKeyPairNameEmpty" if seed else "InvalidParameterValue",
+                       "The key pair name cannot be empty.")
     if len(name) > 25:
-        raise ApiError("InvalidKeyPairNameTooLong", "The key pair name `%s` exceeds 25 characters." % name)
+        raise ApiError("InvalidKeyPairNameTooLong" if seed else "InvalidParameterValue",
+                       "The specified key pair name `%s` is too long, more than `25` characters." % name)
     if not NAME_RE.match(name):
-        if all(32 < ord(c) < 127 for c in name):
+        bad = next(c for c in name if not (c.isascii() and (c.isalnum() or c == "_")))
+        if seed and all(32 < ord(c) < 127 for c in name):
             raise ApiError("InvalidKeyPairNameIncludeIllegalChar",
                            "The key pair name can contain only letters, digits and underscores.")
         raise ApiError("InvalidParameterValue",
-                       "The parameter `KeyName` contains a character that is not printable ASCII.")
+                       "The specified key pair name `%s` is include illegal character `%s`." % (name, bad))
 
 
 def check_key_ids(key_ids, limit=100):
@@ -176,20 +208,40 @@ def check_key_ids(key_ids, limit=100):
             raise ApiError("InvalidKeyPairId.Malformed", "The key pair ID `%s` is malformed." % key_id)
 
 
+def tag_problem(key, value):
+    """What is wrong with a tag by the Tag service's rules, as (which part, what), or None."""
+    for part, text, longest in (("key", key, 127), ("value", value, 255)):
+        if text == "":
+            return part, "empty"
+        if len(text) > longest:
+            return part, "length"
+        if text != text.strip() or not all(c.isalnum() or c in TAG_PUNCTUATION for c in text):
+            return part, "characters"
+        if part == "key" and text.lower().startswith(RESERVED_TAG_PREFIXES):
+            return part, "reserved"
+    return None
+
+
 def tags_from_spec(tag_specs):
+    """CreateKeyPair/ImportKeyPair TagSpecification -> [{Key, Value}], with the CVM side's codes."""
     tags = []
     for spec in tag_specs or []:
         if spec["ResourceType"] != "keypair":
             raise ApiError("InvalidParameterValue",
                            "TagSpecification.ResourceType must be `keypair`, not `%s`." % spec["ResourceType"])
+        if not spec["Tags"]:  # cb-spider d53779e5: an empty Tags list made CreateKeyPair fail
+            raise ApiError("InvalidParameterValue", "TagSpecification.Tags must not be empty.")
         for tag in spec["Tags"]:
-            if not tag["Key"]:
-                raise ApiError("InvalidParameterValue", "A tag key cannot be empty.")
-            if tag["Key"].lower().startswith(RESERVED_TAG_PREFIXES):
+            problem = tag_problem(tag["Key"], tag["Value"])
+            if problem == ("key", "reserved"):
                 raise ApiError("FailedOperation.TagKeyReserved", "The tag key `%s` is reserved." % tag["Key"])
+            if problem:
+                raise ApiError("FailedOperation.IllegalTag%s" % problem[0].capitalize(),
+                               "The tag %s `%s` is illegal (%s)." % (problem[0], tag["Key" if problem[0] == "key"
+                                                                                    else "Value"], problem[1]))
             tags = [t for t in tags if t["Key"] != tag["Key"]] + [{"Key": tag["Key"], "Value": tag["Value"]}]
-    if len(tags) > 50:
-        raise ApiError("LimitExceeded.TagResourceQuota", "A resource can have at most 50 tags.")
+    if len(tags) > MAX_TAGS:
+        raise ApiError("LimitExceeded.TagResourceQuota", "A resource can have at most %d tags." % MAX_TAGS)
     return tags
 
 
@@ -251,18 +303,23 @@ class Actions:
     def __init__(self, store):
         self.store = store
 
-    def run(self, action, region, params):
+    def run(self, action, region, params, now=None):
+        self.store.purge_terminated(time.time() if now is None else now, self.store.setting("binding_linger"))
         return getattr(self, action)(region, params)
 
+    @property
+    def codes(self):
+        return self.store.setting("error_codes")
+
     def _check_create(self, region, params):
-        check_key_name(params["KeyName"])
+        check_key_name(params["KeyName"], self.codes)
         if params["ProjectId"] not in self.store.setting("projects"):
             raise ApiError("InvalidProjectId.NotFound", "The project ID `%s` does not exist." % params["ProjectId"])
         tags = tags_from_spec(params.get("TagSpecification"))
         if self.store.name_taken(region, params["KeyName"]):
             raise ApiError("InvalidKeyPairName.Duplicate",
                            "The key pair name `%s` already exists." % params["KeyName"])
-        if self.store.count_key_pairs(region) >= self.store.setting("quota"):
+        if self.store.count_key_pairs() >= self.store.setting("quota"):  # 100 per account (doc 213/6092)
             raise ApiError("InvalidKeyPair.LimitExceeded",
                            "The number of key pairs exceeds the limit of %d." % self.store.setting("quota"))
         return tags
@@ -283,7 +340,9 @@ class Actions:
             "created_time": _now_iso(), "tags": tags,
         }
         self.store.insert_key_pair(kp)
-        return {"KeyPair": key_pair_model(self.store.key_pair(key_id), private_key=private_pem)}
+        # The documented answer has these five fields only: no Tags, CreatedTime, Description or bindings.
+        return {"KeyPair": {"KeyId": key_id, "KeyName": kp["key_name"], "ProjectId": kp["project_id"],
+                            "PublicKey": kp["public_key"], "PrivateKey": private_pem}}
 
     def ImportKeyPair(self, region, params):
         blob = parse_rsa_public_key(params["PublicKey"])
@@ -303,7 +362,7 @@ class Actions:
         key_ids = []
         with self.store:
             for name in names:
-                check_key_name(name)
+                check_key_name(name, self.codes)
                 if self.store.name_taken(region, name):
                     raise ApiError("InvalidKeyPairName.Duplicate", "The key pair name `%s` already exists." % name)
                 key_id = self._new_key_id()
@@ -351,7 +410,8 @@ class Actions:
             if kp["associated_instance_ids"] or kp["bound_images"]:
                 what = "instances %s" % kp["associated_instance_ids"] if kp["associated_instance_ids"] \
                     else "images %s" % kp["bound_images"]
-                raise ApiError("InvalidKeyPair.NotSupported",
+                raise ApiError("InvalidKeyPair.NotSupported" if self.codes == "seed"
+                               else "InvalidParameterValue.KeyPairNotSupported",
                                "The request does not support the key pair `%s` which associates with %s."
                                % (key_id, what))
             found.append(key_id)
@@ -363,13 +423,15 @@ class Actions:
         key_id = params["KeyId"]
         if not KEY_ID_RE.match(key_id):
             raise ApiError("InvalidKeyPairId.Malformed", "The key pair ID `%s` is malformed." % key_id)
+        if self.store.setting("empty_description") == "missing" and params.get("Description") == "":
+            params = {k: v for k, v in params.items() if k != "Description"}  # a backend that reads "" as absent
         if "KeyName" not in params and "Description" not in params:
             raise ApiError("MissingParameter", "At least one of `KeyName` and `Description` is required.")
         kp = self.store.key_pair(key_id, region)
         if kp is None:
             raise ApiError("InvalidKeyPairId.NotFound", "The key pair `%s` does not exist." % key_id)
         if "KeyName" in params:
-            check_key_name(params["KeyName"])
+            check_key_name(params["KeyName"], self.codes)
             if params["KeyName"] != kp["key_name"] and self.store.name_taken(region, params["KeyName"]):
                 raise ApiError("InvalidKeyPairName.Duplicate",
                                "The key pair name `%s` already exists." % params["KeyName"])
@@ -423,6 +485,103 @@ class Actions:
             inst["key_ids"] = [k for k in inst["key_ids"] if k not in key_ids]
             self.store.put_instance(inst)
         return {}
+
+
+    def DescribeInstances(self, region, params):
+        """Enough of DescribeInstances to see instances and the key pairs bound to them."""
+        ids = params.get("InstanceIds")
+        if ids and params.get("Filters"):
+            raise ApiError("InvalidParameterCombination", "`InstanceIds` and `Filters` cannot be given together.")
+        if params.get("Filters"):
+            raise ApiError("InvalidFilter", "The emulator filters instances by InstanceIds only.")
+        if ids and len(ids) > 100:
+            raise ApiError("InvalidParameterValue.LimitExceeded", "At most 100 InstanceIds are allowed.")
+        for instance_id in ids or []:
+            if not INSTANCE_ID_RE.match(instance_id):
+                raise ApiError("InvalidInstanceId.Malformed", "The instance ID `%s` is malformed." % instance_id)
+        offset, limit = params.get("Offset", 0), params.get("Limit", 20)
+        if limit < 0 or limit > 100 or offset < 0:
+            raise ApiError("InvalidParameterValue.LimitExceeded", "Limit must be 0 to 100, Offset 0 or more.")
+        found = [inst for inst in self.store.instances(region) if not ids or inst["instance_id"] in ids]
+        return {"TotalCount": len(found), "InstanceSet": [instance_model(inst) for inst in
+                                                          found[offset:offset + limit]]}
+
+    # the Tag service ------------------------------------------------------------------------------
+
+    def _tagged_key_pair(self, resource):
+        """`qcs::cvm:<region>:uin/<uin>:keypair/<KeyId>` -> the key pair."""
+        parts = resource.split(":")
+        if len(parts) != 6 or parts[0] != "qcs" or parts[1] != "" or not parts[4].startswith("uin/"):
+            raise ApiError("InvalidParameterValue.ResourceDescriptionError",
+                           "The resource `%s` is not a six-segment resource description." % resource)
+        prefix, _slash, key_id = parts[5].partition("/")
+        if parts[2] != "cvm" or prefix != "keypair":
+            raise ApiError("InvalidParameterValue.ResourceDescriptionError",
+                           "The emulator tags CVM key pairs only (`qcs::cvm:<region>:uin/:keypair/<KeyId>`).")
+        kp = self.store.key_pair(key_id, parts[3]) if KEY_ID_RE.match(key_id) else None
+        if kp is None:
+            raise ApiError("InvalidParameterValue.ResourceIdInvalid",
+                           "The key pair `%s` does not exist in `%s`." % (key_id, parts[3]))
+        return kp
+
+    def ModifyResourceTags(self, region, params):
+        replace, delete = params.get("ReplaceTags"), params.get("DeleteTags")
+        if replace is None and delete is None:
+            raise ApiError("MissingParameter", "Give ReplaceTags or DeleteTags.")
+        if replace == [] or delete == []:
+            raise ApiError("InvalidParameter.Tag", "ReplaceTags and DeleteTags may be omitted, not empty.")
+        if len(replace or []) > 10 or len(delete or []) > 10:
+            raise ApiError("LimitExceeded.TagNumPerRequest", "At most 10 tags in ReplaceTags and in DeleteTags.")
+        deleted = {t["TagKey"] for t in delete or []}
+        if deleted & {t["TagKey"] for t in replace or []}:
+            raise ApiError("InvalidParameterValue.DeleteTagsParamError",
+                           "ReplaceTags and DeleteTags must not share a tag key.")
+        for tag in replace or []:
+            problem = tag_problem(tag["TagKey"], tag["TagValue"])
+            if problem == ("key", "reserved"):
+                raise ApiError("InvalidParameter.ReservedTagKey", "The tag key `%s` is reserved." % tag["TagKey"])
+            if problem:
+                raise ApiError("InvalidParameterValue.Tag%s%s" % (problem[0].capitalize(), {
+                    "empty": "Empty", "length": "LengthExceeded", "characters": "CharacterIllegal"}[problem[1]]),
+                    "The tag %s of `%s` is not allowed (%s)." % (problem[0], tag["TagKey"], problem[1]))
+        kp = self._tagged_key_pair(params["Resource"])
+        tags = [t for t in kp["tags"] if t["Key"] not in deleted]
+        for tag in replace or []:
+            tags = [t for t in tags if t["Key"] != tag["TagKey"]] + [{"Key": tag["TagKey"], "Value": tag["TagValue"]}]
+        if len(tags) > MAX_TAGS:
+            raise ApiError("LimitExceeded.ResourceAttachedTags", "A resource can have at most %d tags." % MAX_TAGS)
+        self.store.update_key_pair(kp["key_id"], tags=json.dumps(tags))
+        return {}
+
+    def DescribeResourceTagsByResourceIds(self, region, params):
+        if params["ServiceType"] != "cvm":
+            raise ApiError("InvalidParameterValue.ServiceTypeInvalid", "The emulator knows ServiceType `cvm` only.")
+        if params["ResourcePrefix"] != "keypair":
+            raise ApiError("InvalidParameterValue.ResourcePrefixInvalid",
+                           "The emulator knows ResourcePrefix `keypair` only.")
+        if params["ResourceRegion"] not in REGIONS:
+            raise ApiError("InvalidParameterValue.RegionInvalid", "The region `%s` is invalid."
+                           % params["ResourceRegion"])
+        if len(params["ResourceIds"]) > 50:
+            raise ApiError("LimitExceeded.ResourceNumPerRequest", "At most 50 ResourceIds are allowed.")
+        limit, offset = params.get("Limit", 15), params.get("Offset", 0)
+        if limit <= 0 or offset < 0 or offset % limit:
+            raise ApiError("InvalidParameterValue.OffsetInvalid", "Offset must be a multiple of Limit.")
+        found = []
+        for key_id in params["ResourceIds"]:
+            kp = self.store.key_pair(key_id, params["ResourceRegion"])
+            for tag in kp["tags"] if kp else []:
+                found.append({"TagKey": tag["Key"], "TagValue": tag["Value"], "ResourceId": key_id,
+                              "TagKeyMd5": hashlib.md5(tag["Key"].encode()).hexdigest(),
+                              "TagValueMd5": hashlib.md5(tag["Value"].encode()).hexdigest(),
+                              "ServiceType": "cvm", "Category": "Custom"})
+        return {"TotalCount": len(found), "Offset": offset, "Limit": limit, "Tags": found[offset:offset + limit]}
+
+
+def instance_model(inst):
+    return {"InstanceId": inst["instance_id"], "InstanceState": inst["state"], "OsName": inst.get("os_name") or (
+        "TencentOS Server 3.1" if inst["os"] == "linux" else "Windows Server 2022"),
+            "LoginSettings": {"KeyIds": list(inst["key_ids"])}, "Placement": {"Zone": inst["region"] + "-3"}}
 
 
 def _filter_matches(flt, kp):

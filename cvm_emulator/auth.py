@@ -51,7 +51,8 @@ def parse_tc3_authorization(value):
     }
 
 
-def tc3_expected_signature(secret_key, method, raw_query, headers, signed_headers, body, timestamp, date):
+def tc3_expected_signature(secret_key, method, raw_query, headers, signed_headers, body, timestamp, date,
+                           service=SERVICE):
     """headers: a case-insensitive mapping of the received headers."""
     canonical_headers = ""
     for name in signed_headers:
@@ -63,13 +64,13 @@ def tc3_expected_signature(secret_key, method, raw_query, headers, signed_header
         method, "/", raw_query, canonical_headers, ";".join(signed_headers),
         hashlib.sha256(body).hexdigest(),
     ])
-    scope = "%s/%s/tc3_request" % (date, SERVICE)
+    scope = "%s/%s/tc3_request" % (date, service)
     string_to_sign = "\n".join([
         TC3_ALGORITHM, str(timestamp), scope,
         hashlib.sha256(canonical_request.encode("utf-8")).hexdigest(),
     ])
     k_date = _hmac(("TC3" + secret_key).encode("utf-8"), date)
-    k_service = hmac.new(k_date, SERVICE.encode(), hashlib.sha256).digest()
+    k_service = hmac.new(k_date, service.encode(), hashlib.sha256).digest()
     k_signing = hmac.new(k_service, b"tc3_request", hashlib.sha256).digest()
     return hmac.new(k_signing, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 

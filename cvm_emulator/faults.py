@@ -6,7 +6,8 @@ import time
 from collections import deque
 
 PRE_MODES = ("latency", "error", "http_error", "close_before")
-POST_MODES = ("hold", "close_after", "malformed_json", "missing_fields", "no_response", "wrong_content_type")
+POST_MODES = ("hold", "close_after", "private_key_no_newline", "malformed_json", "missing_fields", "no_response",
+              "wrong_content_type")
 MODES = PRE_MODES + POST_MODES
 
 
@@ -86,8 +87,10 @@ class Faults:
             window = self.hits.setdefault(action, deque())
             while window and now - window[0] >= 1.0:
                 window.popleft()
+            if len(window) >= limit:  # refused requests do not use up the allowance
+                return len(window) + 1, limit
             window.append(now)
-            return (len(window), limit) if len(window) > limit else None
+            return None
 
     def describe(self):
         with self.lock:

@@ -11,7 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from . import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
-from .actions import API_VERSION, REGIONS, SCHEMAS, WRITE_ACTIONS, Actions, ApiError, random_id, unflatten, validate
+from .actions import (
+    REGIONS, SCHEMAS, WRITE_ACTIONS, Actions, ApiError, random_id, service_of, unflatten, validate,
+)
 from .auth import (
     V1_COMMON, AuthError, check_timestamp, constant_equal, parse_tc3_authorization, tc3_expected_signature,
     utc_date, v1_expected_signature,
@@ -43,6 +45,7 @@ class Emulator:
         self.inflight = 0
         self.idle = threading.Condition(self.log_lock)
         self.credentials = {}
+        self.default_rate_limits = "off"
         for cred in credentials or [{"secret_id": DEFAULT_SECRET_ID, "secret_key": DEFAULT_SECRET_KEY}]:
             self.add_credential(cred)
 
@@ -56,6 +59,19 @@ class Emulator:
 
     def now(self):
         return time.time() + float(self.store.setting("clock_offset"))
+
+    def set_rate_limits(self, mode, default=False):
+        """"realistic": what the real service always enforces (10 requests/s for each CVM key-pair action, doc
+        213/15702 and siblings; 20/s for Tag writes and 100/s for DescribeResourceTagsByResourceIds, doc 651/33003).
+        "off": none (the default, for speed)."""
+        if mode not in ("realistic", "off"):
+            raise ValueError("rate_limits must be realistic or off")
+        for action in SCHEMAS:
+            per_second = 0 if mode == "off" else 20 if action == "ModifyResourceTags" else \
+                100 if action == "DescribeResourceTagsByResourceIds" else 10
+            self.faults.set_rate_limit(action, per_second)
+        if default:  # what --rate-limits asked for: kept across /_emulator/reset
+            self.default_rate_limits = mode
 
     def log(self, entry):
         with self.log_lock:
@@ -181,6 +197,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(modes["hold"]["latency"])
         if "close_after" in modes:
             raise _Drop()
+        if "private_key_no_newline" in modes and isinstance(response.get("KeyPair"), dict):
+            response["KeyPair"]["PrivateKey"] = response["KeyPair"].get("PrivateKey", "").rstrip("\n")
         if "no_response" in modes:
             return 200, {"RequestId": response["RequestId"], "Result": response}, "application/json"
         if "missing_fields" in modes:
@@ -205,15 +223,18 @@ class Handler(BaseHTTPRequestHandler):
             ctx = self._v1(method, url, body, content_type, legacy)
         entry.update(action=ctx["action"], region=ctx["region"], signature_method=ctx["signature_method"],
                      secret_id=ctx["secret_id"], write=ctx["action"] in WRITE_ACTIONS)
-        self._authenticate(ctx, legacy)
         action = ctx["action"]
+        service, version = service_of(action)
+        if legacy and service != "cvm":
+            raise ApiError("InvalidAction", "The legacy gateway serves CVM actions only.")
+        self._authenticate(ctx, legacy, service)
         if action not in SCHEMAS:
             raise ApiError("InvalidAction", "The action `%s` does not exist." % action)
-        if ctx["version"] != API_VERSION:
-            raise ApiError("NoSuchVersion", "The API version `%s` does not exist for CVM." % ctx["version"])
-        if not ctx["region"]:
+        if ctx["version"] != version:
+            raise ApiError("NoSuchVersion", "The API version `%s` does not exist for %s." % (ctx["version"], service))
+        if service == "cvm" and not ctx["region"]:
             raise ApiError("MissingParameter", "The request is missing a required parameter `Region`.")
-        if ctx["region"] not in REGIONS:
+        if ctx["region"] and ctx["region"] not in REGIONS:  # the Tag API does not need a Region
             raise ApiError("UnsupportedRegion", "The region `%s` is not supported." % ctx["region"])
 
         fired = self.emu.faults.take(action)
@@ -291,7 +312,7 @@ class Handler(BaseHTTPRequestHandler):
             "token": flat.get("Token"), "params": unflatten(business), "from_strings": True,
         }
 
-    def _authenticate(self, ctx, legacy):
+    def _authenticate(self, ctx, legacy, service="cvm"):
         cred = self.emu.credentials.get(ctx["secret_id"])
         if cred is None:
             raise AuthError("AuthFailure.SecretIdNotFound", "The SecretId `%s` is not found." % ctx["secret_id"])
@@ -299,14 +320,15 @@ class Handler(BaseHTTPRequestHandler):
         ts = check_timestamp(ctx["timestamp"], self.emu.now(), window)
         if ctx["style"] == "tc3":
             auth = ctx["auth"]
-            if auth["service"] != "cvm":
-                raise AuthError("AuthFailure.SignatureFailure", "The credential scope service must be `cvm`.")
+            if auth["service"] != service:
+                raise AuthError("AuthFailure.SignatureFailure",
+                                "The credential scope service must be `%s` for %s." % (service, ctx["action"]))
             if auth["date"] != utc_date(ts):
                 raise AuthError("AuthFailure.SignatureFailure",
                                 "The credential scope date `%s` is not the UTC date of X-TC-Timestamp." % auth["date"])
             expected = tc3_expected_signature(
                 cred["secret_key"], ctx["method"], ctx["raw_query"], ctx["headers"], auth["signed_headers"],
-                ctx["body"], ts, auth["date"])
+                ctx["body"], ts, auth["date"], service)
             given = auth["signature"]
         else:
             host = self.headers.get("Host", "")
@@ -345,6 +367,7 @@ class Handler(BaseHTTPRequestHandler):
             emu.wait_idle()
             emu.store.reset()
             emu.faults.clear()
+            emu.set_rate_limits(emu.default_rate_limits)
             with emu.log_lock:
                 emu.request_log = []
             return None
@@ -369,10 +392,22 @@ class Handler(BaseHTTPRequestHandler):
             emu.faults.set_rate_limit(spec.get("action", "*"), spec.get("per_second"))
             return None
         if name == "config" and method == "POST":
+            choices = {"error_codes": ("current", "seed"), "empty_description": ("clear", "missing")}
+            for key, allowed in choices.items():
+                if key in spec and spec[key] not in allowed:
+                    raise ValueError("%s must be one of %s" % (key, ", ".join(allowed)))
+            if "rate_limits" in spec:
+                emu.set_rate_limits(spec["rate_limits"])
             with emu.store:
-                for key in ("quota", "projects", "clock_offset"):
+                for key in ("quota", "projects", "clock_offset", "binding_linger") + tuple(choices):
                     if key in spec:
                         emu.store.set_setting(key, spec[key])
+            return None
+        if name == "terminate" and method == "POST":
+            with emu.store:
+                if emu.store.instance(spec["instance_id"]) is None:
+                    raise LookupError("no instance %s" % spec["instance_id"])
+                emu.store.terminate_instance(spec["instance_id"], time.time())
             return None
         if name == "credentials" and method == "POST":
             emu.add_credential(spec)

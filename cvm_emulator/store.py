@@ -3,6 +3,7 @@
 import json
 import sqlite3
 import threading
+import time
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS key_pairs (
@@ -23,7 +24,8 @@ CREATE TABLE IF NOT EXISTS instances (
     region TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'STOPPED',
     os TEXT NOT NULL DEFAULT 'linux',
-    key_ids TEXT NOT NULL DEFAULT '[]'
+    key_ids TEXT NOT NULL DEFAULT '[]',
+    terminated_at REAL
 );
 CREATE TABLE IF NOT EXISTS images (
     image_id TEXT PRIMARY KEY,
@@ -37,9 +39,12 @@ CREATE TABLE IF NOT EXISTS settings (
 """
 
 DEFAULT_SETTINGS = {
-    "quota": 100,
+    "quota": 100,                   # key pairs per account (all regions)
     "projects": [0, 1000, 1001, 1002],
     "clock_offset": 0,
+    "error_codes": "current",       # or "seed": the dedicated name codes and InvalidKeyPair.NotSupported
+    "empty_description": "clear",   # or "missing": Description "" counts as not given
+    "binding_linger": 0,            # seconds a terminated instance keeps its key bindings; -1: for ever
 }
 
 
@@ -56,6 +61,10 @@ class Store:
             self._execute("PRAGMA journal_mode=WAL")
             self._execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        try:  # a --db file written by an older emulator
+            self.db.execute("ALTER TABLE instances ADD COLUMN terminated_at REAL")
+        except sqlite3.OperationalError:
+            pass
 
     def _execute(self, sql, args=()):
         # One connection is shared by every handler thread: each statement (and each transaction, see
@@ -138,7 +147,9 @@ class Store:
     def delete_key_pair(self, key_id):
         self._execute("DELETE FROM key_pairs WHERE key_id=?", (key_id,))
 
-    def count_key_pairs(self, region):
+    def count_key_pairs(self, region=None):
+        if region is None:
+            return self._execute("SELECT COUNT(*) FROM key_pairs").fetchone()[0]
         return self._execute("SELECT COUNT(*) FROM key_pairs WHERE region=?", (region,)).fetchone()[0]
 
     def name_taken(self, region, name):
@@ -166,6 +177,20 @@ class Store:
         inst["key_ids"] = json.loads(inst["key_ids"])
         return inst
 
+    def instances(self, region):
+        rows = self._execute("SELECT * FROM instances WHERE region=? ORDER BY instance_id", (region,)).fetchall()
+        return [dict(dict(r), key_ids=json.loads(r["key_ids"])) for r in rows]
+
+    def terminate_instance(self, instance_id, now):
+        """TERMINATING now; gone (with its key bindings) once purge_terminated finds it past the linger time."""
+        self._execute("UPDATE instances SET state='TERMINATING', terminated_at=? WHERE instance_id=?",
+                      (now, instance_id))
+
+    def purge_terminated(self, now, linger):
+        if linger is not None and float(linger) >= 0:
+            self._execute("DELETE FROM instances WHERE terminated_at IS NOT NULL AND terminated_at + ? <= ?",
+                          (float(linger), now))
+
     def put_instance(self, inst):
         self._execute(
             "INSERT INTO instances(instance_id, region, state, os, key_ids) VALUES(?,?,?,?,?)"
@@ -184,6 +209,7 @@ class Store:
 
     def dump(self):
         with self:
+            self.purge_terminated(time.time(), self.setting("binding_linger"))
             instances = [dict(r) for r in self._execute("SELECT * FROM instances ORDER BY instance_id")]
             images = [dict(r) for r in self._execute("SELECT * FROM images ORDER BY image_id")]
             for item in instances + images:

@@ -67,6 +67,9 @@ class Admin:
     def instance(self, **spec):
         return self._call("POST", "instances", spec)
 
+    def terminate(self, instance_id):
+        return self._call("POST", "terminate", {"instance_id": instance_id})
+
     def image(self, **spec):
         return self._call("POST", "images", spec)
 

@@ -50,12 +50,17 @@ def describe(client, **kwargs):
     return client.DescribeKeyPairs(req)
 
 
-def sdk_error(func, *args, **kwargs):
+def raw_error(func, *args, **kwargs):
+    """The SDK's exception for an API error answer (with a RequestId)."""
     with pytest.raises(TencentCloudSDKException) as info:
         func(*args, **kwargs)
     exc = info.value
     assert UUID.match(exc.requestId or ""), exc
-    return exc.code
+    return exc
+
+
+def sdk_error(func, *args, **kwargs):
+    return raw_error(func, *args, **kwargs).code
 
 
 def raw_call(client, action, params):

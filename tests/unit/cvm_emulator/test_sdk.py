@@ -13,7 +13,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.cvm.v20170312 import models  # noqa: E402
 
 from helpers import CREDS, PEM_BEGIN  # noqa: E402
-from sdk_helpers import RSA_PUB, UUID, create, describe, make_client, raw_call, sdk_error  # noqa: E402
+from sdk_helpers import RSA_PUB, UUID, create, describe, make_client, raw_call, raw_error, sdk_error  # noqa: E402
 
 
 # --- every action succeeds ------------------------------------------------------------------------
@@ -29,7 +29,12 @@ def test_every_action_succeeds(emulator, sign_method, method):
     assert created.PrivateKey.endswith("\n-----END RSA PRIVATE KEY-----\n")
     assert "\r" not in created.PrivateKey
     assert created.PublicKey.startswith("ssh-rsa AAAA") and created.PublicKey.endswith(" " + created.KeyId)
-    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", created.CreatedTime)
+    # the documented answer: KeyId, KeyName, ProjectId, PublicKey, PrivateKey, and nothing else
+    assert (created.KeyName, created.ProjectId) == ("k_one", 0)
+    assert (created.CreatedTime, created.Tags, created.Description, created.AssociatedInstanceIds) == \
+        (None, None, None, None)
+    described = describe(client, KeyIds=[created.KeyId]).KeyPairSet[0]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", described.CreatedTime)
 
     req = models.ImportKeyPairRequest()
     req.KeyName, req.ProjectId, req.PublicKey = "k_two", 0, RSA_PUB
@@ -167,17 +172,29 @@ def test_protocol_errors(emulator):
     assert sdk_error(describe, v1_old) == "NoSuchVersion"
 
 
-@pytest.mark.parametrize("name,code", [
-    ("", "InvalidKeyPairNameEmpty"),
-    ("a" * 26, "InvalidKeyPairNameTooLong"),
-    ("bad-name", "InvalidKeyPairNameIncludeIllegalChar"),
-    ("semi;colon", "InvalidKeyPairNameIncludeIllegalChar"),
-    ("naïve", "InvalidParameterValue"),
-    ("tab\there", "InvalidParameterValue"),
+@pytest.mark.parametrize("name,code,seed_code", [
+    ("", "InvalidParameterValue", "InvalidKeyPairNameEmpty"),
+    ("a" * 26, "InvalidParameterValue", "InvalidKeyPairNameTooLong"),
+    ("bad-name", "InvalidParameterValue", "InvalidKeyPairNameIncludeIllegalChar"),
+    ("semi;colon", "InvalidParameterValue", "InvalidKeyPairNameIncludeIllegalChar"),
+    ("naïve", "InvalidParameterValue", "InvalidParameterValue"),
+    ("tab\there", "InvalidParameterValue", "InvalidParameterValue"),
 ])
-def test_key_name_errors(emulator, name, code):
+def test_key_name_errors(emulator, name, code, seed_code):
+    """Today's service answers InvalidParameterValue; the seed's dedicated codes with error_codes=seed."""
     assert sdk_error(create, make_client(emulator), name) == code
+    emulator.config(error_codes="seed")
+    assert sdk_error(create, make_client(emulator), name) == seed_code
     assert emulator.key_pairs() == []
+
+
+def test_real_name_error_messages(emulator):
+    client = make_client(emulator)
+    exc = raw_error(create, client, "tencent_a_c5ohc2kiqfvqn7ef7tcg")
+    assert exc.message == ("The specified key pair name `tencent_a_c5ohc2kiqfvqn7ef7tcg` is too long, more than "
+                           "`25` characters.")  # as cb-spider #486 quotes it
+    assert raw_error(create, client, "bad-name").message == \
+        "The specified key pair name `bad-name` is include illegal character `-`."  # cb-tumblebug #2455
 
 
 def test_create_errors(emulator):
@@ -186,8 +203,14 @@ def test_create_errors(emulator):
     assert sdk_error(create, client, "dup") == "InvalidKeyPairName.Duplicate"
     assert sdk_error(create, client, "proj", 4242) == "InvalidProjectId.NotFound"
     assert sdk_error(create, client, "tagged", 0, {"qcloud:reserved": "x"}) == "FailedOperation.TagKeyReserved"
+    assert sdk_error(create, client, "tagged", 0, {"qcs:x": "y"}) == "FailedOperation.TagKeyReserved"
+    assert sdk_error(create, client, "tagged", 0, {"team": ""}) == "FailedOperation.IllegalTagValue"
+    assert sdk_error(create, client, "tagged", 0, {"bad*key": "v"}) == "FailedOperation.IllegalTagKey"
+    assert sdk_error(create, client, "tagged", 0, {"k": "v" * 256}) == "FailedOperation.IllegalTagValue"
+    assert sdk_error(create, client, "tagged", 0, {"k%d" % i: "v" for i in range(51)}) == \
+        "LimitExceeded.TagResourceQuota"
     emulator.config(quota=2)
-    create(client, "second")
+    create(make_client(emulator, region="ap-shanghai"), "second")  # the quota is per account, not per region
     assert sdk_error(create, client, "third") == "InvalidKeyPair.LimitExceeded"
     assert len(emulator.key_pairs()) == 2
 
@@ -241,14 +264,59 @@ def test_delete_modify_and_association_errors(emulator):
     assert sdk_error(associate, ["ins-zzzzzzzz"], [kp.KeyId]) == "InvalidInstanceId.NotFound"
     assert sdk_error(associate, [running["instance_id"]], [kp.KeyId]) == "UnsupportedOperation.InstanceStateRunning"
     associate([running["instance_id"]], [kp.KeyId], True)
-    assert sdk_error(delete, [kp.KeyId]) == "InvalidKeyPair.NotSupported"
+    assert sdk_error(delete, [kp.KeyId]) == "InvalidParameterValue.KeyPairNotSupported"
     windows = emulator.instance(os="windows")
     assert sdk_error(associate, [windows["instance_id"]], [kp.KeyId]) == "UnsupportedOperation.InstanceOsWindows"
 
     imaged = create(client, "imaged").KeyPair
     emulator.image(key_ids=[imaged.KeyId])
+    assert sdk_error(delete, [imaged.KeyId]) == "InvalidParameterValue.KeyPairNotSupported"
+    emulator.config(error_codes="seed")  # the code of 2019 (Packer #7910), still reachable
     assert sdk_error(delete, [imaged.KeyId]) == "InvalidKeyPair.NotSupported"
+    assert sdk_error(modify, KeyId=kp.KeyId, KeyName="bad-name") == "InvalidKeyPairNameIncludeIllegalChar"
+    emulator.config(error_codes="current")
+    assert sdk_error(modify, KeyId=kp.KeyId, KeyName="bad-name") == "InvalidParameterValue"
     assert {kp["key_name"] for kp in emulator.key_pairs()} == {"bound", "other", "imaged"}
+
+
+def test_empty_description(emulator):
+    client = make_client(emulator)
+    kp = create(client, "described").KeyPair
+
+    def modify(**kw):
+        req = models.ModifyKeyPairAttributeRequest()
+        req.from_json_string(json.dumps(kw))
+        return client.ModifyKeyPairAttribute(req)
+
+    modify(KeyId=kp.KeyId, Description="x")
+    modify(KeyId=kp.KeyId, Description="")  # by default "" is a value: it clears the description
+    assert emulator.key_pairs()[0]["description"] == ""
+    emulator.config(empty_description="missing")  # a backend that reads "" as "not given"
+    assert sdk_error(modify, KeyId=kp.KeyId, Description="") == "MissingParameter"
+    modify(KeyId=kp.KeyId, KeyName="described", Description="")  # with a name: allowed, nothing cleared
+
+
+def test_terminated_instances_keep_their_bindings_for_a_while(emulator):
+    import time
+
+    client = make_client(emulator)
+    kp = create(client, "lingering").KeyPair
+    inst = emulator.instance(key_ids=[kp.KeyId])["instance_id"]
+    emulator.config(binding_linger=1.0)
+    emulator.terminate(inst)
+    assert describe(client, KeyIds=[kp.KeyId]).KeyPairSet[0].AssociatedInstanceIds == [inst]
+    req = models.DescribeInstancesRequest()
+    req.InstanceIds = [inst]
+    answer = client.DescribeInstances(req)
+    assert answer.TotalCount == 1 and answer.InstanceSet[0].InstanceState == "TERMINATING"
+    assert answer.InstanceSet[0].LoginSettings.KeyIds == [kp.KeyId]
+    delete = models.DeleteKeyPairsRequest()
+    delete.KeyIds = [kp.KeyId]
+    assert sdk_error(client.DeleteKeyPairs, delete) == "InvalidParameterValue.KeyPairNotSupported"
+    time.sleep(1.1)
+    assert client.DescribeInstances(req).TotalCount == 0  # gone, and its bindings with it
+    client.DeleteKeyPairs(delete)
+    assert emulator.key_pairs() == []
 
 
 # --- the seed's legacy request --------------------------------------------------------------------
