@@ -64,6 +64,7 @@ def service_of(action):
     """(signing service, API version) of an action."""
     return ("tag", TAG_VERSION) if action in TAG_ACTIONS else ("cvm", API_VERSION)
 
+
 KEY_ID_RE = re.compile(r"^skey-[0-9a-z]{8}$")
 INSTANCE_ID_RE = re.compile(r"^ins-[0-9a-z]{8}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
@@ -236,9 +237,9 @@ def tags_from_spec(tag_specs):
             if problem == ("key", "reserved"):
                 raise ApiError("FailedOperation.TagKeyReserved", "The tag key `%s` is reserved." % tag["Key"])
             if problem:
+                text = tag["Key"] if problem[0] == "key" else tag["Value"]
                 raise ApiError("FailedOperation.IllegalTag%s" % problem[0].capitalize(),
-                               "The tag %s `%s` is illegal (%s)." % (problem[0], tag["Key" if problem[0] == "key"
-                                                                                    else "Value"], problem[1]))
+                               "The tag %s `%s` is illegal (%s)." % (problem[0], text, problem[1]))
             tags = [t for t in tags if t["Key"] != tag["Key"]] + [{"Key": tag["Key"], "Value": tag["Value"]}]
     if len(tags) > MAX_TAGS:
         raise ApiError("LimitExceeded.TagResourceQuota", "A resource can have at most %d tags." % MAX_TAGS)
@@ -486,7 +487,6 @@ class Actions:
             self.store.put_instance(inst)
         return {}
 
-
     def DescribeInstances(self, region, params):
         """Enough of DescribeInstances to see instances and the key pairs bound to them."""
         ids = params.get("InstanceIds")
@@ -579,8 +579,8 @@ class Actions:
 
 
 def instance_model(inst):
-    return {"InstanceId": inst["instance_id"], "InstanceState": inst["state"], "OsName": inst.get("os_name") or (
-        "TencentOS Server 3.1" if inst["os"] == "linux" else "Windows Server 2022"),
+    os_name = "TencentOS Server 3.1" if inst["os"] == "linux" else "Windows Server 2022"
+    return {"InstanceId": inst["instance_id"], "InstanceState": inst["state"], "OsName": os_name,
             "LoginSettings": {"KeyIds": list(inst["key_ids"])}, "Placement": {"Zone": inst["region"] + "-3"}}
 
 

@@ -15,9 +15,8 @@ from ._errors import TencentCloudAPIError
 from ._signing import flatten_params, form_encode, json_body, tc3_sign, v1_sign
 from ._transport import TransportError, proxy_for, request
 
-SERVICE = "cvm"
-API_VERSION = "2017-03-12"
-DEFAULT_ENDPOINT = "cvm.tencentcloudapi.com"
+# service -> (API version, default host). Both sign with TC3 using the service name in the credential scope.
+SERVICES = {"cvm": ("2017-03-12", "cvm.tencentcloudapi.com"), "tag": ("2018-08-13", "tag.tencentcloudapi.com")}
 LEGACY_ENDPOINT = "cvm.api.qcloud.com"
 LEGACY_PATH = "/v2/index.php"
 API_STYLES = ("tc3", "v1", "legacy")
@@ -29,11 +28,11 @@ RETRYABLE_CODES = frozenset([
 ])
 
 
-def parse_endpoint(endpoint, api_style="tc3"):
+def parse_endpoint(endpoint, api_style="tc3", service="cvm"):
     """Returns (scheme, host[:port]). Accepts a host, host:port, or a full URL."""
     endpoint = (endpoint or "").strip()
     if not endpoint:
-        return "https", LEGACY_ENDPOINT if api_style == "legacy" else DEFAULT_ENDPOINT
+        return "https", LEGACY_ENDPOINT if api_style == "legacy" else SERVICES[service][1]
     if "://" not in endpoint:
         endpoint = "https://" + endpoint
     parts = urlsplit(endpoint)
@@ -50,6 +49,16 @@ def parse_endpoint(endpoint, api_style="tc3"):
     return parts.scheme, parts.netloc.lower()
 
 
+def derive_endpoint(endpoint, service):
+    """The endpoint of another service next to a given CVM endpoint: `cvm.<rest>` becomes `<service>.<rest>`
+    (cvm.intl.tencentcloudapi.com -> tag.intl.tencentcloudapi.com); any other host (an emulator, a gateway) is
+    taken to serve every service."""
+    scheme, host = parse_endpoint(endpoint)
+    if host.startswith("cvm."):
+        host = service + host[3:]
+    return "%s://%s" % (scheme, host)
+
+
 def retry_delay(attempt, max_delay, base=0.5, rand=random.random):
     """Exponential backoff with jitter: between half and all of min(max_delay, base * 2**attempt)."""
     ceiling = min(float(max_delay), base * (2 ** attempt))
@@ -59,13 +68,17 @@ def retry_delay(attempt, max_delay, base=0.5, rand=random.random):
 class Client:
     def __init__(self, credentials, region, endpoint=None, api_style="tc3", timeout=30, validate_certs=True,
                  ca_path=None, retries=4, retry_max_delay=20.0, language="en-US", sleep=time.sleep,
-                 clock=time.time):
+                 clock=time.time, service="cvm", endpoints=None, request_ids=None):
         if api_style not in API_STYLES:
             raise ValueError("api_style must be one of %s" % ", ".join(API_STYLES))
+        if service != "cvm" and api_style == "legacy":
+            api_style = "tc3"  # the legacy gateway serves CVM only; other services use API 3.0
         self.credentials = credentials
         self.region = region
+        self.service = service
+        self.version = SERVICES[service][0]
         self.api_style = api_style
-        self.scheme, self.host = parse_endpoint(endpoint, api_style)
+        self.scheme, self.host = parse_endpoint(endpoint, api_style, service)
         self.path = LEGACY_PATH if api_style == "legacy" else "/"
         self.url = "%s://%s%s" % (self.scheme, self.host, self.path)
         self.timeout = timeout
@@ -76,7 +89,22 @@ class Client:
         self.language = language
         self.sleep = sleep
         self.clock = clock
-        self.request_ids = []
+        self.request_ids = [] if request_ids is None else request_ids
+        self.endpoints = dict(endpoints or {})  # other services' endpoints (None: their default)
+        self._siblings = {}
+
+    def for_service(self, service):
+        """A client of another service (the Tag API) with the same credentials, region, TLS, timeout and retry
+        settings, recording into the same request_ids."""
+        if service == self.service:
+            return self
+        if service not in self._siblings:
+            self._siblings[service] = Client(
+                self.credentials, self.region, endpoint=self.endpoints.get(service), api_style=self.api_style,
+                timeout=self.timeout, validate_certs=self.validate_certs, ca_path=self.ca_path,
+                retries=self.retries, retry_max_delay=self.retry_max_delay, language=self.language,
+                sleep=self.sleep, clock=self.clock, service=service, request_ids=self.request_ids)
+        return self._siblings[service]
 
     @property
     def proxy(self):
@@ -87,13 +115,16 @@ class Client:
     def call(self, action, params, retry=True):
         """Returns the `Response` dict of a successful call, or raises TencentCloudAPIError.
 
-        retry=False for actions that must never be repeated blindly (CreateKeyPair, ImportKeyPair)."""
+        retry="throttled" for actions that must never be repeated blindly (CreateKeyPair, ImportKeyPair): only a
+        RequestLimitExceeded answer, which says that nothing was done, is retried."""
         attempt = 0
         while True:
             try:
                 return self._call_once(action, params)
             except TencentCloudAPIError as exc:
-                if not (retry and attempt < self.retries and exc.retryable):
+                wanted = exc.code.startswith("RequestLimitExceeded") if retry == "throttled" else \
+                    retry and exc.retryable
+                if not (wanted and attempt < self.retries):
                     raise
                 self.sleep(retry_delay(attempt, self.retry_max_delay))
                 attempt += 1
@@ -146,7 +177,7 @@ class Client:
     # ---------------------------------------------------------------------------------------------
     def _common_v1(self, action, timestamp):
         common = {
-            "Action": action, "Version": API_VERSION, "Region": self.region, "Timestamp": str(timestamp),
+            "Action": action, "Version": self.version, "Region": self.region, "Timestamp": str(timestamp),
             "Nonce": str(random.randint(1, 2 ** 31 - 1)), "SecretId": self.credentials.secret_id,
             "SignatureMethod": "HmacSHA256", "Language": self.language,
         }
@@ -163,7 +194,7 @@ class Client:
                 "Content-Type": "application/json",
                 "Host": self.host,
                 "X-TC-Action": action,
-                "X-TC-Version": API_VERSION,
+                "X-TC-Version": self.version,
                 "X-TC-Timestamp": str(timestamp),
                 "X-TC-Region": self.region,
                 "X-TC-Language": self.language,
@@ -173,7 +204,7 @@ class Client:
             }
             if self.credentials.token:
                 headers["X-TC-Token"] = self.credentials.token
-            signed = tc3_sign(self.credentials.secret_id, self.credentials.secret_key, SERVICE, timestamp,
+            signed = tc3_sign(self.credentials.secret_id, self.credentials.secret_key, self.service, timestamp,
                               "POST", headers, body)
             headers["Authorization"] = signed["authorization"]
             return "POST", self.path, headers, body

@@ -30,6 +30,10 @@ from ._signals import DeferredSignals
 
 PAGE = 100
 NAMES_PER_FILTER = 5  # a filter takes at most 5 values
+# DescribeInstances states of an instance on its way out; its key bindings linger for a while (TF #194, #375).
+GOING_AWAY = frozenset(["TERMINATING", "LAUNCH_FAILED"])
+# "bound to an instance or a custom image": today's code, and the code of 2019 (Packer #7910).
+IN_USE_CODES = frozenset(["InvalidParameterValue.KeyPairNotSupported", "InvalidKeyPair.NotSupported"])
 
 # What the key-pair codes mean to a user of this module (the generic ones are in _errors).
 HINTS = {
@@ -42,7 +46,27 @@ HINTS = {
     "InvalidProjectId.NotFound": "the project_id does not exist in this account",
     "InvalidPublicKey.Malformed": "the public key is not an OpenSSH RSA key",
     "InvalidPublicKey.Duplicate": "this public key is already registered under another key pair name",
-    "InvalidKeyPair.NotSupported": "the key pair is bound to an instance or a custom image",
+    "InvalidKeyPair.NotSupported": "the key pair is bound to an instance or to a custom image (DescribeKeyPairs "
+                                   "shows only instance bindings; an image keeps the key until it is deleted)",
+    "InvalidParameterValue.KeyPairNotSupported": "the key pair is bound to an instance or to a custom image "
+                                                 "(DescribeKeyPairs shows only instance bindings; an image keeps "
+                                                 "the key until it is deleted)",
+    "FailedOperation.TagKeyReserved": "a tag key is reserved by Tencent Cloud (qcs:, qcloud, tencent, project)",
+    "FailedOperation.IllegalTagKey": "a tag key is empty, too long or has characters Tencent Cloud refuses",
+    "FailedOperation.IllegalTagValue": "a tag value is empty, too long or has characters Tencent Cloud refuses",
+    "LimitExceeded.TagResourceQuota": "a key pair can have at most 50 tags",
+    "InvalidParameter.ReservedTagKey": "a tag key is reserved by Tencent Cloud (qcs:, qcloud, tencent, project)",
+    "InvalidParameterValue.TagKeyEmpty": "a tag key is empty",
+    "InvalidParameterValue.TagValueEmpty": "a tag value is empty; Tencent Cloud refuses empty tag values",
+    "InvalidParameterValue.TagKeyLengthExceeded": "a tag key is longer than 127 characters",
+    "InvalidParameterValue.TagValueLengthExceeded": "a tag value is longer than 255 characters",
+    "InvalidParameterValue.TagKeyCharacterIllegal": "a tag key has characters Tencent Cloud refuses",
+    "InvalidParameterValue.TagValueCharacterIllegal": "a tag value has characters Tencent Cloud refuses",
+    "LimitExceeded.ResourceAttachedTags": "a key pair can have at most 50 tags",
+    "LimitExceeded.TagKey": "the account has as many tag keys as Tencent Cloud allows",
+    "LimitExceeded.TagValue": "this tag key has as many values as Tencent Cloud allows",
+    "LimitExceeded.Quota": "the account's tag quota is used up",
+    "FailedOperation.PolicyEnforcedInvalid": "a tag policy of the account refuses this tag",
 }
 
 
@@ -249,6 +273,13 @@ class KeyPairManager:
         try:
             self.client.call("ModifyKeyPairAttribute", params)
         except TencentCloudAPIError as exc:
+            if name is None and description == "" and exc.code in ("MissingParameter", "InvalidParameter",
+                                                                   "InvalidParameterValue"):
+                # Whether the service takes "" as a value or as "not given" is not documented (see the README's
+                # Fidelity table): if it refuses, say what that means.
+                raise api_failure("Could not clear the description of %s: Tencent Cloud refused an empty "
+                                  "Description, so a description cannot be removed through its API; set another "
+                                  "description instead" % what, exc)
             raise api_failure("Could not %s %s" % ("rename" if name is not None else "set the description of",
                                                    what if name is None else "%s to %s" % (what, name)), exc)
         journal.add("renamed %s to %s" % (what, name) if name is not None else "set the description of %s" % what)
@@ -266,21 +297,28 @@ class KeyPairManager:
             params["PublicKey"] = spec.public_key
         if plan.tags:
             params["TagSpecification"] = [{"ResourceType": "keypair", "Tags": tag_list(plan.tags)}]
-        resp = self.client.call(action, params, retry=False)
+        resp = self.client.call(action, params, retry="throttled")
+        # What the new key pair is, from what was asked and what came back: the documented answers carry no
+        # CreatedTime, Tags, Description or bindings (ImportKeyPair: only the KeyId), so those come from the
+        # request, and CreatedTime is None until a later run describes the key pair.
+        model = {"KeyId": None, "KeyName": name, "ProjectId": plan.project_id, "PublicKey": spec.public_key,
+                 "Description": "", "AssociatedInstanceIds": [], "CreatedTime": None, "Tags": tag_list(plan.tags)}
         if action == "ImportKeyPair":
             if not resp.get("KeyId"):
                 raise TencentCloudAPIError(code="InvalidResponse", message="ImportKeyPair answered without KeyId",
                                            request_id=resp.get("RequestId"), action=action, ambiguous=True)
-            return {"KeyId": resp["KeyId"], "KeyName": name, "ProjectId": plan.project_id,
-                    "PublicKey": spec.public_key, "Description": "", "AssociatedInstanceIds": [],
-                    "Tags": tag_list(plan.tags)}, None
+            return dict(model, KeyId=resp["KeyId"]), None
         pair = resp.get("KeyPair")
-        if not isinstance(pair, dict) or not pair.get("KeyId") or not pair.get("PrivateKey"):
+        if not isinstance(pair, dict) or not pair.get("KeyId") or not pair.get("PrivateKey") \
+                or not pair.get("PublicKey"):
             raise TencentCloudAPIError(code="InvalidResponse",
-                                       message="CreateKeyPair answered without KeyPair.KeyId/PrivateKey",
+                                       message="CreateKeyPair answered without KeyPair.KeyId/PublicKey/PrivateKey",
                                        request_id=resp.get("RequestId"), action=action, ambiguous=True)
-        private = pair.pop("PrivateKey")
-        return pair, private
+        private = pair["PrivateKey"]
+        if not private.endswith("\n"):  # OpenSSH refuses a PEM file whose last line has no newline
+            private += "\n"
+        return dict(model, KeyId=pair["KeyId"], PublicKey=pair["PublicKey"],
+                    CreatedTime=pair.get("CreatedTime")), private
 
     def _find_after_lost_answer(self, name, lost):
         """Look the name up after a create got no answer. After a timeout the service may still be working on
@@ -501,8 +539,38 @@ class KeyPairManager:
             if dest is None and private is not None and spec.return_private_key:
                 exc.result["private_key"] = private  # the new key pair's only copy of its private key
             raise
+        model = self._apply_tags(model, plan, journal)
         self._update_files(spec, plan, dest, model, journal, outcome)
         return model
+
+    def _apply_tags(self, model, plan, journal):
+        """Tag changes through the Tag API's ModifyResourceTags (at most 10 keys to replace and 10 to delete per
+        call): one atomic call per batch, answering success or an error code, unlike TagResources and
+        UnTagResources, whose partial failures hide in an HTTP 200 answer (FailedResources)."""
+        if not (plan.tag_replace or plan.tag_delete):
+            return model
+        tags = self.client.for_service("tag")
+        resource = "qcs::cvm:%s:uin/:keypair/%s" % (self.client.region, model["KeyId"])
+        replace, delete = sorted(plan.tag_replace.items()), list(plan.tag_delete)
+        current = tags_of(model)
+        while replace or delete:
+            params = {"Resource": resource}
+            if replace:
+                params["ReplaceTags"] = [{"TagKey": k, "TagValue": v} for k, v in replace[:10]]
+            if delete:
+                params["DeleteTags"] = [{"TagKey": k} for k in delete[:10]]
+            try:
+                tags.call("ModifyResourceTags", params)
+            except TencentCloudAPIError as exc:
+                raise api_failure("Could not change the tags of key pair %s (%s)"
+                                  % (model["KeyName"], model["KeyId"]), exc)
+            current.update(dict(replace[:10]))
+            for key in delete[:10]:
+                current.pop(key, None)
+            journal.add("set tags %s and removed tags %s of key pair %s (%s)" % (
+                dict(replace[:10]), delete[:10], model["KeyName"], model["KeyId"]))
+            replace, delete = replace[10:], delete[10:]
+        return dict(model, Tags=tag_list(current))
 
     def _create_and_write(self, spec, plan, dest, name, staged, journal, outcome, reservation):
         """The critical section: from sending CreateKeyPair until its private key is on disk (or the key pair is
@@ -600,6 +668,9 @@ class KeyPairManager:
             model = dict(plan.adopt if plan.adopt is not None else current, KeyName=spec.name)
         if plan.description is not None:
             model["Description"] = plan.description
+        if plan.tag_replace or plan.tag_delete:
+            tags = dict(tags_of(model), **plan.tag_replace)
+            model["Tags"] = tag_list({k: v for k, v in tags.items() if k not in plan.tag_delete})
         return model
 
     def _files_after(self, spec, plan, dest):
@@ -615,25 +686,76 @@ class KeyPairManager:
         return files
 
     def ensure_absent(self, spec):
-        """Delete the key pair (and a pending replacement of it); local files stay."""
+        """Delete the key pair (and a pending replacement of it); local files stay. Bindings to instances that
+        are being terminated linger on the real cloud for a while: those are waited for (wait_timeout); a binding
+        to a live instance fails at once."""
         validate(spec)
         current, pending = self.find(spec.name, pending_name(spec.name))
         outcome = Outcome(before=key_pair_result(current) if current else None)
-        for model in (current, pending):
-            if model is not None and model.get("AssociatedInstanceIds"):
-                raise TaskError("Key pair %s (%s) is bound to instances %s; disassociate it before deleting it"
-                                % (model.get("KeyName"), model.get("KeyId"), model.get("AssociatedInstanceIds")),
-                                code="KeyPairInUse")
         doomed = [model for model in (current, pending) if model is not None]
         outcome.changed = bool(doomed)
-        if not self.check_mode:
-            journal = Journal()
-            try:
-                for model in doomed:
-                    self._delete(model["KeyId"], "key pair %s" % model["KeyName"], journal)
-            except TaskError as exc:
-                raise journal.failure(exc)
+        bound = sorted({i for model in doomed for i in model.get("AssociatedInstanceIds") or []})
+        waited = bool(bound)
+        if bound:
+            self._check_going_away(spec, doomed, bound, outcome)
+        if self.check_mode or not doomed:
+            return outcome
+        deadline = self.client.clock() + spec.wait_timeout
+        journal = Journal()
+        try:
+            if bound:
+                doomed = self._wait_for_unbinding(spec, doomed, deadline)
+            for model in doomed:
+                self._delete_when_free(model, journal, deadline if waited else None)
+        except TaskError as exc:
+            raise journal.failure(exc)
         return outcome
+
+    def _check_going_away(self, spec, doomed, bound, outcome):
+        """Fails at once unless every bound instance is being terminated (or already gone)."""
+        try:
+            found = self.client.call("DescribeInstances", {"InstanceIds": bound, "Limit": 100})
+        except TencentCloudAPIError as exc:
+            raise api_failure("Could not look up instances %s, to which key pair %s is bound" % (bound, spec.name),
+                              exc)
+        states = {i.get("InstanceId"): i.get("InstanceState") for i in found.get("InstanceSet") or []}
+        live = {i: state for i, state in states.items() if state not in GOING_AWAY}
+        if live:
+            raise TaskError("Key pair %s (%s) is bound to instances %s; disassociate it before deleting it"
+                            % (spec.name, ", ".join(m["KeyId"] for m in doomed),
+                               ", ".join("%s (%s)" % item for item in sorted(live.items()))), code="KeyPairInUse")
+        outcome.warnings.append("Key pair %s is still bound to instances %s, which are being terminated; Tencent "
+                                "Cloud releases such bindings after a while, and the task waits for that (up to "
+                                "wait_timeout=%ss)." % (spec.name, bound, spec.wait_timeout))
+
+    def _wait_for_unbinding(self, spec, doomed, deadline):
+        delay = 1.0
+        while True:
+            fresh = [kp for kp in self.find(*[m["KeyName"] for m in doomed]) if kp is not None]
+            still = sorted({i for kp in fresh for i in kp.get("AssociatedInstanceIds") or []})
+            if not still:
+                return fresh
+            if self.client.clock() + delay > deadline:
+                raise TaskError("Key pair %s is still bound to instances %s after wait_timeout=%ss. They were being "
+                                "terminated; wait longer (raise wait_timeout), or disassociate the key pair."
+                                % (spec.name, still, spec.wait_timeout), code="KeyPairInUse")
+            self.client.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    def _delete_when_free(self, model, journal, deadline):
+        """DeleteKeyPairs; after a wait for lingering bindings, KeyPairNotSupported is retried until the
+        deadline (the delete may trail the describe). Without a wait it means a binding DescribeKeyPairs does not
+        show: a custom image."""
+        delay = 1.0
+        while True:
+            try:
+                self._delete(model["KeyId"], "key pair %s" % model["KeyName"], journal)
+                return
+            except TaskError as exc:
+                if exc.code not in IN_USE_CODES or deadline is None or self.client.clock() + delay > deadline:
+                    raise
+            self.client.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 def run(manager, spec):

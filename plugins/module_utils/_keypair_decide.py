@@ -19,6 +19,14 @@ from ._keyfile import KeyFileError, Reservation, parse_rsa_public_key, ssh_blob
 NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
 REGENERATE = ("never", "fail", "mismatch", "always")
 
+# The Tag service's rules (docs 651/13354; tag errors.go): at most 50 tags on a resource; a key of 1 to 127
+# and a value of 1 to 255 letters (any script), digits, spaces and + - = . _ : / @ ( ) [ ] , ; > <, neither
+# starting nor ending with a space; keys starting with qcs:, project or 项目 (the docs) or qcloud, tencent,
+# project (the SDK's error text) are reserved.
+MAX_TAGS = 50
+TAG_PUNCTUATION = frozenset(" +-=._:/@()[],;><")
+RESERVED_TAG_PREFIXES = ("qcs:", "qcloud", "tencent", "project", "项目")
+
 
 def invalid(message):
     return TaskError(message, code="InvalidArgument")
@@ -46,16 +54,20 @@ class Spec:
     regenerate: str | None = "never"
     description: str | None = None
     tags: dict | None = None
+    purge_tags: bool | None = True
     backup: bool | None = False
     return_private_key: bool | None = False
+    wait_timeout: int | None = 300
     mode: int | None = field(default=None, init=False)  # private_key_mode, parsed by validate()
 
     def __post_init__(self):
         self.state = self.state or "present"
         self.regenerate = self.regenerate or "never"
         self.private_key_mode = self.private_key_mode or "0600"
+        self.purge_tags = True if self.purge_tags is None else bool(self.purge_tags)
         self.backup = bool(self.backup)
         self.return_private_key = bool(self.return_private_key)
+        self.wait_timeout = 300 if self.wait_timeout is None else self.wait_timeout
 
 
 SPEC_FIELDS = tuple(f.name for f in fields(Spec) if f.init)
@@ -113,11 +125,47 @@ def validate(spec):
     if spec.description is not None and len(spec.description) > 60:
         raise invalid("description must not exceed 60 characters (it has %d)" % len(spec.description))
     if spec.tags is not None:
-        if not isinstance(spec.tags, dict):
-            raise invalid("tags must be a dictionary of strings")
-        for key, value in spec.tags.items():
-            if not isinstance(key, str) or not key or value is None:
-                raise invalid("tags must map non-empty keys to values")
+        spec.tags = check_tags(spec.tags)
+    if isinstance(spec.wait_timeout, bool) or not isinstance(spec.wait_timeout, int) or spec.wait_timeout < 0:
+        raise invalid("wait_timeout must be a number of seconds >= 0, not %r" % (spec.wait_timeout,))
+
+
+def check_tags(tags):
+    """The tags as strings, checked by the Tag service's rules; raises TaskError(InvalidArgument)."""
+    if not isinstance(tags, dict):
+        raise invalid("tags must be a dictionary of strings")
+    if len(tags) > MAX_TAGS:
+        raise invalid("tags: a key pair can have at most %d tags, not %d" % (MAX_TAGS, len(tags)))
+    checked = {}
+    for key, value in tags.items():
+        if not isinstance(key, str) or value is None or isinstance(value, (dict, list, bool)):
+            raise invalid("tags must map strings to strings (or numbers), not %r: %r" % (key, value))
+        value = str(value)
+        for part, text, longest in (("key", key, 127), ("value", value, 255)):
+            where = "tags: the %s %r%s" % (part, text, "" if part == "key" else " of tag %r" % key)
+            if not text:
+                raise invalid("%s is empty; Tencent Cloud refuses empty tag %ss" % (where, part))
+            if len(text) > longest:
+                raise invalid("%s has %d characters; at most %d are allowed" % (where, len(text), longest))
+            if text != text.strip():
+                raise invalid("%s starts or ends with a space" % where)
+            bad = sorted({c for c in text if not (c.isalnum() or c in TAG_PUNCTUATION)})
+            if bad:
+                raise invalid("%s has characters Tencent Cloud does not allow in tags: %s (allowed: letters, "
+                              "digits, spaces and + - = . _ : / @ ( ) [ ] , ; > <)" % (where, " ".join(bad)))
+        if key.lower().startswith(RESERVED_TAG_PREFIXES):
+            raise invalid("tags: the key %r is reserved by Tencent Cloud (keys may not start with %s)"
+                          % (key, ", ".join(RESERVED_TAG_PREFIXES)))
+        checked[key] = value
+    return checked
+
+
+def desired_tags(spec, current):
+    """The tags a key pair should end with: unchanged without `tags`; with purge_tags, exactly `tags`; without,
+    its tags updated with `tags`."""
+    if spec.tags is None:
+        return dict(current)
+    return dict(spec.tags) if spec.purge_tags else dict(current, **spec.tags)
 
 
 def tags_of(model):
@@ -241,6 +289,8 @@ class Plan:
     write_pub: bool = False
     project_id: int | None = None   # of the key pair to create
     tags: dict | None = None        # of the key pair to create
+    tag_replace: dict = field(default_factory=dict)  # tags to add or change (Tag API) on the key pair kept
+    tag_delete: list = field(default_factory=list)   # tag keys to remove from it
     description: str | None = None  # to set (on the new key pair, or on the kept one when it differs)
     private_key_matches: bool | None = None
     warnings: list = field(default_factory=list)
@@ -248,8 +298,8 @@ class Plan:
     @property
     def changes(self):
         return bool(self.create or self.replace or self.adopt or self.drop or self.install_staged
-                    or self.remove_staged or self.fix_mode or self.encrypt or self.write_pub
-                    or self.description is not None or self.recovery is not None)
+                    or self.remove_staged or self.fix_mode or self.encrypt or self.write_pub or self.tag_replace
+                    or self.tag_delete or self.description is not None or self.recovery is not None)
 
 
 def decide(spec, current, pending, dest):
@@ -316,6 +366,7 @@ def _decide_new(spec, candidate, dest, plan):
         plan.install_staged = dest is not None
         if spec.description is not None and spec.description != (candidate.get("Description") or ""):
             plan.description = spec.description
+        _converge_tags(spec, candidate, plan)
         return plan
     may_overwrite = spec.backup or spec.regenerate in ("mismatch", "always")
     if dest is not None and dest.exists and not may_overwrite:
@@ -365,7 +416,7 @@ def _decide_replace(spec, current, candidate, dest, plan):
                         % (spec.name, current.get("KeyId"), current.get("AssociatedInstanceIds")), code="KeyPairInUse")
     plan.replace = current
     plan.project_id = spec.project_id if spec.project_id is not None else current.get("ProjectId")
-    plan.tags = spec.tags if spec.tags is not None else tags_of(current)
+    plan.tags = _checked_total(desired_tags(spec, tags_of(current)))
     description = spec.description if spec.description is not None else current.get("Description")
     plan.private_key_matches = True if dest is not None else None
     plan.write_pub = plan.install_staged = dest is not None
@@ -373,6 +424,7 @@ def _decide_replace(spec, current, candidate, dest, plan):
         plan.adopt = candidate
         if (description or "") != (candidate.get("Description") or ""):
             plan.description = description
+        _converge_tags(spec, candidate, plan, target=plan.tags)
     else:
         plan.create = True
         plan.delete_first = spec.public_key is not None and blob_of(spec.public_key) == blob_of(current.get("PublicKey"))
@@ -398,7 +450,20 @@ def _decide_keep(spec, current, candidate, dest, matches, plan):
             plan.write_pub = matches and (not dest.pub_exists or dest.pub_blob != remote)
     if spec.description is not None and spec.description != (current.get("Description") or ""):
         plan.description = spec.description
-    if spec.tags is not None and {str(k): str(v) for k, v in spec.tags.items()} != tags_of(current):
-        plan.warnings.append("Key pair %s has tags %s, not %s: tags are applied only when a key pair is created, "
-                             "so they were not changed." % (spec.name, tags_of(current), spec.tags))
+    _converge_tags(spec, current, plan)
     return plan
+
+
+def _checked_total(tags):
+    if len(tags) > MAX_TAGS:
+        raise invalid("tags: with purge_tags=false the key pair would have %d tags; at most %d are allowed"
+                      % (len(tags), MAX_TAGS))
+    return tags
+
+
+def _converge_tags(spec, model, plan, target=None):
+    """The Tag API changes that bring `model`'s tags to the target (by default what `tags`/`purge_tags` ask)."""
+    have = tags_of(model)
+    want = _checked_total(desired_tags(spec, have) if target is None else target)
+    plan.tag_replace = {k: v for k, v in want.items() if have.get(k) != v}
+    plan.tag_delete = sorted(k for k in have if k not in want)

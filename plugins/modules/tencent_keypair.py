@@ -18,7 +18,7 @@ description:
   - An existing key pair with the same name is never re-created by default. The task is C(ok) and reports whether
     the local private key matches it (RV(private_key_matches)).
   - On an existing key pair every option takes effect too (file mode, encryption, C(.pub) file, description,
-    project and key through O(regenerate)), except O(tags), which the task only compares and warns about.
+    tags, project and key through O(regenerate)).
   - Runs entirely on the control node; the private key never leaves the Ansible controller process.
 author:
   - Tencent Cloud CVM collection maintainers (@tencentcloud-cvm)
@@ -102,13 +102,41 @@ options:
     description:
       - Description of the key pair, at most 60 characters, set with C(ModifyKeyPairAttribute) when it differs,
         on an existing key pair too. When omitted, the description is left as it is.
+      - An empty string clears it. Whether Tencent Cloud accepts an empty description is not documented; if it
+        refuses, the task fails saying that the description cannot be removed through the API.
     type: str
   tags:
     description:
-      - Tags applied when the key pair is created (or replaced).
-      - Tags of an existing key pair are B(not) changed. When they differ from O(tags), the task warns and
-        reports no change.
+      - Tags of the key pair, a dictionary of strings. When omitted, the tags are left as they are.
+      - A new key pair is created with them. On an existing key pair they are changed through the Tag API
+        (C(ModifyResourceTags), service C(tag)), reported as C(changed) and shown in the diff.
+      - "Checked before any API call, by Tencent Cloud's rules. At most 50 tags; a key of 1 to 127 and a value of
+        1 to 255 characters (an empty value is refused), made of letters, digits, spaces and C(+ - = . _ : / @ ( )
+        [ ] , ; > <), neither starting nor ending with a space; keys starting with C(qcs:), C(qcloud),
+        C(tencent), C(project) or C(项目) are reserved."
     type: dict
+  purge_tags:
+    description:
+      - With O(tags), remove the tags of the key pair that O(tags) does not list. V(false) only adds and
+        changes tags. Ignored when O(tags) is omitted.
+    type: bool
+    default: true
+  tag_endpoint:
+    description:
+      - Endpoint of the Tag API, used only to change the tags of an existing key pair.
+      - Defaults to E(TENCENTCLOUD_TAG_ENDPOINT); else, when O(endpoint) (or E(TENCENTCLOUD_ENDPOINT)) is given,
+        the same host with C(cvm.) replaced by C(tag.) (C(cvm.intl.tencentcloudapi.com) gives
+        C(tag.intl.tencentcloudapi.com)), or the very same endpoint when it does not start with C(cvm.) (the
+        bundled emulator serves both); else C(tag.tencentcloudapi.com).
+    type: str
+  wait_timeout:
+    description:
+      - With O(state=absent), how many seconds to wait for the key pair's bindings to instances that are being
+        terminated to clear. Tencent Cloud keeps such bindings for a while after the instances are gone, and
+        refuses the deletion until then (C(InvalidParameterValue.KeyPairNotSupported)).
+      - A key pair bound to an instance that is not being terminated fails the task at once, naming it.
+    type: int
+    default: 300
   backup:
     description:
       - Keep a timestamped copy (C(<path>.<pid>.<date>@<time>~)) of a private key file before it is replaced or
@@ -156,7 +184,8 @@ notes:
   - B(Concurrency.) Tasks writing key files into the same directory (for example several hosts with the same
     O(private_key_path)) take a lock on that directory, so that exactly one of them creates the key pair.
   - B(API calls.) A converged run makes one call (C(DescribeKeyPairs)); a creation two, plus one to set
-    O(description); a replacement four (describe, create, delete, rename with the description).
+    O(description); a replacement four (describe, create, delete, rename with the description); a change of
+    tags one C(ModifyResourceTags) per 10 tags added and 10 removed.
   - "Every failure reads C(<what failed>: <why> (<Code>, RequestId <id>)) and is also returned in RV(failure).
     A failure after something was changed reports C(changed=true) and says what was changed."
 seealso:
@@ -170,6 +199,9 @@ seealso:
   - name: ModifyKeyPairAttribute API
     description: Tencent Cloud API documentation of ModifyKeyPairAttribute (rename, description).
     link: https://www.tencentcloud.com/document/api/213/33226
+  - name: ModifyResourceTags API
+    description: Tencent Cloud Tag API documentation of ModifyResourceTags.
+    link: https://www.tencentcloud.com/document/api/651/35321
 """
 
 EXAMPLES = r"""

@@ -9,7 +9,7 @@ import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, derive_endpoint, parse_endpoint
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import (
     CredentialsError, resolve_credentials, resolve_region,
 )
@@ -75,10 +75,15 @@ class TaskRunner:
         credentials = resolve_credentials(options)
         region = resolve_region(options)
         endpoint = options["endpoint"] or os.environ.get("TENCENTCLOUD_ENDPOINT") or None
+        # The Tag API: its own option or variable; else beside an explicit CVM endpoint; else its default host.
+        tag_endpoint = args.get("tag_endpoint") or os.environ.get("TENCENTCLOUD_TAG_ENDPOINT") or (
+            derive_endpoint(endpoint, "tag") if endpoint else None)
+        if tag_endpoint:
+            parse_endpoint(tag_endpoint)  # a bad one fails here, before any call
         return Client(credentials, region, endpoint=endpoint, api_style=options["api_style"] or "tc3",
                       timeout=options["timeout"], validate_certs=options["validate_certs"],
                       ca_path=options["ca_path"], retries=options["retries"],
-                      retry_max_delay=options["retry_max_delay"])
+                      retry_max_delay=options["retry_max_delay"], endpoints={"tag": tag_endpoint})
 
 
 class TencentCloudAction(ActionBase):

@@ -187,18 +187,29 @@ def test_description(ansible, admin, keys, existing):
 
 
 def test_tags(ansible, admin, keys):
-    args = {"name": "tagged", "private_key_path": str(keys / "tagged"), "tags": {"team": "a"}}
-    assert ensure(ansible, args)["key_pair"]["tags"] == {"team": "a"}
+    args = {"name": "tagged", "private_key_path": str(keys / "tagged"), "tags": {"team": "a", "env": "dev"}}
+    assert ensure(ansible, args)["key_pair"]["tags"] == {"team": "a", "env": "dev"}
     admin.clear_requests()
-    other = ensure(ansible, dict(args, tags={"team": "b"}))
-    assert other["changed"] is False and other["key_pair"]["tags"] == {"team": "a"}
-    assert "applied only when a key pair is created" in " ".join(other["warnings"]) and admin.writes() == []
-    assert "warnings" not in ensure(ansible, args) and "warnings" not in ensure(ansible, dict(args, tags=None))
-    replaced = ensure(ansible, dict(args, tags={"team": "b"}, regenerate="always"))
-    assert replaced["key_pair"]["tags"] == {"team": "b"} and admin.key_pairs()[0]["tags"] == [
-        {"Key": "team", "Value": "b"}]
-    kept = ensure(ansible, dict(args, tags=None, regenerate="always"))  # a replacement keeps the tags
-    assert kept["changed"] is True and admin.key_pairs()[0]["tags"] == [{"Key": "team", "Value": "b"}]
+    changed = ansible.play(kp(dict(args, tags={"team": "b", "owner": "ops"})), diff=True).task("ensure")
+    assert changed["changed"] is True and changed["key_pair"]["tags"] == {"team": "b", "owner": "ops"}
+    assert changed["diff"]["before"]["tags"] == {"team": "a", "env": "dev"}
+    assert changed["diff"]["after"]["tags"] == {"team": "b", "owner": "ops"}
+    assert [r["action"] for r in admin.requests()] == ["DescribeKeyPairs", "ModifyResourceTags"]
+    assert {t["Key"]: t["Value"] for t in admin.key_pairs()[0]["tags"]} == {"team": "b", "owner": "ops"}
+    kept = ensure(ansible, dict(args, tags={"extra": "1"}, purge_tags=False))
+    assert kept["key_pair"]["tags"] == {"team": "b", "owner": "ops", "extra": "1"}
+    admin.clear_requests()
+    for same in (dict(args, tags={"team": "b", "owner": "ops", "extra": "1"}), dict(args, tags=None),
+                 dict(args, tags={"team": "b"}, purge_tags=False)):
+        assert ensure(ansible, same)["changed"] is False
+    assert [r["action"] for r in admin.requests()] == ["DescribeKeyPairs"] * 3  # converged: one call each
+    cleared = ensure(ansible, dict(args, tags={}))
+    assert cleared["changed"] is True and admin.key_pairs()[0]["tags"] == []
+    replaced = ensure(ansible, dict(args, tags={"team": "c"}, regenerate="always"))
+    assert replaced["key_pair"]["tags"] == {"team": "c"} and admin.key_pairs()[0]["tags"] == [
+        {"Key": "team", "Value": "c"}]
+    carried = ensure(ansible, dict(args, tags=None, regenerate="always"))  # a replacement keeps the tags
+    assert carried["changed"] is True and admin.key_pairs()[0]["tags"] == [{"Key": "team", "Value": "c"}]
 
 
 def test_backup(ansible, admin, keys, existing):

@@ -60,6 +60,15 @@ def test_throttling_beyond_retries_fails_clearly(ansible, admin, keys, tmp_path)
     invariants("throttle: beyond retries", admin, str(keys), run, expect_pairs=0)
 
 
+def test_throttled_create_is_retried(ansible, admin, keys, tmp_path):
+    """A throttled CreateKeyPair was not carried out (the service says so): sending it again is safe."""
+    admin.fault(action="CreateKeyPair", mode="error", code="RequestLimitExceeded", count=2)
+    run = ansible.play(kp({"name": "throttled", "private_key_path": str(keys / "k"), "retry_max_delay": 0.1}))
+    assert run.task("ensure")["changed"] is True
+    assert [r["code"] for r in create_calls(admin)] == ["RequestLimitExceeded", "RequestLimitExceeded", "OK"]
+    invariants("throttle: Create x2 retried", admin, str(keys), run, expect_pairs=1)
+
+
 def test_throttled_delete_is_retried(ansible, admin, keys, tmp_path):
     admin.seed(["doomed"])
     admin.fault(action="DeleteKeyPairs", mode="error", code="RequestLimitExceeded", count=2)
@@ -161,12 +170,12 @@ def _replace_setup(ansible, admin, keys):
 
 @pytest.mark.parametrize("fault", [
     dict(mode="error", code="InvalidKeyPair.LimitExceeded"), dict(mode="http_error", status=502),
-    dict(mode="close_before"), dict(mode="error", code="RequestLimitExceeded"),
-], ids=["quota", "http502", "reset", "throttled"])
+    dict(mode="close_before"), dict(mode="error", code="RequestLimitExceeded", count=10),
+], ids=["quota", "http502", "reset", "throttled beyond retries"])
 def test_replacement_whose_create_fails_keeps_the_old_key_pair(ansible, admin, keys, tmp_path, fault):
     args, old, before = _replace_setup(ansible, admin, keys)
     admin.fault(action="CreateKeyPair", **fault)
-    run = ansible.play(kp(args))
+    run = ansible.play(kp(dict(args, retry_max_delay=0.1)))
     result = run.task("ensure")
     assert result["failed"] is True and result["changed"] is False
     assert "Key pair rot (%s) and %s are unchanged" % (old["key_id"], keys / "rot") in result["msg"]

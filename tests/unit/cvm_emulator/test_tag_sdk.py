@@ -20,8 +20,8 @@ from sdk_helpers import create, describe, make_client, raw_call, sdk_error  # no
 def make_tag_client(emulator, sign_method="TC3-HMAC-SHA256", method="POST"):
     cred = credential.Credential(CREDS["secret_id"], CREDS["secret_key"])
     hp = HttpProfile(protocol="http", endpoint=emulator.url_host, reqTimeout=10, reqMethod=method)
-    return tag_client.TagClient(cred, "ap-guangzhou", ClientProfile(httpProfile=hp, signMethod=sign_method,
-                                                                      language="en-US"))
+    profile = ClientProfile(httpProfile=hp, signMethod=sign_method, language="en-US")
+    return tag_client.TagClient(cred, "ap-guangzhou", profile)
 
 
 def resource(key_id, region="ap-guangzhou"):

@@ -332,3 +332,43 @@ def test_connection_failures_retried_only_when_transient(emulator, endpoint, rea
         make(emulator, endpoint=url, retries=2, sleeps=sleeps).call("DescribeKeyPairs", {})
     assert info.value.code == "ClientNetworkError" and reason in info.value.message
     assert len(sleeps) == (2 if retried else 0)
+
+
+@pytest.mark.parametrize("code,attempts", [("RequestLimitExceeded", 3), ("RequestLimitExceeded.UinLimitExceeded", 3),
+                                           ("InternalError", 1), ("InternalServerError", 1)])
+def test_create_is_retried_only_when_throttled(emulator, code, attempts):
+    """A throttled CreateKeyPair was not carried out: safe to send again. Anything else is not retried."""
+    emulator.fault(action="CreateKeyPair", mode="error", code=code, count=10)
+    sleeps = []
+    with pytest.raises(TencentCloudAPIError) as info:
+        make(emulator, retries=2, sleeps=sleeps).call("CreateKeyPair", {"KeyName": "x", "ProjectId": 0},
+                                                      retry="throttled")
+    assert info.value.code == code and len(emulator.requests()) == attempts and emulator.key_pairs() == []
+
+
+def test_tag_client_shares_settings_and_request_ids(emulator):
+    client = make(emulator, endpoints={"tag": emulator.url})
+    client.call("DescribeKeyPairs", {})
+    tags = client.for_service("tag")
+    assert (tags.service, tags.version, tags.host, tags.timeout) == ("tag", "2018-08-13", client.host, client.timeout)
+    assert tags is client.for_service("tag") and tags.request_ids is client.request_ids
+    with pytest.raises(TencentCloudAPIError) as info:
+        tags.call("ModifyResourceTags", {"Resource": "qcs::cvm:ap-guangzhou:uin/:keypair/skey-zzzzzzzz",
+                                         "ReplaceTags": [{"TagKey": "k", "TagValue": "v"}]})
+    assert info.value.code == "InvalidParameterValue.ResourceIdInvalid" and len(client.request_ids) == 2
+    assert [r["signature_method"] for r in emulator.requests()] == ["TC3-HMAC-SHA256"] * 2
+    legacy = make(emulator, "legacy", endpoints={"tag": emulator.url})
+    assert legacy.for_service("tag").api_style == "tc3"  # the legacy gateway is CVM's only
+
+
+@pytest.mark.parametrize("endpoint,expected", [
+    ("cvm.tencentcloudapi.com", "https://tag.tencentcloudapi.com"),
+    ("https://cvm.intl.tencentcloudapi.com", "https://tag.intl.tencentcloudapi.com"),
+    ("cvm.ap-guangzhou.tencentcloudapi.com", "https://tag.ap-guangzhou.tencentcloudapi.com"),
+    ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+    ("https://gateway.example.com:8443", "https://gateway.example.com:8443"),
+])
+def test_tag_endpoint_beside_the_cvm_endpoint(endpoint, expected):
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import derive_endpoint
+
+    assert derive_endpoint(endpoint, "tag") == expected

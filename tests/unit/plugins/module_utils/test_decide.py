@@ -58,11 +58,11 @@ def spec(**kw):
 
 
 FLAGS = ("create", "replace", "delete_first", "adopt", "drop", "install_staged", "remove_staged", "fix_mode",
-         "encrypt", "write_pub", "description")
+         "encrypt", "write_pub", "description", "tag_replace", "tag_delete")
 
 
 def summary(plan):
-    done = {flag for flag in FLAGS if getattr(plan, flag) not in (None, False)}
+    done = {flag for flag in FLAGS if getattr(plan, flag) not in (None, False, {}, [])}
     if plan.warnings:
         done.add("warn")
     return done
@@ -115,9 +115,20 @@ ROWS = [
     ("description differs", {"description": "new"}, model(description="old"), None, local(), {"description"}),
     ("description omitted", {}, model(description="old"), None, local(), set()),
     ("description cleared", {"description": ""}, model(description="old"), None, local(), {"description"}),
-    ("tags differ", {"tags": {"team": "a"}}, model(tags={"team": "b"}), None, local(), {"warn"}),
+    ("tags differ", {"tags": {"team": "a"}}, model(tags={"team": "b"}), None, local(), {"tag_replace"}),
+    ("tags added", {"tags": {"team": "a", "env": "x"}}, model(tags={"team": "a"}), None, local(), {"tag_replace"}),
+    ("tags differ, one too many", {"tags": {"team": "a"}}, model(tags={"team": "a", "env": "x"}), None, local(),
+     {"tag_delete"}),
+    ("tags changed and removed", {"tags": {"team": "a"}}, model(tags={"team": "b", "env": "x"}), None, local(),
+     {"tag_replace", "tag_delete"}),
+    ("tags {}: remove all", {"tags": {}}, model(tags={"team": "b"}), None, local(), {"tag_delete"}),
+    ("tags {}, purge_tags false", {"tags": {}, "purge_tags": False}, model(tags={"team": "b"}), None, local(),
+     set()),
+    ("tags added, purge_tags false", {"tags": {"env": "x"}, "purge_tags": False}, model(tags={"team": "b"}), None,
+     local(), {"tag_replace"}),
     ("tags same", {"tags": {"team": "a"}}, model(tags={"team": "a"}), None, local(), set()),
     ("tags omitted", {}, model(tags={"team": "b"}), None, local(), set()),
+    ("tags, import", {"public_key": A, "tags": {"team": "a"}}, model(), None, NO_FILE, {"tag_replace"}),
     ("import, same key", {"public_key": A}, model(), None, NO_FILE, set()),
     ("import, other key, never", {"public_key": B}, model(), None, NO_FILE, {"warn"}),
     ("import, other key, fail", {"public_key": B, "regenerate": "fail"}, model(), None, NO_FILE, "KeyMismatch"),
@@ -130,6 +141,8 @@ ROWS = [
     ("import, new", {"public_key": A}, None, None, NO_FILE, {"create"}),
     # an interrupted replacement, found by the next run
     ("pending + staged, old gone", {}, None, pending(), local(A, staged=B), {"adopt", "install_staged", "write_pub"}),
+    ("pending + staged, old gone, tags to converge", {"tags": {"t": "1"}}, None, pending(), local(A, staged=B),
+     {"adopt", "install_staged", "write_pub", "tag_replace"}),
     ("pending + staged, old there, mismatch", {"regenerate": "mismatch"}, model(), pending(),
      local(MISSING, pub=MISSING, staged=B), {"adopt", "replace", "install_staged", "write_pub"}),
     ("pending + staged, old matches, never", {}, model(), pending(), local(A, staged=B),
@@ -170,6 +183,20 @@ def test_private_key_matches_is_what_the_file_will_hold():
     assert decide(spec(public_key=A), model(), None, NO_FILE).private_key_matches is None
 
 
+def test_tag_changes_and_limits():
+    plan = decide(spec(tags={"team": "a", "new": "1"}), model(tags={"team": "b", "old": "x"}), None, local())
+    assert (plan.tag_replace, plan.tag_delete, plan.warnings) == ({"team": "a", "new": "1"}, ["old"], [])
+    merged = decide(spec(tags={"team": "a"}, purge_tags=False), model(tags={"old": "x"}), None, local())
+    assert (merged.tag_replace, merged.tag_delete) == ({"team": "a"}, [])
+    replaced = decide(spec(tags={"team": "a"}, purge_tags=False, regenerate="always"), model(tags={"old": "x"}),
+                      None, local())
+    assert replaced.tags == {"old": "x", "team": "a"}  # the new key pair is created with the merged tags
+    with pytest.raises(TaskError, match="would have 51 tags") as info:
+        decide(spec(tags={"k%d" % i: "v" for i in range(26)}, purge_tags=False),
+               model(tags={"o%d" % i: "v" for i in range(25)}), None, local())
+    assert info.value.code == "InvalidArgument"
+
+
 def test_a_replacement_keeps_project_description_and_tags_unless_given():
     current = model(project=1000, description="old", tags={"team": "a"})
     kept = decide(spec(regenerate="always"), current, None, local())
@@ -183,8 +210,6 @@ def test_warnings_name_what_differs_and_what_to_do():
     plan = decide(spec(project_id=1000), model(), None, local(B))
     assert "does not belong to key pair web (skey-aaaaaaaa)" in plan.warnings[0]
     assert "is in project 0, not 1000" in plan.warnings[0] and "regenerate=mismatch" in plan.warnings[0]
-    tags = decide(spec(tags={"team": "a"}), model(tags={"team": "b"}), None, local()).warnings[0]
-    assert "applied only when a key pair is created" in tags and "not changed" in tags
     with pytest.raises(TaskError, match=r"ins-00000001") as info:
         decide(spec(regenerate="always"), model(bound=["ins-00000001"]), None, local())
     assert "never deleted implicitly" in info.value.msg
