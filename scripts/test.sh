@@ -3,7 +3,10 @@
 # ansible-test sanity + units, molecule), then pytest: unit (signing vectors, SDK cross-checks, client,
 # reconciler, key files), the emulator driven by the official SDK, and integration playbooks run by
 # ansible-playbook against the emulator (pytest's summary is the closing line).
-# Extra arguments go to pytest (e.g. `scripts/test.sh -k regenerate`); QUALITY=0 skips the quality checks.
+# Then the unit tests and the integration core again on the oldest supported controller (scripts/test-oldest.sh:
+# ansible-core 2.16, Python 3.10).
+# Extra arguments go to pytest (e.g. `scripts/test.sh -k regenerate`); QUALITY=0 skips the quality checks,
+# OLDEST=0 the run on the oldest controller.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/venv.sh"
@@ -29,4 +32,8 @@ else
     echo "note: ../shared/reference is not beside this checkout; the fixture copies were not compared"
 fi
 workers="${TEST_WORKERS:-2}"
+echo "newest supported controller: $(ansible --version | head -1), $(python --version)"
 python -m pytest -n "$workers" tests/unit tests/integration "$@"
+if [ "${OLDEST:-1}" != "0" ]; then
+    "$root/scripts/test-oldest.sh" -q
+fi

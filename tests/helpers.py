@@ -204,7 +204,7 @@ def self_signed(directory, names=()):
 
 # --- the reliability invariants -------------------------------------------------------------------------------
 
-RESULTS = os.path.join(ROOT, "tests", "output", "reliability")
+RESULTS = os.environ.get("RELIABILITY_RESULTS") or os.path.join(ROOT, "tests", "output", "reliability")
 
 
 def private_blob(path, passphrase=None):

@@ -152,8 +152,9 @@ def pytest_sessionstart(session):
         return
     import shutil
 
-    shutil.rmtree(os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "output", "reliability"),
-                  ignore_errors=True)
+    from helpers import RESULTS
+
+    shutil.rmtree(RESULTS, ignore_errors=True)
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -162,7 +163,8 @@ def pytest_sessionfinish(session, exitstatus):
         return
     import glob as _glob
 
-    folder = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "output", "reliability")
+    from helpers import RESULTS as folder
+
     records = []
     for path in sorted(_glob.glob(os.path.join(folder, "*.json"))):
         with open(path) as handle:

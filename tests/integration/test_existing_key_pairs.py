@@ -46,6 +46,7 @@ def ensure(ansible, args, **play):
     return ansible.play(kp(args), **play).task("ensure")
 
 
+@pytest.mark.core
 def test_private_key_mode(ansible, admin, keys, existing):
     args, _pair = existing
     os.chmod(keys / "web", 0o644)
@@ -59,6 +60,7 @@ def test_private_key_mode(ansible, admin, keys, existing):
     assert [r["action"] for r in admin.requests()] == ["DescribeKeyPairs"] * 3  # files only: no API write
 
 
+@pytest.mark.core
 def test_passphrase_encrypts_a_plaintext_key(ansible, admin, keys, existing):
     args, _pair = existing
     remote = admin.key_pairs()[0]["key_blob"]
@@ -186,6 +188,7 @@ def test_description(ansible, admin, keys, existing):
     assert cleared["changed"] is True and admin.key_pairs()[0]["description"] == ""
 
 
+@pytest.mark.core
 def test_tags(ansible, admin, keys):
     args = {"name": "tagged", "private_key_path": str(keys / "tagged"), "tags": {"team": "a", "env": "dev"}}
     assert ensure(ansible, args)["key_pair"]["tags"] == {"team": "a", "env": "dev"}

@@ -36,6 +36,7 @@ def keys(tmp_path):
 
 # --- tags -------------------------------------------------------------------------------------------
 
+@pytest.mark.core
 def test_tags_check_mode_and_diff(ansible, admin, keys):
     args = {"name": "web", "private_key_path": str(keys / "web"), "tags": {"team": "a", "env": "dev"}}
     created = ensure(ansible, args)
@@ -126,6 +127,7 @@ def _bound(ansible, admin, keys, linger):
     return key_id, instance
 
 
+@pytest.mark.core
 def test_absent_right_after_the_instances_were_terminated(ansible, admin, keys):
     _key_id, instance = _bound(ansible, admin, keys, 3)
     admin.terminate(instance)

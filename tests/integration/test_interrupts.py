@@ -18,6 +18,8 @@ import yaml
 
 from helpers import invariants, private_blob
 
+
+pytestmark = pytest.mark.core  # also run on the oldest supported ansible-core (scripts/test-oldest.sh)
 KP = "tencentcloud.cvm.tencent_keypair"
 PAUSE = "_TENCENTCLOUD_CVM_TEST_PAUSE_BEFORE_RENAME"
 
@@ -61,10 +63,17 @@ def until(predicate, timeout=30, what="the condition"):
         time.sleep(0.05)
 
 
+def pgid(pid):
+    with open("/proc/%d/stat" % pid) as handle:
+        return int(handle.read().rsplit(")", 1)[1].split()[2])
+
+
 def interrupt(proc, signum, hard):
     """`signum` to the playbook's process group, as a terminal or a CI runner sends it; with `hard`, to every
-    process under it too (the workers are process groups of their own). Waits until all of them are gone."""
+    process under it too (the workers are process groups of their own). Waits until all of them are gone.
+    Returns whether the worker was hit directly: SIGKILL to the group then is a hard kill of the worker too."""
     workers = descendants(proc.pid)
+    in_group = any(pgid(pid) == proc.pid for pid in workers)  # ansible-core < 2.19: workers share the group
     os.killpg(proc.pid, signum)
     if hard:
         for pid in workers:
@@ -74,6 +83,7 @@ def interrupt(proc, signum, hard):
                 pass
     proc.wait(60)
     until(lambda: not any(alive(pid) for pid in workers), 60, "the workers to end")
+    return hard or (in_group and signum == signal.SIGKILL)
 
 
 POINTS = {
@@ -109,7 +119,8 @@ def test_interrupted_creation_then_rerun(ansible, admin, tmp_path, point, signam
     task = kp({"name": "k", "private_key_path": str(keys / "k")})
     proc = ansible.spawn(task, env=env)
     wait_for_point(point, admin, keys)
-    interrupt(proc, getattr(signal, signame), hard)
+    sent_to = "every process" if hard else "the group"
+    hard = interrupt(proc, getattr(signal, signame), hard)  # SIGKILL to the group is hard where workers share it
     ansible.finish(proc)
     until(admin.key_pairs, 15, "the emulator to commit")  # a request in flight still commits
     interrupted = admin.key_pairs()[0]["key_id"]
@@ -128,8 +139,8 @@ def test_interrupted_creation_then_rerun(ansible, admin, tmp_path, point, signam
     else:  # committed, key lost with the process: the rerun finds the record, deletes the orphan, creates again
         assert result["changed"] is True and pair["key_id"] != interrupted
         assert "%s) is one nobody can use" % interrupted in " ".join(result["warnings"])
-    invariants("interrupt: %s, %s to %s, then rerun" % (point, signame, "every process" if hard else "the group"),
-               admin, str(keys), rerun, expect_pairs=1)
+    invariants("interrupt: %s, %s to %s, then rerun" % (point, signame, sent_to), admin, str(keys), rerun,
+               expect_pairs=1)
 
 
 def test_ctrl_c_in_the_middle_of_a_loop(ansible, admin, tmp_path):

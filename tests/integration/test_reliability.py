@@ -41,6 +41,7 @@ def create_calls(admin):
 
 # --- throttling -------------------------------------------------------------------------------------
 
+@pytest.mark.core
 def test_throttled_describe_is_retried(ansible, admin, keys, tmp_path):
     admin.fault(action="DescribeKeyPairs", mode="error", code="RequestLimitExceeded", count=2)
     run = ansible.play(kp({"name": "throttled", "private_key_path": str(keys / "k"), "retry_max_delay": 1}))
@@ -94,6 +95,7 @@ def test_rate_limit_with_a_loop(ansible, admin, keys, tmp_path):
 
 # --- lost and broken answers on CreateKeyPair / ImportKeyPair --------------------------------------------
 
+@pytest.mark.core
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_http_errors_on_create(ansible, admin, keys, tmp_path, status):
     admin.fault(action="CreateKeyPair", mode="http_error", status=status)
@@ -105,6 +107,7 @@ def test_http_errors_on_create(ansible, admin, keys, tmp_path, status):
     invariants("Create answers HTTP %d (non-JSON)" % status, admin, str(keys), run, expect_pairs=0)
 
 
+@pytest.mark.core
 @pytest.mark.parametrize("mode", ["malformed_json", "missing_fields", "no_response", "close_after"])
 def test_answers_lost_after_commit_are_recovered(ansible, admin, keys, tmp_path, mode):
     admin.fault(action="CreateKeyPair", mode=mode)
@@ -184,6 +187,7 @@ def test_replacement_whose_create_fails_keeps_the_old_key_pair(ansible, admin, k
                expect_pairs=1)
 
 
+@pytest.mark.core
 @pytest.mark.parametrize("step,fault", [
     ("delete", dict(action="DeleteKeyPairs", mode="error", code="InvalidParameterValue")),
     ("rename", dict(action="ModifyKeyPairAttribute", mode="error", code="InvalidParameter")),
@@ -228,6 +232,7 @@ def test_http_4xx_is_not_retried(ansible, admin, keys, tmp_path):
     invariants("HTTP 404 tried once, 503 retried", admin, str(keys), retried, expect_pairs=1)
 
 
+@pytest.mark.core
 def test_authenticated_proxy_gets_the_credentials_and_never_shows_them(ansible, admin, keys, tmp_path):
     server, seen = forwarding_proxy(ansible.emulator.url, credentials=("proxy-user", "proxy-p@ss-567"))
     expected = "Basic " + base64.b64encode(b"proxy-user:proxy-p@ss-567").decode()
@@ -351,13 +356,14 @@ def unwritable(tmp_path):
             path = tmp_path / "full"
             _mount_tmpfs(path, size="16k")
             cleanup.append(["umount", str(path)])
-            with open(path / "filler", "wb") as handle:
-                try:
-                    while True:
-                        handle.write(b"\0" * 4096)
-                        handle.flush()
-                except OSError:
+            fd = os.open(str(path / "filler"), os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                while os.write(fd, b"\0" * 4096):
                     pass
+            except OSError:  # ENOSPC: full
+                pass
+            finally:
+                os.close(fd)
             made[kind] = str(path / "k")
         return made[kind]
 
@@ -366,6 +372,7 @@ def unwritable(tmp_path):
         subprocess.run(command, check=False, capture_output=True)
 
 
+@pytest.mark.core
 @pytest.mark.parametrize("kind", ["proc", "immutable", "read-only mount", "full file system"])
 def test_unwritable_destination_fails_before_any_write(ansible, admin, unwritable, kind):
     """As root (as in CI), os.access says yes to all of these; the reservation made before CreateKeyPair says no."""
@@ -382,6 +389,7 @@ def test_unwritable_destination_fails_before_any_write(ansible, admin, unwritabl
     assert not os.path.exists(key)
 
 
+@pytest.mark.core
 def test_write_failure_after_create_rolls_back(ansible, admin, tmp_path):
     """The key directory disappears while CreateKeyPair is on its way: the write fails after the create, and the
     key pair is deleted again (the rollback path, reached as root too)."""
@@ -518,6 +526,7 @@ def test_twenty_forks_distinct_keys(ansible, admin, tmp_path):
 
 # --- secrets at -vvvv -------------------------------------------------------------------------------
 
+@pytest.mark.core
 def test_no_secret_in_any_output(ansible, admin, tmp_path):
     keys = tmp_path / "keys"
     keys.mkdir()

@@ -10,6 +10,8 @@ import yaml
 
 from helpers import CREDS, ROOT
 
+
+pytestmark = pytest.mark.core  # also run on the oldest supported ansible-core (scripts/test-oldest.sh)
 KP = "tencentcloud.cvm.tencent_keypair"
 REQUEST_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 

@@ -1,6 +1,9 @@
 """tencent_keypair_info through ansible-playbook against the emulator."""
 
+import pytest
 import yaml
+
+pytestmark = pytest.mark.core  # also run on the oldest supported ansible-core (scripts/test-oldest.sh)
 
 INFO = "tencentcloud.cvm.tencent_keypair_info"
 

@@ -277,7 +277,7 @@ def test_https_through_a_connect_proxy(monkeypatch, tmp_path):
                         retries=0, timeout=10)
         assert client.proxy[:2] == ("127.0.0.1", proxy.server_address[1])
         assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
-        assert seen == ["CONNECT cvm.tunnel.invalid:%d HTTP/1.1" % port]
+        assert seen[0].startswith("CONNECT cvm.tunnel.invalid:%d HTTP/1." % port) and len(seen) == 1  # 1.0: Py 3.10
         assert auth == ["Basic " + base64.b64encode(b"tunnel user:s3cr:t").decode()]  # percent-decoded
         assert "s3cr" not in repr(client.proxy)
         with pytest.raises(TencentCloudAPIError) as info:
