@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The two commands of README.md, plus helpers. Each sets up .venv itself (scripts/venv.sh).
 .PHONY: demo test venv emulator clean
 

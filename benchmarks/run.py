@@ -1,4 +1,5 @@
 #!/usr/bin/env python
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark tencent_keypair against ansible.builtin.debug (a no-op action) and ansible.builtin.ping (a shipped
 module), side by side on one machine, with real ansible-playbook runs against the bundled emulator.
 

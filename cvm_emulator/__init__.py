@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A local emulator of the Tencent Cloud CVM key-pair API (version 2017-03-12).
 
 It is a test peer of the tencentcloud.cvm collection and never imports it:

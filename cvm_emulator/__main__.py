@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """python -m cvm_emulator: run the local CVM key-pair API emulator until stopped."""
 
 import argparse

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The seven CVM key-pair actions (version 2017-03-12), validated against the API model.
 
 Request schemas mirror `keypair-api-spec.json` (tccli's api.json); error codes come from the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Signature verification for API 3.0 (TC3-HMAC-SHA256) and v1 (HmacSHA256/HmacSHA1).
 
 Written from the reference (sections 3 and 4), independently of the collection's signer.

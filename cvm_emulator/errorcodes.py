@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The error codes each action can answer, as the current official SDK lists them.
 
 Source: the generated comments ("可能返回的错误码") of TencentCloud/tencentcloud-sdk-go at commit 144f6c8d

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Fault injection and rate limiting, configured through the admin API."""
 
 import random

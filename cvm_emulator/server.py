@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The HTTP front of the emulator: protocol parsing, authentication, faults, admin API."""
 
 import json

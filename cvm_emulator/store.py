@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Emulator state in SQLite: in memory by default, a file with --db (survives a restart)."""
 
 import json

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Run ansible-test (sanity | units) on a copy of the working tree laid out as ansible_collections/tencentcloud/cvm
 # (ansible-test needs that path; the copy holds exactly the files git would test: tracked + untracked-not-ignored).
 # ansible-test downloads get-pip from a host that is not reachable here, so a stand-in is put in its cache first.

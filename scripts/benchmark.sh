@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The benchmark (benchmarks/run.py): `scripts/benchmark.sh` for the full table, `--quick` for the API-call check.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The main job, end to end: start the bundled emulator on a free port, run examples/demo.yml twice
 # (first run: changed, second run: ok), check the key file with ssh-keygen when present, stop the emulator.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Print the path of a Python >= 3.12 (what ansible-core 2.21 needs), or explain what to install and exit 1.
 # Order: $PYTHON, then python3.14/3.13/3.12/python3 on PATH (each really run: a pyenv shim that cannot
 # start is skipped), then pyenv's own installs, then uv-managed ones.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The collection-quality checks of the README test command, each timed:
 # changelog lint, ansible-lint (production + args, plus negative fixtures that `args` must reject),
 # antsibull-docs, ansible-test sanity and units, molecule, the benchmark's API-call check. Exits non-zero on the
@@ -62,6 +63,7 @@ step "antsibull-docs lint" antsibull-docs lint-collection-docs --plugin-docs --v
 step "ansible-test sanity" scripts/ansible-test.sh sanity
 step "ansible-test units" scripts/ansible-test.sh units
 step "molecule test -s keypair" molecule test -s keypair
+step "galaxy-importer" "$root/scripts/galaxy-importer.sh"
 step "benchmark --quick (API calls)" python benchmarks/run.py --quick
 
 echo

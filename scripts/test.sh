@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Every test. First the collection-quality checks (scripts/quality.sh: changelog, ansible-lint, antsibull-docs,
 # ansible-test sanity + units, molecule), then pytest: unit (signing vectors, SDK cross-checks, client,
 # reconciler, key files), the emulator driven by the official SDK, and integration playbooks run by

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Create (or refresh) .venv from requirements/venv.txt with a Python >= 3.12, and expose the working tree as
 # the collection tencentcloud.cvm under .build/collections. Prints nothing but errors when up to date.
 set -euo pipefail

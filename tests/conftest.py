@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Shared fixtures: a real emulator on 127.0.0.1 (in-process thread or separate process)."""
 
 import os

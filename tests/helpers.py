@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Test helpers: import paths, the emulator as a process, its admin API."""
 
 import datetime

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Helpers for tests that drive the emulator with the official Tencent Cloud SDK (a test-only dependency)."""
 
 import json

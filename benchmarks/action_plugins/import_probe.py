@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Benchmark probe (not part of the collection): measures, inside a real Ansible worker process, how long the
 # first import of the tencent_keypair action plugin (and its module_utils) takes, and what it pulls in.
 from __future__ import annotations

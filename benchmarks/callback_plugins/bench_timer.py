@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Benchmark probe (not part of the collection): times the play from inside ansible-playbook, so that the
 # process start-up and shutdown (about 1.5 s, varying by +-0.1 s from run to run on a shared machine) do not
 # blur a per-task figure. Writes JSON to $BENCH_TIMER_OUT when the playbook ends.

@@ -1,5 +1,6 @@
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """tencent_keypair: runs on the control node; the private key never leaves this process."""
 
 from __future__ import annotations

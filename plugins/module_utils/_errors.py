@@ -1,6 +1,7 @@
 # Private to the tencentcloud.cvm collection: not a public API, may change without notice.
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The one failure funnel: every API or transport failure is a TencentCloudAPIError; every failure a user sees is
 a TaskError with a non-empty code. Hints for the codes any Tencent Cloud API can answer live here; the key-pair
 codes live with the key-pair reconciler."""

@@ -1,6 +1,7 @@
 # Private to the tencentcloud.cvm collection: not a public API, may change without notice.
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The key-pair reconciler: read (remote and local) -> decide (a pure function) -> act. Knows nothing of Ansible.
 
 A replacement is make-before-break: the new key pair is created under a temporary name derived from the real

@@ -1,6 +1,7 @@
 # Private to the tencentcloud.cvm collection: not a public API, may change without notice.
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The key-pair decision, pure: the task's options, the remote key pairs and the local files go in, a Plan (or a
 TaskError) comes out. No API call, no file access: the reconciler (_keypair) reads, this decides, the reconciler
 acts. tests/unit/plugins/module_utils/test_decide.py holds the table."""

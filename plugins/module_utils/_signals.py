@@ -1,6 +1,7 @@
 # Private to the tencentcloud.cvm collection: not a public API, may change without notice.
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Deferring SIGINT and SIGTERM across a critical section.
 
 Why: from the moment CreateKeyPair is sent until its private key is on disk (or the key pair is deleted again),

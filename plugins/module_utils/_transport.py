@@ -1,6 +1,7 @@
 # Private to the tencentcloud.cvm collection: not a public API, may change without notice.
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """HTTP(S) with the standard library: keep-alive connections reused for the life of the worker process, TLS
 verification, proxies from the environment (loopback excluded), and failures classified by whether the request
 may have reached the server.

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 # This file holds documentation only: the work is done on the control node by the action plugin of the same name.
 

@@ -1,6 +1,7 @@
 # Private to the tencentcloud.cvm collection: not a public API, may change without notice.
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Controller glue shared by the collection's action plugins: arguments, client, failure funnel, results."""
 
 from __future__ import annotations

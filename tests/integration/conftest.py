@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Real ansible-playbook runs against a real emulator process."""
 
 import json

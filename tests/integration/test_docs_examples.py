@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Every YAML example in README.md, docs/ and the role README: playbooks run as written against the emulator;
 other YAML (an EE definition) at least parses."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """docs/existing-key-pairs.md, row by row: each option on a key pair that already exists, through real
 ansible-playbook runs against the emulator, followed by a rerun that must be `ok`."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Tags through the Tag API, and the behaviours of today's cloud that the emulator reproduces (README, Fidelity),
 each through real ansible-playbook runs against the emulator."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Interrupted plays: a real ansible-playbook creating a key pair is signalled at three points, then the same play
 is run again with default options. Afterwards: exactly one key pair of each name, its private key in a 0600 file
 that matches it, nothing else in the key directory, and no key pair anywhere without its private key.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What users get: the built tarball, its installed copy, ansible-doc, a playbook and the emulator from it;
 and the EE files agree with what the code imports."""
 
@@ -167,3 +168,36 @@ def test_ee_requirements_match_the_imports():
         if line and not line.startswith("#"):
             name, _space, profile = line.partition(" ")
             assert name and profile.startswith("[") and profile.endswith("]"), line
+
+
+def test_execution_environment_build_context(installed, tmp_path):
+    """`ansible-builder create` on the documented EE definition, and ansible-builder's introspection of the
+    installed collection: the image would get exactly our Python and system requirements."""
+    import re
+    import shutil
+
+    with open(os.path.join(ROOT, "docs", "execution-environments.md"), encoding="utf-8") as handle:
+        blocks = re.findall(r"^```yaml\n(.*?)^```", handle.read(), re.M | re.S)
+    (definition,) = [b for b in blocks if "version: 3" in b]
+    tarball = os.path.basename(installed[0])
+    assert tarball in definition
+    shutil.copy(installed[0], str(tmp_path / tarball))
+    (tmp_path / "execution-environment.yml").write_text(definition)
+    subprocess.run([os.path.join(BIN, "ansible-builder"), "create", "-f", "execution-environment.yml", "-c", "context"],
+                   cwd=str(tmp_path), check=True, capture_output=True, text=True)
+    build = tmp_path / "context" / "_build"
+    assert (build / tarball).is_file()
+    assert yaml.safe_load((build / "requirements.yml").read_text()) == {
+        "collections": [{"name": tarball, "type": "file"}]}
+    assert "introspect.py introspect" in (tmp_path / "context" / "Dockerfile").read_text()
+    out = subprocess.run([sys.executable, str(build / "scripts" / "introspect.py"), "introspect", installed[1]],
+                         check=True, capture_output=True, text=True).stdout
+    found = yaml.safe_load(out)
+
+    def ours(name):
+        with open(os.path.join(ROOT, name), encoding="utf-8") as handle:
+            return [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+
+    suffix = "  # from collection tencentcloud.cvm"
+    assert found["python"] == [line + suffix for line in ours("requirements.txt")]
+    assert found["system"] == [line + suffix for line in ours("bindep.txt")]

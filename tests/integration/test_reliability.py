@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Reliability suite: real ansible-playbook runs against the emulator's fault API. After every case the
 invariants are checked: no key pair whose private key nobody holds (lost keys / orphans), no partial, temporary
 or world-readable key file, no secret in any output. Each case's outcome is recorded for docs/reliability.md."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What the modules return, checked against what they document and against check mode, through real
 ansible-playbook runs: RETURN equals the keys real runs return (both ways), check mode returns what the real run
 returns (key for key, and the predictable values), and the key-pair block of both modules is one block."""

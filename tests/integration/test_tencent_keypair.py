@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """tencent_keypair through real ansible-playbook runs against a real emulator process."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """tencent_keypair_info through ansible-playbook against the emulator."""
 
 import pytest

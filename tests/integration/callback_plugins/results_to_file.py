@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Test-only callback: appends every task result as one JSON line to $RESULTS_FILE.
 from __future__ import annotations
 

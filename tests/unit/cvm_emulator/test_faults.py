@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Every fault mode of the emulator, with the effect a client sees, and the state it leaves."""
 
 import time

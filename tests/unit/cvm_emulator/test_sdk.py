@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The emulator driven over real HTTP by the official Tencent Cloud SDK (test-only dependency)."""
 
 import json

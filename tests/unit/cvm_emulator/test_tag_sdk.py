@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The emulator's Tag API (2018-08-13) driven by the official SDK's TagClient: the contract for the actions the
 collection uses (ModifyResourceTags) and the read-back Terraform uses (DescribeResourceTagsByResourceIds)."""
 

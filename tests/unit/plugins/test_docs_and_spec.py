@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The argument spec covers the code, secrets are no_log, the docs parse, client-side codes are documented.
 (That the spec equals the docs as Ansible reads them is checked with ansible-doc in test_packaging.py.)"""
 
@@ -62,3 +63,21 @@ def test_every_code_the_module_can_meet_is_explained():
     with open(os.path.join(root, "docs", "troubleshooting.md"), encoding="utf-8") as handle:
         documented = set(re.findall(r"`([A-Za-z][A-Za-z0-9.]+)`", handle.read()))
     assert len(codes) > 80 and sorted(codes - documented) == []
+
+
+def test_every_source_file_names_its_license():
+    import os
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout.split()
+    generated = {"changelogs/changelog.yaml", "changelogs/.plugin-cache.yaml"}
+    sources = [f for f in tracked if f not in generated and (f.endswith((".py", ".sh", ".yml", ".yaml"))
+                                                              or f in (".ci/run", "Makefile"))]
+    missing = []
+    for name in sources:
+        with open(os.path.join(root, name), encoding="utf-8") as handle:
+            head = [handle.readline() for _line in range(5)]
+        if "# SPDX-License-Identifier: GPL-3.0-or-later\n" not in head:
+            missing.append(name)
+    assert len(sources) > 80 and missing == []

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The client against a real emulator on 127.0.0.1: styles, error envelope, retries, faults, proxies, TLS."""
 
 import base64

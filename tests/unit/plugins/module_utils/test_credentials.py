@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Credentials and region resolution: options, environment, ~/.tencentcloud/credentials, tccli files."""
 
 import json

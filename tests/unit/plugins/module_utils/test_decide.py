@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """decide() is pure: a table of (remote key pair, pending replacement, local files, options) -> plan or error.
 
 No network and no files: the remote side is API models, the local side a Destination filled in by hand."""

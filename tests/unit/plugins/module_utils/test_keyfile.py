@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Local key files: destination checks, fingerprints, atomic writes, backups."""
 
 import base64

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The reconciler's decisions, against a real emulator on 127.0.0.1 and real files."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """DeferredSignals: SIGINT/SIGTERM wait until the critical section ends, then take effect."""
 
 import os

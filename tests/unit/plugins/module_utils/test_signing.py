@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Signing: every vector of the reference byte for byte, and the official SDK's signer on random inputs."""
 
 import json
