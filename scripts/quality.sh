@@ -63,6 +63,7 @@ step "antsibull-docs lint" antsibull-docs lint-collection-docs --plugin-docs --v
 step "ansible-test sanity" scripts/ansible-test.sh sanity
 step "ansible-test units" scripts/ansible-test.sh units
 step "molecule test -s keypair" molecule test -s keypair
+step "molecule test -s emulator_kit" molecule test -s emulator_kit
 step "galaxy-importer" "$root/scripts/galaxy-importer.sh"
 step "benchmark --quick (API calls)" python benchmarks/run.py --quick
 

@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Every YAML example in README.md, docs/ and the role README: playbooks run as written against the emulator;
-other YAML (an EE definition) at least parses."""
+molecule step snippets (plays named "Prepare - ...", "Converge - ...", "Destroy - ...") run as the sequence molecule
+would run them; other YAML (an EE definition) at least parses."""
 
 import glob
+import json
 import os
 import re
+import urllib.request
 
 import pytest
 import yaml
@@ -25,6 +28,14 @@ def is_playbook(data):
     return isinstance(data, list) and data and all(isinstance(p, dict) and "hosts" in p for p in data)
 
 
+def molecule_step(data):
+    """'prepare', 'converge', 'verify' or 'destroy' for a molecule step snippet, else None."""
+    if not is_playbook(data):
+        return None
+    step = str(data[0].get("name", "")).split(" - ", 1)[0].lower()
+    return step if step in ("prepare", "converge", "verify", "destroy") else None
+
+
 CASES = [(os.path.relpath(path, ROOT), i, text) for path in FILES for i, text in enumerate(blocks(path))]
 
 
@@ -39,8 +50,51 @@ def test_every_docs_page_has_examples():
 def test_example(ansible, admin, page, index, text):
     data = yaml.safe_load(text)
     assert data, "empty example"
-    if not is_playbook(data):
-        return
+    if not is_playbook(data) or molecule_step(data):
+        return  # molecule step snippets: test_molecule_snippets
     run = ansible.play(None, raw=text)
     assert run.rc == 0, run.stdout + run.stderr
     assert not [r for r in run.results if r["status"] == "failed" and "rescue" not in text]
+
+
+MOLECULE_PAGES = sorted({c[0] for c in CASES if molecule_step(yaml.safe_load(c[2]))})
+
+
+@pytest.mark.parametrize("page", MOLECULE_PAGES)
+def test_molecule_snippets(ansible, admin, tmp_path, page):
+    """The page's prepare, converge, verify and destroy snippets, in molecule's order, with the variables molecule
+    sets; 'my_role' is a consumer role that passes no endpoint or credentials, so only the snippets' module_defaults
+    can point it at the emulator the prepare step started (not at the one in TENCENTCLOUD_ENDPOINT)."""
+    steps = {}
+    for case in CASES:
+        if case[0] == page:
+            step = molecule_step(yaml.safe_load(case[2]))
+            if step:
+                steps[step] = case[2]
+    assert {"prepare", "converge", "destroy"} <= set(steps), steps.keys()
+    tasks = tmp_path / "roles" / "my_role" / "tasks"
+    tasks.mkdir(parents=True)
+    tasks.joinpath("main.yml").write_text(yaml.safe_dump([{
+        "name": "The role under test ensures a key pair",
+        "tencentcloud.cvm.tencent_keypair": {"name": "my_role_key", "private_key_path": str(tmp_path / "my_role_key")},
+    }]))
+    ephemeral = tmp_path / "ephemeral"
+    ephemeral.mkdir()
+    env = {"MOLECULE_EPHEMERAL_DIRECTORY": str(ephemeral)}
+    kit = ephemeral / "tencentcloud-cvm-emulator"
+    try:
+        prepared = ansible.play(None, raw=steps["prepare"], env=env)
+        assert prepared.rc == 0, prepared.stdout + prepared.stderr
+        url = (kit / "url").read_text().strip()
+        for step in ("converge", "verify"):
+            if step in steps:
+                run = ansible.play(None, raw=steps[step], env=env)
+                assert run.rc == 0, run.stdout + run.stderr
+        with urllib.request.urlopen(url + "/_emulator/state", timeout=10) as resp:
+            assert [k["key_name"] for k in json.load(resp)["key_pairs"]] == ["my_role_key"]
+        assert admin.key_pairs() == []  # nothing went to the emulator named by TENCENTCLOUD_ENDPOINT
+        assert (tmp_path / "my_role_key").exists()
+    finally:
+        destroyed = ansible.play(None, raw=steps["destroy"], env=env)
+    assert destroyed.rc == 0, destroyed.stdout + destroyed.stderr
+    assert not (kit / "pid").exists()

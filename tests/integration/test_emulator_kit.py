@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The role tencentcloud.cvm.emulator: started and stopped are idempotent, the exported facts and files work, and
+stopped stops exactly the emulator it started."""
+
+import os
+import subprocess
+import urllib.request
+
+import yaml
+
+
+def kit(state, directory):
+    return yaml.safe_dump([{"name": state, "ansible.builtin.include_role": {"name": "tencentcloud.cvm.emulator"},
+                            "vars": {"emulator_state": state, "emulator_dir": str(directory)}}], sort_keys=False)
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return b"cvm_emulator" in handle.read()
+    except OSError:
+        return False
+
+
+def test_start_use_and_stop(ansible, tmp_path):
+    directory = tmp_path / "kit"
+    first = ansible.play(kit("started", directory) + yaml.safe_dump([
+        {"name": "use", "tencentcloud.cvm.tencent_keypair": {
+            "name": "kit_key", "private_key_path": str(tmp_path / "kit_key"),
+            "endpoint": "{{ emulator_endpoint }}", "secret_id": "{{ emulator_secret_id }}",
+            "secret_key": "{{ emulator_secret_key }}", "region": "{{ emulator_region }}"}, "register": "out"},
+    ]), env={"TENCENTCLOUD_ENDPOINT": None})
+    assert first.rc == 0, first.stdout + first.stderr
+    assert first.task("use")["changed"] is True
+    pid = int((directory / "pid").read_text())
+    url = (directory / "url").read_text().strip()
+    assert alive(pid) and url.startswith("http://127.0.0.1:")
+    env = dict(line.replace("export ", "").split("=", 1) for line in (directory / "emulator.env").read_text().splitlines())
+    assert env["TENCENTCLOUD_ENDPOINT"] == url and set(env) == {
+        "TENCENTCLOUD_ENDPOINT", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_REGION"}
+    assert yaml.safe_load((directory / "emulator.yml").read_text())["emulator_endpoint"] == url
+    again = ansible.play(kit("started", directory))  # a second start reuses the running emulator
+    assert "changed=0" in again.stdout.split("PLAY RECAP")[1] and int((directory / "pid").read_text()) == pid
+    with urllib.request.urlopen(url + "/_emulator/state", timeout=10) as resp:  # the same state: kit_key is there
+        assert b"kit_key" in resp.read()
+    stopped = ansible.play(kit("stopped", directory))
+    assert stopped.rc == 0 and "changed=1" in stopped.stdout.split("PLAY RECAP")[1]
+    assert not alive(pid) and not (directory / "pid").exists() and not (directory / "emulator.env").exists()
+    twice = ansible.play(kit("stopped", directory))
+    assert twice.rc == 0 and "changed=0" in twice.stdout.split("PLAY RECAP")[1]
+
+
+def test_stopped_never_kills_another_process(ansible, tmp_path):
+    directory = tmp_path / "kit"
+    directory.mkdir()
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        (directory / "pid").write_text(str(other.pid))  # a stale pid file now naming someone else's process
+        run = ansible.play(kit("stopped", directory))
+        assert run.rc == 0 and other.poll() is None  # still running
+        assert not (directory / "pid").exists()
+    finally:
+        other.kill()
+        other.wait()
+    assert os.listdir(directory) == []
