@@ -38,7 +38,7 @@ lint_doc_examples() {
     python - "$dir" <<'PY'
 import glob, os, re, sys, yaml
 out = sys.argv[1]
-pages = sorted(glob.glob("docs/*.md")) + ["README.md", "roles/keypair/README.md"]
+pages = sorted(glob.glob("docs/*.md")) + ["README.md"] + sorted(glob.glob("roles/*/README.md"))
 n = 0
 for page in pages:
     for i, block in enumerate(re.findall(r"^```yaml\n(.*?)^```", open(page).read(), re.M | re.S)):
