@@ -63,3 +63,18 @@ def test_stopped_never_kills_another_process(ansible, tmp_path):
         other.kill()
         other.wait()
     assert os.listdir(directory) == []
+
+
+def test_refuses_a_control_node_without_setsid(ansible, tmp_path):
+    """Without setsid (as on macOS) the role says what it needs and starts nothing."""
+    bare = tmp_path / "bin"  # every command on PATH but setsid
+    bare.mkdir()
+    for folder in os.environ["PATH"].split(os.pathsep):
+        for name in os.listdir(folder) if os.path.isdir(folder) else ():
+            if name != "setsid" and not (bare / name).exists():
+                (bare / name).symlink_to(os.path.join(folder, name))
+    directory = tmp_path / "kit"
+    run = ansible.play(kit("started", directory), env={"PATH": str(bare)})
+    assert run.rc == 2, run.stdout + run.stderr
+    assert "needs a Linux control node (it uses setsid and /proc" in run.stdout
+    assert not (directory / "pid").exists() and not (directory / "url").exists()
