@@ -28,6 +28,9 @@ def parse_args(argv=None):
     parser.add_argument("--rate-limits", choices=("off", "realistic"), default="off",
                         help="realistic: the real service's limits (10 requests/s per key-pair action, 20/s for "
                              "Tag writes); off (default): none")
+    parser.add_argument("--operation-delay", type=float, default=None, metavar="SECONDS",
+                        help="how long an AssociateInstancesKeyPairs/DisassociateInstancesKeyPairs operation takes "
+                             "(asynchronous, as on the real service; default 0.5)")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--version", action="version", version=__version__)
     args = parser.parse_args(argv)
@@ -49,7 +52,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    emulator = Emulator(Store(args.db), args.credentials, args.seed, args.verbose)
+    if args.operation_delay is not None and not 0 <= args.operation_delay <= 600:
+        raise SystemExit("--operation-delay must be 0 to 600 seconds")
+    defaults = {} if args.operation_delay is None else {"operation_delay": args.operation_delay}
+    emulator = Emulator(Store(args.db, defaults), args.credentials, args.seed, args.verbose)
     if args.rate_limits != "off":
         emulator.set_rate_limits(args.rate_limits, default=True)
     server = EmulatorServer(emulator, args.host, args.port, args.tls_cert, args.tls_key)

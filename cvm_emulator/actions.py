@@ -13,6 +13,9 @@ import secrets
 import string
 import time
 
+from . import errorcodes
+from .instances import instance_model, os_name_of, start_operation, state_code
+
 API_VERSION = "2017-03-12"
 TAG_VERSION = "2018-08-13"
 
@@ -305,8 +308,13 @@ class Actions:
     def __init__(self, store):
         self.store = store
 
-    def run(self, action, region, params, now=None):
-        self.store.purge_terminated(time.time() if now is None else now, self.store.setting("binding_linger"))
+    def run(self, action, region, params, now=None, request_id=None, fail=None):
+        """`request_id` is the call's RequestId (an asynchronous operation records it); `fail` is the message of
+        an injected `operation_failed` fault (the operation is accepted and ends FAILED)."""
+        self.now = time.time() if now is None else now
+        self.request_id = request_id or random_id("req-")
+        self.fail = fail
+        self.store.purge_terminated(self.now, self.store.setting("binding_linger"))
         return getattr(self, action)(region, params)
 
     @property
@@ -447,52 +455,71 @@ class Actions:
         self.store.update_key_pair(key_id, **fields)
         return {}
 
-    def _instances_and_keys(self, region, params):
+    def _instances_and_keys(self, action, region, params):
+        """The checks of research-instance-key-binding.md §8.1, in its order; any failure refuses the whole batch."""
         instance_ids, key_ids = params["InstanceIds"], params["KeyIds"]
         if not instance_ids:
             raise ApiError("MissingParameter", "The request is missing a required parameter `InstanceIds`.")
         if len(instance_ids) > 100:
             raise ApiError("InvalidParameterValue.LimitExceeded", "At most 100 InstanceIds are allowed.")
         check_key_ids(key_ids)
-        instances = []
         for instance_id in instance_ids:
             if not INSTANCE_ID_RE.match(instance_id):
                 raise ApiError("InvalidInstanceId.Malformed", "The instance ID `%s` is malformed." % instance_id)
+        instances, missing = [], []
+        for instance_id in dict.fromkeys(instance_ids):
             inst = self.store.instance(instance_id)
             if inst is None or inst["region"] != region:
-                raise ApiError("InvalidInstanceId.NotFound", "The instance `['%s']` is not found." % instance_id)
-            if inst["os"] != "linux":
-                raise ApiError("UnsupportedOperation.InstanceOsWindows",
-                               "Key pairs are supported on Linux instances only (`%s`)." % instance_id)
-            if inst["state"] != "STOPPED" and not params.get("ForceStop", False):
-                state = inst["state"].capitalize()
-                raise ApiError("UnsupportedOperation.InstanceState%s" % state,
-                               "The instance `%s` is %s; stop it or set ForceStop." % (instance_id, inst["state"]))
-            instances.append(inst)
-        for key_id in key_ids:
+                missing.append(instance_id)
+            else:
+                instances.append(inst)
+        if missing:  # as observed (TF #194): "The specified instance ID `['ins-…']` is not found."
+            raise ApiError("InvalidInstanceId.NotFound", "The specified instance ID `%s` is not found." % missing)
+        for key_id in dict.fromkeys(key_ids):
             if self.store.key_pair(key_id, region) is None:
                 raise ApiError("InvalidKeyPairId.NotFound", "The key pair `%s` does not exist." % key_id)
-        return instances, key_ids
+        force = bool(params.get("ForceStop", False))
+        for inst in instances:
+            if inst["os"] != "linux":
+                raise ApiError("UnsupportedOperation.InstanceOsWindows",
+                               "The request does not support the instance `%s` whose operating system is `%s`."
+                               % (inst["instance_id"], os_name_of(inst)))
+            if inst.get("operation"):
+                raise ApiError("OperationDenied.InstanceOperationInProgress",
+                               "The instance `['%s']` already has operation in progress. Please try again later."
+                               % inst["instance_id"])
+            if inst["state"] == "STOPPED" or (inst["state"] == "RUNNING" and force):
+                continue
+            code = state_code(inst["state"])
+            if code not in errorcodes.BY_ACTION[action]:
+                code = "InvalidInstance.NotSupported"
+            raise ApiError(code, "The request does not support the instance `%s` in state `%s`%s." % (
+                inst["instance_id"], inst["state"], " unless ForceStop is true" if inst["state"] == "RUNNING" else ""))
+        return instances, list(dict.fromkeys(key_ids)), force
+
+    def _operate(self, action, region, params, add=(), remove=()):
+        instances, _key_ids, force = self._instances_and_keys(action, region, params)
+        for inst in instances:
+            start_operation(inst, action, self.request_id, add=add, remove=remove, force_stop=force, now=self.now,
+                            duration=float(self.store.setting("operation_delay")), fail=self.fail)
+            self.store.put_instance(inst)
+        return {}
 
     def AssociateInstancesKeyPairs(self, region, params):
-        instances, key_ids = self._instances_and_keys(region, params)
-        for inst in instances:
-            inst["key_ids"] = list(key_ids)  # associating replaces the instance's previous key
-            self.store.put_instance(inst)
-        return {}
+        """Asynchronous: the keys are added (by default; `associate_mode: replace` drops the others) when the
+        operation ends; binding a key that is bound already changes nothing (research §1)."""
+        return self._operate("AssociateInstancesKeyPairs", region, params, add=dict.fromkeys(params["KeyIds"]))
 
     def DisassociateInstancesKeyPairs(self, region, params):
-        instances, key_ids = self._instances_and_keys(region, params)
-        for inst in instances:
-            inst["key_ids"] = [k for k in inst["key_ids"] if k not in key_ids]
-            self.store.put_instance(inst)
-        return {}
+        """Asynchronous: the keys are removed when the operation ends; one that is not bound is ignored."""
+        return self._operate("DisassociateInstancesKeyPairs", region, params, remove=dict.fromkeys(params["KeyIds"]))
 
     def DescribeInstances(self, region, params):
-        """Enough of DescribeInstances to see instances and the key pairs bound to them."""
+        """Enough of DescribeInstances to see instances, their state, their latest operation and their key pairs.
+        Unknown well-formed IDs are left out, not refused (research §6)."""
         ids = params.get("InstanceIds")
         if ids and params.get("Filters"):
-            raise ApiError("InvalidParameterCombination", "`InstanceIds` and `Filters` cannot be given together.")
+            raise ApiError("InvalidParameter", "`InstanceIds` and `Filters` cannot be given together.")
         if params.get("Filters"):
             raise ApiError("InvalidFilter", "The emulator filters instances by InstanceIds only.")
         if ids and len(ids) > 100:
@@ -504,7 +531,8 @@ class Actions:
         if limit < 0 or limit > 100 or offset < 0:
             raise ApiError("InvalidParameterValue.LimitExceeded", "Limit must be 0 to 100, Offset 0 or more.")
         found = [inst for inst in self.store.instances(region) if not ids or inst["instance_id"] in ids]
-        return {"TotalCount": len(found), "InstanceSet": [instance_model(inst) for inst in
+        report = self.store.setting("operation_report")
+        return {"TotalCount": len(found), "InstanceSet": [instance_model(inst, self.now, report) for inst in
                                                           found[offset:offset + limit]]}
 
     # the Tag service ------------------------------------------------------------------------------
@@ -577,12 +605,6 @@ class Actions:
                               "TagValueMd5": hashlib.md5(tag["Value"].encode()).hexdigest(),
                               "ServiceType": "cvm", "Category": "Custom"})
         return {"TotalCount": len(found), "Offset": offset, "Limit": limit, "Tags": found[offset:offset + limit]}
-
-
-def instance_model(inst):
-    os_name = "TencentOS Server 3.1" if inst["os"] == "linux" else "Windows Server 2022"
-    return {"InstanceId": inst["instance_id"], "InstanceState": inst["state"], "OsName": os_name,
-            "LoginSettings": {"KeyIds": list(inst["key_ids"])}, "Placement": {"Zone": inst["region"] + "-3"}}
 
 
 def _filter_matches(flt, kp):

@@ -9,7 +9,9 @@ from collections import deque
 PRE_MODES = ("latency", "error", "http_error", "close_before")
 POST_MODES = ("hold", "close_after", "private_key_no_newline", "malformed_json", "missing_fields", "no_response",
               "wrong_content_type")
-MODES = PRE_MODES + POST_MODES
+# modes the action itself carries out: an Associate/Disassociate accepted whose operation ends FAILED
+ACTION_MODES = ("operation_failed",)
+MODES = PRE_MODES + POST_MODES + ACTION_MODES
 
 
 class FaultError(ValueError):

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The HTTP front of the emulator: protocol parsing, authentication, faults, admin API."""
 
+import getpass
 import json
 import socket
 import ssl
@@ -20,6 +21,7 @@ from .auth import (
     utc_date, v1_expected_signature,
 )
 from .faults import FaultError, Faults
+from .instances import STATES, Lifecycle, find_sshd, free_port
 from .store import Store
 
 API_WINDOW = 300          # API 3.0: five minutes either way
@@ -47,8 +49,13 @@ class Emulator:
         self.idle = threading.Condition(self.log_lock)
         self.credentials = {}
         self.default_rate_limits = "off"
+        self.lifecycle = Lifecycle(self.store)
         for cred in credentials or [{"secret_id": DEFAULT_SECRET_ID, "secret_key": DEFAULT_SECRET_KEY}]:
             self.add_credential(cred)
+
+    def close(self):
+        """Stops the lifecycle thread and every sshd it started."""
+        self.lifecycle.close()
 
     def add_credential(self, cred):
         if not cred.get("secret_id") or not cred.get("secret_key"):
@@ -240,7 +247,9 @@ class Handler(BaseHTTPRequestHandler):
 
         fired = self.emu.faults.take(action)
         entry["faults"] = [f["mode"] for f in fired]
-        entry["_post"] = [f for f in fired if f["mode"] not in ("latency", "error", "http_error", "close_before")]
+        entry["_post"] = [f for f in fired if f["mode"] not in ("latency", "error", "http_error", "close_before",
+                                                                  "operation_failed")]
+        failed = next((f for f in fired if f["mode"] == "operation_failed"), None)
         for fault in fired:
             if fault["mode"] == "latency":
                 time.sleep(fault["latency"])
@@ -264,7 +273,8 @@ class Handler(BaseHTTPRequestHandler):
         if isinstance(params.get("KeyName"), str):
             entry["key_name"] = params["KeyName"]
         with self.emu.store:
-            result = self.emu.actions.run(action, ctx["region"], params)
+            result = self.emu.actions.run(action, ctx["region"], params, request_id=entry["request_id"],
+                                          fail=failed and (failed["message"] or "Injected fault: the operation failed."))
         return result
 
     def _tc3(self, method, url, body, auth_header, content_type):
@@ -367,6 +377,8 @@ class Handler(BaseHTTPRequestHandler):
         if name == "reset" and method == "POST":
             emu.wait_idle()
             emu.store.reset()
+            if emu.lifecycle.guests.running:
+                emu.lifecycle.settle()  # the sshd of every instance stopped
             emu.faults.clear()
             emu.set_rate_limits(emu.default_rate_limits)
             with emu.log_lock:
@@ -393,14 +405,17 @@ class Handler(BaseHTTPRequestHandler):
             emu.faults.set_rate_limit(spec.get("action", "*"), spec.get("per_second"))
             return None
         if name == "config" and method == "POST":
-            choices = {"error_codes": ("current", "seed"), "empty_description": ("clear", "missing")}
+            choices = {"error_codes": ("current", "seed"), "empty_description": ("clear", "missing"),
+                       "operation_report": ("request_id", "lagging"), "associate_mode": ("add", "replace")}
+            if "operation_delay" in spec and not 0 <= float(spec["operation_delay"]) <= 600:
+                raise ValueError("operation_delay must be 0 to 600 seconds")
             for key, allowed in choices.items():
                 if key in spec and spec[key] not in allowed:
                     raise ValueError("%s must be one of %s" % (key, ", ".join(allowed)))
             if "rate_limits" in spec:
                 emu.set_rate_limits(spec["rate_limits"])
             with emu.store:
-                for key in ("quota", "projects", "clock_offset", "binding_linger") + tuple(choices):
+                for key in ("quota", "projects", "clock_offset", "binding_linger", "operation_delay") + tuple(choices):
                     if key in spec:
                         emu.store.set_setting(key, spec[key])
             return None
@@ -418,12 +433,18 @@ class Handler(BaseHTTPRequestHandler):
             return {"key_ids": emu.actions.seed(spec.get("region", "ap-guangzhou"), spec["names"],
                                                 int(spec.get("project_id", 0)), spec.get("public_key"))}
         if name == "instances" and method == "POST":
-            inst = {"instance_id": spec.get("instance_id") or random_id("ins-"),
-                    "region": spec.get("region", "ap-guangzhou"), "state": spec.get("state", "STOPPED"),
-                    "os": spec.get("os", "linux"), "key_ids": spec.get("key_ids", [])}
+            return self._admin_instance(spec)
+        if name == "instance-state" and method == "POST":
+            # Powers an instance on or off (or puts it in any state) at once, as a console would.
+            if spec.get("state") not in STATES:
+                raise ValueError("state must be one of %s" % ", ".join(STATES))
             with emu.store:
+                inst = emu.store.instance(spec["instance_id"])
+                if inst is None:
+                    raise LookupError("no instance %s" % spec["instance_id"])
+                inst["state"] = spec["state"]
                 emu.store.put_instance(inst)
-            return inst
+            return self._settled(spec["instance_id"])
         if name == "images" and method == "POST":
             image = {"image_id": spec.get("image_id") or random_id("img-"),
                      "region": spec.get("region", "ap-guangzhou"), "key_ids": spec.get("key_ids", [])}
@@ -431,6 +452,48 @@ class Handler(BaseHTTPRequestHandler):
                 emu.store.put_image(image)
             return image
         raise LookupError("no admin route %s %s" % (method, name))
+
+
+    def _admin_instance(self, spec):
+        """An instance: {instance_id, region, state, os, os_name, key_ids, ssh, login_user, guest_agent,
+        private_ip, public_ip}. With ssh=true a real sshd serves it on 127.0.0.1 while it is RUNNING; its
+        authorized_keys holds the public keys of the key pairs bound to it (unless guest_agent=false: an image
+        without cloud-init, whose file never changes)."""
+        emu = self.emu
+        state = spec.get("state", "STOPPED")
+        if state not in STATES:
+            raise ValueError("state must be one of %s" % ", ".join(STATES))
+        if spec.get("os", "linux") not in ("linux", "windows"):
+            raise ValueError("os must be linux or windows")
+        ssh = bool(spec.get("ssh", False))
+        if ssh and find_sshd() is None:
+            raise ValueError("ssh=true needs OpenSSH's sshd on this machine (Debian: apt-get install openssh-server)")
+        instance_id = spec.get("instance_id") or random_id("ins-")
+        inst = {"instance_id": instance_id, "region": spec.get("region", "ap-guangzhou"), "state": state,
+                "os": spec.get("os", "linux"), "os_name": spec.get("os_name"), "key_ids": spec.get("key_ids", []),
+                "ssh": int(ssh), "ssh_port": free_port() if ssh else None,
+                "login_user": spec.get("login_user") or (getpass.getuser() if ssh else "root"),
+                "guest_agent": int(bool(spec.get("guest_agent", True))),
+                "private_ip": spec.get("private_ip") or ("127.0.0.1" if ssh else "10.0.%d.%d" % (
+                    int(instance_id[-4:], 36) % 250, int(instance_id[-2:], 36) % 250 + 2)),
+                "public_ip": spec.get("public_ip") or ("127.0.0.1" if ssh else None),
+                "created_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        with emu.store:
+            inst["authorized_keys"] = "".join(
+                emu.store.key_pair(k)["public_key"].strip() + "\n" for k in inst["key_ids"] if emu.store.key_pair(k))
+            emu.store.put_instance(inst)
+        return self._settled(instance_id)
+
+    def _settled(self, instance_id):
+        """The instance once the lifecycle has acted on it (its sshd listening), with ssh_port; an sshd that could
+        not start is an error."""
+        inst = self.emu.store.instance(instance_id)
+        error = self.emu.lifecycle.settle() if inst.get("ssh") else None
+        inst = self.emu.store.instance(instance_id)
+        if error:
+            raise ValueError(error)
+        inst.pop("authorized_keys", None)
+        return inst
 
 
 class _Handled(Exception):
@@ -467,6 +530,10 @@ class EmulatorServer(ThreadingHTTPServer):
         if ":" in host:
             host = "[%s]" % host
         return "%s://%s:%d" % (self.scheme, host, port)
+
+    def server_close(self):
+        super().server_close()
+        self.emulator.close()
 
     def handle_error(self, request, client_address):
         # A client that went away mid-answer is normal under fault injection; anything else is a bug to show.

@@ -39,6 +39,26 @@ CREATE TABLE IF NOT EXISTS settings (
 );
 """
 
+# Instance columns added since the first release (name, SQL type and default); older --db files get them by
+# ALTER TABLE. `operation` is the JSON of the asynchronous operation in progress (cvm_emulator.instances).
+INSTANCE_COLUMNS = (
+    ("terminated_at", "REAL", None),
+    ("os_name", "TEXT", None),
+    ("login_user", "TEXT", None),
+    ("private_ip", "TEXT", None),
+    ("public_ip", "TEXT", None),
+    ("ssh", "INTEGER NOT NULL DEFAULT 0", 0),
+    ("ssh_port", "INTEGER", None),
+    ("guest_agent", "INTEGER NOT NULL DEFAULT 1", 1),
+    ("authorized_keys", "TEXT NOT NULL DEFAULT ''", ""),
+    ("created_time", "TEXT", None),
+    ("latest_operation", "TEXT", None),
+    ("latest_operation_state", "TEXT", None),
+    ("latest_operation_request_id", "TEXT", None),
+    ("latest_operation_error_msg", "TEXT", None),
+    ("operation", "TEXT", None),
+)
+
 DEFAULT_SETTINGS = {
     "quota": 100,                   # key pairs per account (all regions)
     "projects": [0, 1000, 1001, 1002],
@@ -46,6 +66,9 @@ DEFAULT_SETTINGS = {
     "error_codes": "current",       # or "seed": the dedicated name codes and InvalidKeyPair.NotSupported
     "empty_description": "clear",   # or "missing": Description "" counts as not given
     "binding_linger": 0,            # seconds a terminated instance keeps its key bindings; -1: for ever
+    "operation_delay": 0.5,         # seconds an Associate/Disassociate operation takes (asynchronous)
+    "operation_report": "request_id",  # or "lagging": no LatestOperationRequestId, the previous state shown a while
+    "associate_mode": "add",        # or "replace": AssociateInstancesKeyPairs drops the instance's other keys
 }
 
 
@@ -53,8 +76,9 @@ class Store:
     """A single connection guarded by one lock: every action runs as one serialised transaction,
     which is what makes duplicate-name checks race-free under concurrent clients."""
 
-    def __init__(self, path=":memory:"):
+    def __init__(self, path=":memory:", defaults=None):
         self.path = path
+        self.defaults = dict(DEFAULT_SETTINGS, **(defaults or {}))  # what a setting is until set (and after reset)
         self.lock = threading.RLock()
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
@@ -62,10 +86,10 @@ class Store:
             self._execute("PRAGMA journal_mode=WAL")
             self._execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
-        try:  # a --db file written by an older emulator
-            self.db.execute("ALTER TABLE instances ADD COLUMN terminated_at REAL")
-        except sqlite3.OperationalError:
-            pass
+        have = {row["name"] for row in self.db.execute("PRAGMA table_info(instances)").fetchall()}
+        for name, sql_type, _default in INSTANCE_COLUMNS:  # a --db file written by an older emulator
+            if name not in have:
+                self.db.execute("ALTER TABLE instances ADD COLUMN %s %s" % (name, sql_type))
 
     def _execute(self, sql, args=()):
         # One connection is shared by every handler thread: each statement (and each transaction, see
@@ -76,7 +100,7 @@ class Store:
     # settings -----------------------------------------------------------------------------
     def setting(self, name):
         row = self._execute("SELECT value FROM settings WHERE name=?", (name,)).fetchone()
-        return json.loads(row["value"]) if row else DEFAULT_SETTINGS[name]
+        return json.loads(row["value"]) if row else self.defaults[name]
 
     def set_setting(self, name, value):
         self._execute(
@@ -170,17 +194,23 @@ class Store:
         rows = self._execute("SELECT image_id, key_ids FROM images ORDER BY image_id").fetchall()
         return [r["image_id"] for r in rows if key_id in json.loads(r["key_ids"])]
 
-    def instance(self, instance_id):
-        row = self._execute("SELECT * FROM instances WHERE instance_id=?", (instance_id,)).fetchone()
-        if row is None:
-            return None
+    @staticmethod
+    def _instance(row):
         inst = dict(row)
         inst["key_ids"] = json.loads(inst["key_ids"])
+        inst["operation"] = json.loads(inst["operation"]) if inst.get("operation") else None
         return inst
 
-    def instances(self, region):
-        rows = self._execute("SELECT * FROM instances WHERE region=? ORDER BY instance_id", (region,)).fetchall()
-        return [dict(dict(r), key_ids=json.loads(r["key_ids"])) for r in rows]
+    def instance(self, instance_id):
+        row = self._execute("SELECT * FROM instances WHERE instance_id=?", (instance_id,)).fetchone()
+        return None if row is None else self._instance(row)
+
+    def instances(self, region=None):
+        if region is None:
+            rows = self._execute("SELECT * FROM instances ORDER BY instance_id").fetchall()
+        else:
+            rows = self._execute("SELECT * FROM instances WHERE region=? ORDER BY instance_id", (region,)).fetchall()
+        return [self._instance(r) for r in rows]
 
     def terminate_instance(self, instance_id, now):
         """TERMINATING now; gone (with its key bindings) once purge_terminated finds it past the linger time."""
@@ -193,13 +223,18 @@ class Store:
                           (float(linger), now))
 
     def put_instance(self, inst):
+        """Inserts or replaces the instance: every column, from `inst` or its default."""
+        values = {"instance_id": inst["instance_id"], "region": inst["region"],
+                  "state": inst.get("state", "STOPPED"), "os": inst.get("os", "linux"),
+                  "key_ids": json.dumps(list(inst.get("key_ids", [])))}
+        for name, _sql_type, default in INSTANCE_COLUMNS:
+            values[name] = inst.get(name, default)
+        if values["operation"] is not None:
+            values["operation"] = json.dumps(values["operation"])
+        names = list(values)
         self._execute(
-            "INSERT INTO instances(instance_id, region, state, os, key_ids) VALUES(?,?,?,?,?)"
-            " ON CONFLICT(instance_id) DO UPDATE SET region=excluded.region, state=excluded.state,"
-            " os=excluded.os, key_ids=excluded.key_ids",
-            (inst["instance_id"], inst["region"], inst.get("state", "STOPPED"), inst.get("os", "linux"),
-             json.dumps(inst.get("key_ids", []))),
-        )
+            "INSERT OR REPLACE INTO instances(%s) VALUES(%s)" % (", ".join(names), ", ".join("?" * len(names))),
+            tuple(values[n] for n in names))
 
     def put_image(self, image):
         self._execute(
@@ -211,9 +246,9 @@ class Store:
     def dump(self):
         with self:
             self.purge_terminated(time.time(), self.setting("binding_linger"))
-            instances = [dict(r) for r in self._execute("SELECT * FROM instances ORDER BY instance_id")]
+            instances = self.instances()
             images = [dict(r) for r in self._execute("SELECT * FROM images ORDER BY image_id")]
-            for item in instances + images:
+            for item in images:
                 item["key_ids"] = json.loads(item["key_ids"])
             key_pairs = self.key_pairs()
             for kp in key_pairs:

@@ -84,6 +84,13 @@ class Admin:
     def key_pairs(self):
         return self.state()["key_pairs"]
 
+    def instances(self):
+        return self.state()["instances"]
+
+    def wait_idle_instances(self, timeout=15.0):
+        """Waits until no instance has an Associate/Disassociate operation in progress."""
+        assert wait_for(lambda: not any(i["operation"] for i in self.instances()), timeout), self.instances()
+
     def writes(self):
         return [r for r in self.requests() if r.get("write")]
 

@@ -55,11 +55,14 @@ def test_every_action_succeeds(emulator, sign_method, method):
     instance = emulator.instance(region="ap-guangzhou")
     assoc = models.AssociateInstancesKeyPairsRequest()
     assoc.InstanceIds, assoc.KeyIds = [instance["instance_id"]], [created.KeyId]
-    client.AssociateInstancesKeyPairs(assoc)
+    client.AssociateInstancesKeyPairs(assoc)  # asynchronous: bound when the operation ends
+    emulator.wait_idle_instances()
     assert describe(client, KeyIds=[created.KeyId]).KeyPairSet[0].AssociatedInstanceIds == [instance["instance_id"]]
     dis = models.DisassociateInstancesKeyPairsRequest()
     dis.InstanceIds, dis.KeyIds = [instance["instance_id"]], [created.KeyId]
     client.DisassociateInstancesKeyPairs(dis)
+    emulator.wait_idle_instances()
+    assert not describe(client, KeyIds=[created.KeyId]).KeyPairSet[0].AssociatedInstanceIds
 
     delete = models.DeleteKeyPairsRequest()
     delete.KeyIds = [created.KeyId, imported.KeyId]
@@ -265,6 +268,7 @@ def test_delete_modify_and_association_errors(emulator):
     assert sdk_error(associate, ["ins-zzzzzzzz"], [kp.KeyId]) == "InvalidInstanceId.NotFound"
     assert sdk_error(associate, [running["instance_id"]], [kp.KeyId]) == "UnsupportedOperation.InstanceStateRunning"
     associate([running["instance_id"]], [kp.KeyId], True)
+    emulator.wait_idle_instances()
     assert sdk_error(delete, [kp.KeyId]) == "InvalidParameterValue.KeyPairNotSupported"
     windows = emulator.instance(os="windows")
     assert sdk_error(associate, [windows["instance_id"]], [kp.KeyId]) == "UnsupportedOperation.InstanceOsWindows"

@@ -1,0 +1,365 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Instances for key binding: states, the asynchronous Associate/Disassociate operation, DescribeInstances' model,
+and guests that run a real OpenSSH sshd.
+
+What the real service does, and the sources, are in shared/reference/research-instance-key-binding.md:
+
+* an Associate/Disassociate call answers at once (only a RequestId); the instance shows
+  `LatestOperation=<Action>`, `LatestOperationState=OPERATING` until it is done, then SUCCESS or FAILED (§4);
+* with ForceStop a RUNNING instance is powered off, the keys change, and it is started again: RUNNING (the state
+  lags), STOPPING, STOPPED, STARTING, RUNNING, all under one OPERATING operation (§3.4);
+* a STOPPED instance stays STOPPED; the keys change at the end (§3.4);
+* the guest (cloud-init) writes the bound keys to `authorized_keys` at boot (§5). Here an instance with a guest
+  agent holds exactly the public keys of its bound key pairs; one without (an image without cloud-init) keeps
+  the file it had.
+
+Everything that starts or stops an sshd happens in the one lifecycle thread (see Guests), which also advances the
+operations in progress every TICK seconds.
+"""
+
+import ctypes
+import getpass
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+TICK = 0.05
+# States an instance can be given through the admin API (the InstanceStatus values of DescribeInstances).
+STATES = ("PENDING", "LAUNCH_FAILED", "RUNNING", "STOPPED", "STARTING", "STOPPING", "REBOOTING", "SHUTDOWN",
+          "TERMINATING", "ENTER_RESCUE_MODE", "RESCUE_MODE", "EXIT_RESCUE_MODE", "ENTER_SERVICE_LIVE_MIGRATE",
+          "SERVICE_LIVE_MIGRATE", "EXIT_SERVICE_LIVE_MIGRATE", "ISOLATING", "FREEZING", "BANNING")
+# A ForceStop operation on a RUNNING instance, as fractions of its duration: the state still shows RUNNING for a
+# moment (packer #9054), then STOPPING, STOPPED (the keys change at the middle), STARTING, RUNNING.
+FORCED_PHASES = ((0.1, "RUNNING"), (0.3, "STOPPING"), (0.5, "STOPPED"), (0.8, "STARTING"), (1.0, "RUNNING"))
+APPLY_AT = 0.5
+LAG = 0.3  # operation_report=lagging: the previous operation is shown for this part of the duration
+
+
+def os_name_of(inst):
+    if inst.get("os_name"):
+        return inst["os_name"]
+    return "TencentOS Server 3.1 (TK4)" if inst.get("os", "linux") == "linux" else \
+        "Windows Server 2022 DataCenter 64bit Chinese Edition"
+
+
+def state_code(state):
+    """UnsupportedOperation.InstanceState<CamelCase> of a state: EXIT_RESCUE_MODE -> InstanceStateExitRescueMode."""
+    return "UnsupportedOperation.InstanceState" + "".join(w.capitalize() for w in state.split("_"))
+
+
+def start_operation(inst, action, request_id, add=(), remove=(), force_stop=False, now=None, duration=0.5,
+                    fail=None):
+    """Marks `inst` (a store row, changed in place) as carrying out `action`; the lifecycle finishes it."""
+    now = time.time() if now is None else now
+    inst["operation"] = {
+        "action": action, "request_id": request_id, "add": list(add), "remove": list(remove),
+        "from_state": inst["state"], "forced": bool(force_stop and inst["state"] == "RUNNING"),
+        "started": now, "duration": float(duration), "applied": False, "fail": fail,
+        "previous": [inst.get("latest_operation"), inst.get("latest_operation_state"),
+                     inst.get("latest_operation_request_id"), inst.get("latest_operation_error_msg")],
+    }
+    inst["latest_operation"] = action
+    inst["latest_operation_state"] = "OPERATING"
+    inst["latest_operation_request_id"] = request_id
+    inst["latest_operation_error_msg"] = None
+
+
+def advance(inst, now, public_key_of, associate_mode="add"):
+    """Moves an operation in progress on to `now`. Returns True when `inst` changed."""
+    op = inst.get("operation")
+    if not op:
+        return False
+    before = json.dumps(inst, sort_keys=True, default=str)
+    progress = 1.0 if op["duration"] <= 0 else (now - op["started"]) / op["duration"]
+    if op["forced"]:
+        inst["state"] = next((state for end, state in FORCED_PHASES if progress < end), op["from_state"])
+    if progress >= APPLY_AT and not op["applied"]:
+        op["applied"] = True
+        if not op["fail"]:
+            keys = [] if associate_mode == "replace" and op["add"] else list(inst["key_ids"])
+            keys = [k for k in keys if k not in op["remove"]]
+            keys += [k for k in op["add"] if k not in keys]
+            inst["key_ids"] = keys
+            if inst.get("guest_agent", 1):
+                inst["authorized_keys"] = authorized_keys_text(keys, public_key_of)
+    if progress >= 1.0:
+        inst["state"] = op["from_state"]
+        inst["latest_operation_state"] = "FAILED" if op["fail"] else "SUCCESS"
+        inst["latest_operation_error_msg"] = op["fail"] or ""
+        inst["operation"] = None
+    return json.dumps(inst, sort_keys=True, default=str) != before
+
+
+def authorized_keys_text(key_ids, public_key_of):
+    lines = []
+    for key_id in key_ids:
+        public = public_key_of(key_id)
+        if public:
+            lines.append(public.strip())
+    return "".join(line + "\n" for line in lines)
+
+
+def instance_model(inst, now=None, report="request_id"):
+    """The DescribeInstances Instance object (the fields a key-pair tool reads; research §6.2)."""
+    now = time.time() if now is None else now
+    latest = [inst.get("latest_operation"), inst.get("latest_operation_state"),
+              inst.get("latest_operation_request_id"), inst.get("latest_operation_error_msg")]
+    op = inst.get("operation")
+    if report == "lagging":
+        if op and now - op["started"] < LAG * op["duration"]:
+            latest = list(op["previous"])  # what Terraform sleeps 10 s for
+        latest[2] = None
+    private = [inst["private_ip"]] if inst.get("private_ip") else []
+    public = [inst["public_ip"]] if inst.get("public_ip") else None
+    return {
+        "InstanceId": inst["instance_id"],
+        "InstanceName": inst.get("instance_name") or inst["instance_id"],
+        "InstanceState": inst["state"],
+        "OsName": os_name_of(inst),
+        "LoginSettings": {"KeyIds": list(inst["key_ids"]) or None},
+        "PrivateIpAddresses": private,
+        "PublicIpAddresses": public,
+        "DefaultLoginUser": inst.get("login_user") or "root",
+        "DefaultLoginPort": inst.get("ssh_port") or 22,
+        "LatestOperation": latest[0],
+        "LatestOperationState": latest[1],
+        "LatestOperationRequestId": latest[2],
+        "LatestOperationErrorMsg": latest[3],
+        "RestrictState": "NORMAL",
+        "CreatedTime": inst.get("created_time"),
+        "Placement": {"Zone": inst["region"] + "-3"},
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# guests with a real sshd
+
+
+def find_sshd():
+    """The sshd binary (Debian's openssh-server puts it in /usr/sbin, often not on PATH), or None."""
+    return shutil.which("sshd") or next(
+        (p for p in ("/usr/sbin/sshd", "/usr/local/sbin/sshd", "/sbin/sshd") if os.access(p, os.X_OK)), None)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _die_with_parent():  # runs in the child between fork and exec
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Guests:
+    """One sshd per RUNNING instance created with ssh=true, on 127.0.0.1 and its own port, whose AuthorizedKeysFile
+    is the guest's authorized_keys. Only the lifecycle thread calls reconcile() and close(): sshd gets SIGTERM when
+    that thread's process dies (PR_SET_PDEATHSIG), so an emulator killed with SIGKILL leaves no sshd behind."""
+
+    def __init__(self):
+        self.root = None
+        self.running = {}   # instance_id -> Popen
+        self.files = {}     # instance_id -> authorized_keys text written
+
+    def _dir(self, instance_id):
+        if self.root is None:
+            self.root = tempfile.mkdtemp(prefix="cvm-emulator-guests-")
+        path = os.path.join(self.root, instance_id)
+        if not os.path.isdir(path):
+            os.mkdir(path, 0o700)
+            self._host_key(os.path.join(path, "ssh_host_ed25519_key"))
+        return path
+
+    @staticmethod
+    def _host_key(path):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
+        key = ed25519.Ed25519PrivateKey.generate()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                           serialization.NoEncryption()))
+
+    def _config(self, path, port, user):
+        text = "\n".join([
+            "ListenAddress 127.0.0.1",
+            "Port %d" % port,
+            "HostKey %s" % os.path.join(path, "ssh_host_ed25519_key"),
+            "PidFile %s" % os.path.join(path, "sshd.pid"),
+            "AuthorizedKeysFile %s" % os.path.join(path, "authorized_keys"),
+            "AllowUsers %s" % user,
+            "PubkeyAuthentication yes",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "PermitRootLogin prohibit-password",
+            "UsePAM no",
+            "StrictModes no",
+            "PrintMotd no",
+            "LogLevel VERBOSE",
+            "",
+        ])
+        config = os.path.join(path, "sshd_config")
+        with open(config, "w") as handle:
+            handle.write(text)
+        return config
+
+    def write_keys(self, inst):
+        path = self._dir(inst["instance_id"])
+        text = inst.get("authorized_keys") or ""
+        if self.files.get(inst["instance_id"]) != text:
+            tmp = os.path.join(path, "authorized_keys.tmp")
+            with open(tmp, "w") as handle:
+                handle.write(text)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, os.path.join(path, "authorized_keys"))
+            self.files[inst["instance_id"]] = text
+
+    def reconcile(self, instances, on_port_change):
+        """Starts the sshd of every RUNNING ssh instance and stops every other one; writes authorized_keys."""
+        wanted = {}
+        for inst in instances:
+            if inst.get("ssh"):
+                self.write_keys(inst)
+                if inst["state"] == "RUNNING" and inst.get("terminated_at") is None:
+                    wanted[inst["instance_id"]] = inst
+        for instance_id in list(self.running):
+            proc = self.running[instance_id]
+            if instance_id not in wanted or proc.poll() is not None:
+                self.stop(instance_id)
+        for instance_id, inst in wanted.items():
+            if instance_id not in self.running:
+                port = self.start(inst)
+                if port != inst.get("ssh_port"):
+                    on_port_change(instance_id, port)
+
+    def start(self, inst):
+        """Starts the instance's sshd; returns its port (another than asked if that one was taken)."""
+        sshd = find_sshd()
+        if sshd is None:
+            raise RuntimeError("sshd not found: install OpenSSH's server (Debian: openssh-server)")
+        if os.geteuid() == 0 and not os.path.isdir("/run/sshd"):
+            os.makedirs("/run/sshd", 0o755, exist_ok=True)  # sshd's privilege separation directory
+        path = self._dir(inst["instance_id"])
+        port = inst.get("ssh_port") or free_port()
+        for _attempt in range(5):
+            config = self._config(path, port, inst.get("login_user") or getpass.getuser())
+            log = open(os.path.join(path, "sshd.log"), "ab")
+            proc = subprocess.Popen([sshd, "-D", "-e", "-f", config], stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=log, preexec_fn=_die_with_parent, close_fds=True)
+            log.close()
+            if _wait_listening(port, proc):
+                self.running[inst["instance_id"]] = proc
+                return port
+            _terminate(proc)
+            port = free_port()  # the port was taken meanwhile
+        raise RuntimeError("sshd did not start; see %s" % os.path.join(path, "sshd.log"))
+
+    def stop(self, instance_id):
+        proc = self.running.pop(instance_id, None)
+        if proc is not None:
+            _terminate(proc)
+
+    def close(self):
+        for instance_id in list(self.running):
+            self.stop(instance_id)
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
+        self.files = {}
+
+
+def _wait_listening(port, proc, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+def _terminate(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Lifecycle:
+    """The thread that advances operations in progress and keeps the guests' sshd in step with the store."""
+
+    def __init__(self, store):
+        self.store = store
+        self.guests = Guests()
+        self.stopping = threading.Event()
+        self.changed = threading.Condition()
+        self.generation = 0
+        self.error = None
+        self.thread = threading.Thread(target=self._run, name="cvm-emulator-lifecycle", daemon=True)
+        self.thread.start()
+
+    def _public_key(self, key_id):
+        kp = self.store.key_pair(key_id)
+        return kp["public_key"] if kp else None
+
+    def tick(self, now=None):
+        now = time.time() if now is None else now
+        mode = self.store.setting("associate_mode")
+        with self.store:
+            self.store.purge_terminated(now, self.store.setting("binding_linger"))
+            for inst in self.store.instances():
+                if advance(inst, now, self._public_key, mode):
+                    self.store.put_instance(inst)
+            instances = self.store.instances()
+        try:
+            self.guests.reconcile(instances, self._port_changed)
+            self.error = None
+        except (OSError, RuntimeError) as exc:
+            self.error = str(exc)
+        with self.changed:
+            self.generation += 1
+            self.changed.notify_all()
+
+    def _port_changed(self, instance_id, port):
+        with self.store:
+            inst = self.store.instance(instance_id)
+            if inst is not None:
+                inst["ssh_port"] = port
+                self.store.put_instance(inst)
+
+    def settle(self, timeout=15.0):
+        """Waits for two full ticks after now (so that a change made before the call has been acted on)."""
+        with self.changed:
+            target = self.generation + 2
+            self.changed.wait_for(lambda: self.generation >= target or self.stopping.is_set(), timeout)
+        return self.error
+
+    def _run(self):
+        while not self.stopping.is_set():
+            try:
+                self.tick()
+            except Exception as exc:  # keep the emulator serving; the admin API reports it
+                self.error = "lifecycle: %s: %s" % (type(exc).__name__, exc)
+            self.stopping.wait(TICK)
+        self.guests.close()
+
+    def close(self):
+        self.stopping.set()
+        if self.thread.is_alive() and threading.current_thread() is not self.thread:
+            self.thread.join(15)
