@@ -24,6 +24,13 @@ CLIENT_CODES = {
     "UnexpectedError": "a bug in the collection; the message says what had been changed before it",
     "Interrupted": "SIGINT or SIGTERM arrived while a creation's answer was lost; the next run sorts it out",
     "InterruptedCreation": "an earlier creation was interrupted, and this run cannot tell safely what it left",
+    "InstanceNotFound": "an instance of instance_ids does not exist in the region; nothing was changed",
+    "KeyPairNotFound": "a key pair of key_pairs does not exist in the region; nothing was changed",
+    "UnsupportedInstance": "an instance runs Windows, and key pairs bind to Linux instances only; nothing was changed",
+    "InstanceRunning": "a running instance would have to be stopped and force_stop is false; nothing was changed",
+    "InstanceStateUnsupported": "an instance is in a state in which key pairs cannot change; nothing was changed",
+    "OperationTimeout": "wait_timeout ran out waiting for instances; the message says what had been sent",
+    "OperationFailed": "Tencent Cloud accepted a bind or unbind, and the operation on the instance FAILED",
 }
 
 # What the codes any Tencent Cloud API can answer mean to a user, and what to do.

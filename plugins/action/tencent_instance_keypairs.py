@@ -1,0 +1,40 @@
+# Copyright (c) tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""tencent_instance_keypairs: binds and unbinds key pairs on instances, from the control node."""
+
+from __future__ import annotations
+
+from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs import (
+    SPEC_FIELDS, InstanceKeyPairManager, Spec,
+)
+from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_instance_keypairs import DOCUMENTATION
+from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
+from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TencentCloudAction
+
+
+class ActionModule(TencentCloudAction):
+    ARGUMENT_SPEC = argument_spec_from_docs(DOCUMENTATION, ModuleDocFragment.DOCUMENTATION)
+
+    def _work(self, runner, args, client):
+        spec = Spec(**{name: args.get(name) for name in SPEC_FIELDS})
+        result = InstanceKeyPairManager(client, check_mode=runner.check_mode).run(spec)
+        if not runner.diff_mode:
+            result.pop("diff", None)
+        result["request_ids"] = list(client.request_ids)
+        return result
+
+
+ARGUMENT_SPEC = ActionModule.ARGUMENT_SPEC
+
+
+def main():
+    """Lets ansible-lint's `args` rule validate task options against the same spec (never run by Ansible)."""
+    from ansible.module_utils.basic import AnsibleModule
+
+    AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+
+
+if __name__ == "__main__":
+    main()
