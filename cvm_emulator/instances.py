@@ -205,6 +205,7 @@ class Guests:
             "UsePAM no",
             "StrictModes no",
             "PrintMotd no",
+            "Subsystem sftp internal-sftp",
             "LogLevel VERBOSE",
             "",
         ])
