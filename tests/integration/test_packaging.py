@@ -106,7 +106,8 @@ def test_argument_spec_is_what_ansible_doc_reads(installed, module):
 def test_listing(installed):
     out = subprocess.run([os.path.join(BIN, "ansible-doc"), "-l", "tencentcloud.cvm", "--json"],
                          capture_output=True, text=True, env=_doc_env(installed[1]), check=True)
-    assert set(json.loads(out.stdout)) == {"tencentcloud.cvm.tencent_keypair", "tencentcloud.cvm.tencent_keypair_info"}
+    assert set(json.loads(out.stdout)) == {"tencentcloud.cvm.tencent_keypair", "tencentcloud.cvm.tencent_keypair_info",
+                                           "tencentcloud.cvm.tencent_instance_keypairs"}
 
 
 def test_playbook_and_emulator_from_the_installed_copy(installed, ansible, tmp_path):

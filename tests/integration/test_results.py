@@ -170,3 +170,30 @@ def test_the_key_pair_block_is_the_same_in_both_modules():
     keypair, info = documented("tencent_keypair"), documented("tencent_keypair_info")
     assert keypair["key_pair"]["contains"] == info["key_pairs"]["contains"]
     assert keypair["failure"] == info["failure"] and keypair["request_ids"] == info["request_ids"]
+
+
+def test_instance_keypairs_return_documents_exactly_what_real_runs_return(ansible, admin):
+    """tencent_instance_keypairs: RETURN against real runs (both ways); check mode returns the same keys and the
+    same diff as the real run that follows."""
+    module = "tencentcloud.cvm.tencent_instance_keypairs"
+    a_id, b_id = admin.seed(["key_a", "key_b"])
+    one = admin.instance(key_ids=[a_id])["instance_id"]
+    running = admin.instance(state="RUNNING")["instance_id"]
+    args = {"instance_ids": [one], "key_pairs": ["key_b"], "exclusive": True}
+    predicted = ansible.play(task(args, module=module), check=True, diff=True).task("t")
+    real = ansible.play(task(args, module=module), diff=True).task("t")
+    assert own_keys(predicted) == own_keys(real) and predicted["diff"] == real["diff"]
+    assert predicted["changed"] is real["changed"] is True
+    results = [predicted, real] + [ansible.play(task(a, module=module)).task("t") for a in (
+        args,                                                                   # converged
+        {"instance_ids": [running], "key_pairs": ["key_a"]},                    # InstanceRunning
+        {"instance_ids": [], "key_pairs": ["key_a"]},                           # InvalidArgument
+        {"instance_ids": [one], "key_pairs": ["key_a"], "secret_id": "AKIDonly"},  # credentials
+    )]
+    assert {r["failure"]["code"] for r in results if r["failed"]} == {
+        "InstanceRunning", "InvalidArgument", "MissingCredentials"}
+    doc = documented("tencent_instance_keypairs")
+    assert set().union(*(own_keys(r) for r in results)) == set(doc)
+    assert {frozenset(i) for r in results for i in r.get("instances", [])} == {frozenset(doc["instances"]["contains"])}
+    assert doc["failure"] == documented("tencent_keypair")["failure"] | {"contains": doc["failure"]["contains"]}
+    assert {frozenset(r["failure"]) for r in results if r["failed"]} == {frozenset(doc["failure"]["contains"])}
