@@ -21,6 +21,7 @@ import ctypes
 import getpass
 import json
 import os
+import selectors
 import shutil
 import signal
 import socket
@@ -147,12 +148,6 @@ def find_sshd():
         (p for p in ("/usr/sbin/sshd", "/usr/local/sbin/sshd", "/sbin/sshd") if os.access(p, os.X_OK)), None)
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _die_with_parent():  # runs in the child between fork and exec
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -161,22 +156,39 @@ def _die_with_parent():  # runs in the child between fork and exec
 
 
 class Guests:
-    """One sshd per RUNNING instance created with ssh=true, on 127.0.0.1 and its own port, whose AuthorizedKeysFile
-    is the guest's authorized_keys. Only the lifecycle thread calls reconcile() and close(): sshd gets SIGTERM when
-    that thread's process dies (PR_SET_PDEATHSIG), so an emulator killed with SIGKILL leaves no sshd behind."""
+    """The guests of the instances created with ssh=true. Each has a port on 127.0.0.1 for its whole life (the
+    emulator listens on it, as an instance keeps its address across restarts). While the instance is RUNNING, every
+    connection is handed to a real OpenSSH sshd in inetd mode (`sshd -i`), whose AuthorizedKeysFile is the guest's
+    authorized_keys; while it is not, connections are closed at once, and stopping it ends the sessions it had.
+
+    One acceptor thread starts every sshd, so that PR_SET_PDEATHSIG ties them to a thread that lives as long as
+    the emulator: an emulator killed with SIGKILL leaves no sshd behind."""
 
     def __init__(self):
         self.root = None
-        self.running = {}   # instance_id -> Popen
-        self.files = {}     # instance_id -> authorized_keys text written
+        self.lock = threading.Lock()
+        self.listeners = {}  # instance_id -> listening socket
+        self.running = {}    # instance_id -> login user, while the instance is RUNNING
+        self.sessions = {}   # instance_id -> [Popen]
+        self.files = {}      # instance_id -> authorized_keys text written
+        self.selector = selectors.DefaultSelector()
+        self.wakeup_r, self.wakeup_w = socket.socketpair()
+        self.selector.register(self.wakeup_r, selectors.EVENT_READ, None)
+        self.closing = False
+        self.error = None
+        self.thread = threading.Thread(target=self._accept_loop, name="cvm-emulator-sshd", daemon=True)
+        self.thread.start()
 
+    # files ---------------------------------------------------------------------------------------
     def _dir(self, instance_id):
         if self.root is None:
             self.root = tempfile.mkdtemp(prefix="cvm-emulator-guests-")
         path = os.path.join(self.root, instance_id)
         if not os.path.isdir(path):
             os.mkdir(path, 0o700)
-            self._host_key(os.path.join(path, "ssh_host_ed25519_key"))
+        key = os.path.join(path, "ssh_host_ed25519_key")
+        if not os.path.exists(key):
+            self._host_key(key)
         return path
 
     @staticmethod
@@ -190,12 +202,11 @@ class Guests:
             handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
                                            serialization.NoEncryption()))
 
-    def _config(self, path, port, user):
+    def _config(self, instance_id, user):
+        path = self._dir(instance_id)
+        config = os.path.join(path, "sshd_config")
         text = "\n".join([
-            "ListenAddress 127.0.0.1",
-            "Port %d" % port,
             "HostKey %s" % os.path.join(path, "ssh_host_ed25519_key"),
-            "PidFile %s" % os.path.join(path, "sshd.pid"),
             "AuthorizedKeysFile %s" % os.path.join(path, "authorized_keys"),
             "AllowUsers %s" % user,
             "PubkeyAuthentication yes",
@@ -209,87 +220,149 @@ class Guests:
             "LogLevel VERBOSE",
             "",
         ])
-        config = os.path.join(path, "sshd_config")
-        with open(config, "w") as handle:
-            handle.write(text)
+        if not os.path.exists(config) or open(config).read() != text:
+            with open(config, "w") as handle:
+                handle.write(text)
         return config
 
     def write_keys(self, inst):
         path = self._dir(inst["instance_id"])
         text = inst.get("authorized_keys") or ""
-        if self.files.get(inst["instance_id"]) != text:
-            tmp = os.path.join(path, "authorized_keys.tmp")
+        target = os.path.join(path, "authorized_keys")
+        if self.files.get(inst["instance_id"]) != text or not os.path.exists(target):
+            tmp = target + ".tmp"
             with open(tmp, "w") as handle:
                 handle.write(text)
             os.chmod(tmp, 0o600)
-            os.replace(tmp, os.path.join(path, "authorized_keys"))
+            os.replace(tmp, target)
             self.files[inst["instance_id"]] = text
 
-    def reconcile(self, instances, on_port_change):
-        """Starts the sshd of every RUNNING ssh instance and stops every other one; writes authorized_keys."""
-        wanted = {}
-        for inst in instances:
-            if inst.get("ssh"):
-                self.write_keys(inst)
-                if inst["state"] == "RUNNING" and inst.get("terminated_at") is None:
-                    wanted[inst["instance_id"]] = inst
-        for instance_id in list(self.running):
-            proc = self.running[instance_id]
-            if instance_id not in wanted or proc.poll() is not None:
-                self.stop(instance_id)
-        for instance_id, inst in wanted.items():
-            if instance_id not in self.running:
-                port = self.start(inst)
-                if port != inst.get("ssh_port"):
-                    on_port_change(instance_id, port)
+    # ports ---------------------------------------------------------------------------------------
+    def listen(self, instance_id):
+        """The instance's port: a listening socket on 127.0.0.1 that it keeps until it is gone."""
+        with self.lock:
+            sock = self.listeners.get(instance_id)
+            if sock is None:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(("127.0.0.1", 0))
+                sock.listen(64)
+                sock.setblocking(False)
+                self.listeners[instance_id] = sock
+                self.selector.register(sock, selectors.EVENT_READ, instance_id)
+                self.wakeup_w.send(b"x")
+            return sock.getsockname()[1]
 
-    def start(self, inst):
-        """Starts the instance's sshd; returns its port (another than asked if that one was taken)."""
+    def _forget(self, instance_id):
+        with self.lock:
+            sock = self.listeners.pop(instance_id, None)
+            if sock is not None:
+                self.selector.unregister(sock)
+                sock.close()
+        self.running.pop(instance_id, None)
+        self._end_sessions(instance_id)
+        self.files.pop(instance_id, None)
+        if self.root is not None:
+            shutil.rmtree(os.path.join(self.root, instance_id), ignore_errors=True)
+
+    # the lifecycle's view ------------------------------------------------------------------------
+    def reconcile(self, instances):
+        """Follows the store: which instances run (their connections go to sshd), their authorized_keys, and the
+        ports of instances that are gone."""
+        present = set()
+        for inst in instances:
+            if not inst.get("ssh"):
+                continue
+            instance_id = inst["instance_id"]
+            present.add(instance_id)
+            self.write_keys(inst)
+            if inst.get("ssh_port") and instance_id not in self.listeners:
+                continue  # created in another emulator process (a --db file): no port here
+            if inst["state"] == "RUNNING" and inst.get("terminated_at") is None:
+                self.running[instance_id] = inst.get("login_user") or getpass.getuser()
+            elif instance_id in self.running:
+                del self.running[instance_id]
+                self._end_sessions(instance_id)  # a power-off ends every session
+        for instance_id in set(self.listeners) - present:
+            self._forget(instance_id)
+
+    def _end_sessions(self, instance_id):
+        """Ends the instance's SSH sessions: each sshd and what it runs (a session's command is a process group of
+        its own, so it is found through /proc), as a power-off would."""
+        for proc in self.sessions.pop(instance_id, []):
+            doomed = _descendants(proc.pid)
+            _terminate(proc)
+            for pid in doomed:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    # the acceptor --------------------------------------------------------------------------------
+    def _accept_loop(self):
+        while not self.closing:
+            for key, _events in self.selector.select(timeout=0.5):
+                if key.data is None:
+                    self.wakeup_r.recv(64)
+                    continue
+                try:
+                    conn, _peer = key.fileobj.accept()
+                except OSError:
+                    continue
+                with conn:
+                    self._serve(key.data, conn)
+            for instance_id, procs in list(self.sessions.items()):
+                self.sessions[instance_id] = [p for p in procs if p.poll() is None]
+
+    def _serve(self, instance_id, conn):
+        user = self.running.get(instance_id)
+        if user is None:
+            return  # the instance is not running: the connection is closed at once
         sshd = find_sshd()
         if sshd is None:
-            raise RuntimeError("sshd not found: install OpenSSH's server (Debian: openssh-server)")
+            self.error = "sshd not found: install OpenSSH's server (Debian: openssh-server)"
+            return
         if os.geteuid() == 0 and not os.path.isdir("/run/sshd"):
             os.makedirs("/run/sshd", 0o755, exist_ok=True)  # sshd's privilege separation directory
-        path = self._dir(inst["instance_id"])
-        port = inst.get("ssh_port") or free_port()
-        for _attempt in range(5):
-            config = self._config(path, port, inst.get("login_user") or getpass.getuser())
-            log = open(os.path.join(path, "sshd.log"), "ab")
-            proc = subprocess.Popen([sshd, "-D", "-e", "-f", config], stdin=subprocess.DEVNULL, stdout=log,
+        config = self._config(instance_id, user)
+        with open(os.path.join(self._dir(instance_id), "sshd.log"), "ab") as log:
+            conn.setblocking(True)
+            proc = subprocess.Popen([sshd, "-i", "-e", "-f", config], stdin=conn.fileno(), stdout=conn.fileno(),
                                     stderr=log, preexec_fn=_die_with_parent, close_fds=True)
-            log.close()
-            if _wait_listening(port, proc):
-                self.running[inst["instance_id"]] = proc
-                return port
-            _terminate(proc)
-            port = free_port()  # the port was taken meanwhile
-        raise RuntimeError("sshd did not start; see %s" % os.path.join(path, "sshd.log"))
-
-    def stop(self, instance_id):
-        proc = self.running.pop(instance_id, None)
-        if proc is not None:
-            _terminate(proc)
+        self.sessions.setdefault(instance_id, []).append(proc)
 
     def close(self):
-        for instance_id in list(self.running):
-            self.stop(instance_id)
+        self.closing = True
+        self.wakeup_w.send(b"x")
+        if threading.current_thread() is not self.thread:
+            self.thread.join(5)
+        for instance_id in list(self.listeners):
+            self._forget(instance_id)
+        for instance_id in list(self.sessions):
+            self._end_sessions(instance_id)
+        self.selector.close()
+        self.wakeup_r.close()
+        self.wakeup_w.close()
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
-        self.files = {}
 
 
-def _wait_listening(port, proc, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.02)
-    return False
+def _descendants(pid):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    children.setdefault(int(handle.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def _terminate(proc):
@@ -329,20 +402,13 @@ class Lifecycle:
                     self.store.put_instance(inst)
             instances = self.store.instances()
         try:
-            self.guests.reconcile(instances, self._port_changed)
-            self.error = None
-        except (OSError, RuntimeError) as exc:
+            self.guests.reconcile(instances)
+            self.error = self.guests.error
+        except OSError as exc:
             self.error = str(exc)
         with self.changed:
             self.generation += 1
             self.changed.notify_all()
-
-    def _port_changed(self, instance_id, port):
-        with self.store:
-            inst = self.store.instance(instance_id)
-            if inst is not None:
-                inst["ssh_port"] = port
-                self.store.put_instance(inst)
 
     def settle(self, timeout=15.0):
         """Waits for two full ticks after now (so that a change made before the call has been acted on)."""

@@ -21,7 +21,7 @@ from .auth import (
     utc_date, v1_expected_signature,
 )
 from .faults import FaultError, Faults
-from .instances import STATES, Lifecycle, find_sshd, free_port
+from .instances import STATES, Lifecycle, find_sshd
 from .store import Store
 
 API_WINDOW = 300          # API 3.0: five minutes either way
@@ -377,8 +377,8 @@ class Handler(BaseHTTPRequestHandler):
         if name == "reset" and method == "POST":
             emu.wait_idle()
             emu.store.reset()
-            if emu.lifecycle.guests.running:
-                emu.lifecycle.settle()  # the sshd of every instance stopped
+            if emu.lifecycle.guests.listeners:
+                emu.lifecycle.settle()  # every guest's port closed, every sshd session ended
             emu.faults.clear()
             emu.set_rate_limits(emu.default_rate_limits)
             with emu.log_lock:
@@ -471,7 +471,7 @@ class Handler(BaseHTTPRequestHandler):
         instance_id = spec.get("instance_id") or random_id("ins-")
         inst = {"instance_id": instance_id, "region": spec.get("region", "ap-guangzhou"), "state": state,
                 "os": spec.get("os", "linux"), "os_name": spec.get("os_name"), "key_ids": spec.get("key_ids", []),
-                "ssh": int(ssh), "ssh_port": free_port() if ssh else None,
+                "ssh": int(ssh), "ssh_port": emu.lifecycle.guests.listen(instance_id) if ssh else None,
                 "login_user": spec.get("login_user") or (getpass.getuser() if ssh else "root"),
                 "guest_agent": int(bool(spec.get("guest_agent", True))),
                 "private_ip": spec.get("private_ip") or ("127.0.0.1" if ssh else "10.0.%d.%d" % (

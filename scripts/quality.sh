@@ -41,7 +41,7 @@ out = sys.argv[1]
 pages = sorted(glob.glob("docs/*.md")) + ["README.md"] + sorted(glob.glob("roles/*/README.md"))
 n = 0
 for page in pages:
-    for i, block in enumerate(re.findall(r"^```yaml\n(.*?)^```", open(page).read(), re.M | re.S)):
+    for i, block in enumerate(re.findall(r"^```yaml\n(.*?)^```", open(page).read(), re.M | re.S)):  # run or not
         data = yaml.safe_load(block)
         if isinstance(data, list) and all(isinstance(p, dict) and "hosts" in p for p in data):
             n += 1

@@ -124,7 +124,8 @@ EXAMPLES = r"""
 
 - name: Where to log in
   ansible.builtin.debug:
-    msg: "{{ item.default_login_user }}@{{ item.public_ip_addresses | first }}:{{ item.default_login_port }}"
+    msg: "ssh -p {{ item.default_login_port }} {{ item.default_login_user }}@{{ (item.public_ip_addresses
+      + item.private_ip_addresses) | first }}"
   loop: "{{ bound.instances }}"
 
 - name: Unbind an old key pair by ID

@@ -189,3 +189,19 @@ def test_many_instances_in_batches(ansible, admin):
     out = ansible.play(task({"instance_ids": ids, "key_pairs": ["key_a"]})).task("bind")
     assert out["changed"] is True and all(bound(admin, i) == [a_id] for i in ids)
     assert [r["action"] for r in admin.writes()] == ["AssociateInstancesKeyPairs"] * 2  # 100 + 5
+
+
+def test_module_examples_run_against_the_emulator(ansible, admin):
+    import importlib
+
+    module = importlib.import_module("ansible_collections.tencentcloud.cvm.plugins.modules.tencent_instance_keypairs")
+    tasks = yaml.safe_load(module.EXAMPLES)
+    deploy, newer = admin.seed(["deploy_key", "deploy_key_2027"])
+    admin.instance(instance_id="ins-a1b2c3d4")
+    admin.instance(instance_id="ins-e5f6g7h8")
+    raw = yaml.safe_dump([{"name": "examples", "hosts": "localhost", "connection": "local", "gather_facts": False,
+                           "vars": {"web_instance_ids": ["ins-e5f6g7h8"]}, "tasks": tasks}], sort_keys=False)
+    run = ansible.play(None, raw=raw)
+    assert run.rc == 0, run.stdout + run.stderr
+    assert [r["result"]["changed"] for r in run.by_action(MODULE)] == [True, True, False]
+    assert bound(admin, "ins-a1b2c3d4") == [deploy] and bound(admin, "ins-e5f6g7h8") == [newer]
