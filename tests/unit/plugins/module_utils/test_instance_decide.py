@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The pure part of tencent_instance_keypairs: validate() and decide() on DescribeInstances models; and the
+waiting logic of the manager against a scripted client (each poll answers the next model)."""
+
+import pytest
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs import (
+    InstanceKeyPairManager, Spec, bound_of, check, decide, validate,
+)
+
+ONE, TWO = "ins-00000001", "ins-00000002"
+KA, KB, KC = "skey-0000000a", "skey-0000000b", "skey-0000000c"
+
+
+def model(instance_id=ONE, state="STOPPED", keys=(), op=None, os_name="TencentOS Server 3.1", request_id=None,
+          action=None, error=None):
+    return {"InstanceId": instance_id, "InstanceState": state, "OsName": os_name,
+            "LoginSettings": {"KeyIds": list(keys) or None}, "LatestOperationState": op,
+            "LatestOperationRequestId": request_id, "LatestOperation": action, "LatestOperationErrorMsg": error}
+
+
+def spec(**kw):
+    base = dict(instance_ids=[ONE], key_pairs=[KB])
+    base.update(kw)
+    return validate(Spec(**base))
+
+
+@pytest.mark.parametrize("kw,message", [
+    ({"instance_ids": []}, "instance_ids is empty"),
+    ({"key_pairs": []}, "key_pairs is empty"),
+    ({"instance_ids": ["ins-1"]}, "are not instance IDs"),
+    ({"instance_ids": ["INS-00000001"]}, "are not instance IDs"),
+    ({"key_pairs": ["bad-name"]}, "neither key-pair names"),
+    ({"key_pairs": ["x" * 26]}, "neither key-pair names"),
+    ({"state": "bound"}, "state must be present or absent"),
+    ({"state": "absent", "exclusive": True}, "exclusive applies to state=present only"),
+    ({"wait_timeout": 0}, "wait_timeout must be a positive"),
+])
+def test_validate_refuses(kw, message):
+    with pytest.raises(TaskError, match=message) as info:
+        spec(**kw)
+    assert info.value.code == "InvalidArgument"
+
+
+def test_validate_drops_duplicates_in_order():
+    s = spec(instance_ids=[TWO, ONE, TWO], key_pairs=["deploy", KB, "deploy"])
+    assert s.instance_ids == [TWO, ONE] and s.key_pairs == ["deploy", KB]
+
+
+@pytest.mark.parametrize("kw,bound,wanted,changes", [
+    ({}, [KA], [KB], {ONE: ([KB], [])}),                                  # added next to KA
+    ({}, [KA, KB], [KB], {}),                                            # converged
+    ({"exclusive": True}, [KA, KC], [KB], {ONE: ([KB], [KA, KC])}),       # bind, then unbind the others
+    ({"exclusive": True}, [KB], [KB], {}),
+    ({"state": "absent"}, [KA, KB], [KB], {ONE: ([], [KB])}),
+    ({"state": "absent"}, [KA], [KB], {}),
+    ({"state": "absent"}, [KA], [None], {}),                             # an unknown key pair: nothing bound
+])
+def test_decide_changes(kw, bound, wanted, changes):
+    plan = decide(spec(**kw), {ONE: model(keys=bound)}, wanted)
+    assert plan.changes == changes and not plan.running and not plan.busy
+
+
+def test_null_and_empty_key_ids_mean_none_bound():  # Terraform #1403 met KeyIds [""]
+    assert bound_of({"LoginSettings": {"KeyIds": None}}) == [] == bound_of({"LoginSettings": {"KeyIds": [""]}})
+    assert bound_of({}) == []
+
+
+@pytest.mark.parametrize("instances,wanted,code", [
+    ({}, [KB], "InstanceNotFound"),
+    ({ONE: model(os_name="Windows Server 2022 DataCenter")}, [KB], "UnsupportedInstance"),
+    ({ONE: model()}, [None], "KeyPairNotFound"),
+])
+def test_decide_refuses(instances, wanted, code):
+    with pytest.raises(TaskError) as info:
+        decide(spec(), instances, wanted)
+    assert info.value.code == code and "Nothing was changed" in info.value.msg
+
+
+def test_running_needs_force_stop_and_other_states_are_refused():
+    instances = {ONE: model(state="RUNNING"), TWO: model(TWO, state="RESCUE_MODE")}
+    plan = decide(spec(instance_ids=[ONE, TWO]), instances, [KB])
+    assert plan.running == [ONE] and plan.unusable == {TWO: "RESCUE_MODE"}
+    with pytest.raises(TaskError, match="RESCUE_MODE") as info:
+        check(plan)
+    assert info.value.code == "InstanceStateUnsupported"
+    with pytest.raises(TaskError, match=r"\['ins-00000001'\] are RUNNING") as info:
+        check(decide(spec(), {ONE: model(state="RUNNING")}, [KB]))
+    assert info.value.code == "InstanceRunning"
+    forced = decide(spec(force_stop=True), {ONE: model(state="RUNNING")}, [KB])
+    check(forced)
+    assert forced.changes == {ONE: ([KB], [])}
+    converged = decide(spec(), {ONE: model(state="RUNNING", keys=[KB])}, [KB])  # nothing to change: no refusal
+    check(converged)
+
+
+def test_busy_instances_are_waited_for_and_keyless_ones_warned():
+    plan = decide(spec(instance_ids=[ONE, TWO]), {ONE: model(op="OPERATING"), TWO: model(TWO, state="STOPPING")},
+                  [KB])
+    assert plan.busy == [ONE, TWO]
+    plan = decide(spec(state="absent"), {ONE: model(keys=[KB])}, [KB])
+    assert plan.keyless == [ONE]
+
+
+class ScriptedClient:
+    """Answers DescribeInstances with the next scripted model of each instance; records writes."""
+
+    def __init__(self, script, busy=0):
+        self.script = script
+        self.busy = busy
+        self.request_ids = []
+        self.calls = []
+        self.now = 0.0
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+    def call(self, action, params, retry=True):
+        from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TencentCloudAPIError
+
+        self.calls.append(action)
+        if action == "DescribeInstances":
+            models = [self.script[i].pop(0) if len(self.script[i]) > 1 else self.script[i][0]
+                      for i in params["InstanceIds"]]
+            return {"InstanceSet": models, "RequestId": "r-describe"}
+        if action == "DescribeKeyPairs":
+            found = [{"KeyId": k, "KeyName": "k"} for k in params.get("KeyIds", []) if k in (KA, KB, KC)]
+            return {"KeyPairSet": found, "TotalCount": len(found), "RequestId": "r-keys"}
+        if self.busy:
+            self.busy -= 1
+            raise TencentCloudAPIError(code="OperationDenied.InstanceOperationInProgress", message="busy",
+                                       request_id="r-busy")
+        return {"RequestId": "r-write"}
+
+
+def test_waits_by_request_id_or_by_effect():
+    # read, then: the previous operation still shown (lagging, no RequestId), OPERATING, then done without an ID
+    client = ScriptedClient({ONE: [model(keys=[KA]), model(keys=[KA], op="SUCCESS"), model(keys=[KA], op="OPERATING"),
+                                   model(keys=[KA, KB], op="SUCCESS")]}, busy=2)
+    result = InstanceKeyPairManager(client).run(Spec(instance_ids=[ONE], key_pairs=[KB]))
+    assert result["changed"] is True and result["instances"][0]["key_ids"] == [KA, KB]
+    assert client.calls.count("AssociateInstancesKeyPairs") == 3  # two busy answers retried, nothing else
+
+
+def test_failed_operation_with_our_request_id():
+    client = ScriptedClient({ONE: [model(), model(op="FAILED", request_id="r-write", error="disk full",
+                                              action="AssociateInstancesKeyPairs")]})
+    with pytest.raises(TaskError, match="disk full") as info:
+        InstanceKeyPairManager(client).run(Spec(instance_ids=[ONE], key_pairs=[KB]))
+    assert info.value.code == "OperationFailed" and info.value.changed is True
+
+
+def test_timeout_says_what_was_sent():
+    client = ScriptedClient({ONE: [model(), model(op="OPERATING")]})
+    with pytest.raises(TaskError, match="Already sent: bind") as info:
+        InstanceKeyPairManager(client).run(Spec(instance_ids=[ONE], key_pairs=[KB], wait_timeout=5))
+    assert info.value.code == "OperationTimeout" and info.value.changed is True
