@@ -13,6 +13,12 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/venv.sh"
 source "$root/scripts/env.sh"
 cd "$root"
+# The emulator's SSH-enabled instances (key rotation tests, docs examples) run OpenSSH's sshd.
+if ! command -v sshd >/dev/null 2>&1 && [ ! -x /usr/sbin/sshd ]; then
+    echo "OpenSSH's sshd is missing: install it (Debian/Ubuntu: apt-get install openssh-server; .ci/run does this" \
+         "when it runs as root). Only its binary is used; no system sshd needs to run." >&2
+    exit 1
+fi
 # Tests start their own emulators and set their own credentials.
 unset TENCENTCLOUD_ENDPOINT TENCENTCLOUD_REGION HTTP_PROXY HTTPS_PROXY http_proxy https_proxy
 if [ "${QUALITY:-1}" != "0" ]; then
