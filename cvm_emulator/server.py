@@ -247,8 +247,8 @@ class Handler(BaseHTTPRequestHandler):
 
         fired = self.emu.faults.take(action)
         entry["faults"] = [f["mode"] for f in fired]
-        entry["_post"] = [f for f in fired if f["mode"] not in ("latency", "error", "http_error", "close_before",
-                                                                  "operation_failed")]
+        handled_here = ("latency", "error", "http_error", "close_before", "operation_failed")
+        entry["_post"] = [f for f in fired if f["mode"] not in handled_here]
         failed = next((f for f in fired if f["mode"] == "operation_failed"), None)
         for fault in fired:
             if fault["mode"] == "latency":
@@ -452,7 +452,6 @@ class Handler(BaseHTTPRequestHandler):
                 emu.store.put_image(image)
             return image
         raise LookupError("no admin route %s %s" % (method, name))
-
 
     def _admin_instance(self, spec):
         """An instance: {instance_id, region, state, os, os_name, key_ids, ssh, login_user, guest_agent,

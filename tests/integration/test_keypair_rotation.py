@@ -69,15 +69,15 @@ def check_rotated(admin, tmp_path, instances, deleted):
 def test_rotation_with_force_stop(ansible, admin, fleet, tmp_path):
     a_id, instances = fleet
     ids = [i["instance_id"] for i in instances]
-    run = ansible.play(None, raw=rotation(ids, tmp_path, keypair_rotation_delete_old=True,
-                                keypair_rotation_old_private_key_path=str(tmp_path / "keys" / "key_a")))
+    play = rotation(ids, tmp_path, keypair_rotation_delete_old=True,
+                    keypair_rotation_old_private_key_path=str(tmp_path / "keys" / "key_a"))
+    run = ansible.play(None, raw=play)
     assert run.rc == 0, run.stdout + run.stderr
     check_rotated(admin, tmp_path, instances, deleted=True)
     order = [r["action"] for r in admin.writes()]
     assert order.index("AssociateInstancesKeyPairs") < order.index("DisassociateInstancesKeyPairs") < \
         order.index("DeleteKeyPairs")
-    again = ansible.play(None, raw=rotation(ids, tmp_path, keypair_rotation_delete_old=True,
-                                  keypair_rotation_old_private_key_path=str(tmp_path / "keys" / "key_a")))
+    again = ansible.play(None, raw=play)
     assert again.rc == 0 and recap(again)["changed"] == 0, again.stdout
 
 
@@ -89,8 +89,9 @@ def test_verification_that_fails_keeps_the_old_key(ansible, admin, tmp_path):
         "name": "key_a", "private_key_path": str(tmp_path / "keys" / "key_a")}, "register": "a"}]))
     a_id = made.task("a")["key_pair"]["key_id"]
     inst = admin.instance(ssh=True, state="RUNNING", key_ids=[a_id], guest_agent=False)
-    run = ansible.play(None, raw=rotation([inst["instance_id"]], tmp_path, keypair_rotation_verify_timeout=3,
-                                keypair_rotation_delete_old=True))
+    play = rotation([inst["instance_id"]], tmp_path, keypair_rotation_verify_timeout=3,
+                    keypair_rotation_delete_old=True)
+    run = ansible.play(None, raw=play)
     assert run.rc != 0
     message = [r for r in run.results if r["status"] == "failed"][-1]["result"]["msg"]
     assert "could not be verified" in message and "stay bound; nothing was unbound" in message

@@ -147,8 +147,8 @@ def test_waits_by_request_id_or_by_effect():
 
 
 def test_failed_operation_with_our_request_id():
-    client = ScriptedClient({ONE: [model(), model(op="FAILED", request_id="r-write", error="disk full",
-                                              action="AssociateInstancesKeyPairs")]})
+    failed = model(op="FAILED", request_id="r-write", error="disk full", action="AssociateInstancesKeyPairs")
+    client = ScriptedClient({ONE: [model(), failed]})
     with pytest.raises(TaskError, match="disk full") as info:
         InstanceKeyPairManager(client).run(Spec(instance_ids=[ONE], key_pairs=[KB]))
     assert info.value.code == "OperationFailed" and info.value.changed is True
