@@ -13,11 +13,10 @@ What the real service does, and the sources, are in shared/reference/research-in
   agent holds exactly the public keys of its bound key pairs; one without (an image without cloud-init) keeps
   the file it had.
 
-Everything that starts or stops an sshd happens in the one lifecycle thread (see Guests), which also advances the
-operations in progress every TICK seconds.
+One lifecycle thread advances the operations in progress every TICK seconds; one acceptor thread (see Guests)
+hands each SSH connection to a running instance to its own `sshd -i`.
 """
 
-import ctypes
 import getpass
 import json
 import os
@@ -148,21 +147,15 @@ def find_sshd():
         (p for p in ("/usr/sbin/sshd", "/usr/local/sbin/sshd", "/sbin/sshd") if os.access(p, os.X_OK)), None)
 
 
-def _die_with_parent():  # runs in the child between fork and exec
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 class Guests:
     """The guests of the instances created with ssh=true. Each has a port on 127.0.0.1 for its whole life (the
     emulator listens on it, as an instance keeps its address across restarts). While the instance is RUNNING, every
     connection is handed to a real OpenSSH sshd in inetd mode (`sshd -i`), whose AuthorizedKeysFile is the guest's
     authorized_keys; while it is not, connections are closed at once, and stopping it ends the sessions it had.
 
-    One acceptor thread starts every sshd, so that PR_SET_PDEATHSIG ties them to a thread that lives as long as
-    the emulator: an emulator killed with SIGKILL leaves no sshd behind."""
+    No sshd listens: each serves one connection and ends with it, so an emulator killed with SIGKILL leaves no
+    port open, only the sessions in progress until their clients go. (sshd is started without a preexec_fn: one
+    that loaded libc with ctypes deadlocked a forked child now and then, and Popen with it, under load.)"""
 
     def __init__(self):
         self.root = None
@@ -328,7 +321,7 @@ class Guests:
         with open(os.path.join(self._dir(instance_id), "sshd.log"), "ab") as log:
             conn.setblocking(True)
             proc = subprocess.Popen([sshd, "-i", "-e", "-f", config], stdin=conn.fileno(), stdout=conn.fileno(),
-                                    stderr=log, preexec_fn=_die_with_parent, close_fds=True)
+                                    stderr=log, close_fds=True, start_new_session=True)
         self.sessions.setdefault(instance_id, []).append(proc)
 
     def close(self):
