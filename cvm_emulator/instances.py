@@ -161,9 +161,11 @@ class Guests:
         self.root = None
         self.lock = threading.Lock()
         self.listeners = {}  # instance_id -> listening socket
+        self.unseen = set()  # instance_ids given a port that the lifecycle has not yet seen in the store
         self.running = {}    # instance_id -> login user, while the instance is RUNNING
         self.sessions = {}   # instance_id -> [Popen]
         self.files = {}      # instance_id -> authorized_keys text written
+        self.connections = {}  # instance_id -> connections handed to sshd so far (the admin state shows them)
         self.selector = selectors.DefaultSelector()
         self.wakeup_r, self.wakeup_w = socket.socketpair()
         self.selector.register(self.wakeup_r, selectors.EVENT_READ, None)
@@ -242,19 +244,26 @@ class Guests:
                 sock.listen(64)
                 sock.setblocking(False)
                 self.listeners[instance_id] = sock
+                self.unseen.add(instance_id)  # not forgotten before its instance is stored
                 self.selector.register(sock, selectors.EVENT_READ, instance_id)
                 self.wakeup_w.send(b"x")
             return sock.getsockname()[1]
 
+    def forget(self, instance_id):
+        """Closes the instance's port and ends its sessions (an instance that could not be stored)."""
+        self._forget(instance_id)
+
     def _forget(self, instance_id):
         with self.lock:
             sock = self.listeners.pop(instance_id, None)
+            self.unseen.discard(instance_id)
             if sock is not None:
                 self.selector.unregister(sock)
                 sock.close()
         self.running.pop(instance_id, None)
         self._end_sessions(instance_id)
         self.files.pop(instance_id, None)
+        self.connections.pop(instance_id, None)
         if self.root is not None:
             shutil.rmtree(os.path.join(self.root, instance_id), ignore_errors=True)
 
@@ -276,7 +285,10 @@ class Guests:
             elif instance_id in self.running:
                 del self.running[instance_id]
                 self._end_sessions(instance_id)  # a power-off ends every session
-        for instance_id in set(self.listeners) - present:
+        with self.lock:
+            self.unseen -= present
+            gone = set(self.listeners) - present - self.unseen
+        for instance_id in gone:
             self._forget(instance_id)
 
     def _end_sessions(self, instance_id):
@@ -323,6 +335,7 @@ class Guests:
             proc = subprocess.Popen([sshd, "-i", "-e", "-f", config], stdin=conn.fileno(), stdout=conn.fileno(),
                                     stderr=log, close_fds=True, start_new_session=True)
         self.sessions.setdefault(instance_id, []).append(proc)
+        self.connections[instance_id] = self.connections.get(instance_id, 0) + 1
 
     def close(self):
         self.closing = True

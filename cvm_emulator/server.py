@@ -385,7 +385,11 @@ class Handler(BaseHTTPRequestHandler):
                 emu.request_log = []
             return None
         if name == "state" and method == "GET":
-            return emu.store.dump()
+            state = emu.store.dump()
+            for inst in state["instances"]:
+                if inst.get("ssh"):  # connections handed to the instance's sshd: a test can see a login begin
+                    inst["ssh_connections"] = emu.lifecycle.guests.connections.get(inst["instance_id"], 0)
+            return state
         if name == "requests":
             if method == "DELETE":
                 emu.wait_idle()
@@ -477,10 +481,15 @@ class Handler(BaseHTTPRequestHandler):
                     int(instance_id[-4:], 36) % 250, int(instance_id[-2:], 36) % 250 + 2)),
                 "public_ip": spec.get("public_ip") or ("127.0.0.1" if ssh else None),
                 "created_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        with emu.store:
-            inst["authorized_keys"] = "".join(
-                emu.store.key_pair(k)["public_key"].strip() + "\n" for k in inst["key_ids"] if emu.store.key_pair(k))
-            emu.store.put_instance(inst)
+        try:
+            with emu.store:
+                inst["authorized_keys"] = "".join(emu.store.key_pair(k)["public_key"].strip() + "\n"
+                                                  for k in inst["key_ids"] if emu.store.key_pair(k))
+                emu.store.put_instance(inst)
+        except Exception:
+            if ssh and emu.store.instance(instance_id) is None:
+                emu.lifecycle.guests.forget(instance_id)
+            raise
         return self._settled(instance_id)
 
     def _settled(self, instance_id):

@@ -3,6 +3,7 @@
 
 import json
 import os
+import pwd
 import subprocess
 import sys
 import textwrap
@@ -145,6 +146,25 @@ def ansible(emulator_process, tmp_path):
 @pytest.fixture
 def admin(emulator_process):
     return emulator_process.admin
+
+
+def _users_known_hosts():
+    # OpenSSH finds ~/.ssh in the passwd entry, not in $HOME (which the runner points into tmp_path)
+    path = os.path.join(pwd.getpwuid(os.getuid()).pw_dir, ".ssh", "known_hosts")
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return path, None
+    return path, (info.st_size, info.st_mtime_ns)
+
+
+@pytest.fixture(autouse=True)
+def users_ssh_untouched():
+    """No test writes the user's own ~/.ssh/known_hosts: emulator instances reuse ports with new host keys, so an
+    entry there would make a later run's login fail as a changed host key."""
+    path, before = _users_known_hosts()
+    yield
+    assert _users_known_hosts()[1] == before, "a test wrote %s" % path
 
 
 def pytest_sessionstart(session):

@@ -23,13 +23,16 @@ def login(key, inst):
          "-o", "ConnectTimeout=10", "-p", str(inst["ssh_port"]), "%s@127.0.0.1" % inst["login_user"], "echo in"],
         capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode in (0, 255), proc.stderr
+    if proc.returncode != 0:
+        print("login to %s with %s failed: %s" % (inst["instance_id"], key, proc.stderr))  # shown if a test fails
     return proc.returncode == 0 and proc.stdout.strip() == "in"
 
 
 def rotation(instance_ids, tmp_path, **extra):
     role_vars = {"keypair_rotation_instance_ids": instance_ids, "keypair_rotation_name": "key_b",
                  "keypair_rotation_private_key_path": str(tmp_path / "keys" / "key_b"),
-                 "keypair_rotation_old_key_pairs": ["key_a"], "keypair_rotation_force_stop": True}
+                 "keypair_rotation_old_key_pairs": ["key_a"], "keypair_rotation_force_stop": True,
+                 "keypair_rotation_known_hosts_file": str(tmp_path / "known_hosts")}
     role_vars.update(extra)
     return yaml.safe_dump([{"name": "rotate", "hosts": "localhost", "gather_facts": False,
                             "roles": [{"role": ROLE, "vars": role_vars}]}], sort_keys=False)
@@ -74,11 +77,25 @@ def test_rotation_with_force_stop(ansible, admin, fleet, tmp_path):
     run = ansible.play(None, raw=play)
     assert run.rc == 0, run.stdout + run.stderr
     check_rotated(admin, tmp_path, instances, deleted=True)
+    assert len((tmp_path / "known_hosts").read_text().splitlines()) == 2  # the two instances' host keys, here
     order = [r["action"] for r in admin.writes()]
     assert order.index("AssociateInstancesKeyPairs") < order.index("DisassociateInstancesKeyPairs") < \
         order.index("DeleteKeyPairs")
     again = ansible.play(None, raw=play)
     assert again.rc == 0 and recap(again)["changed"] == 0, again.stdout
+
+
+def test_known_hosts_file_with_white_space_is_refused(ansible, admin, fleet, tmp_path):
+    _a_id, instances = fleet
+    admin.clear_requests()
+    play = rotation([i["instance_id"] for i in instances], tmp_path,
+                    keypair_rotation_known_hosts_file=str(tmp_path / "my hosts"))
+    run = ansible.play(None, raw=play)
+    assert run.rc != 0
+    failed = [r for r in run.results if r["status"] == "failed"]
+    assert failed[0]["task"].endswith("Check the rotation's variables"), failed
+    assert "keypair_rotation_known_hosts_file must not contain white space" in failed[0]["result"]["msg"]
+    assert admin.requests() == [] and not (tmp_path / "keys" / "key_b").exists()
 
 
 def test_verification_that_fails_keeps_the_old_key(ansible, admin, tmp_path):
@@ -118,10 +135,17 @@ def operation(admin, action):
     return any((i["operation"] or {}).get("action") == action for i in admin.instances())
 
 
+def connected_since(instances):
+    """Whether an instance's sshd has been handed a connection since `instances` was read."""
+    before = {i["instance_id"]: i["ssh_connections"] for i in instances}
+    return lambda admin: any(i["ssh_connections"] > before[i["instance_id"]] for i in admin.instances())
+
+
 KILL_POINTS = {
     "CreateKeyPair": lambda admin: "key_b" in [k["key_name"] for k in admin.key_pairs()],
     "AssociateInstancesKeyPairs": lambda admin: operation(admin, "AssociateInstancesKeyPairs"),
     "DescribeInstances": None,  # while the role waits for the bind to finish
+    "login": "login",  # while the role logs in with the new key (the bind is done, nothing is unbound yet)
     "DisassociateInstancesKeyPairs": lambda admin: operation(admin, "DisassociateInstancesKeyPairs"),
     "DeleteKeyPairs": lambda admin: "key_a" not in [k["key_name"] for k in admin.key_pairs()],
 }
@@ -132,7 +156,9 @@ def test_killed_anywhere_then_run_again(ansible, admin, fleet, tmp_path, action)
     a_id, instances = fleet
     ids = [i["instance_id"] for i in instances]
     done = KILL_POINTS[action]
-    if done is not None:
+    if done == "login":
+        done = connected_since(admin.instances())
+    elif done is not None:
         admin.fault(action=action, mode="hold", latency=6)
     admin.clear_requests()
     play = rotation(ids, tmp_path, keypair_rotation_delete_old=True)
@@ -147,6 +173,10 @@ def test_killed_anywhere_then_run_again(ansible, admin, fleet, tmp_path, action)
         until(lambda: done(admin) or proc.poll() is not None, 120, action)
     assert proc.poll() is None, ansible.finish(proc).stdout
     interrupt(proc, signal.SIGKILL, hard=True)
+    if action == "login":  # killed after the bind and before the unbind
+        now, _pairs = state_of(admin)
+        assert all(set(now[i]["key_ids"]) >= {a_id} and len(now[i]["key_ids"]) == 2 and not now[i]["operation"]
+                   for i in ids), now
     admin.clear_faults()
     again = ansible.play(None, raw=play)
     assert again.rc == 0, again.stdout + again.stderr

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The guests' ports follow the store: a port given to an instance that is not stored yet survives the lifecycle's
+reconcile (the admin API opens the port, then stores the instance; a reconcile can fall in between), and goes once
+its instance is gone."""
+
+import socket
+
+import pytest
+
+from cvm_emulator.instances import Guests
+
+
+def accepts(port):
+    with socket.socket() as sock:
+        sock.settimeout(2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def guests():
+    made = Guests()
+    yield made
+    made.close()
+
+
+def stored(instance_id, port):
+    return {"instance_id": instance_id, "ssh": 1, "ssh_port": port, "state": "STOPPED", "key_ids": [],
+            "guest_agent": 1, "authorized_keys": ""}
+
+
+def test_a_port_not_yet_stored_survives_a_reconcile(guests):
+    port = guests.listen("ins-new00001")
+    guests.reconcile([])  # the lifecycle read the store before the instance was put in it
+    assert "ins-new00001" in guests.listeners and accepts(port)
+    guests.reconcile([stored("ins-new00001", port)])
+    assert guests.unseen == set()
+
+
+def test_a_port_goes_with_its_instance(guests):
+    port = guests.listen("ins-gone0001")
+    guests.reconcile([stored("ins-gone0001", port)])
+    guests.reconcile([])  # removed from the store (a reset)
+    assert "ins-gone0001" not in guests.listeners and not accepts(port)
+
+
+def test_forget_closes_a_port_never_stored(guests):
+    port = guests.listen("ins-fail0001")
+    guests.forget("ins-fail0001")
+    assert not accepts(port) and guests.unseen == set()
