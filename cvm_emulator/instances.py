@@ -25,6 +25,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -315,7 +316,10 @@ class Guests:
                 except OSError:
                     continue
                 with conn:
-                    self._serve(key.data, conn)
+                    try:
+                        self._serve(key.data, conn)
+                    except (OSError, subprocess.SubprocessError) as exc:  # this connection fails, not the acceptor
+                        sys.stderr.write("cvm-emulator: sshd for %s: %s: %s\n" % (key.data, type(exc).__name__, exc))
             for instance_id, procs in list(self.sessions.items()):
                 self.sessions[instance_id] = [p for p in procs if p.poll() is None]
 

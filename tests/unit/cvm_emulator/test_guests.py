@@ -47,3 +47,28 @@ def test_forget_closes_a_port_never_stored(guests):
     port = guests.listen("ins-fail0001")
     guests.forget("ins-fail0001")
     assert not accepts(port) and guests.unseen == set()
+
+
+def banner(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.settimeout(10)
+        return sock.recv(64)
+
+
+def test_a_connection_that_fails_does_not_stop_the_next(guests, monkeypatch, capsys):
+    """An sshd that cannot be started fails its own connection; the acceptor serves the next one (one thread
+    serves every guest, so an exception there would leave every later login hanging)."""
+    port = guests.listen("ins-flaky001")
+    guests.reconcile([dict(stored("ins-flaky001", port), state="RUNNING", login_user="root")])
+    real, calls = guests._config, []
+
+    def config_once_broken(instance_id, user):
+        calls.append(instance_id)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return real(instance_id, user)
+
+    monkeypatch.setattr(guests, "_config", config_once_broken)
+    assert banner(port) == b""  # closed at once
+    assert banner(port).startswith(b"SSH-2.0-OpenSSH")
+    assert "sshd for ins-flaky001: OSError" in capsys.readouterr().err
