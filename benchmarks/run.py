@@ -39,10 +39,14 @@ class Emulator:
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                      env=dict(os.environ, PYTHONPATH=ROOT))
         self.url = self.proc.stdout.readline().strip()
+        self.token = self.proc.stdout.readline().strip().split("admin-token: ", 1)[-1]  # the next line
 
     def admin(self, method, name, body=None):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + "/_emulator/" + name, data=data, method=method)
+        headers = {"Authorization": "Bearer %s" % self.token}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.url + "/_emulator/" + name, data=data, method=method, headers=headers)
         with urllib.request.urlopen(req, timeout=60) as resp:
             return json.loads(resp.read() or b"null")
 

@@ -2,11 +2,12 @@
 """python -m cvm_emulator: run the local CVM key-pair API emulator until stopped."""
 
 import argparse
+import os
 import signal
 import sys
 
 from . import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, __version__
-from .server import Emulator, EmulatorServer
+from .server import ADMIN_TOKEN_ENV, Emulator, EmulatorServer
 from .store import Store
 
 
@@ -31,6 +32,14 @@ def parse_args(argv=None):
     parser.add_argument("--operation-delay", type=float, default=None, metavar="SECONDS",
                         help="how long an AssociateInstancesKeyPairs/DisassociateInstancesKeyPairs operation takes "
                              "(asynchronous, as on the real service; default 0.5)")
+    parser.add_argument("--admin-token", metavar="TOKEN",
+                        help="the secret the admin API (/_emulator/) requires as `Authorization: Bearer TOKEN` "
+                             "(default: $%s, else a random one). Printed after the URL as `admin-token: TOKEN`. "
+                             "A command line is visible to other local users (ps): prefer the environment "
+                             "variable" % ADMIN_TOKEN_ENV)
+    parser.add_argument("--ssh", action="store_true",
+                        help="allow instances with a real sshd (admin API, `\"ssh\": true`); each logs in as the "
+                             "user running the emulator, with the key pairs bound to it")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--version", action="version", version=__version__)
     args = parser.parse_args(argv)
@@ -55,7 +64,11 @@ def main(argv=None):
     if args.operation_delay is not None and not 0 <= args.operation_delay <= 600:
         raise SystemExit("--operation-delay must be 0 to 600 seconds")
     defaults = {} if args.operation_delay is None else {"operation_delay": args.operation_delay}
-    emulator = Emulator(Store(args.db, defaults), args.credentials, args.seed, args.verbose)
+    token = args.admin_token or os.environ.get(ADMIN_TOKEN_ENV) or None
+    try:
+        emulator = Emulator(Store(args.db, defaults), args.credentials, args.seed, args.verbose, token, args.ssh)
+    except ValueError as exc:
+        raise SystemExit("cvm_emulator: %s" % exc)
     if args.rate_limits != "off":
         emulator.set_rate_limits(args.rate_limits, default=True)
     server = EmulatorServer(emulator, args.host, args.port, args.tls_cert, args.tls_key)
@@ -65,6 +78,7 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, stop)
     print(server.url, flush=True)
+    print("admin-token: %s" % emulator.admin_token, flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

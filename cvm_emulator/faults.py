@@ -39,12 +39,15 @@ class Faults:
             "code": spec.get("code", "InternalError"),
             "message": spec.get("message"),
             "status": int(spec.get("status", 500)),
+            "after": int(spec.get("after", 0)),  # matching requests let through untouched before it applies
             "fired": 0,
         }
         if rule["count"] is None and rule["probability"] is None:
             rule["count"] = 1
         if mode == "http_error" and not 400 <= rule["status"] <= 599:
             raise FaultError("status must be an HTTP error status")
+        if rule["after"] < 0:
+            raise FaultError("after must be 0 or more")
         with self.lock:
             self.rules.append(rule)
         return rule
@@ -63,6 +66,9 @@ class Faults:
                 if rule["action"] not in ("*", action):
                     continue
                 if any(f["mode"] == rule["mode"] for f in fired):
+                    continue
+                if rule["after"] > 0:  # this request passes; a later one gets the fault
+                    rule["after"] -= 1
                     continue
                 if rule["probability"] is not None and self.random.random() >= float(rule["probability"]):
                     continue

@@ -20,6 +20,7 @@ hands each SSH connection to a running instance to its own `sshd -i`.
 import getpass
 import json
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -142,6 +143,11 @@ def instance_model(inst, now=None, report="request_id"):
 # guests with a real sshd
 
 
+# What reaches sshd_config and the guests' directories: checked here too, whatever the store holds.
+LOGIN_USER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")  # a plain POSIX user name
+INSTANCE_ID_RE = re.compile(r"^ins-[0-9a-z]{8}$")                # Tencent Cloud's format
+
+
 def find_sshd():
     """The sshd binary (Debian's openssh-server puts it in /usr/sbin, often not on PATH), or None."""
     return shutil.which("sshd") or next(
@@ -177,6 +183,8 @@ class Guests:
 
     # files ---------------------------------------------------------------------------------------
     def _dir(self, instance_id):
+        if not INSTANCE_ID_RE.match(instance_id or ""):
+            raise OSError("refusing a guest directory for instance %r" % (instance_id,))
         if self.root is None:
             self.root = tempfile.mkdtemp(prefix="cvm-emulator-guests-")
         path = os.path.join(self.root, instance_id)
@@ -199,6 +207,8 @@ class Guests:
                                            serialization.NoEncryption()))
 
     def _config(self, instance_id, user):
+        if not LOGIN_USER_RE.match(user or "") or not INSTANCE_ID_RE.match(instance_id or ""):
+            raise OSError("refusing to write an sshd_config for instance %r, user %r" % (instance_id, user))
         path = self._dir(instance_id)
         config = os.path.join(path, "sshd_config")
         text = "\n".join([
@@ -327,6 +337,14 @@ class Guests:
         user = self.running.get(instance_id)
         if user is None:
             return  # the instance is not running: the connection is closed at once
+        peer = peer_uid(conn)
+        if peer not in (os.geteuid(), 0):
+            # The guest logs in as the user running the emulator: only that user (and root) may reach its sshd.
+            # Anyone else who can bind a key pair through the API (the default credential is public) would get a
+            # shell as that user.
+            sys.stderr.write("cvm-emulator: %s: refused a connection from uid %s (only uid %d and root may log in)\n"
+                             % (instance_id, "unknown" if peer is None else peer, os.geteuid()))
+            return
         sshd = find_sshd()
         if sshd is None:
             self.error = "sshd not found: install OpenSSH's server (Debian: openssh-server)"
@@ -356,6 +374,29 @@ class Guests:
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
+
+
+def _hex_address(address):
+    """('127.0.0.1', 40123) -> '0100007F:9CBB', as /proc/net/tcp writes an IPv4 socket address."""
+    host, port = address[:2]
+    packed = socket.inet_aton(host)
+    return "%08X:%04X" % (int.from_bytes(packed, "little"), port)
+
+
+def peer_uid(conn, table="/proc/net/tcp"):
+    """The uid owning the client end of an accepted loopback TCP connection (its socket appears in this network
+    namespace's /proc/net/tcp with local and remote addresses swapped), or None when it cannot be found."""
+    try:
+        client, server = _hex_address(conn.getpeername()), _hex_address(conn.getsockname())
+        with open(table) as handle:
+            next(handle)
+            for line in handle:
+                fields = line.split()
+                if len(fields) > 7 and fields[1] == client and fields[2] == server:
+                    return int(fields[7])
+    except (OSError, ValueError, StopIteration):
+        return None
+    return None
 
 
 def _descendants(pid):

@@ -2,7 +2,11 @@
 """The HTTP front of the emulator: protocol parsing, authentication, faults, admin API."""
 
 import getpass
+import hmac
+import ipaddress
 import json
+import re
+import secrets
 import socket
 import ssl
 import sys
@@ -21,7 +25,7 @@ from .auth import (
     utc_date, v1_expected_signature,
 )
 from .faults import FaultError, Faults
-from .instances import STATES, Lifecycle, find_sshd
+from .instances import INSTANCE_ID_RE, LOGIN_USER_RE, STATES, Lifecycle, find_sshd
 from .store import Store
 
 API_WINDOW = 300          # API 3.0: five minutes either way
@@ -29,6 +33,8 @@ LEGACY_WINDOW = 7200      # the legacy gateway documents two hours
 LEGACY_PATH = "/v2/index.php"
 ADMIN_PREFIX = "/_emulator/"
 MAX_BODY = 10 * 1024 * 1024
+ADMIN_TOKEN_ENV = "CVM_EMULATOR_ADMIN_TOKEN"
+IMAGE_ID_RE = re.compile(r"^img-[0-9a-z]{8}$")
 
 
 class _Drop(Exception):
@@ -38,7 +44,14 @@ class _Drop(Exception):
 class Emulator:
     """Everything the handlers share."""
 
-    def __init__(self, store=None, credentials=None, seed=None, verbose=False):
+    def __init__(self, store=None, credentials=None, seed=None, verbose=False, admin_token=None, ssh=False):
+        """`admin_token`: the secret every admin call must carry (`Authorization: Bearer <token>`); a random one
+        when not given. `ssh`: whether the admin API may create instances served by a real sshd (which log in as
+        the user running the emulator)."""
+        if admin_token is not None and not _token_ok(admin_token):
+            raise ValueError("the admin token must be 16 to 256 printable ASCII characters without spaces")
+        self.admin_token = admin_token or secrets.token_urlsafe(32)
+        self.ssh = bool(ssh)
         self.store = store or Store()
         self.actions = Actions(self.store)
         self.faults = Faults(seed)
@@ -360,7 +373,31 @@ class Handler(BaseHTTPRequestHandler):
         name = url.path[len(ADMIN_PREFIX):].strip("/")
         try:
             raw = self._body()
+        except ApiError as exc:
+            self.close_connection = True
+            return self._send(413, {"error": exc.message})
+        # Authentication first, before the body is even parsed: without the token nothing is done, whoever can
+        # reach the port (another local user, a container sharing the network, a web page's cross-site POST).
+        given = self.headers.get("Authorization") or ""
+        scheme, _space, token = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode("utf-8", "replace"),
+                                                                 self.emu.admin_token.encode("utf-8")):
+            self.send_response(401)
+            body = json.dumps({"error": "the admin API needs the emulator's admin token: Authorization: Bearer "
+                                        "<token> (printed at start as `admin-token: ...`)"}).encode("utf-8")
+            self.send_header("WWW-Authenticate", 'Bearer realm="cvm-emulator admin"')
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return None
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if (raw or method == "POST") and content_type != "application/json":
+            return self._send(415, {"error": "admin calls take Content-Type: application/json"})
+        try:
             spec = json.loads(raw.decode("utf-8")) if raw else {}
+            if not isinstance(spec, dict):
+                raise ValueError("the body must be a JSON object")
             result = self._admin_route(method, name, spec, dict(parse_qsl(url.query)))
             self._send(200, result if result is not None else {"ok": True})
         except (FaultError, ValueError, KeyError, TypeError) as exc:
@@ -450,6 +487,8 @@ class Handler(BaseHTTPRequestHandler):
                 emu.store.put_instance(inst)
             return self._settled(spec["instance_id"])
         if name == "images" and method == "POST":
+            if spec.get("image_id") is not None and not IMAGE_ID_RE.match(str(spec["image_id"])):
+                raise ValueError("image_id must look like img-xxxxxxxx (8 lower-case letters or digits)")
             image = {"image_id": spec.get("image_id") or random_id("img-"),
                      "region": spec.get("region", "ap-guangzhou"), "key_ids": spec.get("key_ids", [])}
             with emu.store:
@@ -468,14 +507,31 @@ class Handler(BaseHTTPRequestHandler):
             raise ValueError("state must be one of %s" % ", ".join(STATES))
         if spec.get("os", "linux") not in ("linux", "windows"):
             raise ValueError("os must be linux or windows")
-        ssh = bool(spec.get("ssh", False))
+        ssh = spec.get("ssh", False)
+        if not isinstance(ssh, bool):
+            raise ValueError("ssh must be true or false")
+        if ssh and not emu.ssh:
+            raise ValueError("ssh=true starts a real sshd that logs in as the user running the emulator; start the "
+                             "emulator with --ssh to allow it")
         if ssh and find_sshd() is None:
             raise ValueError("ssh=true needs OpenSSH's sshd on this machine (Debian: apt-get install openssh-server)")
+        if spec.get("instance_id") is not None and not INSTANCE_ID_RE.match(str(spec["instance_id"])):
+            raise ValueError("instance_id must look like ins-xxxxxxxx (8 lower-case letters or digits)")
+        login_user = spec.get("login_user")
+        if login_user is not None and not (isinstance(login_user, str) and LOGIN_USER_RE.match(login_user)):
+            raise ValueError("login_user must be a plain POSIX user name (letters, digits, _ . -; not starting "
+                             "with - or a digit; at most 32 characters)")
+        for field in ("private_ip", "public_ip"):  # the real service answers IP addresses only
+            if spec.get(field) is not None:
+                try:
+                    ipaddress.ip_address(spec[field])
+                except (TypeError, ValueError):
+                    raise ValueError("%s must be an IP address" % field)
         instance_id = spec.get("instance_id") or random_id("ins-")
         inst = {"instance_id": instance_id, "region": spec.get("region", "ap-guangzhou"), "state": state,
                 "os": spec.get("os", "linux"), "os_name": spec.get("os_name"), "key_ids": spec.get("key_ids", []),
                 "ssh": int(ssh), "ssh_port": emu.lifecycle.guests.listen(instance_id) if ssh else None,
-                "login_user": spec.get("login_user") or (getpass.getuser() if ssh else "root"),
+                "login_user": login_user or (getpass.getuser() if ssh else "root"),
                 "guest_agent": int(bool(spec.get("guest_agent", True))),
                 "private_ip": spec.get("private_ip") or ("127.0.0.1" if ssh else "10.0.%d.%d" % (
                     int(instance_id[-4:], 36) % 250, int(instance_id[-2:], 36) % 250 + 2)),
@@ -506,6 +562,10 @@ class Handler(BaseHTTPRequestHandler):
 
 class _Handled(Exception):
     pass
+
+
+def _token_ok(token):
+    return isinstance(token, str) and 16 <= len(token) <= 256 and all(33 <= ord(c) <= 126 for c in token)
 
 
 def _single(pairs):
@@ -552,9 +612,11 @@ class EmulatorServer(ThreadingHTTPServer):
 
 
 def start(host="127.0.0.1", port=0, db=":memory:", credentials=None, tls_cert=None, tls_key=None, seed=None,
-          verbose=False):
-    """Start a server in a background thread (for in-process tests). Returns the server; call shutdown()."""
-    server = EmulatorServer(Emulator(Store(db), credentials, seed, verbose), host, port, tls_cert, tls_key)
+          verbose=False, admin_token=None, ssh=False):
+    """Start a server in a background thread (for in-process tests). Returns the server (its admin token is
+    server.emulator.admin_token); call shutdown()."""
+    server = EmulatorServer(Emulator(Store(db), credentials, seed, verbose, admin_token, ssh), host, port, tls_cert,
+                            tls_key)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return server

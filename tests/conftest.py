@@ -2,6 +2,7 @@
 """Shared fixtures: a real emulator on 127.0.0.1 (in-process thread or separate process)."""
 
 import os
+import signal
 import sys
 
 import pytest
@@ -12,6 +13,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from helpers import Admin, EmulatorProcess  # noqa: E402
 
 from cvm_emulator.server import start  # noqa: E402
+
+
+def pytest_configure(config):
+    """A test run started in the background by a shell without job control (`make test &`, many CI runners)
+    inherits SIGINT as ignored, and every process it starts would ignore Ctrl-C too: ansible-core < 2.19 installs
+    no SIGINT handler of its own, so the interrupt tests would see a play that cannot be interrupted. Restore the
+    default disposition here, so that the playbooks under test get SIGINT as a terminal's Ctrl-C would."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +35,7 @@ def emulator_server():
 
 @pytest.fixture
 def emulator(emulator_server):
-    admin = Admin(emulator_server.url)
+    admin = Admin(emulator_server.url, emulator_server.emulator.admin_token)
     admin.reset()
     admin.url_host = "127.0.0.1:%d" % emulator_server.server_address[1]
     return admin
@@ -33,7 +43,7 @@ def emulator(emulator_server):
 
 @pytest.fixture(scope="session")
 def emulator_process_session():
-    emu = EmulatorProcess("--port", "0").start()
+    emu = EmulatorProcess("--port", "0", "--ssh").start()
     yield emu
     emu.stop()
 

@@ -10,8 +10,10 @@ import re
 import stat
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+import uuid as _uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(ROOT, ".build", "collections")
@@ -29,16 +31,21 @@ FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures")
 
 
 class Admin:
-    """The emulator's admin API (/_emulator/...)."""
+    """The emulator's admin API (/_emulator/...), with its admin token."""
 
-    def __init__(self, url):
+    def __init__(self, url, token, context=None):
         self.url = url.rstrip("/")
+        self.token = token
+        self.context = context
 
     def _call(self, method, name, body=None):
         data = json.dumps(body).encode() if body is not None else None
+        headers = {"Authorization": "Bearer %s" % self.token}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
         req = urllib.request.Request("%s/_emulator/%s" % (self.url, name), data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
+                                     headers=headers)
+        with urllib.request.urlopen(req, timeout=10, context=self.context) as resp:
             return json.loads(resp.read().decode() or "null")
 
     def reset(self):
@@ -95,25 +102,41 @@ class Admin:
         return [r for r in self.requests() if r.get("write")]
 
 
-class EmulatorProcess:
-    """`python -m cvm_emulator` as a separate process, the way users run it."""
+def admin_context(url, cafile=None):
+    """The TLS context an Admin needs for an https:// emulator (None for http://)."""
+    if not url.startswith("https://"):
+        return None
+    import ssl
 
-    def __init__(self, *args, python=None):
+    return ssl.create_default_context(cafile=cafile)
+
+
+class EmulatorProcess:
+    """`python -m cvm_emulator` as a separate process, the way users run it: it prints its URL, then
+    `admin-token: <token>`."""
+
+    def __init__(self, *args, python=None, env=None, cafile=None):
         self.args = list(args)
         self.python = python or sys.executable
+        self.env = env or {}
+        self.cafile = cafile
         self.proc = None
         self.url = None
+        self.token = None
 
     def start(self):
-        env = dict(os.environ, PYTHONPATH=ROOT)
+        env = dict(os.environ, PYTHONPATH=ROOT, **self.env)
+        env.pop("CVM_EMULATOR_ADMIN_TOKEN", None) if "CVM_EMULATOR_ADMIN_TOKEN" not in self.env else None
         self.proc = subprocess.Popen([self.python, "-m", "cvm_emulator", *self.args], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
         line = self.proc.stdout.readline().strip()
-        if not line.startswith(("http://", "https://")):
+        token_line = self.proc.stdout.readline().strip() if line.startswith(("http://", "https://")) else ""
+        if not token_line.startswith("admin-token: "):
             self.stop()
-            raise RuntimeError("emulator did not start: %r %s" % (line, self.proc.stderr.read()))
+            raise RuntimeError("emulator did not start: %r %r %s" % (line, token_line, self.proc.stderr.read()))
         self.url = line
-        self.admin = Admin(line.replace("https://", "http://") if line.startswith("http://") else line)
+        self.token = token_line.split(": ", 1)[1]
+        self.admin = Admin(line, self.token, admin_context(line, self.cafile))
         return self
 
     def stop(self):
@@ -166,6 +189,172 @@ def forwarding_proxy(target_url, credentials=None):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, seen
+
+
+def tls_proxy(target, cert, key, credentials=None):
+    """An https:// proxy on 127.0.0.1 (it speaks TLS itself, with cert/key), in a thread: CONNECT opens a tunnel to
+    `target` (host, port) whatever authority was asked; an absolute-URL request is forwarded to http://target.
+    With credentials=(user, password) it answers 407 without them. Returns (server, seen): seen lists
+    (method, request target, Proxy-Authorization). Stop it with server.shutdown() and server.server_close()."""
+    import base64
+    import select
+    import socket
+    import socketserver
+    import ssl
+
+    expected = "Basic " + base64.b64encode(("%s:%s" % credentials).encode()).decode() if credentials else None
+    seen = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            conn = context.wrap_socket(self.request, server_side=True)
+            head = b""
+            while b"\r\n\r\n" not in head:  # byte by byte: what follows the head belongs to the tunnel
+                byte = conn.recv(1)
+                if not byte:
+                    return
+                head += byte
+            lines = head.decode("latin-1").split("\r\n")
+            method, where, version = lines[0].split()
+            headers = {}
+            for line in lines[1:]:
+                if line:
+                    name, _colon, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+            seen.append((method, where, headers.get("proxy-authorization")))
+            if expected and headers.get("proxy-authorization") != expected:
+                conn.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+                return
+            with socket.create_connection(target, timeout=10) as upstream:
+                if method == "CONNECT":
+                    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                else:  # forward the request as it came, with the path only
+                    path = "/" + where.split("://", 1)[1].split("/", 1)[1]
+                    out = ["%s %s %s" % (method, path, version)] + [
+                        "%s: %s" % item for item in headers.items() if item[0] != "proxy-authorization"]
+                    upstream.sendall(("\r\n".join(out) + "\r\n\r\n").encode("latin-1"))
+                ends = [conn, upstream]
+                while True:
+                    ready = [conn] if conn.pending() else select.select(ends, [], [], 10)[0]
+                    if not ready:
+                        return
+                    for end in ready:
+                        data = end.recv(65536)
+                        if not data:
+                            return
+                        (upstream if end is conn else conn).sendall(data)
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    server = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, seen
+
+
+class HostileEndpoint:
+    """An endpoint on 127.0.0.1 that answers what a test scripts, as a hostile or broken server would: `answers`
+    maps an action (X-TC-Action) to a Response dict (RequestId added), to bytes sent as the body, to a callable
+    fn(handler, params) that writes the whole HTTP answer itself, or to Tamper(fn). With `upstream` (the emulator's
+    URL) every other request is relayed there as it is (its signature still holds: the signed Host header is sent
+    unchanged), and Tamper(fn) relays too, then sends fn(Response) instead of the real answer: a hostile API
+    endpoint in front of a real one. Without it, unscripted actions answer an empty page. `calls` lists
+    (action, params). Use it as a context manager."""
+
+    def __init__(self, answers, upstream=None):
+        import http.server
+
+        self.answers = answers
+        self.upstream = upstream
+        self.calls = []
+        endpoint = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                params = json.loads(raw or b"{}")
+                action = self.headers.get("X-TC-Action")
+                endpoint.calls.append((action, params))
+                answer = endpoint.answers.get(action)
+                if callable(answer) and not isinstance(answer, Tamper):
+                    return answer(self, params)
+                if answer is None and endpoint.upstream is None:
+                    answer = {"KeyPairSet": [], "InstanceSet": [], "TotalCount": 0}
+                if answer is None or isinstance(answer, Tamper):
+                    body = endpoint._relay(self, raw)
+                    if isinstance(answer, Tamper):
+                        data = json.loads(body)
+                        data["Response"] = answer.fn(data["Response"])
+                        body = json.dumps(data).encode()
+                    return self._send(body)
+                if isinstance(answer, dict):
+                    answer = json.dumps({"Response": dict(answer, RequestId=str(_uuid.uuid4()))}).encode()
+                return self._send(answer)
+
+            def _send(self, body):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _relay(self, handler, raw):
+        headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("content-length", "connection")}
+        req = urllib.request.Request(self.upstream.rstrip("/") + handler.path, data=raw, method="POST",
+                                     headers=headers)
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=30) as resp:
+            return resp.read()
+
+    def actions(self):
+        return [action for action, _params in self.calls]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self.server.shutdown()
+        self.server.server_close()
+        return False
+
+
+class Tamper:
+    """An answer of HostileEndpoint: the real answer from upstream, changed by fn(Response) -> Response."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, response):
+        return self.fn(response)
+
+
+def drip(handler, _params, interval=0.2, forever=60):
+    """An answer that never ends: a status line, then a byte every `interval` seconds (each read gets data in time,
+    so only a deadline for the whole call stops it)."""
+    import time as _time
+
+    handler.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+    handler.wfile.flush()
+    stop = _time.monotonic() + forever
+    try:
+        while _time.monotonic() < stop:
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+            _time.sleep(interval)
+    except OSError:
+        pass
 
 
 def wait_for(predicate, timeout=5.0):

@@ -21,7 +21,12 @@ class ActionModule(TencentCloudAction):
     def _work(self, runner, args, client):
         spec = Spec(**{name: args.get(name) for name in SPEC_FIELDS})
         outcome = run(KeyPairManager(client, check_mode=runner.check_mode), spec)
-        return outcome.as_result(spec, client.request_ids, diff=runner.diff_mode)
+        result = outcome.as_result(spec, client.request_ids, diff=runner.diff_mode)
+        if spec.return_private_key and not self._task.no_log:
+            result.setdefault("warnings", []).append(
+                "return_private_key=true without no_log: true on the task: a private key this task generates is in "
+                "its result, which the output (-v), callbacks and registered variables can show. Set no_log: true.")
+        return result
 
 
 ARGUMENT_SPEC = ActionModule.ARGUMENT_SPEC

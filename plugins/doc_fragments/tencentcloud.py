@@ -44,7 +44,17 @@ options:
         (V(http://127.0.0.1:8080) for the bundled emulator).
       - Defaults to E(TENCENTCLOUD_ENDPOINT), then C(cvm.tencentcloudapi.com), or C(cvm.api.qcloud.com) with
         O(api_style=legacy).
+      - An C(http://) endpoint on another machine is refused before any request, unless O(allow_insecure_http=true),
+        because the requests, and the private key in the answer to C(CreateKeyPair), would cross the network in
+        clear text. Loopback addresses (the emulator) are not the network.
     type: str
+  allow_insecure_http:
+    description:
+      - Allow an C(http://) endpoint (or C(tag_endpoint)) that is not on this machine, for a test endpoint you
+        trust on a network you trust. The task then warns.
+    type: bool
+    default: false
+    version_added: 0.2.0
   api_style:
     description:
       - V(tc3) sends API 3.0 POST JSON requests signed with TC3-HMAC-SHA256 (recommended).
@@ -65,7 +75,8 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for a connection and for each answer.
+      - Seconds a call may take in all, from connecting to the last byte of the answer (an answer that trickles
+        in is cut off then). Answers larger than 4 MiB are refused.
     type: float
     default: 30
   retries:
@@ -84,6 +95,10 @@ options:
 notes:
   - Runs on the Ansible control node (an action plugin); the target host is never contacted.
   - E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) are honoured, except for loopback endpoints. Credentials in
-    the proxy URL (C(http://user:password@proxy:3128)) are sent as Basic C(Proxy-Authorization) and never shown.
+    the proxy URL (C(http://user:password@proxy:3128), special characters percent-encoded) are sent as Basic
+    C(Proxy-Authorization) and never shown. An C(https://) proxy URL gets TLS to the proxy itself (verified like the
+    endpoint, with O(validate_certs) and O(ca_path)), so its credentials do not cross the network in clear text.
+  - What the API answers is checked before it is used (its size, its shape, the fields read); an answer that is
+    not a Tencent Cloud answer fails with C(InvalidResponse).
   - Needs only ansible-core on the control node (HTTP goes through the Python standard library).
 """

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 import uuid
 from urllib.parse import urlsplit
 
-from ._errors import TencentCloudAPIError
+from ._errors import ArgumentError, TencentCloudAPIError
 from ._signing import flatten_params, form_encode, json_body, tc3_sign, v1_sign
-from ._transport import TransportError, proxy_for, request
+from ._transport import ProxyError, TransportError, is_loopback, proxy_for, request
 
 # service -> (API version, default host). Both sign with TC3 using the service name in the credential scope.
 SERVICES = {"cvm": ("2017-03-12", "cvm.tencentcloudapi.com"), "tag": ("2018-08-13", "tag.tencentcloudapi.com")}
@@ -29,24 +30,28 @@ RETRYABLE_CODES = frozenset([
 ])
 
 
-def parse_endpoint(endpoint, api_style="tc3", service="cvm"):
-    """Returns (scheme, host[:port]). Accepts a host, host:port, or a full URL."""
+def parse_endpoint(endpoint, api_style="tc3", service="cvm", option="endpoint"):
+    """Returns (scheme, host[:port]). Accepts a host, host:port, or a full URL. Raises ArgumentError, whose message
+    repeats the endpoint only when it holds no user:password part."""
     endpoint = (endpoint or "").strip()
     if not endpoint:
         return "https", LEGACY_ENDPOINT if api_style == "legacy" else SERVICES[service][1]
     if "://" not in endpoint:
         endpoint = "https://" + endpoint
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("http", "https"):
-        raise ValueError("endpoint scheme must be http or https, not %r" % parts.scheme)
+    shown = "" if "@" in endpoint or any(ord(c) < 32 for c in endpoint) else " %r" % endpoint
     try:
+        parts = urlsplit(endpoint)
         parts.port  # noqa: B018 - validates the port
     except ValueError:
-        raise ValueError("endpoint %r has an invalid port" % endpoint)
-    if not parts.hostname or parts.username or parts.password or parts.query or parts.fragment:
-        raise ValueError("endpoint %r is not a host name or a base URL" % endpoint)
+        raise ArgumentError("%s%s has an invalid host or port" % (option, shown)) from None
+    if parts.scheme not in ("http", "https"):
+        raise ArgumentError("%s%s: the scheme must be http or https" % (option, shown))
+    if parts.username is not None or parts.password is not None:
+        raise ArgumentError("%s must not hold a user or password (credentials go in secret_id/secret_key)" % option)
+    if not parts.hostname or parts.query or parts.fragment or any(c.isspace() for c in endpoint):
+        raise ArgumentError("%s%s is not a host name or a base URL" % (option, shown))
     if parts.path not in ("", "/"):
-        raise ValueError("endpoint %r must not have a path" % endpoint)
+        raise ArgumentError("%s%s must not have a path" % (option, shown))
     return parts.scheme, parts.netloc.lower()
 
 
@@ -60,6 +65,17 @@ def derive_endpoint(endpoint, service):
     return "%s://%s" % (scheme, host)
 
 
+# What an answer's RequestId and error Code may be: they reach messages and results (a uuid4, and Tencent's dotted
+# codes, have always fitted). An error message is shown without control characters (no terminal escapes).
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9._]{0,127}$")
+MAX_MESSAGE = 1024
+
+
+def _printable(text):
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
 def retry_delay(attempt, max_delay, base=0.5, rand=random.random):
     """Exponential backoff with jitter: between half and all of min(max_delay, base * 2**attempt)."""
     ceiling = min(float(max_delay), base * (2 ** attempt))
@@ -69,9 +85,9 @@ def retry_delay(attempt, max_delay, base=0.5, rand=random.random):
 class Client:
     def __init__(self, credentials, region, endpoint=None, api_style="tc3", timeout=30, validate_certs=True,
                  ca_path=None, retries=4, retry_max_delay=20.0, language="en-US", sleep=time.sleep,
-                 clock=time.time, service="cvm", endpoints=None, request_ids=None):
+                 clock=time.time, service="cvm", endpoints=None, request_ids=None, allow_insecure_http=False):
         if api_style not in API_STYLES:
-            raise ValueError("api_style must be one of %s" % ", ".join(API_STYLES))
+            raise ArgumentError("api_style must be one of %s" % ", ".join(API_STYLES))
         if service != "cvm" and api_style == "legacy":
             api_style = "tc3"  # the legacy gateway serves CVM only; other services use API 3.0
         self.credentials = credentials
@@ -79,7 +95,19 @@ class Client:
         self.service = service
         self.version = SERVICES[service][0]
         self.api_style = api_style
-        self.scheme, self.host = parse_endpoint(endpoint, api_style, service)
+        self.scheme, self.host = parse_endpoint(endpoint, api_style, service,
+                                                option="endpoint" if service == "cvm" else "%s_endpoint" % service)
+        self.allow_insecure_http = bool(allow_insecure_http)
+        if self.insecure and not self.allow_insecure_http:
+            raise ArgumentError(
+                "%s http://%s is not on this machine, and plain HTTP would send the request (and a private key "
+                "the answer carries) in clear text over the network; use https://, or set allow_insecure_http=true "
+                "for a test endpoint you trust" % ("endpoint" if service == "cvm" else "%s_endpoint" % service,
+                                                   self.host))
+        try:
+            self.proxy  # noqa: B018 - a proxy setting that cannot be used fails here, before any call
+        except ProxyError as exc:
+            raise ArgumentError(str(exc)) from None
         self.path = LEGACY_PATH if api_style == "legacy" else "/"
         self.url = "%s://%s%s" % (self.scheme, self.host, self.path)
         self.timeout = timeout
@@ -104,13 +132,23 @@ class Client:
                 self.credentials, self.region, endpoint=self.endpoints.get(service), api_style=self.api_style,
                 timeout=self.timeout, validate_certs=self.validate_certs, ca_path=self.ca_path,
                 retries=self.retries, retry_max_delay=self.retry_max_delay, language=self.language,
-                sleep=self.sleep, clock=self.clock, service=service, request_ids=self.request_ids)
+                sleep=self.sleep, clock=self.clock, service=service, request_ids=self.request_ids,
+                allow_insecure_http=self.allow_insecure_http)
         return self._siblings[service]
+
+    @property
+    def hostname(self):
+        return urlsplit("//" + self.host).hostname or ""
+
+    @property
+    def insecure(self):
+        """Plain HTTP to another machine (loopback, such as the emulator, is not the network)."""
+        return self.scheme == "http" and not is_loopback(self.hostname)
 
     @property
     def proxy(self):
         """The Proxy the environment names for this endpoint, or None (never for loopback)."""
-        return proxy_for(self.scheme, urlsplit("//" + self.host).hostname or "")
+        return proxy_for(self.scheme, self.hostname)
 
     # ---------------------------------------------------------------------------------------------
     def call(self, action, params, retry=True):
@@ -136,6 +174,9 @@ class Client:
             status, data = request(method, self.scheme, self.host, path, headers, body, self.timeout,
                                    verify=self.validate_certs, ca_path=self.ca_path)
         except TransportError as exc:
+            if exc.invalid:
+                raise TencentCloudAPIError(code="InvalidResponse", action=action, ambiguous=True,
+                                           message="%s: %s" % (self.host, exc.reason))
             if exc.tls:
                 message = ("TLS to %s failed (%s). Set ca_path to a CA bundle that signs the endpoint's "
                            "certificate, or validate_certs=false for a test endpoint" % (self.host, exc.reason))
@@ -159,20 +200,29 @@ class Client:
         except (UnicodeDecodeError, ValueError):
             raise TencentCloudAPIError(code="InvalidResponse", action=action, ambiguous=True,
                                        message="%s sent a body that is not valid JSON" % self.host)
+        except RecursionError:
+            raise TencentCloudAPIError(code="InvalidResponse", action=action, ambiguous=True,
+                                       message="%s sent JSON nested too deep to be an API answer" % self.host)
         body = data.get("Response") if isinstance(data, dict) else None
         if not isinstance(body, dict):
             raise TencentCloudAPIError(code="InvalidResponse", action=action, ambiguous=True,
                                        message="%s sent JSON without a Response object" % self.host)
         request_id = body.get("RequestId")
+        if request_id is not None and not (isinstance(request_id, str) and REQUEST_ID_RE.match(request_id)):
+            raise TencentCloudAPIError(code="InvalidResponse", action=action, ambiguous=True,
+                                       message="%s sent a RequestId that is not one" % self.host)
         if request_id:
             self.request_ids.append(request_id)
         error = body.get("Error")
         if error is not None:
-            if not isinstance(error, dict):
-                error = {"Code": "InvalidResponse", "Message": "malformed Error object"}
-            code = str(error.get("Code") or "UnknownError")
-            raise TencentCloudAPIError(code=code, message=str(error.get("Message") or "").strip() or "no message",
-                                       request_id=request_id, action=action, retryable=code in RETRYABLE_CODES)
+            code = error.get("Code") if isinstance(error, dict) else None
+            if not isinstance(code, str) or not CODE_RE.match(code):
+                raise TencentCloudAPIError(code="InvalidResponse", request_id=request_id, action=action,
+                                           ambiguous=True, message="%s sent an Error without a valid Code" % self.host)
+            message = error.get("Message")
+            message = _printable(message if isinstance(message, str) else "")[:MAX_MESSAGE].strip()
+            raise TencentCloudAPIError(code=code, message=message or "no message", request_id=request_id,
+                                       action=action, retryable=code in RETRYABLE_CODES)
         return body
 
     # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,12 @@ TOKEN_VARIABLES = ("TENCENTCLOUD_SECURITY_TOKEN", "TENCENTCLOUD_TOKEN", "TENCENT
 
 
 class CredentialsError(Exception):
-    pass
+    """No credentials or no region (code MissingCredentials), or malformed ones (code InvalidArgument). The message
+    never holds a secret."""
+
+    def __init__(self, message, code="MissingCredentials"):
+        super().__init__(message)
+        self.code = code
 
 
 class Credentials:
@@ -104,16 +109,16 @@ def resolve_region(options, environ=None):
     environ = os.environ if environ is None else environ
     region = _clean(options.get("region"))
     if region:
-        return region.strip()
+        return _checked_region(region.strip(), "the region option")
     region = _clean(environ.get("TENCENTCLOUD_REGION"))
     if region:
-        return region.strip()
+        return _checked_region(region.strip(), "TENCENTCLOUD_REGION")
     profile = _profile(options, environ)
     configure = os.path.join(_home(environ), ".tccli", "%s.configure" % profile)
     data = _read_json(configure) or {}
     region = _clean((data.get("_sys_param") or {}).get("region"))
     if region:
-        return region.strip()
+        return _checked_region(region.strip(), configure)
     raise CredentialsError("No region given. Looked in: the region option; the TENCENTCLOUD_REGION environment "
                            "variable; %s (_sys_param.region)." % configure)
 
@@ -129,8 +134,24 @@ def _read_json(path):
     return data if isinstance(data, dict) else None
 
 
+def _unprintable(value):
+    return any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value)
+
+
 def _checked(creds):
-    for what, value in (("secret_id", creds.secret_id), ("secret_key", creds.secret_key)):
-        if value != value.strip() or any(c.isspace() for c in value):
-            raise CredentialsError("The %s from %s contains whitespace." % (what, creds.source))
+    """Credentials go into HTTP headers: a newline or another control character there would fail the request with
+    the value in the error. Say which one is malformed, never its value."""
+    for what, value in (("secret_id", creds.secret_id), ("secret_key", creds.secret_key),
+                        ("security token", creds.token)):
+        if value is not None and _unprintable(value):
+            raise CredentialsError("The %s from %s contains white space or a control character (a newline at its "
+                                   "end, from a YAML `|` block?); remove it." % (what, creds.source),
+                                   code="InvalidArgument")
     return creds
+
+
+def _checked_region(region, source):
+    if len(region) > 64 or not all(c.isalnum() or c in "-_" for c in region) or not region.isascii():
+        raise CredentialsError("The region from %s is not a region name (letters, digits and hyphens, such as "
+                               "ap-guangzhou)." % source, code="InvalidArgument")
+    return region

@@ -24,6 +24,10 @@ CLIENT_CODES = {
     "UnexpectedError": "a bug in the collection; the message says what had been changed before it",
     "Interrupted": "SIGINT or SIGTERM arrived while a creation's answer was lost; the next run sorts it out",
     "InterruptedCreation": "an earlier creation was interrupted, and this run cannot tell safely what it left",
+    "UntrustedRecord": "the record of a creation at private_key_path is not one this user wrote on this host (another "
+                       "user's, a link, implausible fields); nothing was changed",
+    "InvalidGeneratedKey": "CreateKeyPair answered with a private key that is not the RSA key of its public key; the "
+                           "key pair was deleted again and nothing was written",
     "InstanceNotFound": "an instance of instance_ids does not exist in the region; nothing was changed",
     "KeyPairNotFound": "a key pair of key_pairs does not exist in the region; nothing was changed",
     "UnsupportedInstance": "an instance runs Windows, and key pairs bind to Linux instances only; nothing was changed",
@@ -134,3 +138,25 @@ class TaskError(Exception):
         if self.api_error is not None:
             return self.api_error.as_failure()
         return {"code": self.code, "message": self.msg, "request_id": None}
+
+
+class ArgumentError(TaskError):
+    """An option (or a setting from the environment) that cannot be used; nothing was called. The message names
+    the option and never repeats a credential."""
+
+    def __init__(self, msg):
+        super().__init__(msg, code="InvalidArgument")
+
+
+def unexpected(exc):
+    """A TaskError for a bug: the exception's type and where it was raised, never its text (which may hold
+    anything: a header value, a credential, a key)."""
+    import os
+
+    place = "?"
+    tb = exc.__traceback__
+    while tb is not None:
+        place = "%s:%d" % (os.path.basename(tb.tb_frame.f_code.co_filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return TaskError("Unexpected error: %s at %s (a bug in tencentcloud.cvm; please report it)"
+                     % (type(exc).__name__, place), code="UnexpectedError")

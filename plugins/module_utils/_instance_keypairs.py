@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import _answers
 from ._errors import TaskError, TencentCloudAPIError
 from ._keypair import KeyPairManager
 
@@ -214,10 +215,12 @@ class InstanceKeyPairManager:
             chunk = instance_ids[start:start + BATCH]
             try:
                 resp = self.client.call("DescribeInstances", {"InstanceIds": chunk, "Limit": BATCH})
+                page, _total = _answers.page("DescribeInstances", resp, "InstanceSet", BATCH)
+                models = [_answers.instance("DescribeInstances", resp, model) for model in page]
             except TencentCloudAPIError as exc:
                 raise self._failure("Could not read instances %s" % chunk, exc, journal)
-            for model in resp.get("InstanceSet") or []:
-                if isinstance(model, dict) and model.get("InstanceId") in chunk:
+            for model in models:
+                if model["InstanceId"] in chunk:
                     found[model["InstanceId"]] = model
         return found
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 import os
 import socket
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-from ._errors import TaskError, TencentCloudAPIError
+from . import _answers
+from ._errors import TaskError, TencentCloudAPIError, unexpected
 from ._keyfile import (
-    KeyFileError, Reservation, atomic_write, backup_file, directory_lock, encrypted_copy, fingerprint,
-    inspect_destination, install, private_key_bytes, public_key_line, remove,
+    MAX_RECORD_TIMEOUT, Destination, KeyFileError, Reservation, check_generated_key, fingerprint, private_key_bytes,
+    public_key_line,
 )
 from ._keypair_decide import (
     assess_reservation, blob_of, decide, invalid, pending_name, simulate_finish, tag_list, tags_of, validate,
@@ -187,9 +187,9 @@ class KeyPairManager:
 
     # reads -----------------------------------------------------------------
     def describe(self, filters=None, key_ids=None):
-        """Every page of DescribeKeyPairs."""
+        """Every page of DescribeKeyPairs, each key pair checked (_answers); at most MAX_PAGES pages."""
         found, offset = [], 0
-        while True:
+        for _page in range(_answers.MAX_PAGES):
             params = {"Offset": offset, "Limit": PAGE}
             if filters:
                 params["Filters"] = filters
@@ -197,17 +197,16 @@ class KeyPairManager:
                 params["KeyIds"] = key_ids
             try:
                 resp = self.client.call("DescribeKeyPairs", params)
+                page, total = _answers.page("DescribeKeyPairs", resp, "KeyPairSet", PAGE)
+                found.extend(_answers.key_pair("DescribeKeyPairs", resp, model) for model in page)
             except TencentCloudAPIError as exc:
                 raise api_failure("Could not list key pairs", exc)
-            page = resp.get("KeyPairSet")
-            total = resp.get("TotalCount")
-            if not isinstance(page, list) or not isinstance(total, int):
-                raise TaskError("DescribeKeyPairs answered without KeyPairSet/TotalCount (RequestId %s)"
-                                % resp.get("RequestId"), code="InvalidResponse")
-            found.extend(page)
             offset += PAGE
             if offset >= total or not page:
                 return found
+        raise api_failure("Could not list key pairs", _answers.invalid(
+            "DescribeKeyPairs", resp.get("RequestId"), "more than %d pages (TotalCount %d): not a list that ends"
+            % (_answers.MAX_PAGES, total)))
 
     def query(self, names=None, key_ids=None, project_id=None, tags=None):
         """Key pairs matching every criterion given (names exactly), all pages, in API order, no duplicates.
@@ -305,16 +304,11 @@ class KeyPairManager:
         model = {"KeyId": None, "KeyName": name, "ProjectId": plan.project_id, "PublicKey": spec.public_key,
                  "Description": "", "AssociatedInstanceIds": [], "CreatedTime": None, "Tags": tag_list(plan.tags)}
         if action == "ImportKeyPair":
-            if not resp.get("KeyId"):
-                raise TencentCloudAPIError(code="InvalidResponse", message="ImportKeyPair answered without KeyId",
-                                           request_id=resp.get("RequestId"), action=action, ambiguous=True)
-            return dict(model, KeyId=resp["KeyId"]), None
-        pair = resp.get("KeyPair")
-        if not isinstance(pair, dict) or not pair.get("KeyId") or not pair.get("PrivateKey") \
-                or not pair.get("PublicKey"):
-            raise TencentCloudAPIError(code="InvalidResponse",
-                                       message="CreateKeyPair answered without KeyPair.KeyId/PublicKey/PrivateKey",
-                                       request_id=resp.get("RequestId"), action=action, ambiguous=True)
+            key_id = _answers.Shape(action, resp).text(resp.get("KeyId"), "KeyId")
+            if not key_id:
+                raise _answers.invalid(action, resp.get("RequestId"), "an empty KeyId")
+            return dict(model, KeyId=key_id), None
+        pair = _answers.created_key_pair(action, resp)
         private = pair["PrivateKey"]
         if not private.endswith("\n"):  # OpenSSH refuses a PEM file whose last line has no newline
             private += "\n"
@@ -398,14 +392,31 @@ class KeyPairManager:
                 "%s for %s got no answer (%s); key pair %s had been created but its private key never arrived, "
                 "so it was deleted and created again." % (lost.action, name, lost.code, existing["KeyId"]))
 
-    def _write_new_key(self, spec, dest, path, model, private, journal, outcome, reservation):
-        """Write a just-generated private key into its reservation and rename it to `path` (the key file, or the
+    def _check_new_key(self, model, private, journal, reservation):
+        """A generated key is checked before anything is written: a PrivateKey that is not a consistent RSA key of
+        the PublicKey would be a key pair nobody can use. Then the key pair is deleted again."""
+        try:
+            check_generated_key(private, model["PublicKey"])
+        except KeyFileError as exc:
+            what = "CreateKeyPair answered key pair %s (%s) with a private key that cannot be used (%s)" % (
+                model["KeyName"], model["KeyId"], exc)
+            try:
+                self._delete(model["KeyId"], "key pair %s" % model["KeyName"], journal)
+            except TaskError as rollback:
+                raise TaskError("%s, and deleting it again failed; the next run deletes it. %s" % (what, rollback.msg),
+                                code="InvalidGeneratedKey", changed=True)
+            settle(reservation, True)
+            raise TaskError("%s; it was deleted again, and nothing was written" % what, code="InvalidGeneratedKey")
+
+    def _write_new_key(self, spec, dest, staged, model, private, journal, outcome, reservation):
+        """Write a just-generated private key into its reservation and rename it into place (the key file, or the
         staging file of a replacement). Whatever goes wrong, the key pair just created is deleted again: none may
         exist without its key."""
+        path = dest.staging_path if staged else dest.target
         try:
-            if path == dest.target and dest.exists and spec.backup:
-                outcome.backup_file = backup_file(dest.target)
-            reservation.write_key(private_key_bytes(private, spec.passphrase), spec.mode, path)
+            if not staged and dest.exists and spec.backup:
+                outcome.backup_file = dest.backup()
+            reservation.write_key(private_key_bytes(private, spec.passphrase), spec.mode, staged=staged)
             reservation.done()
         except BaseException as exc:  # noqa: B036 - even an interrupt must not leave the key pair behind
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
@@ -429,29 +440,36 @@ class KeyPairManager:
     # the states ------------------------------------------------------------
     def ensure_present(self, spec):
         validate(spec)
-        lock = directory_lock(spec.private_key_path) if spec.private_key_path else nullcontext()
-        with lock:
-            dest = None
-            if spec.private_key_path:
-                try:
-                    dest = inspect_destination(spec.private_key_path, spec.passphrase)
-                except KeyFileError as exc:
-                    raise TaskError("Cannot use private_key_path: %s" % exc, code="InvalidDestination")
-            current, pending = self.find(spec.name, pending_name(spec.name))
-            before, recovery = current, None
-            if dest is not None and dest.reservation is not None:  # an earlier creation was interrupted
-                recovery = assess_reservation(spec, dest, current, pending, self.client.region, self.client.url)
-                if recovery.finish:
-                    simulate_finish(dest, recovery)
-                if recovery.orphan is not None and recovery.orphan is current:
-                    current = None
-                elif recovery.orphan is not None:
-                    pending = None
-            plan = decide(spec, current, pending, dest)
-            if recovery is not None:
-                plan.recovery = recovery
-                plan.warnings[:0] = recovery.warnings
-            return self.act(spec, plan, current, dest, before=before)
+        if not spec.private_key_path:
+            return self._ensure_present(spec, None)
+        try:
+            dest = Destination.open(spec.private_key_path)
+        except (KeyFileError, OSError) as exc:
+            raise TaskError("Cannot use private_key_path: %s" % _reason(exc), code="InvalidDestination")
+        with dest, dest.locked():
+            try:
+                dest.inspect(spec.passphrase)
+            except (KeyFileError, OSError) as exc:
+                raise TaskError("Cannot use private_key_path: %s" % _reason(exc),
+                                code=getattr(exc, "code", None) or "InvalidDestination")
+            return self._ensure_present(spec, dest)
+
+    def _ensure_present(self, spec, dest):
+        current, pending = self.find(spec.name, pending_name(spec.name))
+        before, recovery = current, None
+        if dest is not None and dest.reservation is not None:  # an earlier creation was interrupted
+            recovery = assess_reservation(spec, dest, current, pending, self.client.region, self.client.url)
+            if recovery.finish:
+                simulate_finish(dest, recovery)
+            if recovery.orphan is not None and recovery.orphan is current:
+                current = None
+            elif recovery.orphan is not None:
+                pending = None
+        plan = decide(spec, current, pending, dest)
+        if recovery is not None:
+            plan.recovery = recovery
+            plan.warnings[:0] = recovery.warnings
+        return self.act(spec, plan, current, dest, before=before)
 
     def act(self, spec, plan, current, dest, before=None):
         before = current if before is None else before
@@ -471,9 +489,8 @@ class KeyPairManager:
             model = self._act(spec, plan, current, dest, journal, outcome)
         except TaskError as exc:
             raise journal.failure(exc)
-        except Exception as exc:  # a bug: still say what was changed before it
-            raise journal.failure(TaskError("Unexpected error: %s: %s" % (type(exc).__name__, exc),
-                                            code="UnexpectedError"))
+        except Exception as exc:  # a bug: still say what was changed before it (its text is not shown: unexpected())
+            raise journal.failure(unexpected(exc))
         outcome.key_pair = key_pair_result(model)
         outcome.changed = bool(journal)
         return outcome
@@ -501,7 +518,7 @@ class KeyPairManager:
         if plan.drop is not None:
             self._delete(plan.drop["KeyId"], "key pair %s" % plan.drop["KeyName"], journal)
         if plan.remove_staged:
-            remove(dest.staging_path)
+            dest.remove_staged()
             journal.add("removed %s" % dest.staging_path)
         if plan.delete_first:
             self._delete(current["KeyId"], "key pair %s" % spec.name, journal)
@@ -580,9 +597,11 @@ class KeyPairManager:
             try:
                 local = dest.public_key if dest is not None and not staged else None
                 model, private = self.create(name, spec, plan, journal, outcome, local, reservation, section)
+                if private is not None:
+                    self._check_new_key(model, private, journal, reservation)
                 if private is not None and dest is not None:
                     path = dest.staging_path if staged else dest.target
-                    self._write_new_key(spec, dest, path, model, private, journal, outcome, reservation)
+                    self._write_new_key(spec, dest, staged, model, private, journal, outcome, reservation)
                     journal.add("wrote the private key of %s (%s) to %s" % (name, model["KeyId"], path))
                     if not staged:
                         reservation.write_pub(public_key_line(model["PublicKey"], spec.name))
@@ -598,7 +617,8 @@ class KeyPairManager:
         record = {"version": 1, "name": spec.name, "key_pair": pending_name(spec.name) if staged else spec.name,
                   "region": self.client.region, "endpoint": self.client.url, "project_id": plan.project_id,
                   "path": dest.staging_path if staged else dest.target, "time": round(time.time(), 3),
-                  "timeout": self.client.timeout, "pid": os.getpid(), "host": socket.gethostname()}
+                  "timeout": min(float(self.client.timeout or 30), MAX_RECORD_TIMEOUT), "pid": os.getpid(),
+                  "host": socket.gethostname()}
         try:
             reservation.reserve(record)
         except KeyFileError as exc:
@@ -611,7 +631,7 @@ class KeyPairManager:
         leftover = Reservation(dest)
         try:
             if recovery.finish:
-                install(leftover.key_tmp, recovery.finish)
+                leftover.finish(dest.staging_name if recovery.finish == dest.staging_path else dest.key_name)
                 journal.add("moved the private key an interrupted run had written from %s to %s"
                             % (leftover.key_tmp, recovery.finish))
             files = leftover.files()
@@ -626,20 +646,19 @@ class KeyPairManager:
         try:
             if plan.install_staged:
                 if dest.exists and spec.backup:
-                    outcome.backup_file = backup_file(dest.target)
-                install(dest.staging_path, dest.target)
-                os.chmod(dest.target, spec.mode)
+                    outcome.backup_file = dest.backup()
+                dest.install_staged(spec.mode)
                 journal.add("moved the new private key from %s to %s" % (dest.staging_path, dest.target))
             elif plan.encrypt:
                 if spec.backup:
-                    outcome.backup_file = backup_file(dest.target)
-                atomic_write(dest.target, encrypted_copy(dest.target, spec.passphrase), spec.mode)
+                    outcome.backup_file = dest.backup()
+                dest.encrypt(spec.passphrase, spec.mode)
                 journal.add("encrypted %s with the passphrase" % dest.target)
             elif plan.fix_mode:
-                os.chmod(dest.target, spec.mode)
+                dest.set_mode(spec.mode)
                 journal.add("set the mode of %s to %04o" % (dest.target, spec.mode))
             if plan.write_pub:
-                atomic_write(dest.pub_path, public_key_line(model["PublicKey"], spec.name), 0o644)
+                dest.write_pub(public_key_line(model["PublicKey"], spec.name))
                 journal.add("wrote %s" % dest.pub_path)
         except (OSError, KeyFileError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
@@ -757,6 +776,10 @@ class KeyPairManager:
                     raise
             self.client.sleep(delay)
             delay = min(delay * 2, 10.0)
+
+
+def _reason(exc):
+    return str(exc) if isinstance(exc, KeyFileError) else "%s (%s)" % (exc.strerror or exc, exc.filename or "")
 
 
 def run(manager, spec):

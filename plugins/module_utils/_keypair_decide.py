@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field, fields
 
 from ._errors import TaskError
-from ._keyfile import KeyFileError, Reservation, parse_rsa_public_key, ssh_blob
+from ._keyfile import MIN_PASSPHRASE, KeyFileError, Reservation, parse_rsa_public_key, ssh_blob
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
 REGENERATE = ("never", "fail", "mismatch", "always")
@@ -121,8 +121,8 @@ def validate(spec):
             raise invalid("regenerate=%s compares the remote key pair with the file at private_key_path; give "
                           "private_key_path" % spec.regenerate)
     if spec.passphrase is not None:
-        if not isinstance(spec.passphrase, str) or len(spec.passphrase) < 5:
-            raise invalid("passphrase must have at least 5 characters (ssh-keygen refuses shorter ones)")
+        if not isinstance(spec.passphrase, str) or len(spec.passphrase) < MIN_PASSPHRASE:
+            raise invalid("passphrase must have at least %d characters" % MIN_PASSPHRASE)
     if spec.description is not None and len(spec.description) > 60:
         raise invalid("description must not exceed 60 characters (it has %d)" % len(spec.description))
     if spec.tags is not None:
@@ -446,7 +446,9 @@ def _decide_keep(spec, current, candidate, dest, matches, plan):
             plan.install_staged = plan.write_pub = True
         elif dest.exists and dest.public_key is not None:
             plan.fix_mode = dest.mode != spec.mode
-            plan.encrypt = bool(spec.passphrase) and dest.encrypted is False
+            # a plaintext key, or one encrypted more weakly than this collection writes keys (PBKDF2 at 2,048
+            # iterations, as 0.1.0 did, or OpenSSL's traditional PEM encryption), is encrypted again
+            plan.encrypt = bool(spec.passphrase) and (dest.encrypted is False or dest.weakly_encrypted)
             remote = blob_of(current.get("PublicKey"))
             plan.write_pub = matches and (not dest.pub_exists or dest.pub_blob != remote)
     if spec.description is not None and spec.description != (current.get("Description") or ""):

@@ -23,18 +23,25 @@ DEFERRED = (signal.SIGINT, signal.SIGTERM)
 
 class DeferredSignals:
     """`with DeferredSignals() as section:` ... `section.pending` tells whether a signal is waiting. Does nothing
-    outside the main thread (where Python cannot install handlers)."""
+    outside the main thread (where Python cannot install handlers).
+
+    A signal the process ignores (SIG_IGN, e.g. inherited from a shell that started it in the background) stays
+    ignored. When the section ends, every signal that arrived is raised again, in order: if the first one's handler
+    returns, the next still takes effect (a SIGTERM after a SIGINT is not lost)."""
 
     def __init__(self):
         self.pending = []
         self._previous = {}
 
     def _record(self, signum, _frame):
-        self.pending.append(signum)
+        if signum not in self.pending:
+            self.pending.append(signum)
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             for signum in DEFERRED:
+                if signal.getsignal(signum) is signal.SIG_IGN:
+                    continue
                 self._previous[signum] = signal.signal(signum, self._record)
         return self
 
@@ -42,6 +49,7 @@ class DeferredSignals:
         for signum, handler in self._previous.items():
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
         self._previous = {}
-        if self.pending:
-            signal.raise_signal(self.pending[0])  # now it takes effect (the handler may not return)
+        pending, self.pending = self.pending, []
+        for signum in pending:
+            signal.raise_signal(signum)  # now it takes effect (the handler may not return)
         return False

@@ -71,10 +71,12 @@ options:
     default: '0600'
   passphrase:
     description:
-      - Write the private key file encrypted with this passphrase (PKCS#8 PEM, AES-256-CBC, which C(ssh) and
-        C(ssh-keygen) read), at least 5 characters. Also used to read an existing encrypted key file.
-      - An existing unencrypted key file is encrypted with it (the task reports C(changed); with O(backup=true) the
-        plaintext copy is kept, which you may not want).
+      - Write the private key file encrypted with this passphrase, at least 8 characters. The file is PKCS#8 PEM
+        (PBES2 with PBKDF2-HMAC-SHA256 at 600,000 iterations and AES-256-CBC), which C(ssh) and C(ssh-keygen) read.
+        Also used to read an existing encrypted key file.
+      - An existing unencrypted key file is encrypted with it, and so is one encrypted more weakly (PBKDF2 with
+        fewer iterations, as version 0.1.0 wrote them, or OpenSSL's traditional PEM encryption). The task reports
+        C(changed); with O(backup=true) the old copy is kept, which you may not want.
       - A key file encrypted with another passphrase cannot be read, and the task fails.
     type: str
   regenerate:

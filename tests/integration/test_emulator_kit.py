@@ -3,10 +3,12 @@
 stopped stops exactly the emulator it started."""
 
 import os
+import stat
 import subprocess
-import urllib.request
 
 import yaml
+
+from helpers import Admin
 
 
 def kit(state, directory):
@@ -33,21 +35,43 @@ def test_start_use_and_stop(ansible, tmp_path):
     assert first.rc == 0, first.stdout + first.stderr
     assert first.task("use")["changed"] is True
     pid = int((directory / "pid").read_text())
-    url = (directory / "url").read_text().strip()
-    assert alive(pid) and url.startswith("http://127.0.0.1:")
+    url, token_line = (directory / "url").read_text().splitlines()
+    token = token_line.split("admin-token: ", 1)[1]
+    assert alive(pid) and url.startswith("http://127.0.0.1:") and len(token) >= 32
     env = dict(line.replace("export ", "").split("=", 1) for line in (directory / "emulator.env").read_text().splitlines())
-    assert env["TENCENTCLOUD_ENDPOINT"] == url and set(env) == {
-        "TENCENTCLOUD_ENDPOINT", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_REGION"}
-    assert yaml.safe_load((directory / "emulator.yml").read_text())["emulator_endpoint"] == url
+    assert env["TENCENTCLOUD_ENDPOINT"] == url and env["CVM_EMULATOR_ADMIN_TOKEN"] == token and set(env) == {
+        "TENCENTCLOUD_ENDPOINT", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_REGION",
+        "CVM_EMULATOR_ADMIN_TOKEN"}
+    exported = yaml.safe_load((directory / "emulator.yml").read_text())
+    assert exported["emulator_endpoint"] == url and exported["emulator_admin_token"] == token
+    assert token not in first.stdout  # the facts task is no_log
+    assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700  # created by the role
+    for name in ("url", "pid", "log", "emulator.env", "emulator.yml"):  # the token is in some of them
+        assert stat.S_IMODE(os.stat(directory / name).st_mode) == 0o600, name
     again = ansible.play(kit("started", directory))  # a second start reuses the running emulator
     assert "changed=0" in again.stdout.split("PLAY RECAP")[1] and int((directory / "pid").read_text()) == pid
-    with urllib.request.urlopen(url + "/_emulator/state", timeout=10) as resp:  # the same state: kit_key is there
-        assert b"kit_key" in resp.read()
+    assert "kit_key" in [k["key_name"] for k in Admin(url, token).key_pairs()]  # the same state
     stopped = ansible.play(kit("stopped", directory))
     assert stopped.rc == 0 and "changed=1" in stopped.stdout.split("PLAY RECAP")[1]
     assert not alive(pid) and not (directory / "pid").exists() and not (directory / "emulator.env").exists()
     twice = ansible.play(kit("stopped", directory))
     assert twice.rc == 0 and "changed=0" in twice.stdout.split("PLAY RECAP")[1]
+
+
+def test_an_existing_directory_is_never_chmoded(ansible, tmp_path):
+    """A directory the user gave (shared, say) keeps its mode; what the role writes there is 0600."""
+    directory = tmp_path / "shared"
+    directory.mkdir()
+    os.chmod(directory, 0o755)
+    try:
+        run = ansible.play(kit("started", directory))
+        assert run.rc == 0, run.stdout + run.stderr
+        assert stat.S_IMODE(os.stat(directory).st_mode) == 0o755
+        modes = {name: stat.S_IMODE(os.stat(directory / name).st_mode) for name in os.listdir(directory)}
+        assert set(modes) >= {"url", "pid", "log", "state.db", "emulator.env", "emulator.yml"}  # + SQLite's own
+        assert set(modes.values()) == {0o600}, modes
+    finally:
+        ansible.play(kit("stopped", directory))
 
 
 def test_stopped_never_kills_another_process(ansible, tmp_path):

@@ -49,6 +49,17 @@ def test_http_errors_with_non_json_bodies(emulator, status):
     assert emulator.key_pairs() == []
 
 
+def test_after_lets_the_first_requests_through(emulator):
+    emulator.fault(action="CreateKeyPair", mode="error", code="InternalError", after=2)
+    client = make_client(emulator)
+    create(client, "first")
+    create(client, "second")
+    assert sdk_exc(create, client, "third").code == "InternalError"
+    create(client, "fourth")  # count 1: used up
+    assert [r["faults"] for r in emulator.requests()] == [[], [], ["error"], []]
+    assert sorted(kp["key_name"] for kp in emulator.key_pairs()) == ["first", "fourth", "second"]
+
+
 def test_close_before_processing_creates_nothing(emulator):
     emulator.fault(action="CreateKeyPair", mode="close_before")
     assert sdk_exc(create, make_client(emulator), "x").code == "ClientNetworkError"
@@ -138,9 +149,12 @@ def test_rate_limit_like_the_real_service(emulator):
 
 
 def test_admin_api_rejects_bad_fault_specs(emulator):
-    resp = requests.post(emulator.url + "/_emulator/faults", json={"mode": "explode"}, timeout=5)
+    auth = {"Authorization": "Bearer %s" % emulator.token}
+    resp = requests.post(emulator.url + "/_emulator/faults", json={"mode": "explode"}, headers=auth, timeout=5)
     assert resp.status_code == 400 and "mode must be one of" in resp.json()["error"]
-    assert requests.get(emulator.url + "/_emulator/nothing", timeout=5).status_code == 404
+    resp = requests.post(emulator.url + "/_emulator/faults", json=["not", "an", "object"], headers=auth, timeout=5)
+    assert resp.status_code == 400 and "JSON object" in resp.json()["error"]
+    assert requests.get(emulator.url + "/_emulator/nothing", headers=auth, timeout=5).status_code == 404
     assert requests.get(emulator.url + "/elsewhere", timeout=5).status_code == 404
 
 
@@ -181,8 +195,9 @@ def test_tls(tmp_path):
     emu = EmulatorProcess("--port", "0", "--tls-cert", cert, "--tls-key", key).start()
     try:
         assert emu.url.startswith("https://127.0.0.1:")
+        auth = {"Authorization": "Bearer %s" % emu.token}
         with pytest.raises(requests.exceptions.SSLError):
-            requests.get(emu.url + "/_emulator/health", timeout=5)
-        assert requests.get(emu.url + "/_emulator/health", timeout=5, verify=cert).json() == {"ok": True}
+            requests.get(emu.url + "/_emulator/health", headers=auth, timeout=5)
+        assert requests.get(emu.url + "/_emulator/health", headers=auth, timeout=5, verify=cert).json() == {"ok": True}
     finally:
         emu.stop()

@@ -72,3 +72,34 @@ def test_a_connection_that_fails_does_not_stop_the_next(guests, monkeypatch, cap
     assert banner(port) == b""  # closed at once
     assert banner(port).startswith(b"SSH-2.0-OpenSSH")
     assert "sshd for ins-flaky001: OSError" in capsys.readouterr().err
+
+
+def test_peer_uid_names_the_user_of_the_client_end():
+    """The guests' sshd serves only the emulator's own user (and root): the client's uid is read from
+    /proc/net/tcp. A connection made by uid 65534 is told apart from one made by this process."""
+    import os
+    import subprocess
+
+    from cvm_emulator.instances import peer_uid
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(2)
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)):
+            conn, _peer = server.accept()
+            with conn:
+                assert peer_uid(conn) == os.geteuid()
+        if os.geteuid() != 0:
+            return  # the second user needs root (CI runs as root)
+        client = subprocess.Popen(  # bash's /dev/tcp: nobody may not run this venv's Python (under /root)
+            ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/%d && echo up && sleep 10" % port],
+            user=65534, group=65534, stdout=subprocess.PIPE, text=True, cwd="/")
+        try:
+            assert client.stdout.readline() == "up\n"
+            conn, _peer = server.accept()
+            with conn:
+                assert peer_uid(conn) == 65534
+        finally:
+            client.kill()
+            client.wait()

@@ -10,8 +10,8 @@ import pytest
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _transport
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, parse_endpoint, retry_delay
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TencentCloudAPIError
-from helpers import CREDS, forwarding_proxy
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import ArgumentError, TencentCloudAPIError
+from helpers import CREDS, HostileEndpoint, drip, forwarding_proxy, self_signed, tls_proxy
 
 
 def make(emulator, api_style="tc3", secret_key=None, token=None, retries=3, sleeps=None, **kw):
@@ -133,7 +133,7 @@ def test_requests_go_through_an_http_proxy(emulator, monkeypatch):
     server, seen = forwarding_proxy(emulator.url)
     try:
         monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:%d" % server.server_address[1])
-        client = make(emulator, endpoint="http://cvm.proxied.invalid:8080", retries=0)
+        client = make(emulator, endpoint="http://cvm.proxied.invalid:8080", retries=0, allow_insecure_http=True)
         assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
         assert seen == [("http://cvm.proxied.invalid:8080/", None)]
     finally:
@@ -146,12 +146,13 @@ def test_http_proxy_with_credentials(emulator, monkeypatch):
     try:
         port = server.server_address[1]
         monkeypatch.setenv("HTTP_PROXY", "http://me:p%%40ss%%3Aword@127.0.0.1:%d/" % port)
-        client = make(emulator, endpoint="http://cvm.proxied.invalid:8080", retries=0)
+        client = make(emulator, endpoint="http://cvm.proxied.invalid:8080", retries=0, allow_insecure_http=True)
         assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
         assert seen == [("http://cvm.proxied.invalid:8080/", "Basic " + base64.b64encode(b"me:p@ss:word").decode())]
         monkeypatch.setenv("HTTP_PROXY", "http://me:wrong@127.0.0.1:%d" % port)
         with pytest.raises(TencentCloudAPIError, match="answered HTTP 407") as info:
-            make(emulator, endpoint="http://cvm.proxied.invalid:8080", retries=3).call("DescribeKeyPairs", {})
+            make(emulator, endpoint="http://cvm.proxied.invalid:8080", retries=3,
+                 allow_insecure_http=True).call("DescribeKeyPairs", {})
         assert info.value.code == "ServerNetworkError" and len(seen) == 2  # not retried
         assert "wrong" not in str(info.value)
     finally:
@@ -196,13 +197,15 @@ def test_parse_endpoint_legacy_default():
 
 
 @pytest.mark.parametrize("endpoint,message", [
-    ("ftp://x", "scheme must be http or https"), ("http://host:notaport", "invalid port"),
-    ("http://u:p@host", "not a host name or a base URL"), ("http://host/path", "must not have a path"),
+    ("ftp://x", "scheme must be http or https"), ("http://host:notaport", "invalid host or port"),
+    ("http://u:p@host", "must not hold a user or password"), ("http://host/path", "must not have a path"),
     ("http://", "not a host name or a base URL"), ("https://host?x=1", "not a host name or a base URL"),
+    ("https://me:s3cret/x@host", "invalid host or port|must not hold"), ("https://ho st", "not a host name"),
 ])
 def test_parse_endpoint_rejects(endpoint, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ArgumentError, match=message) as info:
         parse_endpoint(endpoint)
+    assert info.value.code == "InvalidArgument" and "s3cret" not in info.value.msg and "u:p" not in info.value.msg
 
 
 def test_retry_delay_is_bounded_exponential_with_jitter():
@@ -327,7 +330,7 @@ def test_what_is_retried(emulator, fault, code, attempts):
 def test_connection_failures_retried_only_when_transient(emulator, endpoint, reason, retried):
     url = {"refused": "http://127.0.0.1:%d" % _free_port(),
            "tls": emulator.url.replace("http://", "https://"),
-           "dns": "http://cvm.does-not-exist.invalid"}[endpoint]
+           "dns": "https://cvm.does-not-exist.invalid"}[endpoint]
     sleeps = []
     with pytest.raises(TencentCloudAPIError) as info:
         make(emulator, endpoint=url, retries=2, sleeps=sleeps).call("DescribeKeyPairs", {})
@@ -373,3 +376,119 @@ def test_tag_endpoint_beside_the_cvm_endpoint(endpoint, expected):
     from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import derive_endpoint
 
     assert derive_endpoint(endpoint, "tag") == expected
+
+
+# --- plain HTTP, proxies that speak TLS, and hostile answers ----------------------------------------------------
+
+def test_plain_http_off_this_machine_is_refused_unless_allowed(emulator):
+    """A private key travels in CreateKeyPair's answer: http:// to another machine is refused before any request,
+    unless allow_insecure_http says the user means it. Loopback (the emulator) is not the network."""
+    with pytest.raises(ArgumentError, match="clear text over the network.*allow_insecure_http=true"):
+        make(emulator, endpoint="http://cvm.example.test")
+    with pytest.raises(ArgumentError, match="tag_endpoint http://tag.example.test"):
+        make(emulator, endpoint="https://cvm.example.test").for_service("tag") if False else Client(
+            Credentials("a", "b"), "ap-guangzhou", endpoint="http://tag.example.test", service="tag")
+    assert make(emulator, endpoint="http://cvm.example.test", allow_insecure_http=True).insecure
+    assert not make(emulator).insecure and emulator.requests() == []
+
+
+@pytest.mark.parametrize("value", ["http://me:pa/ss-word@proxy.example:3128", "http://me:Zq9secret@proxy:port",
+                                   "ftp://me:Zq9secret@proxy:21", "http://me:Zq9secret@[::1:3128"])
+def test_a_proxy_url_that_cannot_be_used_never_shows_its_password(monkeypatch, value):
+    """A password with a / (not percent-encoded) used to fail with part of the password in the message."""
+    monkeypatch.setenv("HTTPS_PROXY", value)
+    with pytest.raises(ArgumentError, match="HTTPS_PROXY is not a usable proxy URL") as info:
+        Client(Credentials("a", "b"), "ap-guangzhou")
+    assert not any(part in info.value.msg for part in ("pa/", "ss-word", "Zq9secret"))
+
+
+def test_an_https_proxy_gets_tls_and_tunnels_tls_inside(tmp_path, monkeypatch):
+    """HTTPS_PROXY=https://...: TLS to the proxy itself (its credentials never travel in clear), a CONNECT tunnel
+    inside that TLS, and the endpoint's own TLS inside the tunnel."""
+    from cvm_emulator.server import start
+
+    cert, key = self_signed(tmp_path, names=("cvm.tunnel.test", "proxy.test"))
+    emulator = start(tls_cert=cert, tls_key=key)
+    proxy, seen = tls_proxy(("127.0.0.1", emulator.server_address[1]), cert, key, credentials=("me", "p@ss"))
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", "https://me:p%%40ss@localhost.proxy.test:%d" % proxy.server_address[1])
+        monkeypatch.setattr(_transport, "proxy_for", lambda scheme, host, environ=None: _transport.parse_proxy(
+            "https://me:p%%40ss@127.0.0.1:%d" % proxy.server_address[1], "HTTPS_PROXY"))
+        client = Client(Credentials(CREDS["secret_id"], CREDS["secret_key"]), "ap-guangzhou",
+                        endpoint="https://cvm.tunnel.test", ca_path=cert, retries=0)
+        assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
+        assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
+        assert seen and set(seen) == {("CONNECT", "cvm.tunnel.test:443",
+                                       "Basic " + base64.b64encode(b"me:p@ss").decode())}
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        emulator.shutdown()
+        emulator.server_close()
+        _transport._POOL.clear()
+
+
+def test_a_dripping_answer_is_cut_at_the_deadline():
+    """Each read gets a byte in time, so only a deadline for the whole call ends it."""
+    import time
+
+    with HostileEndpoint({"DescribeKeyPairs": drip}) as hostile:
+        started = time.monotonic()
+        with pytest.raises(TencentCloudAPIError, match="within 1.0s") as info:
+            make(hostile, endpoint=hostile.url, timeout=1.0, retries=0).call("DescribeKeyPairs", {})
+        assert time.monotonic() - started < 3 and info.value.code == "ClientNetworkError" and info.value.timed_out
+
+
+def huge(handler, _params):
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    chunk = b" " * 65536
+    try:
+        for _ in range(100):  # 6.4 MB of white space: valid JSON padding, but no API answer is that large
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        handler.wfile.write(b"0\r\n\r\n")
+    except OSError:
+        pass
+
+
+@pytest.mark.parametrize("answer,message", [
+    (huge, "larger than the 4194304 bytes accepted"),
+    (b"[" * 100000, "nested too deep"),
+    ({"RequestId": None, "Error": {"Code": "Bad Code\n", "Message": "x"}}, "Error without a valid Code"),
+    ({"Error": {"Code": "X", "Message": "m"}, "Extra": 1}, None),
+], ids=["huge", "deep", "bad code", "fine"])
+def test_hostile_answers_fail_with_a_code(answer, message):
+    with HostileEndpoint({"DescribeKeyPairs": answer}) as hostile:
+        with pytest.raises(TencentCloudAPIError) as info:
+            make(hostile, endpoint=hostile.url, retries=0).call("DescribeKeyPairs", {})
+    if message is None:
+        assert info.value.code == "X"
+    else:
+        assert info.value.code == "InvalidResponse" and message in info.value.message
+
+
+def test_error_messages_lose_control_characters():
+    answer = {"Error": {"Code": "InvalidParameter", "Message": "bad \x1b[31mred\x1b[0m\n" + "x" * 5000}}
+    with HostileEndpoint({"DescribeKeyPairs": answer}) as hostile:
+        with pytest.raises(TencentCloudAPIError) as info:
+            make(hostile, endpoint=hostile.url, retries=0).call("DescribeKeyPairs", {})
+    assert "\x1b" not in info.value.message and len(info.value.message) <= 1024
+
+
+def test_a_request_id_that_is_not_one_is_refused():
+    with HostileEndpoint({}) as hostile:
+        hostile.answers["DescribeKeyPairs"] = lambda handler, params: _raw(handler, {"Response": {
+            "RequestId": {"nested": ["x"] * 10}, "KeyPairSet": [], "TotalCount": 0}})
+        with pytest.raises(TencentCloudAPIError, match="RequestId that is not one"):
+            make(hostile, endpoint=hostile.url, retries=0).call("DescribeKeyPairs", {})
+
+
+def _raw(handler, obj):
+    body = json.dumps(obj).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)

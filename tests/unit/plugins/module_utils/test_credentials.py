@@ -85,8 +85,17 @@ def test_nothing_found_names_every_place(home):
 
 
 def test_whitespace_in_keys_is_refused(home):
-    with pytest.raises(CredentialsError, match="whitespace"):
+    with pytest.raises(CredentialsError, match="white space"):
         resolve_credentials({"secret_id": "AKID x", "secret_key": "k"}, env(home))
+
+
+@pytest.mark.parametrize("token", ["sts-token-456\n", "sts\rtoken", " sts", "sts\x00"])
+def test_a_malformed_token_is_refused_without_showing_it(home, token):
+    """A security_token from a YAML `|` block ends with a newline: it would fail in an HTTP header, with the
+    header's value in the error."""
+    with pytest.raises(CredentialsError, match="security token from task options contains white space") as info:
+        resolve_credentials({"secret_id": "AKID", "secret_key": "k", "security_token": token}, env(home))
+    assert info.value.code == "InvalidArgument" and "sts" not in str(info.value)
 
 
 def test_corrupt_tccli_file(home):

@@ -126,7 +126,7 @@ class ScriptedClient:
         if action == "DescribeInstances":
             models = [self.script[i].pop(0) if len(self.script[i]) > 1 else self.script[i][0]
                       for i in params["InstanceIds"]]
-            return {"InstanceSet": models, "RequestId": "r-describe"}
+            return {"InstanceSet": models, "TotalCount": len(models), "RequestId": "r-describe"}
         if action == "DescribeKeyPairs":
             found = [{"KeyId": k, "KeyName": "k"} for k in params.get("KeyIds", []) if k in (KA, KB, KC)]
             return {"KeyPairSet": found, "TotalCount": len(found), "RequestId": "r-keys"}

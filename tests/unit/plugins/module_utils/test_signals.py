@@ -58,3 +58,37 @@ def test_outside_the_main_thread_it_does_nothing(catching):
     thread.start()
     thread.join()
     assert outcome == {"installed": False}
+
+
+def test_a_signal_the_process_ignores_stays_ignored(catching):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell starts a background job without job control
+    with DeferredSignals() as section:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert section.pending == []
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN and catching == []
+
+
+def test_every_deferred_signal_takes_effect_when_the_first_handler_returns():
+    """Ctrl-C, then the controller's SIGTERM: if the SIGINT handler returns, the SIGTERM must still be delivered."""
+    seen = []
+
+    def returns(signum, _frame):
+        seen.append(signum)
+
+    def raises(signum, _frame):
+        seen.append(signum)
+        raise Delivered(signum)
+
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, returns),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, raises)}
+    try:
+        with pytest.raises(Delivered):
+            with DeferredSignals() as section:
+                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), signal.SIGINT)  # twice: delivered once
+                os.kill(os.getpid(), signal.SIGTERM)
+                assert section.pending == [signal.SIGINT, signal.SIGTERM] and seen == []
+        assert seen == [signal.SIGINT, signal.SIGTERM]
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
