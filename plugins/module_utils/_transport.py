@@ -61,8 +61,8 @@ class Proxy(namedtuple("Proxy", "host port authorization tls")):
     __slots__ = ()
 
     def __repr__(self):  # never show the credentials
-        return "Proxy(host=%r, port=%r, authenticated=%r, tls=%r)" % (self.host, self.port, bool(self.authorization),
-                                                                     self.tls)
+        return "Proxy(host=%r, port=%r, authenticated=%r, tls=%r)" % (
+            self.host, self.port, bool(self.authorization), self.tls)
 
 
 def is_loopback(hostname):

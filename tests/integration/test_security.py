@@ -15,8 +15,8 @@ import pytest
 from sdk_helpers import make_client, raw_call
 
 NOBODY = 65534
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the attacker is another user (uid 65534): needs root, "
-                                                           "as CI runs")
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="the attacker is another user (uid 65534): needs root, as CI runs")
 
 
 def as_nobody(argv, **kw):
@@ -55,13 +55,14 @@ def attacker_key(public_tmp):
     return home / "id", (home / "id.pub").read_text().strip()
 
 
-def ssh_login(key, port, user, run=subprocess.run):
+def ssh_login(key, port, user, attacker=False):
+    """`ssh -i key` to the instance's port, running `id -u` (as the attacker with attacker=True)."""
     argv = ["ssh", "-F", "/dev/null", "-i", str(key), "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
             "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10", "-p", str(port), "--", "%s@127.0.0.1" % user, "id -u"]
-    if run is subprocess.run:
-        return run(argv, capture_output=True, text=True, timeout=60, check=False)
-    return run(argv)
+    if attacker:
+        return as_nobody(argv)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
 
 
 # --- 1. the emulator ------------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def test_a_key_bound_through_the_api_gives_other_users_no_shell(emulator_process
     raw_call(client, "AssociateInstancesKeyPairs", {"InstanceIds": [inst["instance_id"]], "KeyIds": [key_id],
                                                     "ForceStop": True})
     admin.wait_idle_instances()
-    attempt = ssh_login(key, inst["ssh_port"], inst["login_user"], run=as_nobody)
+    attempt = ssh_login(key, inst["ssh_port"], inst["login_user"], attacker=True)
     assert attempt.returncode == 255 and "uid" not in attempt.stdout, attempt
     copy = tmp_path / "root_copy"
     copy.write_bytes(key.read_bytes())
@@ -322,6 +323,29 @@ def test_plain_http_to_another_machine_sends_nothing(ansible, admin, emulator_pr
         proxy.server_close()
 
 
+def test_an_https_proxy_gets_tls_so_its_password_never_travels_in_clear(ansible, tmp_path):
+    """HTTPS_PROXY=https://user:password@proxy: TLS to the proxy itself, then the CONNECT tunnel (with the proxy's
+    credentials) inside it, then the endpoint's TLS inside the tunnel. The proxy here speaks TLS only: a client
+    that sent its CONNECT, and the password, in clear text (as main did) gets no tunnel."""
+    from helpers import EmulatorProcess, self_signed, tls_proxy
+
+    cert, key = self_signed(tmp_path, names=("cvm.tunnel.test",))
+    emu = EmulatorProcess("--port", "0", "--tls-cert", cert, "--tls-key", key, cafile=cert).start()
+    port = int(emu.url.rsplit(":", 1)[1])
+    proxy, seen = tls_proxy(("127.0.0.1", port), cert, key, credentials=("me", "pr0xy/pass"))
+    try:
+        env = {"HTTPS_PROXY": "https://me:pr0xy%%2Fpass@127.0.0.1:%d" % proxy.server_address[1]}
+        run = ansible.play(task("ensure", name="tunneled", private_key_path=str(tmp_path / "k"),
+                                endpoint="https://cvm.tunnel.test", ca_path=cert), env=env)
+        assert run.task("ensure")["changed"] is True, run.task("ensure")
+        assert seen and {entry[:2] for entry in seen} == {("CONNECT", "cvm.tunnel.test:443")}
+        assert [kp["key_name"] for kp in emu.admin.key_pairs()] == ["tunneled"] and "pr0xy" not in output(run)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        emu.stop()
+
+
 def stranger_key():
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -367,10 +391,15 @@ def test_broken_answers_fail_with_a_code(ansible, tmp_path, case):
         "dripping answer": (drip, "within 3.0s"),
         "huge answer": (huge, "more than the 4194304 accepted"),
     }[case]
+    import time
+
     with HostileEndpoint({"DescribeKeyPairs": answer}) as hostile:
+        started = time.monotonic()
         run = ansible.play(task("ensure", name="broken", private_key_path=str(tmp_path / "k"), endpoint=hostile.url,
                                 timeout=3, retries=0))
+        took = time.monotonic() - started
     result = run.task("ensure")
+    assert took < 30, took  # the drip lasts 60 s: only a deadline for the whole call (3 s) ends the task sooner
     assert result["failed"] is True and message in result["msg"], result["msg"]
     assert result["failure"]["code"] in ("InvalidResponse", "ClientNetworkError") and "Traceback" not in run.stdout
     assert not (tmp_path / "k").exists() and "CreateKeyPair" not in hostile.actions()
