@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The oldest supported controller: ansible-core 2.16 on Python 3.10 (README, "Supported versions"). Creates
 # .build/venv-oldest from requirements/oldest.txt (PyPI, once), prints the versions, and runs the collection's
-# unit tests and the integration core (pytest -m core: create, converge, check and diff mode, absent, info,
+# unit tests and the integration core (pytest -m core: create, converge, check and diff mode, absent, info, security,
 # tags, faults, interrupts, secrets at -vvvv) with that venv's ansible-playbook. Extra arguments go to pytest.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -151,16 +151,14 @@ class _Deadline:
     """The time a whole call may take (connecting, the TLS handshakes, the proxy's tunnel, sending, and reading the
     whole answer): socket timeouts apply to each read, so a server that drips its answer could hold a call for
     ever. When the time is up, the TCP socket under any TLS layer is shut down, which ends whatever read or write
-    is waiting on it."""
+    is waiting on it. One watchdog thread per process serves every deadline (_Watchdog)."""
 
     def __init__(self, seconds):
         self.at = time.monotonic() + seconds
         self.expired = False
         self._sock = None
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        _Watchdog.watch(self)
 
     def remaining(self):
         return max(0.001, self.at - time.monotonic())
@@ -171,14 +169,64 @@ class _Deadline:
             if self.expired:
                 _cut(sock)
 
-    def _expire(self):
+    def expire(self):
         with self._lock:
             self.expired = True
             if self._sock is not None:
                 _cut(self._sock)
 
     def cancel(self):
-        self._timer.cancel()
+        _Watchdog.forget(self)
+
+
+class _Watchdog:
+    """The thread that expires deadlines, started on first use in each process (Ansible forks a worker per task;
+    a thread is not inherited across fork, hence the pid)."""
+
+    _lock = threading.Lock()
+    _wake = threading.Condition(_lock)
+    _deadlines = set()
+    _pid = None
+
+    @classmethod
+    def watch(cls, deadline):
+        with cls._lock:
+            if cls._pid != os.getpid():
+                cls._pid = os.getpid()
+                cls._deadlines = set()
+                thread = threading.Thread(target=cls._run, name="tencentcloud-cvm-deadlines", daemon=True)
+                thread.start()
+            cls._deadlines.add(deadline)
+            cls._wake.notify()
+
+    @classmethod
+    def forget(cls, deadline):
+        with cls._lock:
+            cls._deadlines.discard(deadline)
+
+    @classmethod
+    def _after_fork(cls):
+        """In a forked child the thread is gone, and its lock may have been held at the fork: start afresh."""
+        cls._lock = threading.Lock()
+        cls._wake = threading.Condition(cls._lock)
+        cls._deadlines = set()
+        cls._pid = None
+
+    @classmethod
+    def _run(cls):
+        with cls._lock:
+            while True:
+                now = time.monotonic()
+                due = [d for d in cls._deadlines if d.at <= now]
+                for deadline in due:
+                    cls._deadlines.discard(deadline)
+                    deadline.expire()
+                soonest = min((d.at for d in cls._deadlines), default=None)
+                cls._wake.wait(None if soonest is None else max(0.0, soonest - now))
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_Watchdog._after_fork)
 
 
 def _cut(sock):
@@ -284,6 +332,9 @@ class _Connection(http.client.HTTPConnection):
         proxy = self.proxy
         address = (proxy.host, proxy.port) if proxy else (hostname, port)
         raw = socket.create_connection(address, min(self.timeout, self.deadline.remaining()))
+        # As http.client's own connect() does: without it, a request on a kept-alive connection waits ~40 ms for
+        # the delayed ACK of the previous one (Nagle's algorithm).
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.raw = raw
         self.deadline.attach(raw)
         sock = raw

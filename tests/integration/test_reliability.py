@@ -241,14 +241,15 @@ def test_authenticated_proxy_gets_the_credentials_and_never_shows_them(ansible, 
         port = server.server_address[1]
         endpoint = "http://cvm.proxied.invalid:8080"  # resolvable only through the proxy
         good = "http://proxy-user:proxy-p%%40ss-567@127.0.0.1:%d" % port
-        run = ansible.play(kp({"name": "proxied", "private_key_path": str(keys / "k"), "endpoint": endpoint}),
-                           verbosity=4, env={"HTTP_PROXY": good})
+        run = ansible.play(kp({"name": "proxied", "private_key_path": str(keys / "k"), "endpoint": endpoint,
+                               "allow_insecure_http": True}), verbosity=4, env={"HTTP_PROXY": good})
         assert run.task("ensure")["changed"] is True, run.task("ensure")
         assert seen and all(auth == expected for _path, auth in seen)
         assert seen[0][0] == endpoint + "/"
         wrong = "http://proxy-user:wrong@127.0.0.1:%d" % port
         denied = ansible.play(kp({"name": "denied", "private_key_path": str(keys / "d"), "endpoint": endpoint,
-                                  "retry_max_delay": 0.1}), verbosity=4, env={"HTTP_PROXY": wrong})
+                                  "retry_max_delay": 0.1, "allow_insecure_http": True}), verbosity=4,
+                              env={"HTTP_PROXY": wrong})
         result = denied.task("ensure")
         assert result["failure"]["code"] == "ServerNetworkError" and "HTTP 407" in result["msg"]
         assert len(seen) == 3  # Describe + Create through the proxy, then the 407 once (not retried)
