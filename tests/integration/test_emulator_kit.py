@@ -102,3 +102,27 @@ def test_refuses_a_control_node_without_setsid(ansible, tmp_path):
     assert run.rc == 2, run.stdout + run.stderr
     assert "needs a Linux control node (it uses setsid and /proc" in run.stdout
     assert not (directory / "pid").exists() and not (directory / "url").exists()
+
+
+def test_ssh_instances_need_emulator_ssh(ansible, tmp_path):
+    """emulator_ssh: true starts the emulator with --ssh; without it an ssh instance is refused. The admin call
+    uses the token the role exports."""
+    for allowed in (True, False):
+        directory = tmp_path / ("kit_%s" % allowed)
+        play = yaml.safe_dump([
+            {"name": "start", "ansible.builtin.include_role": {"name": "tencentcloud.cvm.emulator"},
+             "vars": {"emulator_dir": str(directory), "emulator_ssh": allowed}},
+            {"name": "instance", "ansible.builtin.uri": {
+                "url": "{{ emulator_endpoint }}/_emulator/instances", "method": "POST", "body_format": "json",
+                "body": {"ssh": True, "state": "RUNNING"}, "status_code": [200, 400],
+                "headers": {"Authorization": "Bearer {{ emulator_admin_token }}"}}, "register": "made"},
+            {"name": "stop", "ansible.builtin.include_role": {"name": "tencentcloud.cvm.emulator"},
+             "vars": {"emulator_dir": str(directory), "emulator_state": "stopped"}},
+        ], sort_keys=False)
+        run = ansible.play(play)
+        assert run.rc == 0, run.stdout + run.stderr
+        made = run.task("instance")
+        if allowed:
+            assert made["status"] == 200 and made["json"]["ssh_port"] > 0
+        else:
+            assert made["status"] == 400 and "--ssh" in made["json"]["error"]
