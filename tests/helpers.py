@@ -457,3 +457,67 @@ def invariants(case, admin, key_dir, run=None, secrets=(), passphrase=None, expe
     if expect_pairs is not None:
         assert len(state["key_pairs"]) == expect_pairs, state["key_pairs"]
     return state
+
+
+# --- shared builders: clients, specs and tasks as the collection's users make them ---------------------------
+
+def make_client(url, sleep=None, **settings):
+    """A Client of the emulator at `url` with its default credential; `settings` are Settings fields."""
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
+
+    credentials = Credentials(settings.pop("secret_id", CREDS["secret_id"]),
+                              settings.pop("secret_key", None) or CREDS["secret_key"], settings.pop("token", None))
+    settings.setdefault("region", "ap-guangzhou")
+    settings.setdefault("endpoint", url)
+    extra = {"sleep": sleep} if sleep is not None else {}
+    return Client(credentials, Settings(**settings), **extra)
+
+
+def module_options(module, **given):
+    """The arguments Ansible gives `module` for a task with these options: every default from the module's
+    documented argument spec, as the runner's validation fills them in."""
+    import importlib
+
+    from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
+    from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
+
+    doc = importlib.import_module("ansible_collections.tencentcloud.cvm.plugins.modules." + module).DOCUMENTATION
+    options = {name: option.get("default") for name, option in
+               argument_spec_from_docs(doc, ModuleDocFragment.DOCUMENTATION).items()}
+    unknown = set(given) - set(options)
+    if unknown:
+        raise TypeError("%s has no options %s" % (module, sorted(unknown)))
+    options.update(given)
+    return options
+
+
+def keypair_spec(**given):
+    """tencent_keypair's spec for these options, validated (KeyPairSpec.from_args)."""
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._specs import KeyPairSpec
+
+    return KeyPairSpec.from_args(module_options("tencent_keypair", **given))
+
+
+def instance_keypairs_spec(**given):
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._specs import InstanceKeyPairsSpec
+
+    return InstanceKeyPairsSpec.from_args(module_options("tencent_instance_keypairs", **given))
+
+
+def unchecked_spec(spec_class, module, **given):
+    """A spec with these options, not validated: for the pure decisions' tables, whose keys are not real keys."""
+    import dataclasses
+
+    options = module_options(module, **given)
+    return spec_class(**{f.name: options[f.name] for f in dataclasses.fields(spec_class)})
+
+
+def task(title, module="tencentcloud.cvm.tencent_keypair", **args):
+    """One task of a playbook, as YAML: `args` are the module's options; `_task` holds task keywords (loop, ...)."""
+    import yaml
+
+    keywords = args.pop("_task", None) or {}
+    body = {"name": title, module: args}
+    body.update(keywords)
+    return yaml.safe_dump([body], sort_keys=False)

@@ -6,9 +6,8 @@
 from __future__ import annotations
 
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs import (
-    SPEC_FIELDS, InstanceKeyPairManager, Spec,
-)
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs import InstanceKeyPairsReconciler
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._specs import InstanceKeyPairsSpec
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_instance_keypairs import DOCUMENTATION
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TencentCloudAction
@@ -17,9 +16,10 @@ from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import Te
 class ActionModule(TencentCloudAction):
     ARGUMENT_SPEC = argument_spec_from_docs(DOCUMENTATION, ModuleDocFragment.DOCUMENTATION)
 
-    def _work(self, runner, args, client):
-        spec = Spec(**{name: args.get(name) for name in SPEC_FIELDS})
-        result = InstanceKeyPairManager(client, check_mode=runner.check_mode).run(spec)
+    SPEC = InstanceKeyPairsSpec
+
+    def _work(self, runner, spec, client):
+        result = InstanceKeyPairsReconciler(client, check_mode=runner.check_mode).run(spec)
         if not runner.diff_mode:
             result.pop("diff", None)
         result["request_ids"] = list(client.request_ids)

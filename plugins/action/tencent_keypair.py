@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairManager, run
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair_decide import SPEC_FIELDS, Spec
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairReconciler
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._specs import KeyPairSpec
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair import DOCUMENTATION
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TencentCloudAction
@@ -18,9 +18,10 @@ class ActionModule(TencentCloudAction):
     MUTUALLY_EXCLUSIVE = [["public_key", "private_key_path"], ["public_key", "passphrase"],
                           ["public_key", "return_private_key"]]
 
-    def _work(self, runner, args, client):
-        spec = Spec(**{name: args.get(name) for name in SPEC_FIELDS})
-        outcome = run(KeyPairManager(client, check_mode=runner.check_mode), spec)
+    SPEC = KeyPairSpec
+
+    def _work(self, runner, spec, client):
+        outcome = KeyPairReconciler(client, check_mode=runner.check_mode).run(spec)
         result = outcome.as_result(spec, client.request_ids, diff=runner.diff_mode)
         if spec.return_private_key and not self._task.no_log:
             result.setdefault("warnings", []).append(

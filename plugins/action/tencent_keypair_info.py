@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairManager, key_pair_result
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._resources import KeyPairs
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._specs import KeyPairInfoSpec
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair_info import DOCUMENTATION
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TencentCloudAction
@@ -15,11 +16,12 @@ from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import Te
 class ActionModule(TencentCloudAction):
     ARGUMENT_SPEC = argument_spec_from_docs(DOCUMENTATION, ModuleDocFragment.DOCUMENTATION)
 
-    def _work(self, runner, args, client):
-        found = KeyPairManager(client).query(names=args.get("names"), key_ids=args.get("key_ids"),
-                                             project_id=args.get("project_id"), tags=args.get("tags"))
-        return {"changed": False, "key_pairs": [key_pair_result(kp) for kp in found],
-                "request_ids": list(client.request_ids)}
+    SPEC = KeyPairInfoSpec
+
+    def _work(self, runner, spec, client):
+        found = KeyPairs(client).query(names=spec.names, key_ids=spec.key_ids, project_id=spec.project_id,
+                                       tags=spec.tags)
+        return {"changed": False, "key_pairs": [kp.result() for kp in found], "request_ids": list(client.request_ids)}
 
 
 def main():

@@ -7,15 +7,19 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import time
 import uuid
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from ._errors import ArgumentError, TencentCloudAPIError
-from ._signing import flatten_params, form_encode, json_body, tc3_sign, v1_sign
-from ._transport import ProxyError, TransportError, is_loopback, proxy_for, request
+from ._signing import Tc3Request, V1Request, flatten_params, form_encode, json_body, tc3_sign, v1_sign
+from ._proxies import ProxyError, is_loopback, proxy_for
+from ._transport import Options, Request, TransportError, request
+from ._wait import Again, Backoff, Exhausted, waiter_for
 
 # service -> (API version, default host). Both sign with TC3 using the service name in the credential scope.
 SERVICES = {"cvm": ("2017-03-12", "cvm.tencentcloudapi.com"), "tag": ("2018-08-13", "tag.tencentcloudapi.com")}
@@ -76,50 +80,83 @@ def _printable(text):
     return "".join(c if c.isprintable() else " " for c in text)
 
 
-def retry_delay(attempt, max_delay, base=0.5, rand=random.random):
-    """Exponential backoff with jitter: between half and all of min(max_delay, base * 2**attempt)."""
-    ceiling = min(float(max_delay), base * (2 ** attempt))
-    return ceiling / 2 + rand() * ceiling / 2
+# The options of every module that make its client (the tencentcloud doc fragment): Settings.from_args and the
+# credentials' resolution read them, and nothing else does.
+CLIENT_OPTIONS = frozenset(["secret_id", "secret_key", "security_token", "profile", "region", "endpoint",
+                            "tag_endpoint", "api_style", "validate_certs", "ca_path", "timeout", "retries",
+                            "retry_max_delay", "allow_insecure_http"])
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a client talks to the API: the checked client options (see the tencentcloud doc fragment)."""
+
+    region: str | None = None
+    endpoint: str | None = None
+    api_style: str = "tc3"
+    timeout: float = 30
+    validate_certs: bool = True
+    ca_path: str | None = None
+    retries: int = 4
+    retry_max_delay: float = 20.0
+    allow_insecure_http: bool = False
+    tag_endpoint: str | None = None
+    service: str = "cvm"
+    language: str = "en-US"
+
+    def but(self, **changes):
+        return replace(self, **changes)
+
+    @classmethod
+    def from_args(cls, args, environ=None):
+        """The settings of a task's options (region not yet resolved: _credentials does that). Raises
+        ArgumentError, never ValueError."""
+        environ = os.environ if environ is None else environ
+        for name, low in (("timeout", 0), ("retries", 0), ("retry_max_delay", 0)):
+            value = args.get(name)
+            if value is not None and (value < low or (name == "timeout" and value == 0)):
+                raise ArgumentError("%s must be %s, not %s" % (
+                    name, "a positive number of seconds" if name == "timeout" else "0 or more", value))
+        if (args.get("api_style") or "tc3") not in API_STYLES:
+            raise ArgumentError("api_style must be one of %s" % ", ".join(API_STYLES))
+        endpoint = args.get("endpoint") or environ.get("TENCENTCLOUD_ENDPOINT") or None
+        # The Tag API: its own option or variable; else beside an explicit CVM endpoint; else its default host.
+        tag_endpoint = args.get("tag_endpoint") or environ.get("TENCENTCLOUD_TAG_ENDPOINT") or (
+            derive_endpoint(endpoint, "tag") if endpoint else None)
+        given = {name: args[name] for name in ("timeout", "validate_certs", "ca_path", "retries", "retry_max_delay",
+                                               "allow_insecure_http") if args.get(name) is not None}
+        return cls(endpoint=endpoint, api_style=args.get("api_style") or "tc3", tag_endpoint=tag_endpoint, **given)
+
+    def for_service(self, service):
+        """The settings of another service (the Tag API) beside this one: its own endpoint, API 3.0."""
+        return self.but(service=service, endpoint=self.tag_endpoint if service == "tag" else None,
+                        api_style="tc3" if self.api_style == "legacy" else self.api_style)
 
 
 class Client:
-    def __init__(self, credentials, region, endpoint=None, api_style="tc3", timeout=30, validate_certs=True,
-                 ca_path=None, retries=4, retry_max_delay=20.0, language="en-US", sleep=time.sleep,
-                 clock=time.time, service="cvm", endpoints=None, request_ids=None, allow_insecure_http=False):
-        if api_style not in API_STYLES:
-            raise ArgumentError("api_style must be one of %s" % ", ".join(API_STYLES))
-        if service != "cvm" and api_style == "legacy":
-            api_style = "tc3"  # the legacy gateway serves CVM only; other services use API 3.0
+    """Signed calls to one Tencent Cloud service (`settings.service`): the error envelope, retries, request_ids."""
+
+    def __init__(self, credentials, settings, sleep=time.sleep, clock=time.time, request_ids=None):
         self.credentials = credentials
-        self.region = region
-        self.service = service
-        self.version = SERVICES[service][0]
-        self.api_style = api_style
-        self.scheme, self.host = parse_endpoint(endpoint, api_style, service,
-                                                option="endpoint" if service == "cvm" else "%s_endpoint" % service)
-        self.allow_insecure_http = bool(allow_insecure_http)
-        if self.insecure and not self.allow_insecure_http:
+        self.settings = settings
+        self.region, self.service, self.api_style = settings.region, settings.service, settings.api_style
+        self.version = SERVICES[settings.service][0]
+        option = "endpoint" if settings.service == "cvm" else "%s_endpoint" % settings.service
+        self.scheme, self.host = parse_endpoint(settings.endpoint, settings.api_style, settings.service, option)
+        if self.insecure and not settings.allow_insecure_http:
             raise ArgumentError(
                 "%s http://%s is not on this machine, and plain HTTP would send the request (and a private key "
                 "the answer carries) in clear text over the network; use https://, or set allow_insecure_http=true "
-                "for a test endpoint you trust" % ("endpoint" if service == "cvm" else "%s_endpoint" % service,
-                                                   self.host))
+                "for a test endpoint you trust" % (option, self.host))
         try:
             self.proxy  # noqa: B018 - a proxy setting that cannot be used fails here, before any call
         except ProxyError as exc:
             raise ArgumentError(str(exc)) from None
-        self.path = LEGACY_PATH if api_style == "legacy" else "/"
+        self.path = LEGACY_PATH if settings.api_style == "legacy" else "/"
         self.url = "%s://%s%s" % (self.scheme, self.host, self.path)
-        self.timeout = timeout
-        self.validate_certs = bool(validate_certs)
-        self.ca_path = ca_path
-        self.retries = max(0, int(retries))
-        self.retry_max_delay = retry_max_delay
-        self.language = language
-        self.sleep = sleep
-        self.clock = clock
+        self.timeout, self.retries = settings.timeout, max(0, int(settings.retries))
+        self.sleep, self.clock = sleep, clock
         self.request_ids = [] if request_ids is None else request_ids
-        self.endpoints = dict(endpoints or {})  # other services' endpoints (None: their default)
         self._siblings = {}
 
     def for_service(self, service):
@@ -128,12 +165,8 @@ class Client:
         if service == self.service:
             return self
         if service not in self._siblings:
-            self._siblings[service] = Client(
-                self.credentials, self.region, endpoint=self.endpoints.get(service), api_style=self.api_style,
-                timeout=self.timeout, validate_certs=self.validate_certs, ca_path=self.ca_path,
-                retries=self.retries, retry_max_delay=self.retry_max_delay, language=self.language,
-                sleep=self.sleep, clock=self.clock, service=service, request_ids=self.request_ids,
-                allow_insecure_http=self.allow_insecure_http)
+            self._siblings[service] = Client(self.credentials, self.settings.for_service(service), sleep=self.sleep,
+                                             clock=self.clock, request_ids=self.request_ids)
         return self._siblings[service]
 
     @property
@@ -152,27 +185,32 @@ class Client:
 
     # ---------------------------------------------------------------------------------------------
     def call(self, action, params, retry=True):
-        """Returns the `Response` dict of a successful call, or raises TencentCloudAPIError.
+        """Returns the `Response` dict of a successful call, or raises TencentCloudAPIError. Failures worth another
+        attempt are tried again `retries` times, with exponential backoff and jitter.
 
         retry="throttled" for actions that must never be repeated blindly (CreateKeyPair, ImportKeyPair): only a
         RequestLimitExceeded answer, which says that nothing was done, is retried."""
-        attempt = 0
-        while True:
+        def attempt():
             try:
                 return self._call_once(action, params)
             except TencentCloudAPIError as exc:
                 wanted = exc.code.startswith("RequestLimitExceeded") if retry == "throttled" else \
                     retry and exc.retryable
-                if not (wanted and attempt < self.retries):
-                    raise
-                self.sleep(retry_delay(attempt, self.retry_max_delay))
-                attempt += 1
+                if wanted:
+                    raise Again(exc)
+                raise
+
+        backoff = Backoff(first=0.5, factor=2.0, ceiling=float(self.settings.retry_max_delay), jitter=True)
+        try:
+            return waiter_for(self).wait_until(attempt, backoff, attempts=self.retries + 1)
+        except Exhausted as exhausted:
+            raise exhausted.reason from None
 
     def _call_once(self, action, params):
         method, path, headers, body = self._build(action, params)
         try:
-            status, data = request(method, self.scheme, self.host, path, headers, body, self.timeout,
-                                   verify=self.validate_certs, ca_path=self.ca_path)
+            status, data = request(Request(method, self.scheme, self.host, path, headers, body),
+                                   Options(self.timeout, self.settings.validate_certs, self.settings.ca_path))
         except TransportError as exc:
             if exc.invalid:
                 raise TencentCloudAPIError(code="InvalidResponse", action=action, ambiguous=True,
@@ -230,7 +268,7 @@ class Client:
         common = {
             "Action": action, "Version": self.version, "Region": self.region, "Timestamp": str(timestamp),
             "Nonce": str(random.randint(1, 2 ** 31 - 1)), "SecretId": self.credentials.secret_id,
-            "SignatureMethod": "HmacSHA256", "Language": self.language,
+            "SignatureMethod": "HmacSHA256", "Language": self.settings.language,
         }
         if self.credentials.token:
             common["Token"] = self.credentials.token
@@ -248,7 +286,7 @@ class Client:
                 "X-TC-Version": self.version,
                 "X-TC-Timestamp": str(timestamp),
                 "X-TC-Region": self.region,
-                "X-TC-Language": self.language,
+                "X-TC-Language": self.settings.language,
                 "X-TC-RequestClient": USER_AGENT,
                 "X-TC-TraceId": str(uuid.uuid4()),
                 "User-Agent": USER_AGENT,
@@ -256,13 +294,13 @@ class Client:
             if self.credentials.token:
                 headers["X-TC-Token"] = self.credentials.token
             signed = tc3_sign(self.credentials.secret_id, self.credentials.secret_key, self.service, timestamp,
-                              "POST", headers, body)
+                              Tc3Request("POST", headers, body))
             headers["Authorization"] = signed["authorization"]
             return "POST", self.path, headers, body
         flat = flatten_params(params)
         flat.update(self._common_v1(action, timestamp))
         method = "GET" if self.api_style == "legacy" else "POST"
-        flat["Signature"] = v1_sign(self.credentials.secret_key, method, self.host, self.path, flat)
+        flat["Signature"] = v1_sign(self.credentials.secret_key, V1Request(method, self.host, self.path, flat))
         encoded = form_encode(flat)
         if method == "GET":
             return "GET", self.path + "?" + encoded, {"Host": self.host, "User-Agent": USER_AGENT}, None

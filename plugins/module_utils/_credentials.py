@@ -58,51 +58,68 @@ def _env_token(environ):
 
 
 def resolve_credentials(options, environ=None):
+    """The first of: the task options, the environment (not with `profile`), ~/.tencentcloud/credentials, tccli's
+    credential file. Raises CredentialsError naming every place it looked."""
     environ = os.environ if environ is None else environ
-    home = _home(environ)
     profile = _profile(options, environ)
     looked = []
+    for source in (_from_options, _from_environment, _from_ini, _from_tccli):
+        found = source(options, environ, profile, looked)
+        if found is not None:
+            return _checked(found)
+    raise CredentialsError("No Tencent Cloud credentials found. Looked in: %s." % "; ".join(looked))
 
+
+def _from_options(options, _environ, _profile, looked):
     sid, skey = _clean(options.get("secret_id")), _clean(options.get("secret_key"))
     if sid or skey:
         if not (sid and skey):
-            raise CredentialsError("Give both secret_id and secret_key, or neither (then the environment and "
-                                   "profile files are used).")
-        return _checked(Credentials(sid, skey, _clean(options.get("security_token")), "task options"))
+            raise CredentialsError("Give both secret_id and secret_key, or neither (then the environment and profile "
+                                   "files are used).")
+        return Credentials(sid, skey, _clean(options.get("security_token")), "task options")
     looked.append("the secret_id/secret_key options")
+    return None
 
-    if not options.get("profile"):
-        sid, skey = _clean(environ.get("TENCENTCLOUD_SECRET_ID")), _clean(environ.get("TENCENTCLOUD_SECRET_KEY"))
-        if sid and skey:
-            token = _clean(options.get("security_token")) or _env_token(environ)
-            return _checked(Credentials(sid, skey, token, "environment"))
-        looked.append("the TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY environment variables")
 
-    ini = os.path.join(home, ".tencentcloud", "credentials")
+def _from_environment(options, environ, _profile, looked):
+    if options.get("profile"):
+        return None
+    sid, skey = _clean(environ.get("TENCENTCLOUD_SECRET_ID")), _clean(environ.get("TENCENTCLOUD_SECRET_KEY"))
+    if sid and skey:
+        return Credentials(sid, skey, _clean(options.get("security_token")) or _env_token(environ), "environment")
+    looked.append("the TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY environment variables")
+    return None
+
+
+def _from_ini(options, environ, profile, looked):
+    ini = os.path.join(_home(environ), ".tencentcloud", "credentials")
     looked.append("%s [%s]" % (ini, profile))
-    if os.path.isfile(ini):
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read(ini, encoding="utf-8")
-        except configparser.Error as exc:
-            raise CredentialsError("Cannot parse %s: %s" % (ini, exc.__class__.__name__))
-        if parser.has_section(profile):
-            sid = _clean(parser.get(profile, "secret_id", fallback=None))
-            skey = _clean(parser.get(profile, "secret_key", fallback=None))
-            if sid and skey:
-                token = _clean(options.get("security_token")) or _clean(parser.get(profile, "token", fallback=None))
-                return _checked(Credentials(sid.strip(), skey.strip(), token, "%s [%s]" % (ini, profile)))
+    if not os.path.isfile(ini):
+        return None
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(ini, encoding="utf-8")
+    except configparser.Error as exc:
+        raise CredentialsError("Cannot parse %s: %s" % (ini, exc.__class__.__name__))
+    if not parser.has_section(profile):
+        return None
+    sid = _clean(parser.get(profile, "secret_id", fallback=None))
+    skey = _clean(parser.get(profile, "secret_key", fallback=None))
+    if not (sid and skey):
+        return None
+    token = _clean(options.get("security_token")) or _clean(parser.get(profile, "token", fallback=None))
+    return Credentials(sid.strip(), skey.strip(), token, "%s [%s]" % (ini, profile))
 
-    tccli = os.path.join(home, ".tccli", "%s.credential" % profile)
+
+def _from_tccli(options, environ, profile, looked):
+    tccli = os.path.join(_home(environ), ".tccli", "%s.credential" % profile)
     looked.append(tccli)
-    data = _read_json(tccli)
-    if data:
-        sid, skey = _clean(data.get("secretId")), _clean(data.get("secretKey"))
-        if sid and skey:
-            token = _clean(options.get("security_token")) or _clean(data.get("token"))
-            return _checked(Credentials(sid.strip(), skey.strip(), token, tccli))
-
-    raise CredentialsError("No Tencent Cloud credentials found. Looked in: %s." % "; ".join(looked))
+    data = _read_json(tccli) or {}
+    sid, skey = _clean(data.get("secretId")), _clean(data.get("secretKey"))
+    if not (sid and skey):
+        return None
+    token = _clean(options.get("security_token")) or _clean(data.get("token"))
+    return Credentials(sid.strip(), skey.strip(), token, tccli)
 
 
 def resolve_region(options, environ=None):

@@ -72,16 +72,20 @@ class TencentCloudAPIError(Exception):
     and refusals, and timeouts (never TLS, DNS, proxy or HTTP 4xx failures).
     """
 
-    def __init__(self, *, code, message, request_id=None, action=None, ambiguous=False, timed_out=False,
-                 retryable=False):
+    FLAGS = ("ambiguous", "timed_out", "retryable")
+
+    def __init__(self, *, code, message, request_id=None, action=None, **flags):
         super().__init__(message)
+        unknown = set(flags) - set(self.FLAGS)
+        if unknown:
+            raise TypeError("unknown flags %s" % sorted(unknown))
         self.code = code
         self.message = message
         self.request_id = request_id
         self.action = action
-        self.ambiguous = ambiguous
-        self.timed_out = timed_out
-        self.retryable = retryable
+        self.ambiguous = bool(flags.get("ambiguous"))
+        self.timed_out = bool(flags.get("timed_out"))
+        self.retryable = bool(flags.get("retryable"))
 
     @property
     def transport(self):
@@ -160,3 +164,28 @@ def unexpected(exc):
         tb = tb.tb_next
     return TaskError("Unexpected error: %s at %s (a bug in tencentcloud.cvm; please report it)"
                      % (type(exc).__name__, place), code="UnexpectedError")
+
+
+class Journal:
+    """What a task has changed so far (remote and local), so that a failure can say exactly what it leaves
+    behind. The one journal of every reconciler."""
+
+    def __init__(self):
+        self.entries = []
+
+    def add(self, text):
+        self.entries.append(text)
+
+    def __bool__(self):
+        return bool(self.entries)
+
+    def text(self):
+        return "; ".join(self.entries) if self.entries else "nothing"
+
+    def failure(self, exc, advice="Run the task again to finish."):
+        """The TaskError `exc`, with changed=true and the changes made before it, when there were any."""
+        if self.entries:
+            exc.msg = "%s Changes made before the failure: %s. %s" % (exc.msg, self.text(), advice)
+            exc.args = (exc.msg,)
+            exc.changed = True
+        return exc

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections import namedtuple
 from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
 
@@ -37,28 +38,35 @@ def tc3_signing_key(secret_key, date, service):
     return _hmac_sha256(k_service, "tc3_request")
 
 
-def tc3_canonical_request(method, canonical_uri, canonical_query, headers, signed_headers, payload):
-    """headers: {name: value} of at least the signed headers (any case); payload: the exact body bytes
-    (or the literal b"UNSIGNED-PAYLOAD")."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    canonical_headers = "".join("%s:%s\n" % (name, lowered[name].strip().lower()) for name in signed_headers)
-    return "\n".join([method, canonical_uri, canonical_query, canonical_headers, ";".join(signed_headers),
-                      sha256_hex(payload)])
+class Tc3Request(namedtuple("Tc3Request", "method headers payload query signed_headers uri",
+                            defaults=("", ("content-type", "host"), "/"))):
+    """What TC3-HMAC-SHA256 signs. headers: {name: value} of at least the signed headers (any case); payload: the
+    exact body bytes (or the literal b"UNSIGNED-PAYLOAD")."""
+
+    __slots__ = ()
+
+    @property
+    def signed(self):
+        return sorted(h.lower() for h in self.signed_headers)
 
 
-def tc3_sign(secret_id, secret_key, service, timestamp, method, headers, payload,
-             canonical_query="", signed_headers=("content-type", "host"), canonical_uri="/"):
+def tc3_canonical_request(request):
+    lowered = {k.lower(): v for k, v in request.headers.items()}
+    canonical_headers = "".join("%s:%s\n" % (name, lowered[name].strip().lower()) for name in request.signed)
+    return "\n".join([request.method, request.uri, request.query, canonical_headers, ";".join(request.signed),
+                      sha256_hex(request.payload)])
+
+
+def tc3_sign(secret_id, secret_key, service, timestamp, request):
     """Returns a dict with the Authorization header value and every intermediate value."""
-    signed_headers = sorted(h.lower() for h in signed_headers)
     date = utc_date(timestamp)
     scope = "%s/%s/tc3_request" % (date, service)
-    canonical_request = tc3_canonical_request(method, canonical_uri, canonical_query, headers, signed_headers,
-                                              payload)
+    canonical_request = tc3_canonical_request(request)
     string_to_sign = "\n".join([TC3_ALGORITHM, str(int(timestamp)), scope, sha256_hex(canonical_request)])
     key = tc3_signing_key(secret_key, date, service)
     signature = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
     authorization = "%s Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
-        TC3_ALGORITHM, secret_id, scope, ";".join(signed_headers), signature)
+        TC3_ALGORITHM, secret_id, scope, ";".join(request.signed), signature)
     return {
         "date": date,
         "credential_scope": scope,
@@ -90,15 +98,22 @@ def flatten_params(params, prefix=""):
     return flat
 
 
-def v1_string_to_sign(method, host, path, params):
-    items = sorted((k.replace("_", "."), str(v)) for k, v in params.items() if k != "Signature")
-    return "%s%s%s?%s" % (method.upper(), host, path, "&".join("%s=%s" % kv for kv in items))
+class V1Request(namedtuple("V1Request", "method host path params")):
+    """What the v1 signature signs. params: every flattened parameter, common ones included (Signature
+    excluded)."""
+
+    __slots__ = ()
 
 
-def v1_sign(secret_key, method, host, path, params, signature_method="HmacSHA256"):
-    """params: every flattened parameter, common ones included (Signature excluded). Returns base64."""
+def v1_string_to_sign(request):
+    items = sorted((k.replace("_", "."), str(v)) for k, v in request.params.items() if k != "Signature")
+    return "%s%s%s?%s" % (request.method.upper(), request.host, request.path, "&".join("%s=%s" % kv for kv in items))
+
+
+def v1_sign(secret_key, request, signature_method="HmacSHA256"):
+    """The base64 signature of a V1Request."""
     digest = V1_METHODS[signature_method]
-    string_to_sign = v1_string_to_sign(method, host, path, params)
+    string_to_sign = v1_string_to_sign(request)
     mac = hmac.new(secret_key.encode("utf-8"), string_to_sign.encode("utf-8"), digest).digest()
     return base64.b64encode(mac).decode("ascii")
 

@@ -11,11 +11,9 @@ should cost; http.client costs ~10 ms (see docs/performance.md)."""
 
 from __future__ import annotations
 
-import base64
 import errno
 import http.client
 import io
-import ipaddress
 import os
 import select
 import socket
@@ -23,7 +21,8 @@ import ssl
 import threading
 import time
 from collections import namedtuple
-from urllib.parse import unquote, urlsplit
+
+from ._proxies import _split_host, proxy_for
 
 _POOL = {}
 MAX_ANSWER = 4 * 1024 * 1024  # bytes: Tencent Cloud's answers here are a few kB
@@ -39,101 +38,19 @@ class TransportError(Exception):
     resets, refusals and timeouts (worth retrying a safe call), false for TLS, DNS and proxy failures; `invalid` is
     true for an answer that cannot be a Tencent Cloud answer (too large)."""
 
-    def __init__(self, reason, sent, timed_out=False, tls=False, transient=False, invalid=False):
+    FLAGS = ("timed_out", "tls", "transient", "invalid")
+
+    def __init__(self, reason, sent, **flags):
         super().__init__(reason)
+        unknown = set(flags) - set(self.FLAGS)
+        if unknown:
+            raise TypeError("unknown flags %s" % sorted(unknown))
         self.reason = reason
         self.sent = sent
-        self.timed_out = timed_out
-        self.tls = tls
-        self.transient = transient
-        self.invalid = invalid
-
-
-class ProxyError(ValueError):
-    """A proxy setting that cannot be used. Its message names the variable, never its value (which may hold a
-    password)."""
-
-
-class Proxy(namedtuple("Proxy", "host port authorization tls")):
-    """A proxy from the environment; `authorization` is the Proxy-Authorization value of its user:password; `tls`
-    says that the connection to the proxy itself is TLS (an https:// proxy URL)."""
-
-    __slots__ = ()
-
-    def __repr__(self):  # never show the credentials
-        return "Proxy(host=%r, port=%r, authenticated=%r, tls=%r)" % (
-            self.host, self.port, bool(self.authorization), self.tls)
-
-
-def is_loopback(hostname):
-    if hostname == "localhost" or hostname.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _split_host(netloc, scheme):
-    """`host`, `host:port` or `[v6]:port` -> (host, port)."""
-    default = 443 if scheme == "https" else 80
-    if netloc.startswith("["):
-        host, _bracket, rest = netloc[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else ""
-    elif netloc.count(":") == 1:
-        host, port = netloc.split(":")
-    else:
-        host, port = netloc, ""
-    return host, int(port) if port else default
-
-
-def _no_proxy_match(hostname, environ):
-    value = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
-    for entry in (e.strip().lower() for e in value.split(",")):
-        if not entry:
-            continue
-        if entry == "*":
-            return True
-        entry = entry.split(":")[0].lstrip(".")
-        if hostname == entry or hostname.endswith("." + entry):
-            return True
-    return False
-
-
-def proxy_for(scheme, hostname, environ=None):
-    """The Proxy to use, or None. Loopback endpoints (the emulator) are always reached directly. Credentials in
-    the proxy URL (`http://user:pass@host:port`, percent-encoded) are sent as Basic Proxy-Authorization."""
-    environ = os.environ if environ is None else environ
-    if is_loopback(hostname) or _no_proxy_match(hostname.lower(), environ):
-        return None
-    name = "%s_proxy" % scheme
-    variable = name if environ.get(name) else name.upper()
-    url = (environ.get(variable) or "").strip()
-    if not url:
-        return None
-    return parse_proxy(url if "://" in url else "http://" + url, variable)
-
-
-def parse_proxy(url, variable):
-    """A proxy URL (http:// or https://, with an optional percent-encoded user:password) -> Proxy. Raises
-    ProxyError, whose message never repeats the URL or a part of it."""
-    fix = ("%s is not a usable proxy URL: write it as http://[user:password@]host:port (or https://), with "
-           "special characters of the user and password percent-encoded (/ as %%2F, @ as %%40, : as %%3A)" % variable)
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-        host = parts.hostname
-    except ValueError:
-        raise ProxyError(fix) from None
-    if parts.scheme not in ("http", "https") or not host or "@" in parts.path or parts.path not in ("", "/") \
-            or parts.query or parts.fragment:
-        raise ProxyError(fix)
-    authorization = None
-    if parts.username is not None or parts.password is not None:
-        token = ("%s:%s" % (unquote(parts.username or ""), unquote(parts.password or ""))).encode("utf-8")
-        authorization = "Basic " + base64.b64encode(token).decode("ascii")
-    tls = parts.scheme == "https"
-    return Proxy(host, port or (443 if tls else 80), authorization, tls)
+        self.timed_out = bool(flags.get("timed_out"))
+        self.tls = bool(flags.get("tls"))
+        self.transient = bool(flags.get("transient"))
+        self.invalid = bool(flags.get("invalid"))
 
 
 def _tls_context(verify, ca_path):
@@ -318,7 +235,8 @@ class _Connection(http.client.HTTPConnection):
     """http.client's framing over a socket this module opens: directly, or through a proxy (a forwarding one for
     http:// endpoints, a CONNECT tunnel for https:// ones), with TLS to an https:// proxy itself."""
 
-    def __init__(self, scheme, hostname, port, proxy, timeout, context):
+    def __init__(self, target, proxy, timeout, context):
+        scheme, hostname, port = target
         super().__init__(hostname, port, timeout=timeout)
         self.scheme = scheme
         self.target = (hostname, port)
@@ -392,19 +310,19 @@ def _dropped(conn):
     return bool(readable)
 
 
-def _connection(scheme, netloc, timeout, verify, ca_path):
+def _connection(scheme, netloc, options):
     hostname, port = _split_host(netloc, scheme)
     proxy = proxy_for(scheme, hostname)
-    key = (scheme, netloc, bool(verify), ca_path, proxy)
+    key = (scheme, netloc, bool(options.verify), options.ca_path, proxy)
     conn = _POOL.pop(key, None)
     if conn is not None and not _dropped(conn):
-        conn.timeout = timeout
-        conn.sock.settimeout(timeout)
+        conn.timeout = options.timeout
+        conn.sock.settimeout(options.timeout)
         return key, conn, proxy
     if conn is not None:
         conn.close()
-    context = _tls_context(verify, ca_path) if scheme == "https" or (proxy and proxy.tls) else None
-    return key, _Connection(scheme, hostname, port, proxy, timeout, context), proxy
+    context = _tls_context(options.verify, options.ca_path) if scheme == "https" or (proxy and proxy.tls) else None
+    return key, _Connection((scheme, hostname, port), proxy, options.timeout, context), proxy
 
 
 def _describe(exc):
@@ -422,66 +340,90 @@ def _describe(exc):
     return type(exc).__name__
 
 
-def request(method, scheme, netloc, path, headers, body, timeout, verify=True, ca_path=None, max_answer=MAX_ANSWER):
-    """Send one request; returns (status, body bytes). The whole call, from connecting to the last byte of the
-    answer, takes at most `timeout` seconds, and an answer larger than `max_answer` bytes is refused.
-    Raises TransportError."""
-    key, conn, proxy = _connection(scheme, netloc, timeout, verify, ca_path)
-    deadline = conn.deadline = _Deadline(timeout)
+class Request(namedtuple("Request", "method scheme netloc path headers body")):
+    """One HTTP request: `netloc` is host[:port], `path` the path with its query."""
+
+    __slots__ = ()
+
+
+class Options(namedtuple("Options", "timeout verify ca_path max_answer")):
+    """`timeout` bounds the whole call; answers larger than `max_answer` bytes are refused."""
+
+    __slots__ = ()
+
+    def __new__(cls, timeout, verify=True, ca_path=None, max_answer=MAX_ANSWER):
+        return super().__new__(cls, timeout, verify, ca_path, max_answer)
+
+
+def request(req, options):
+    """Send one Request; returns (status, body bytes). The whole call, from connecting to the last byte of the
+    answer, takes at most options.timeout seconds. Raises TransportError."""
+    key, conn, proxy = _connection(req.scheme, req.netloc, options)
+    deadline = conn.deadline = _Deadline(options.timeout)
     if conn.raw is not None:
         deadline.attach(conn.raw)
-    target = path
-    if proxy and scheme == "http":  # a forwarding proxy gets the absolute URL (and its credentials)
-        target = "%s://%s%s" % (scheme, netloc, path)
-        if proxy.authorization:
-            headers = dict(headers, **{"Proxy-Authorization": proxy.authorization})
     try:
-        try:
-            if conn.sock is None:
-                conn.connect()
-        except _TunnelRefused as exc:
-            raise TransportError("the proxy refused the tunnel (%s)" % exc, sent=False)
-        except ssl.SSLError as exc:
-            raise TransportError(_describe(exc), sent=False, tls=True)
-        except (socket.timeout, TimeoutError):
-            raise TransportError("timed out connecting after %ss" % timeout, sent=False, transient=True)
-        except OSError as exc:
-            if deadline.expired:
-                raise TransportError("timed out connecting after %ss" % timeout, sent=False, transient=True)
-            raise TransportError(_describe(exc), sent=False, transient=exc.errno in _TRANSIENT_ERRNOS)
-        try:
-            conn.request(method, target, body=body, headers=headers)
-            response = conn.getresponse()
-            length = response.getheader("Content-Length")
-            if length is not None and length.strip().isdigit() and int(length) > max_answer:
-                raise TransportError("the answer would be %s bytes, more than the %d accepted" % (
-                    length.strip(), max_answer), sent=True, invalid=True)
-            data = response.read(max_answer + 1)
-            if len(data) > max_answer:
-                raise TransportError("the answer is larger than the %d bytes accepted" % max_answer, sent=True,
-                                     invalid=True)
-            if deadline.expired or response.length:  # http.client returns what it got when the socket ends
-                raise TransportError("no complete answer within %ss" % timeout if deadline.expired else
-                                     "the answer was cut short", sent=True, timed_out=deadline.expired,
-                                     transient=True)
-        except TransportError:
-            raise
-        except (socket.timeout, TimeoutError):
-            raise TransportError("no answer within %ss" % timeout, sent=True, timed_out=True, transient=True)
-        except (OSError, http.client.HTTPException, ValueError) as exc:  # reset, closed or cut short mid-answer
-            if deadline.expired:
-                raise TransportError("no complete answer within %ss" % timeout, sent=True, timed_out=True,
-                                     transient=True)
-            raise TransportError(_describe(exc), sent=True, transient=not isinstance(exc, ssl.SSLError))
+        if conn.sock is None:
+            _connect(conn, options.timeout)
+        response, data = _exchange(conn, _through(req, proxy), options)
     except TransportError:
         conn.close()
         raise
     finally:
         deadline.cancel()
-    if deadline.expired:  # it ran out just as the answer was complete: the socket is unusable
-        conn.close()
-    elif response.will_close or not response.isclosed():
-        conn.close()
+    if deadline.expired or response.will_close or not response.isclosed():
+        conn.close()  # a deadline that ran out as the answer completed leaves an unusable socket
     else:
         _POOL[key] = conn
     return response.status, data
+
+
+def _through(req, proxy):
+    """The request as sent: a forwarding proxy (for an http:// endpoint) gets the absolute URL and its
+    credentials."""
+    if not (proxy and req.scheme == "http"):
+        return req
+    headers = dict(req.headers, **({"Proxy-Authorization": proxy.authorization} if proxy.authorization else {}))
+    return req._replace(path="%s://%s%s" % (req.scheme, req.netloc, req.path), headers=headers)
+
+
+def _connect(conn, timeout):
+    """Connects (through the proxy's tunnel, TLS included); the request certainly was not sent if this fails."""
+    try:
+        conn.connect()
+    except _TunnelRefused as exc:
+        raise TransportError("the proxy refused the tunnel (%s)" % exc, sent=False)
+    except ssl.SSLError as exc:
+        raise TransportError(_describe(exc), sent=False, tls=True)
+    except (socket.timeout, TimeoutError):
+        raise TransportError("timed out connecting after %ss" % timeout, sent=False, transient=True)
+    except OSError as exc:
+        if conn.deadline.expired:
+            raise TransportError("timed out connecting after %ss" % timeout, sent=False, transient=True)
+        raise TransportError(_describe(exc), sent=False, transient=exc.errno in _TRANSIENT_ERRNOS)
+
+
+def _exchange(conn, req, options):
+    """Sends the request and reads the whole answer, bounded in size; (response, body)."""
+    timeout, most = options.timeout, options.max_answer
+    try:
+        conn.request(req.method, req.path, body=req.body, headers=req.headers)
+        response = conn.getresponse()
+        length = (response.getheader("Content-Length") or "").strip()
+        if length.isdigit() and int(length) > most:
+            raise TransportError("the answer would be %s bytes, more than the %d accepted" % (length, most),
+                                 sent=True, invalid=True)
+        data = response.read(most + 1)
+        if len(data) > most:
+            raise TransportError("the answer is larger than the %d bytes accepted" % most, sent=True, invalid=True)
+        if conn.deadline.expired or response.length:  # http.client returns what it got when the socket ends
+            raise TransportError("no complete answer within %ss" % timeout if conn.deadline.expired else
+                                 "the answer was cut short", sent=True, timed_out=conn.deadline.expired,
+                                 transient=True)
+        return response, data
+    except (socket.timeout, TimeoutError):
+        raise TransportError("no answer within %ss" % timeout, sent=True, timed_out=True, transient=True)
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # reset, closed or cut short mid-answer
+        if conn.deadline.expired:
+            raise TransportError("no complete answer within %ss" % timeout, sent=True, timed_out=True, transient=True)
+        raise TransportError(_describe(exc), sent=True, transient=not isinstance(exc, ssl.SSLError))

@@ -6,21 +6,15 @@
 
 from __future__ import annotations
 
-import os
-
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, derive_endpoint
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import (
     CredentialsError, resolve_credentials, resolve_region,
 )
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import (
-    ArgumentError, TaskError, TencentCloudAPIError, unexpected,
-)
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError, TencentCloudAPIError, unexpected
 
-CLIENT_OPTIONS = ("secret_id", "secret_key", "security_token", "profile", "region", "endpoint", "api_style",
-                  "validate_certs", "ca_path", "timeout", "retries", "retry_max_delay", "allow_insecure_http")
 # Result keys never masked: the private key a task asked for (masking a passphrase's letters inside it would corrupt
 # the only copy); the task warns when it is not no_log.
 UNMASKED = ("private_key",)
@@ -32,10 +26,10 @@ class TaskRunner:
     before the failure. Every value of a no_log option, and the credentials in use wherever they came from, are
     masked in the whole result (messages and warnings included), as AnsibleModule masks its results."""
 
-    def __init__(self, action, argument_spec, mutually_exclusive=None):
+    def __init__(self, action):
         self.action = action
-        self.argument_spec = argument_spec
-        self.mutually_exclusive = mutually_exclusive
+        self.argument_spec = action.ARGUMENT_SPEC
+        self.mutually_exclusive = action.MUTUALLY_EXCLUSIVE
         self.check_mode = bool(action._task.check_mode)
         self.diff_mode = bool(action._task.diff)
         self.client = None
@@ -61,8 +55,9 @@ class TaskRunner:
             self.secrets = {str(args[name]) for name, option in self.argument_spec.items()
                             if option.get("no_log") and args.get(name) not in (None, "")}
             try:
-                self.client = self.make_client(args)
-                result.update(work(self, args, self.client))
+                spec = self.action.SPEC.from_args(args)  # the one spec stage: validated before any call
+                self.client = make_client(args)
+                result.update(work(self, spec, self.client))
             except CredentialsError as exc:
                 return self._fail(result, str(exc), exc.code)
             except TaskError as exc:
@@ -101,33 +96,18 @@ class TaskRunner:
         result.clear()
         result.update(masked, **kept)
 
-    def make_client(self, args):
-        options = {name: args.get(name) for name in CLIENT_OPTIONS}
-        if options["timeout"] is not None and options["timeout"] <= 0:
-            raise ArgumentError("timeout must be a positive number of seconds, not %s" % options["timeout"])
-        if options["retries"] is not None and options["retries"] < 0:
-            raise ArgumentError("retries must be 0 or more, not %s" % options["retries"])
-        if options["retry_max_delay"] is not None and options["retry_max_delay"] < 0:
-            raise ArgumentError("retry_max_delay must be 0 or more, not %s" % options["retry_max_delay"])
-        credentials = resolve_credentials(options)
-        region = resolve_region(options)
-        endpoint = options["endpoint"] or os.environ.get("TENCENTCLOUD_ENDPOINT") or None
-        # The Tag API: its own option or variable; else beside an explicit CVM endpoint; else its default host.
-        tag_endpoint = args.get("tag_endpoint") or os.environ.get("TENCENTCLOUD_TAG_ENDPOINT") or (
-            derive_endpoint(endpoint, "tag") if endpoint else None)
-        client = Client(credentials, region, endpoint=endpoint, api_style=options["api_style"] or "tc3",
-                        timeout=options["timeout"], validate_certs=options["validate_certs"],
-                        ca_path=options["ca_path"], retries=options["retries"],
-                        retry_max_delay=options["retry_max_delay"], endpoints={"tag": tag_endpoint},
-                        allow_insecure_http=bool(options["allow_insecure_http"]))
-        if tag_endpoint:
-            client.for_service("tag")  # a bad (or plain-HTTP) Tag endpoint fails here, before any call
-        return client
+
+
+def make_client(args):
+    """The client of a task: its settings from the options (the one place they are checked), credentials and
+    region resolved (options, environment, profile files)."""
+    settings = Settings.from_args(args)
+    return Client(resolve_credentials(args), settings.but(region=resolve_region(args)))
 
 
 class TencentCloudAction(ActionBase):
     """Base of the collection's action plugins: controller-only, check mode, arguments from the docs' spec.
-    A subclass sets ARGUMENT_SPEC (and MUTUALLY_EXCLUSIVE) and implements _work(runner, args, client)."""
+    A subclass sets ARGUMENT_SPEC (MUTUALLY_EXCLUSIVE) and SPEC, and implements _work(runner, spec, client)."""
 
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -135,10 +115,11 @@ class TencentCloudAction(ActionBase):
     _supports_async = False
     ARGUMENT_SPEC = {}
     MUTUALLY_EXCLUSIVE = None
+    SPEC = None  # the module's spec class (module_utils/_specs): SPEC.from_args(args) validates the options
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        return TaskRunner(self, self.ARGUMENT_SPEC, self.MUTUALLY_EXCLUSIVE).execute(result, self._work)
+        return TaskRunner(self).execute(result, self._work)
 
-    def _work(self, runner, args, client):
+    def _work(self, runner, spec, client):
         raise NotImplementedError

@@ -2,18 +2,31 @@
 """The argument spec covers the code, secrets are no_log, the docs parse, client-side codes are documented.
 (That the spec equals the docs as Ansible reads them is checked with ansible-doc in test_packaging.py.)"""
 
+import dataclasses
+
+import pytest
 import yaml
 
 from ansible_collections.tencentcloud.cvm.plugins.action import tencent_keypair as action
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair_decide import REGENERATE, SPEC_FIELDS
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _specs
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CLIENT_OPTIONS
 from ansible_collections.tencentcloud.cvm.plugins.modules import tencent_keypair as module
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import NO_LOG
-from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import CLIENT_OPTIONS
 
 
-def test_the_spec_covers_the_code():
-    assert set(SPEC_FIELDS) | set(CLIENT_OPTIONS) | {"tag_endpoint"} == set(action.ARGUMENT_SPEC)
-    assert tuple(action.ARGUMENT_SPEC["regenerate"]["choices"]) == REGENERATE
+@pytest.mark.parametrize("name", ["tencent_keypair", "tencent_keypair_info", "tencent_instance_keypairs"])
+def test_the_spec_covers_the_code(name):
+    """Every option is read by exactly one of: the module's spec, the client's settings and credentials."""
+    import importlib
+
+    plugin = importlib.import_module("ansible_collections.tencentcloud.cvm.plugins.action." + name)
+    spec_fields = {f.name for f in dataclasses.fields(plugin.ActionModule.SPEC)}
+    options = set(plugin.ActionModule.ARGUMENT_SPEC)
+    assert not spec_fields & CLIENT_OPTIONS and spec_fields <= options and options - spec_fields <= CLIENT_OPTIONS
+
+
+def test_choices_are_the_specs():
+    assert tuple(action.ARGUMENT_SPEC["regenerate"]["choices"]) == _specs.REGENERATE
 
 
 def test_secrets_are_no_log():

@@ -8,17 +8,23 @@ import socket
 import pytest
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _transport
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, parse_endpoint, retry_delay
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings, parse_endpoint
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._wait import Again, Backoff, Exhausted, Waiter
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import ArgumentError, TencentCloudAPIError
-from helpers import CREDS, HostileEndpoint, drip, forwarding_proxy, self_signed, tls_proxy
+from helpers import CREDS, HostileEndpoint, drip, forwarding_proxy, make_client, self_signed, tls_proxy
 
 
-def make(emulator, api_style="tc3", secret_key=None, token=None, retries=3, sleeps=None, **kw):
-    creds = Credentials(kw.pop("secret_id", CREDS["secret_id"]), secret_key or CREDS["secret_key"], token)
+def make(emulator, api_style="tc3", retries=3, sleeps=None, **kw):
+    """A client of the emulator; `kw` are Settings fields, or secret_id/secret_key/token."""
     sleeps = [] if sleeps is None else sleeps
-    return Client(creds, kw.pop("region", "ap-guangzhou"), endpoint=kw.pop("endpoint", emulator.url),
-                  api_style=api_style, retries=retries, sleep=sleeps.append, timeout=kw.pop("timeout", 10), **kw)
+    kw.setdefault("timeout", 10)
+    return make_client(emulator.url, sleep=sleeps.append, api_style=api_style, retries=retries, **kw)
+
+
+def plain(**settings):
+    """A client with made-up credentials, for what happens before any call."""
+    return Client(Credentials("a", "b"), Settings(region="ap-guangzhou", **settings))
 
 
 @pytest.mark.parametrize("style", ["tc3", "v1", "legacy"])
@@ -123,9 +129,9 @@ def test_proxy_variables_skip_loopback(emulator, monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     assert make(emulator).call("DescribeKeyPairs", {})["TotalCount"] == 0
     assert make(emulator).proxy is None
-    assert Client(Credentials("a", "b"), "ap-guangzhou").proxy[:2] == ("127.0.0.1", 9)  # real endpoints use it
+    assert plain().proxy[:2] == ("127.0.0.1", 9)  # real endpoints use it
     monkeypatch.setenv("NO_PROXY", "example.com,.tencentcloudapi.com")
-    assert Client(Credentials("a", "b"), "ap-guangzhou").proxy is None
+    assert plain().proxy is None
 
 
 def test_requests_go_through_an_http_proxy(emulator, monkeypatch):
@@ -209,9 +215,29 @@ def test_parse_endpoint_rejects(endpoint, message):
 
 
 def test_retry_delay_is_bounded_exponential_with_jitter():
-    assert retry_delay(0, 20, rand=lambda: 0) == 0.25 and retry_delay(0, 20, rand=lambda: 1) == 0.5
-    assert retry_delay(3, 20, rand=lambda: 1) == 4.0
-    assert retry_delay(10, 5, rand=lambda: 1) == 5.0
+    backoff = Backoff(first=0.5, factor=2.0, ceiling=20, jitter=True)
+    assert backoff.delay(0, rand=lambda: 0) == 0.25 and backoff.delay(0, rand=lambda: 1) == 0.5
+    assert backoff.delay(3, rand=lambda: 1) == 4.0
+    assert Backoff(first=0.5, factor=2.0, ceiling=5, jitter=True).delay(10, rand=lambda: 1) == 5.0
+    assert Backoff(first=1, factor=2, ceiling=10).delay(2) == 4 and Backoff(first=1, factor=2, ceiling=10).delay(9) == 10
+
+
+def test_wait_until_is_bounded_by_attempts_or_by_a_deadline_even_with_a_sleep_that_returns_at_once():
+    sleeps, calls = [], []
+
+    def never():
+        calls.append(1)
+        raise Again("still %d" % len(calls))
+
+    waiter = Waiter(lambda: 1000.0, sleeps.append)  # a clock that stands still, a sleep that returns at once
+    with pytest.raises(Exhausted, match="still 3"):
+        waiter.wait_until(never, Backoff(first=1, factor=2, ceiling=10), attempts=3)
+    assert len(calls) == 3 and sleeps == [1, 2]
+    sleeps.clear()
+    with pytest.raises(Exhausted, match="still"):
+        waiter.wait_until(never, Backoff(first=1, factor=2, ceiling=10), deadline=1000.0 + 30)
+    assert sum(sleeps) <= 30 and sleeps == [1, 2, 4, 8, 10]  # the time slept counts when the clock stands still
+    assert waiter.wait_until(lambda: "done", Backoff()) == "done"
 
 
 def test_request_body_is_what_was_signed(emulator):
@@ -276,17 +302,16 @@ def test_https_through_a_connect_proxy(monkeypatch, tmp_path):
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     try:
         monkeypatch.setenv("HTTPS_PROXY", "http://tunnel%%20user:s3cr%%3At@127.0.0.1:%d" % proxy.server_address[1])
-        creds = Credentials(CREDS["secret_id"], CREDS["secret_key"])
-        client = Client(creds, "ap-guangzhou", endpoint="https://cvm.tunnel.invalid:%d" % port, ca_path=cert,
-                        retries=0, timeout=10)
+        client = make_client(None, endpoint="https://cvm.tunnel.invalid:%d" % port, ca_path=cert, retries=0,
+                             timeout=10)
         assert client.proxy[:2] == ("127.0.0.1", proxy.server_address[1])
         assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
         assert seen[0].startswith("CONNECT cvm.tunnel.invalid:%d HTTP/1." % port) and len(seen) == 1  # 1.0: Py 3.10
         assert auth == ["Basic " + base64.b64encode(b"tunnel user:s3cr:t").decode()]  # percent-decoded
         assert "s3cr" not in repr(client.proxy)
         with pytest.raises(TencentCloudAPIError) as info:
-            Client(creds, "ap-guangzhou", endpoint="https://cvm.tunnel.invalid:%d" % port, retries=0,
-                   timeout=10).call("DescribeKeyPairs", {})
+            make_client(None, endpoint="https://cvm.tunnel.invalid:%d" % port, retries=0,
+                        timeout=10).call("DescribeKeyPairs", {})
         assert "certificate verify failed" in info.value.message and not info.value.ambiguous
     finally:
         proxy.shutdown()
@@ -351,7 +376,7 @@ def test_create_is_retried_only_when_throttled(emulator, code, attempts):
 
 
 def test_tag_client_shares_settings_and_request_ids(emulator):
-    client = make(emulator, endpoints={"tag": emulator.url})
+    client = make(emulator, tag_endpoint=emulator.url)
     client.call("DescribeKeyPairs", {})
     tags = client.for_service("tag")
     assert (tags.service, tags.version, tags.host, tags.timeout) == ("tag", "2018-08-13", client.host, client.timeout)
@@ -361,7 +386,7 @@ def test_tag_client_shares_settings_and_request_ids(emulator):
                                          "ReplaceTags": [{"TagKey": "k", "TagValue": "v"}]})
     assert info.value.code == "InvalidParameterValue.ResourceIdInvalid" and len(client.request_ids) == 2
     assert [r["signature_method"] for r in emulator.requests()] == ["TC3-HMAC-SHA256"] * 2
-    legacy = make(emulator, "legacy", endpoints={"tag": emulator.url})
+    legacy = make(emulator, "legacy", tag_endpoint=emulator.url)
     assert legacy.for_service("tag").api_style == "tc3"  # the legacy gateway is CVM's only
 
 
@@ -386,8 +411,7 @@ def test_plain_http_off_this_machine_is_refused_unless_allowed(emulator):
     with pytest.raises(ArgumentError, match="clear text over the network.*allow_insecure_http=true"):
         make(emulator, endpoint="http://cvm.example.test")
     with pytest.raises(ArgumentError, match="tag_endpoint http://tag.example.test"):
-        make(emulator, endpoint="https://cvm.example.test", endpoints={"tag": "http://tag.example.test"}).for_service(
-            "tag")
+        make(emulator, endpoint="https://cvm.example.test", tag_endpoint="http://tag.example.test").for_service("tag")
     assert make(emulator, endpoint="http://cvm.example.test", allow_insecure_http=True).insecure
     assert not make(emulator).insecure and emulator.requests() == []
 
@@ -398,7 +422,7 @@ def test_a_proxy_url_that_cannot_be_used_never_shows_its_password(monkeypatch, v
     """A password with a / (not percent-encoded) used to fail with part of the password in the message."""
     monkeypatch.setenv("HTTPS_PROXY", value)
     with pytest.raises(ArgumentError, match="HTTPS_PROXY is not a usable proxy URL") as info:
-        Client(Credentials("a", "b"), "ap-guangzhou")
+        plain()
     assert not any(part in info.value.msg for part in ("pa/", "ss-word", "Zq9secret"))
 
 
@@ -412,8 +436,7 @@ def test_an_https_proxy_gets_tls_and_tunnels_tls_inside(tmp_path, monkeypatch):
     proxy, seen = tls_proxy(("127.0.0.1", emulator.server_address[1]), cert, key, credentials=("me", "p@ss"))
     try:
         monkeypatch.setenv("HTTPS_PROXY", "https://me:p%%40ss@127.0.0.1:%d" % proxy.server_address[1])
-        client = Client(Credentials(CREDS["secret_id"], CREDS["secret_key"]), "ap-guangzhou",
-                        endpoint="https://cvm.tunnel.test", ca_path=cert, retries=0)
+        client = make_client(None, endpoint="https://cvm.tunnel.test", ca_path=cert, retries=0)
         assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
         assert client.call("DescribeKeyPairs", {})["TotalCount"] == 0
         assert seen and set(seen) == {("CONNECT", "cvm.tunnel.test:443",

@@ -1,18 +1,21 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """decide() is pure: a table of (remote key pair, pending replacement, local files, options) -> plan or error.
 
-No network and no files: the remote side is API models, the local side a Destination filled in by hand."""
+No network and no files: the remote side is API models (as records), the local side LocalFiles filled in by hand,
+the options a spec with the module's documented defaults."""
 
 import base64
 import struct
 
 import pytest
 
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_decide
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keyfile import Destination
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair_decide import (
-    Spec, decide, parse_mode, pending_name,
-)
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair_decide import Observed
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._records import KeyPair, LocalFiles
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._rules import pending_name
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._specs import KeyPairSpec
+from helpers import unchecked_spec
 
 
 def key(n):
@@ -37,7 +40,7 @@ def pending(public=B, **kw):
 def local(private=A, mode=0o600, encrypted=False, pub="same", staged=None):
     """The files at /keys/web: private is a public key (the file holds its private half), None for a file that
     is not a key, MISSING for no file. pub: "same" (matches the private key), "other", or MISSING."""
-    dest = Destination("/keys/web")
+    dest = LocalFiles("/keys/web")
     if private is not MISSING:
         dest.exists, dest.mode, dest.encrypted = True, mode, encrypted
         dest.public_key = private
@@ -53,9 +56,14 @@ def spec(**kw):
     kw.setdefault("name", "web")
     if "public_key" not in kw:
         kw.setdefault("private_key_path", "/keys/web")
-    out = Spec(**kw)
-    out.mode = parse_mode(out.private_key_mode)
-    return out
+    return unchecked_spec(KeyPairSpec, "tencent_keypair", **kw)
+
+
+def decide(task, current, pending_kp, dest):
+    """The decision for API models (dicts, as DescribeKeyPairs answers them) and local files."""
+    record = KeyPair.from_api
+    return _keypair_decide.decide(task, Observed(record(current) if current else None,
+                                                 record(pending_kp) if pending_kp else None, dest))
 
 
 FLAGS = ("create", "replace", "delete_first", "adopt", "drop", "install_staged", "remove_staged", "fix_mode",

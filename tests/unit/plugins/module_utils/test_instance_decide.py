@@ -4,10 +4,12 @@ waiting logic of the manager against a scripted client (each poll answers the ne
 
 import pytest
 
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _instance_decide
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs import (
-    InstanceKeyPairManager, Spec, bound_of, check, decide, validate,
-)
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_decide import Observed, check
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs import InstanceKeyPairsReconciler
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._records import Instance
+from helpers import instance_keypairs_spec
 
 ONE, TWO = "ins-00000001", "ins-00000002"
 KA, KB, KC = "skey-0000000a", "skey-0000000b", "skey-0000000c"
@@ -23,7 +25,17 @@ def model(instance_id=ONE, state="STOPPED", keys=(), op=None, os_name="TencentOS
 def spec(**kw):
     base = dict(instance_ids=[ONE], key_pairs=[KB])
     base.update(kw)
-    return validate(Spec(**base))
+    return instance_keypairs_spec(**base)
+
+
+def decide(task, models, wanted):
+    """The decision for API models (dicts, as DescribeInstances answers them) and the resolved KeyIds."""
+    instances = {i: Instance.from_api(m) for i, m in models.items()}
+    return _instance_decide.decide(task, Observed(instances, tuple(wanted)))
+
+
+def bound_of(model):
+    return list(Instance.from_api(dict({"InstanceId": ONE}, **model)).key_ids)
 
 
 @pytest.mark.parametrize("kw,message", [
@@ -45,7 +57,7 @@ def test_validate_refuses(kw, message):
 
 def test_validate_drops_duplicates_in_order():
     s = spec(instance_ids=[TWO, ONE, TWO], key_pairs=["deploy", KB, "deploy"])
-    assert s.instance_ids == [TWO, ONE] and s.key_pairs == ["deploy", KB]
+    assert list(s.instance_ids) == [TWO, ONE] and list(s.key_pairs) == ["deploy", KB]  # frozen: tuples
 
 
 @pytest.mark.parametrize("kw,bound,wanted,changes", [
@@ -141,7 +153,7 @@ def test_waits_by_request_id_or_by_effect():
     # read, then: the previous operation still shown (lagging, no RequestId), OPERATING, then done without an ID
     client = ScriptedClient({ONE: [model(keys=[KA]), model(keys=[KA], op="SUCCESS"), model(keys=[KA], op="OPERATING"),
                                    model(keys=[KA, KB], op="SUCCESS")]}, busy=2)
-    result = InstanceKeyPairManager(client).run(Spec(instance_ids=[ONE], key_pairs=[KB]))
+    result = InstanceKeyPairsReconciler(client).run(spec(instance_ids=[ONE], key_pairs=[KB]))
     assert result["changed"] is True and result["instances"][0]["key_ids"] == [KA, KB]
     assert client.calls.count("AssociateInstancesKeyPairs") == 3  # two busy answers retried, nothing else
 
@@ -150,12 +162,12 @@ def test_failed_operation_with_our_request_id():
     failed = model(op="FAILED", request_id="r-write", error="disk full", action="AssociateInstancesKeyPairs")
     client = ScriptedClient({ONE: [model(), failed]})
     with pytest.raises(TaskError, match="disk full") as info:
-        InstanceKeyPairManager(client).run(Spec(instance_ids=[ONE], key_pairs=[KB]))
+        InstanceKeyPairsReconciler(client).run(spec(instance_ids=[ONE], key_pairs=[KB]))
     assert info.value.code == "OperationFailed" and info.value.changed is True
 
 
 def test_timeout_says_what_was_sent():
     client = ScriptedClient({ONE: [model(), model(op="OPERATING")]})
     with pytest.raises(TaskError, match="Already sent: bind") as info:
-        InstanceKeyPairManager(client).run(Spec(instance_ids=[ONE], key_pairs=[KB], wait_timeout=5))
+        InstanceKeyPairsReconciler(client).run(spec(instance_ids=[ONE], key_pairs=[KB], wait_timeout=5))
     assert info.value.code == "OperationTimeout" and info.value.changed is True

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Local key files: destination checks, fingerprints, atomic writes, backups."""
+"""Key formats (_keys), the destination (_keyfile: directories, checks, atomic writes, backups) and the reservation
+of a creation (_reservation)."""
 
 import base64
 import hashlib
@@ -10,8 +11,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keyfile
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keyfile import KeyFileError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keyfile, _keys, _reservation
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keys import KeyFileError
 from helpers import PEM_BEGIN, PEM_END
 
 
@@ -26,12 +27,22 @@ def rsa_pem():
 
 
 def test_fingerprint_matches_ssh_keygen(tmp_path, rsa_pem):
-    public = _keyfile.public_key_of_private(rsa_pem.encode())
+    public = _keys.public_key_of_private(rsa_pem.encode())
     (tmp_path / "k.pub").write_text(public + " comment\n")
     out = subprocess.run(["ssh-keygen", "-lf", str(tmp_path / "k.pub")], capture_output=True, text=True, check=True)
-    assert out.stdout.split()[1] == _keyfile.fingerprint(public)
+    assert out.stdout.split()[1] == _keys.fingerprint(public)
     blob = base64.b64decode(public.split()[1])
-    assert _keyfile.fingerprint(public) == "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+    assert _keys.fingerprint(public) == "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def inspect(path, passphrase=None):
+    """What the reconciler reads: the destination and what an interrupted creation left there."""
+    dest = _keyfile.Destination.open(path)
+    try:
+        return dest.inspect(passphrase, read_record=_reservation.read_leftovers)
+    except BaseException:
+        dest.close()
+        raise
 
 
 def write_file(path, data, mode=0o600):
@@ -40,18 +51,18 @@ def write_file(path, data, mode=0o600):
 
 
 def test_passphrase_file_is_encrypted_pkcs8_and_opens_with_ssh_keygen(tmp_path, rsa_pem):
-    data = _keyfile.private_key_bytes(rsa_pem, "correct horse")
+    data = _keys.private_key_bytes(rsa_pem, "correct horse")
     assert data.startswith(("-----BEGIN ENCRYPTED " + "PRIVATE KEY-----").encode())
     path = tmp_path / "k"
     write_file(path, data)
     out = subprocess.run(["ssh-keygen", "-y", "-P", "correct horse", "-f", str(path)], capture_output=True,
                          text=True, check=True)
-    assert out.stdout.split()[1] == _keyfile.public_key_of_private(rsa_pem.encode()).split()[1]
-    assert _keyfile.public_key_of_private(data, "correct horse").split()[1] == out.stdout.split()[1]
+    assert out.stdout.split()[1] == _keys.public_key_of_private(rsa_pem.encode()).split()[1]
+    assert _keys.public_key_of_private(data, "correct horse").split()[1] == out.stdout.split()[1]
     with pytest.raises(KeyFileError, match="passphrase"):
-        _keyfile.public_key_of_private(data, None)
+        _keys.public_key_of_private(data, None)
     with pytest.raises(KeyFileError, match="decrypted"):
-        _keyfile.public_key_of_private(data, "wrong passphrase")
+        _keys.public_key_of_private(data, "wrong passphrase")
 
 
 def pbkdf2_iterations(pem):
@@ -67,19 +78,19 @@ def test_passphrase_encryption_has_todays_work_factor(rsa_pem):
     recognises the weaker files it wrote before, to encrypt them again."""
     from cryptography.hazmat.primitives import serialization
 
-    data = _keyfile.private_key_bytes(rsa_pem, "correct horse")
+    data = _keys.private_key_bytes(rsa_pem, "correct horse")
     assert pbkdf2_iterations(data) == 600000
     parsed = subprocess.run(["openssl", "asn1parse"], input=data, capture_output=True, check=True).stdout.decode()
     assert "hmacWithSHA256" in parsed and "aes-256-cbc" in parsed
-    assert _keyfile.encryption_is_weak(data) is False
+    assert _keys.encryption_is_weak(data) is False
     key = serialization.load_pem_private_key(rsa_pem.encode(), None)
     old = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.BestAvailableEncryption(b"correct horse"))  # what 0.1.0 wrote
-    assert pbkdf2_iterations(old) < 600000 and _keyfile.encryption_is_weak(old) is True
+    assert pbkdf2_iterations(old) < 600000 and _keys.encryption_is_weak(old) is True
     traditional = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                     serialization.BestAvailableEncryption(b"correct horse"))
-    assert _keyfile.encryption_is_weak(traditional) is True
-    assert _keyfile.encryption_is_weak(rsa_pem.encode()) is False
+    assert _keys.encryption_is_weak(traditional) is True
+    assert _keys.encryption_is_weak(rsa_pem.encode()) is False
 
 
 def test_write_new_mode_and_no_temp_left(tmp_path):
@@ -109,7 +120,7 @@ def test_backup_is_private_whatever_the_mode_of_the_file(tmp_path, rsa_pem):
     path = tmp_path / "key"
     path.write_text(rsa_pem)
     os.chmod(path, 0o644)  # a key file left readable by others: its copy must not be
-    with _keyfile.inspect_destination(str(path)) as dest:
+    with inspect(str(path)) as dest:
         backup = dest.backup()
     assert open(backup).read() == rsa_pem and backup.endswith("~")
     assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600
@@ -117,27 +128,27 @@ def test_backup_is_private_whatever_the_mode_of_the_file(tmp_path, rsa_pem):
 
 def test_destination_checks(tmp_path, rsa_pem):
     with pytest.raises(KeyFileError, match="does not exist"):
-        _keyfile.inspect_destination(str(tmp_path / "missing" / "k"))
+        inspect(str(tmp_path / "missing" / "k"))
     (tmp_path / "dir").mkdir()
     with pytest.raises(KeyFileError, match="is a directory"):
-        _keyfile.inspect_destination(str(tmp_path / "dir"))
+        inspect(str(tmp_path / "dir"))
     os.symlink(str(tmp_path / "nowhere"), str(tmp_path / "dangling"))
     with pytest.raises(KeyFileError, match="dangling"):
-        _keyfile.inspect_destination(str(tmp_path / "dangling"))
+        inspect(str(tmp_path / "dangling"))
     os.symlink("/dev/null", str(tmp_path / "devnull"))
     with pytest.raises(KeyFileError, match="which is a character device"):
-        _keyfile.inspect_destination(str(tmp_path / "devnull"))
+        inspect(str(tmp_path / "devnull"))
     (tmp_path / "k.pub").mkdir()
     with pytest.raises(KeyFileError, match="k.pub is a directory"):
-        _keyfile.inspect_destination(str(tmp_path / "k"))
+        inspect(str(tmp_path / "k"))
 
     (tmp_path / "real").write_text(rsa_pem)
     os.symlink(str(tmp_path / "real"), str(tmp_path / "link"))  # a link of yours, in a directory only you write
-    with _keyfile.inspect_destination(str(tmp_path / "link")) as dest:
+    with inspect(str(tmp_path / "link")) as dest:
         assert dest.target == str(tmp_path / "real") and dest.exists and dest.public_key.startswith("ssh-rsa ")
 
     (tmp_path / "junk").write_text("hello")
-    with _keyfile.inspect_destination(str(tmp_path / "junk")) as dest:
+    with inspect(str(tmp_path / "junk")) as dest:
         assert dest.exists and dest.public_key is None and dest.read_error
 
 
@@ -171,7 +182,7 @@ def test_special_files_fail_at_once(tmp_path, name, kind):
         sock = socket.socket(socket.AF_UNIX)
         sock.bind(path)
     with pytest.raises(KeyFileError, match=r"%s is a %s|it is a %s" % (name.replace(".", r"\."), kind, kind)):
-        within(5, _keyfile.inspect_destination, str(tmp_path / "k"))
+        within(5, inspect, str(tmp_path / "k"))
 
 
 def foreign(path):
@@ -193,10 +204,10 @@ def test_a_link_someone_else_planted_is_never_followed(tmp_path, rsa_pem):
     os.symlink(str(victim), str(shared / "deploy_key"))
     foreign(shared / "deploy_key")
     with pytest.raises(KeyFileError, match="symbolic link that another user could have made .* not followed"):
-        _keyfile.inspect_destination(str(shared / "deploy_key"))
+        inspect(str(shared / "deploy_key"))
     os.symlink(str(victim), str(shared / "mine"))  # even a link of yours: others can write this directory
     with pytest.raises(KeyFileError, match="not followed"):
-        _keyfile.inspect_destination(str(shared / "mine"))
+        inspect(str(shared / "mine"))
     assert victim.read_text() == "ssh-rsa AAAA precious\n"
 
 
@@ -206,26 +217,26 @@ def test_directories_others_could_swap_files_in_are_refused(tmp_path):
     open_dir.mkdir()
     os.chmod(open_dir, 0o777)  # no sticky bit
     with pytest.raises(KeyFileError, match="can be written by others .*0777"):
-        _keyfile.inspect_destination(str(open_dir / "k"))
+        inspect(str(open_dir / "k"))
     group = tmp_path / "group"
     group.mkdir()
     os.chmod(group, 0o770)
     with pytest.raises(KeyFileError, match="can be written by others"):
-        _keyfile.inspect_destination(str(group / "k"))
+        inspect(str(group / "k"))
     theirs = tmp_path / "theirs"
     theirs.mkdir()
     foreign(theirs)
     with pytest.raises(KeyFileError, match="belongs to nobody .*uid 65534"):
-        _keyfile.inspect_destination(str(theirs / "k"))
+        inspect(str(theirs / "k"))
     sticky = tmp_path / "sticky"
     sticky.mkdir()
     os.chmod(sticky, 0o1777)  # like /tmp: usable, names in it are judged one by one
-    with _keyfile.inspect_destination(str(sticky / "k")) as dest:
+    with inspect(str(sticky / "k")) as dest:
         assert dest.exists is False
     (sticky / "k.pub").write_text("ssh-rsa AAAA theirs\n")
     foreign(sticky / "k.pub")
     with pytest.raises(KeyFileError, match="k.pub belongs to nobody"):
-        _keyfile.inspect_destination(str(sticky / "k"))
+        inspect(str(sticky / "k"))
 
 
 @needs_root
@@ -238,9 +249,9 @@ def test_a_planted_link_in_the_directory_path_is_not_followed(tmp_path):
     os.symlink(str(target), str(shared / "keys"))
     foreign(shared / "keys")
     with pytest.raises(KeyFileError, match="keys is a symbolic link .* not followed"):
-        _keyfile.inspect_destination(str(shared / "keys" / "k"))
+        inspect(str(shared / "keys" / "k"))
     os.symlink(str(target), str(tmp_path / "own"))  # yours, in a directory only you write: followed
-    with _keyfile.inspect_destination(str(tmp_path / "own" / "k")) as dest:
+    with inspect(str(tmp_path / "own" / "k")) as dest:
         assert dest.dir.path == str(target)
 
 
@@ -270,51 +281,51 @@ def record(where, **changes):
 
 
 def test_unwritable_directory_is_found_by_the_reservation(unwritable_dir):
-    dest = _keyfile.inspect_destination(str(unwritable_dir / "k"))  # exists: reading is enough here
+    dest = inspect(str(unwritable_dir / "k"))  # exists: reading is enough here
     with pytest.raises(KeyFileError, match="cannot write in .*locked"):
-        _keyfile.Reservation(dest).reserve(record(unwritable_dir / "k"))
+        _reservation.Reservation(dest, record(unwritable_dir / "k")).__enter__()
     assert os.listdir(unwritable_dir) == []
 
 
 def test_proc_is_found_by_the_reservation():
     """As root, os.access says /proc is writable; creating a file there fails."""
-    dest = _keyfile.inspect_destination("/proc/deploy_key")
+    dest = inspect("/proc/deploy_key")
     with pytest.raises(KeyFileError, match="cannot write in /proc"):
-        _keyfile.Reservation(dest).reserve(record("/proc/deploy_key"))
+        _reservation.Reservation(dest, record("/proc/deploy_key")).__enter__()
 
 
 def test_reservation_lifecycle(tmp_path, rsa_pem):
+    """reserved -> committed -> settled: the key written into its reserved blocks takes the record with it."""
     path = tmp_path / "k"
-    dest = _keyfile.inspect_destination(str(path))
-    reservation = _keyfile.Reservation(dest)
-    reservation.reserve(record(path))
-    assert sorted(os.listdir(tmp_path)) == [".k.pub.reservation", ".k.reservation", ".k.reservation.key"]
-    assert os.path.getsize(reservation.key_tmp) == _keyfile.Reservation.RESERVED_BYTES  # the space is taken
-    assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in reservation.files())
-    with _keyfile.inspect_destination(str(path)) as again:  # what a later run would see if this one died now
-        assert again.reservation == record(path, time=again.reservation["time"])
-        assert again.reserved_public_key is None
-    reservation.write_key(rsa_pem.encode(), 0o400)
-    assert path.read_text() == rsa_pem and stat.S_IMODE(os.stat(path).st_mode) == 0o400
-    reservation.write_pub(b"ssh-rsa AAAA k\n")
-    reservation.done()
-    reservation.release()
+    with inspect(str(path)) as dest, _reservation.Reservation(dest, record(path)) as reservation:
+        assert reservation.state == "reserved"
+        assert sorted(os.listdir(tmp_path)) == [".k.pub.reservation", ".k.reservation", ".k.reservation.key"]
+        assert os.path.getsize(reservation.key_tmp) == _reservation.RESERVED_BYTES  # the space is taken
+        assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in reservation.present())
+        with inspect(str(path)) as again:  # what a later run would see if this one died now
+            assert again.record == record(path, time=again.record["time"])
+            assert again.reserved_public_key is None
+        reservation.commit()
+        reservation.write_key(rsa_pem.encode(), 0o400)
+        assert reservation.state == "settled" and ".k.reservation" not in os.listdir(tmp_path)
+        assert path.read_text() == rsa_pem and stat.S_IMODE(os.stat(path).st_mode) == 0o400
+        reservation.write_pub(b"ssh-rsa AAAA k\n")
     assert sorted(os.listdir(tmp_path)) == ["k", "k.pub"]
 
 
 def test_reservation_kept_record_and_written_key(tmp_path, rsa_pem):
+    """Left while committed (the process dies, or the outcome is uncertain): the record stays, the rest goes."""
     path = tmp_path / "k"
     made = record(path)
-    reservation = _keyfile.Reservation(_keyfile.inspect_destination(str(path)))
-    reservation.reserve(made)
-    fd = reservation._fds.pop(reservation.key_name)  # the key written, the process killed before the rename
-    os.write(fd, rsa_pem.encode())
-    os.ftruncate(fd, len(rsa_pem))
-    os.close(fd)
-    reservation.release(keep_record=True)
+    with inspect(str(path)) as dest, _reservation.Reservation(dest, made) as reservation:
+        reservation.commit()
+        fd = reservation._fds.pop(reservation.key_name)  # the key written, the process killed before the rename
+        os.write(fd, rsa_pem.encode())
+        os.ftruncate(fd, len(rsa_pem))
+        os.close(fd)
     assert sorted(os.listdir(tmp_path)) == [".k.reservation"]  # reserved files go, the record stays
-    seen = _keyfile.inspect_destination(str(path))
-    assert seen.reservation == made and seen.reserved_public_key is None  # the reserved key is gone with it
+    seen = inspect(str(path))
+    assert seen.record == made and seen.reserved_public_key is None  # the reserved key is gone with it
 
 
 def plant_record(tmp_path, content, owner=None, mode=0o600):
@@ -337,7 +348,7 @@ def plant_record(tmp_path, content, owner=None, mode=0o600):
 def test_implausible_records_are_not_trusted(tmp_path, case, changes, match):
     plant_record(tmp_path, record(tmp_path / "k", **changes))
     with pytest.raises(KeyFileError, match=match) as refused:
-        _keyfile.inspect_destination(str(tmp_path / "k"))
+        inspect(str(tmp_path / "k"))
     assert refused.value.code == "UntrustedRecord", case
 
 
@@ -345,28 +356,28 @@ def test_implausible_records_are_not_trusted(tmp_path, case, changes, match):
 def test_another_users_record_is_not_trusted(tmp_path):
     plant_record(tmp_path, record(tmp_path / "k"), owner=65534)
     with pytest.raises(KeyFileError, match="belongs to nobody .*not trusted") as refused:
-        _keyfile.inspect_destination(str(tmp_path / "k"))
+        inspect(str(tmp_path / "k"))
     assert refused.value.code == "UntrustedRecord"
 
 
 def test_a_record_cut_short_means_nothing_was_sent(tmp_path):
     plant_record(tmp_path, '{"version": 1, "name": "k", "key_')
-    with _keyfile.inspect_destination(str(tmp_path / "k")) as dest:
-        assert dest.reservation == {}
+    with inspect(str(tmp_path / "k")) as dest:
+        assert dest.record == {}
 
 
 def test_a_linked_record_is_refused(tmp_path):
     (tmp_path / "elsewhere").write_text(json.dumps(record(tmp_path / "k")))
     os.symlink(str(tmp_path / "elsewhere"), str(tmp_path / ".k.reservation"))
     with pytest.raises(KeyFileError, match=r"\.k\.reservation is a symbolic link"):
-        _keyfile.inspect_destination(str(tmp_path / "k"))
+        inspect(str(tmp_path / "k"))
 
 
 def test_generated_key_checks(rsa_pem):
-    public = _keyfile.public_key_of_private(rsa_pem.encode())
-    _keyfile.check_generated_key(rsa_pem, public)
-    other = _keyfile.public_key_of_private(_keyfile.private_key_bytes(rsa_pem))  # the same key: fine
-    _keyfile.check_generated_key(rsa_pem, other)
+    public = _keys.public_key_of_private(rsa_pem.encode())
+    _keys.check_generated_key(rsa_pem, public)
+    other = _keys.public_key_of_private(_keys.private_key_bytes(rsa_pem))  # the same key: fine
+    _keys.check_generated_key(rsa_pem, other)
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -374,43 +385,43 @@ def test_generated_key_checks(rsa_pem):
     stranger_public = stranger.public_key().public_bytes(serialization.Encoding.OpenSSH,
                                                          serialization.PublicFormat.OpenSSH).decode()
     with pytest.raises(KeyFileError, match="does not belong to its PublicKey"):
-        _keyfile.check_generated_key(rsa_pem, stranger_public)
+        _keys.check_generated_key(rsa_pem, stranger_public)
     with pytest.raises(KeyFileError, match="not a valid unencrypted PEM"):
-        _keyfile.check_generated_key("-----BEGIN RSA " + "PRIVATE KEY-----\nAAAA\n", public)
+        _keys.check_generated_key("-----BEGIN RSA " + "PRIVATE KEY-----\nAAAA\n", public)
     small = rsa.generate_private_key(public_exponent=65537, key_size=1024).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption()).decode()
     with pytest.raises(KeyFileError, match="at least 2048 bits"):
-        _keyfile.check_generated_key(small, public)
+        _keys.check_generated_key(small, public)
     curve = ec.generate_private_key(ec.SECP256R1()).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption()).decode()
     with pytest.raises(KeyFileError, match="not an RSA key"):
-        _keyfile.check_generated_key(curve, public)
+        _keys.check_generated_key(curve, public)
 
 
 def test_staging_file_in_the_way(tmp_path, rsa_pem):
     (tmp_path / "k.new").write_text("not a key")
     with pytest.raises(KeyFileError, match=r"k.new is in the way: .*not a private key"):
-        _keyfile.inspect_destination(str(tmp_path / "k"))
+        inspect(str(tmp_path / "k"))
     (tmp_path / "k.new").write_text(rsa_pem)
-    dest = _keyfile.inspect_destination(str(tmp_path / "k"))
-    assert dest.staged_public_key == _keyfile.public_key_of_private(rsa_pem.encode())
+    dest = inspect(str(tmp_path / "k"))
+    assert dest.staged_public_key == _keys.public_key_of_private(rsa_pem.encode())
 
 
 def test_existing_file_mode_encryption_and_pub(tmp_path, rsa_pem):
     path = tmp_path / "k"
     path.write_text(rsa_pem)
     os.chmod(path, 0o644)
-    dest = _keyfile.inspect_destination(str(path))
+    dest = inspect(str(path))
     assert (dest.mode, dest.encrypted, dest.pub_exists) == (0o644, False, False)
-    public = _keyfile.public_key_of_private(rsa_pem.encode())
-    (tmp_path / "k.pub").write_bytes(_keyfile.public_key_line(public, "k"))
-    path.write_bytes(_keyfile.encrypted_copy(path.read_bytes(), "pass-phrase"))
-    dest = _keyfile.inspect_destination(str(path), "pass-phrase")
+    public = _keys.public_key_of_private(rsa_pem.encode())
+    (tmp_path / "k.pub").write_bytes(_keys.public_key_line(public, "k"))
+    path.write_bytes(_keys.encrypted_copy(path.read_bytes(), "pass-phrase"))
+    dest = inspect(str(path), "pass-phrase")
     assert dest.encrypted is True and dest.public_key == public and dest.pub_blob == public.split()[1]
     with pytest.raises(KeyFileError, match="encrypted; give its passphrase"):
-        _keyfile.inspect_destination(str(path))
+        inspect(str(path))
 
 
 def test_encrypted_openssh_key_without_bcrypt_is_a_clear_error(tmp_path):
@@ -420,9 +431,9 @@ def test_encrypted_openssh_key_without_bcrypt_is_a_clear_error(tmp_path):
         import bcrypt  # noqa: F401 - with bcrypt installed cryptography reads the key, and there is no error
     except ImportError:
         with pytest.raises(KeyFileError, match="needs the Python package bcrypt"):
-            _keyfile.inspect_destination(str(path), "pass-phrase")
+            inspect(str(path), "pass-phrase")
     else:
-        assert _keyfile.inspect_destination(str(path), "pass-phrase").encrypted is True
+        assert inspect(str(path), "pass-phrase").encrypted is True
 
 
 @pytest.mark.parametrize("text,match", [
@@ -435,4 +446,4 @@ def test_encrypted_openssh_key_without_bcrypt_is_a_clear_error(tmp_path):
 ])
 def test_public_key_validation(text, match):
     with pytest.raises(KeyFileError, match=match):
-        _keyfile.parse_rsa_public_key(text)
+        _keys.parse_rsa_public_key(text)

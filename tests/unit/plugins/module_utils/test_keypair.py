@@ -7,29 +7,27 @@ import stat
 
 import pytest
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keyfile, _keypair
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keyfile, _keypair, _keypair_act, _reservation
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keyfile import fingerprint, public_key_of_private
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairManager, run
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair_decide import Spec
-from helpers import CREDS, PEM_BEGIN, PEM_END
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairReconciler
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keys import fingerprint, public_key_of_private
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._resources import KeyPairs
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._specs import KeyPairInfoSpec, KeyPairSpec
+from helpers import PEM_BEGIN, PEM_END, keypair_spec, make_client, module_options
 
 
 def manager(emulator, check_mode=False, **kw):
-    client = Client(Credentials(CREDS["secret_id"], CREDS["secret_key"]), "ap-guangzhou", endpoint=emulator.url,
-                    sleep=lambda s: None, timeout=kw.pop("timeout", 10), **kw)
-    return KeyPairManager(client, check_mode=check_mode)
+    client = make_client(emulator.url, sleep=lambda s: None, timeout=kw.pop("timeout", 10), **kw)
+    return KeyPairReconciler(client, check_mode=check_mode)
 
 
 def spec(**kw):
     kw.setdefault("name", "unit_key")
-    return Spec(**kw)
+    return keypair_spec(**kw)
 
 
 def ensure(emulator, check_mode=False, **kw):
-    return run(manager(emulator, check_mode), spec(**kw))
+    return manager(emulator, check_mode).run(spec(**kw))
 
 
 def actions(emulator):
@@ -174,11 +172,11 @@ def test_return_private_key_only_when_asked(emulator, tmp_path):
 
 
 def test_exact_name_across_pages(emulator, tmp_path):
-    mgr = manager(emulator)
+    pairs = KeyPairs(manager(emulator).client)
     emulator.seed(["web_%03d" % i for i in range(130)] + ["web"])
-    assert mgr.find("web")[0]["KeyName"] == "web"
-    assert [kp["KeyName"] for kp in mgr.find("web_129", "web_001")] == ["web_129", "web_001"]
-    assert mgr.find("we") == [None]
+    assert pairs.find("web")[0].key_name == "web"
+    assert [kp.key_name for kp in pairs.find("web_129", "web_001")] == ["web_129", "web_001"]
+    assert pairs.find("we") == [None]
 
 
 # --- the ambiguous create -----------------------------------------------------------------------
@@ -228,9 +226,8 @@ def test_timeout_on_create_is_recovered(emulator, tmp_path):
 
     path = str(tmp_path / "key")
     emulator.fault(action="CreateKeyPair", mode="latency", latency=1.5)
-    client = Client(Credentials(CREDS["secret_id"], CREDS["secret_key"]), "ap-guangzhou", endpoint=emulator.url,
-                    sleep=time.sleep, timeout=0.5)
-    out = run(KeyPairManager(client), spec(private_key_path=path))
+    client = make_client(emulator.url, sleep=time.sleep, timeout=0.5)
+    out = KeyPairReconciler(client).run(spec(private_key_path=path))
     # the first CreateKeyPair commits a second after the client gave up: the lookups keep looking until it
     # appears, then it is deleted (its private key is lost) and created again
     assert out.changed and "never arrived" in out.warnings[0]
@@ -261,7 +258,7 @@ def test_duplicate_from_a_race_is_ok(emulator, tmp_path):
 
     mgr.client.call = racing_call
     path = str(tmp_path / "key")
-    out = run(mgr, spec(private_key_path=path))
+    out = mgr.run(spec(private_key_path=path))
     assert not out.changed and out.private_key_matches is False and "concurrently" in out.warnings[0]
     assert len(emulator.key_pairs()) == 1 and not os.path.exists(path)
 
@@ -278,7 +275,7 @@ def test_write_failure_rolls_back(emulator, tmp_path, monkeypatch, failure):
     def broken(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr(_keyfile.Reservation, "write_key", broken)
+    monkeypatch.setattr(_reservation.Reservation, "write_key", broken)
     path = str(tmp_path / "key")
     with pytest.raises(TaskError, match="was deleted again") as info:
         ensure(emulator, private_key_path=path)
@@ -287,7 +284,7 @@ def test_write_failure_rolls_back(emulator, tmp_path, monkeypatch, failure):
 
 
 def test_write_and_rollback_failure_says_so_and_the_next_run_cleans_up(emulator, tmp_path, monkeypatch):
-    monkeypatch.setattr(_keyfile.Reservation, "write_key", disk_full)
+    monkeypatch.setattr(_reservation.Reservation, "write_key", disk_full)
     emulator.fault(action="DeleteKeyPairs", mode="error", code="InvalidParameterValue", count=10)
     with pytest.raises(TaskError, match="rollback failed") as info:
         ensure(emulator, private_key_path=str(tmp_path / "key"))
@@ -462,7 +459,7 @@ def test_install_failure_mid_replacement_is_finished_by_the_next_run(emulator, t
 
 def test_staging_write_failure_rolls_the_new_key_pair_back(emulator, tmp_path, monkeypatch):
     path, old, before = replaced_setup(emulator, tmp_path)
-    monkeypatch.setattr(_keyfile.Reservation, "write_key", disk_full)
+    monkeypatch.setattr(_reservation.Reservation, "write_key", disk_full)
     with pytest.raises(TaskError, match="was deleted again") as info:
         ensure(emulator, private_key_path=path, regenerate="always")
     assert info.value.code == "KeyFileWriteFailed" and info.value.changed  # created, then deleted again
@@ -475,7 +472,7 @@ def test_unexpected_error_still_says_what_was_changed(emulator, tmp_path, monkey
     def bug(*args):
         raise RuntimeError("a bug that shows sec-ret-456")
 
-    monkeypatch.setattr(_keypair, "public_key_line", bug)
+    monkeypatch.setattr(_keypair_act, "public_key_line", bug)
     with pytest.raises(TaskError, match=r"Unexpected error: RuntimeError at test_keypair.py:\d+ \(a bug") as info:
         ensure(emulator, private_key_path=path, regenerate="always")
     assert info.value.code == "UnexpectedError" and info.value.changed
@@ -490,7 +487,7 @@ def test_replacement_without_a_file_returns_the_key_even_when_the_rename_fails(e
         ensure(emulator, name="mem", return_private_key=True, private_key_path=None, regenerate="always")
     (pending,) = emulator.key_pairs()
     assert info.value.changed and info.value.result["private_key"].startswith(PEM_BEGIN)
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._keyfile import public_key_of_private
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._keys import public_key_of_private
     assert public_key_of_private(info.value.result["private_key"].encode()).split()[1] == pending["key_blob"]
 
 
@@ -555,20 +552,27 @@ def test_check_mode_changes_nothing_on_an_existing_key_pair(emulator, tmp_path):
     os.chmod(path, 0o644)
     before = open(path, "rb").read()
     emulator.clear_requests()
-    predicted = run(manager(emulator, check_mode=True), spec(private_key_path=path, passphrase="pass-phrase",
-                                                             regenerate="always", description="x"))
+    predicted = manager(emulator, check_mode=True).run(spec(private_key_path=path, passphrase="pass-phrase",
+                                                            regenerate="always", description="x"))
     assert predicted.changed and predicted.key_pair["key_id"] is None and predicted.private_key_matches is True
     assert open(path, "rb").read() == before and stat.S_IMODE(os.stat(path).st_mode) == 0o644
     assert actions(emulator) == ["DescribeKeyPairs"] and sorted(os.listdir(tmp_path)) == ["key", "key.pub"]
 
 
+def spec_fields(**given):
+    import dataclasses
+
+    options = module_options("tencent_keypair", **given)
+    return {f.name: options[f.name] for f in dataclasses.fields(KeyPairSpec)}
+
+
 def test_spec_and_outcome_reject_unknown_fields():
     with pytest.raises(TypeError, match="colour"):
-        Spec(name="x", colour="red")
+        KeyPairSpec(**spec_fields(name="x"), colour="red")
     with pytest.raises(TypeError, match="operations"):
         _keypair.Outcome(operations=[])
     with pytest.raises(TypeError, match="mode"):
-        Spec(name="x", mode=0o600)  # derived from private_key_mode, never given
+        KeyPairSpec(**spec_fields(name="x"), mode=0o600)  # derived from private_key_mode, never given
 
 
 def test_a_concurrent_creator_is_reported_as_it_is(emulator, tmp_path):
@@ -581,7 +585,7 @@ def test_a_concurrent_creator_is_reported_as_it_is(emulator, tmp_path):
         return real_call(action, params, retry)
 
     mgr.client.call = racing_call
-    out = run(mgr, spec(private_key_path=str(tmp_path / "key")))
+    out = mgr.run(spec(private_key_path=str(tmp_path / "key")))
     assert not out.changed and out.before is None  # the task saw no key pair, and changed nothing
     assert out.key_pair["key_id"] == emulator.key_pairs()[0]["key_id"] and out.private_key_matches is False
 
@@ -607,7 +611,7 @@ def test_a_lost_answer_with_a_signal_waiting_stops_at_once_and_the_next_run_reco
         emulator, tmp_path, monkeypatch):
     path = str(tmp_path / "key")
     emulator.fault(action="CreateKeyPair", mode="close_after")
-    monkeypatch.setattr(_keypair, "DeferredSignals", SignalWaiting)
+    monkeypatch.setattr(_keypair_act, "DeferredSignals", SignalWaiting)
     with pytest.raises(TaskError, match="Interrupted while CreateKeyPair for unit_key got no answer") as info:
         ensure(emulator, private_key_path=path)
     assert info.value.code == "Interrupted" and info.value.changed
@@ -670,7 +674,7 @@ def test_a_stale_record_is_cleaned_up(emulator, tmp_path):
 def test_check_mode_predicts_the_recovery_and_touches_nothing(emulator, tmp_path):
     emulator.seed(["unit_key"])
     reservation_left(tmp_path, emulator)
-    out = run(manager(emulator, check_mode=True), spec(private_key_path=str(tmp_path / "key")))
+    out = manager(emulator, check_mode=True).run(spec(private_key_path=str(tmp_path / "key")))
     assert out.changed and "is one nobody can use" in " ".join(out.warnings) and out.key_pair["key_id"] is None
     assert os.listdir(tmp_path) == [".key.reservation"] and emulator.writes() == []
 
@@ -690,8 +694,8 @@ def test_the_reservation_goes_on_every_way_out(emulator, tmp_path):
 
 
 def test_info_query_limits_and_empty_lists(emulator):
-    mgr = manager(emulator)
+    pairs = KeyPairs(manager(emulator).client)
     with pytest.raises(TaskError, match="At most 8 tags") as info:
-        mgr.query(tags={"t%d" % i: "v" for i in range(9)})
+        KeyPairInfoSpec.from_args(module_options("tencent_keypair_info", tags={"t%d" % i: "v" for i in range(9)}))
     assert info.value.code == "InvalidArgument"
-    assert mgr.query(names=[]) == [] and mgr.query(key_ids=[]) == [] and emulator.requests() == []
+    assert pairs.query(names=[]) == [] and pairs.query(key_ids=[]) == [] and emulator.requests() == []

@@ -29,8 +29,8 @@ def test_tc3_vectors(vector):
         body = bytes.fromhex(request["body_utf8_hex"])
     signed = inputs.get("signed_headers", "content-type;host").split(";")
     out = _signing.tc3_sign(inputs["secret_id"], inputs["secret_key"], inputs["service"], inputs["timestamp"],
-                            inputs["method"], request["headers"], body, canonical_query=request["canonical_querystring"],
-                            signed_headers=signed)
+                            _signing.Tc3Request(inputs["method"], request["headers"], body,
+                                                query=request["canonical_querystring"], signed_headers=signed))
     assert out["date"] == inter["date"]
     assert out["canonical_request"] == inter["canonical_request"]
     assert out["string_to_sign"] == inter["string_to_sign"]
@@ -44,10 +44,9 @@ def test_v1_vectors(vector):
     inputs = vector["inputs"]
     params = _signing.flatten_params(inputs["params"])
     params.update(vector["all_signed_params_sorted"])
-    assert _signing.v1_string_to_sign(inputs["method"], inputs["host"], inputs["path"], params) \
-        == vector["string_to_sign"]
-    assert _signing.v1_sign(inputs["secret_key"], inputs["method"], inputs["host"], inputs["path"], params) \
-        == vector["signature"]
+    request = _signing.V1Request(inputs["method"], inputs["host"], inputs["path"], params)
+    assert _signing.v1_string_to_sign(request) == vector["string_to_sign"]
+    assert _signing.v1_sign(inputs["secret_key"], request) == vector["signature"]
 
 
 DOC = DATA["official_doc_examples"]
@@ -59,8 +58,9 @@ def test_official_doc_examples(example):
     if example["algorithm"] == "TC3-HMAC-SHA256":
         headers = {"Content-Type": inputs["content_type"], "Host": inputs["host"], "X-TC-Action": inputs["action"]}
         signed = inputs.get("signed_headers", "content-type;host").split(";")
-        out = _signing.tc3_sign(inputs["secret_id"], inputs["secret_key"], "cvm", inputs["timestamp"], "POST",
-                                headers, inputs["payload"].encode("utf-8"), signed_headers=signed)
+        out = _signing.tc3_sign(inputs["secret_id"], inputs["secret_key"], "cvm", inputs["timestamp"],
+                                _signing.Tc3Request("POST", headers, inputs["payload"].encode("utf-8"),
+                                                    signed_headers=signed))
         assert out["canonical_request"] == example["intermediate"]["canonical_request"]
         assert out["signature"] == example["signature"]
     else:
@@ -70,8 +70,9 @@ def test_official_doc_examples(example):
         host_path = method_host_path[3:]
         host, path = host_path.split("/", 1)
         method = "HmacSHA1" if "HmacSHA1" in example["algorithm"] else "HmacSHA256"
-        assert _signing.v1_string_to_sign("GET", host, "/" + path, params) == sts
-        assert _signing.v1_sign(inputs["secret_key"], "GET", host, "/" + path, params, method) == example["signature"]
+        request = _signing.V1Request("GET", host, "/" + path, params)
+        assert _signing.v1_string_to_sign(request) == sts
+        assert _signing.v1_sign(inputs["secret_key"], request, method) == example["signature"]
 
 
 def test_flatten_booleans_and_nesting():
@@ -122,8 +123,8 @@ def test_tc3_against_official_sdk(seed):
     req.header["X-TC-Timestamp"] = str(timestamp)
     date = _signing.utc_date(timestamp)
     expected = client._get_tc3_signature(params, req, date, "cvm", secret_key)
-    ours = _signing.tc3_sign("AKIDx", secret_key, "cvm", timestamp, method, req.header, body,
-                             canonical_query=query)
+    ours = _signing.tc3_sign("AKIDx", secret_key, "cvm", timestamp,
+                             _signing.Tc3Request(method, req.header, body, query=query))
     assert ours["signature"] == expected
 
 
@@ -147,4 +148,4 @@ def test_v1_against_official_sdk(seed):
     expected = sign.Sign.sign(secret_key, client._format_sign_string(sdk_params), algorithm)
     ours = _signing.flatten_params(nested)
     assert ours == {k: str(v) for k, v in sdk_params.items()}
-    assert _signing.v1_sign(secret_key, method, host, "/", ours, algorithm) == expected
+    assert _signing.v1_sign(secret_key, _signing.V1Request(method, host, "/", ours), algorithm) == expected

@@ -1,0 +1,241 @@
+# Private to the tencentcloud.cvm collection: not a public API, may change without notice.
+# Copyright (c) tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The resource layer: KeyPairs, Tags and Instances are the only code that names Tencent Cloud API actions, pages
+through answers, maps them to records (_records) and turns API errors into TaskErrors with the domain's hints.
+Reconcilers (and the inventory plugin) talk to the cloud through these classes only."""
+
+from __future__ import annotations
+
+from ._errors import TaskError, TencentCloudAPIError
+from ._records import MAX_PAGES, Instance, KeyPair, Shape, created_key_pair, invalid_answer
+
+PAGE = 100              # items per Describe page, and IDs per call
+NAMES_PER_FILTER = 5    # a filter takes at most 5 values
+TAG_BATCH = 10          # ModifyResourceTags: at most 10 keys to replace and 10 to delete per call
+
+_BOUND = ("the key pair is bound to an instance or to a custom image (DescribeKeyPairs shows only instance bindings; "
+          "an image keeps the key until it is deleted)")
+_RESERVED = "a tag key is reserved by Tencent Cloud (qcs:, qcloud, tencent, project)"
+KEY_PAIR_HINTS = {
+    "InvalidKeyPairName.Duplicate": "a key pair with this name already exists",
+    "InvalidKeyPair.LimitExceeded": "the key-pair quota of this account/region is used up; delete unused key pairs "
+                                    "or ask Tencent Cloud for a higher quota",
+    "InvalidKeyPairNameEmpty": "the key pair name is empty",
+    "InvalidKeyPairNameTooLong": "the key pair name is longer than 25 characters",
+    "InvalidKeyPairNameIncludeIllegalChar": "the key pair name may contain only letters, digits and underscores",
+    "InvalidProjectId.NotFound": "the project_id does not exist in this account",
+    "InvalidPublicKey.Malformed": "the public key is not an OpenSSH RSA key",
+    "InvalidPublicKey.Duplicate": "this public key is already registered under another key pair name",
+    "InvalidKeyPair.NotSupported": _BOUND,
+    "InvalidParameterValue.KeyPairNotSupported": _BOUND,
+    "FailedOperation.TagKeyReserved": _RESERVED,
+    "FailedOperation.IllegalTagKey": "a tag key is empty, too long or has characters Tencent Cloud refuses",
+    "FailedOperation.IllegalTagValue": "a tag value is empty, too long or has characters Tencent Cloud refuses",
+    "LimitExceeded.TagResourceQuota": "a key pair can have at most 50 tags",
+    "InvalidParameter.ReservedTagKey": _RESERVED,
+    "InvalidParameterValue.TagKeyEmpty": "a tag key is empty",
+    "InvalidParameterValue.TagValueEmpty": "a tag value is empty; Tencent Cloud refuses empty tag values",
+    "InvalidParameterValue.TagKeyLengthExceeded": "a tag key is longer than 127 characters",
+    "InvalidParameterValue.TagValueLengthExceeded": "a tag value is longer than 255 characters",
+    "InvalidParameterValue.TagKeyCharacterIllegal": "a tag key has characters Tencent Cloud refuses",
+    "InvalidParameterValue.TagValueCharacterIllegal": "a tag value has characters Tencent Cloud refuses",
+    "LimitExceeded.ResourceAttachedTags": "a key pair can have at most 50 tags",
+    "LimitExceeded.TagKey": "the account has as many tag keys as Tencent Cloud allows",
+    "LimitExceeded.TagValue": "this tag key has as many values as Tencent Cloud allows",
+    "LimitExceeded.Quota": "the account's tag quota is used up",
+    "FailedOperation.PolicyEnforcedInvalid": "a tag policy of the account refuses this tag",
+}
+INSTANCE_HINTS = {
+    "UnsupportedOperation.InstanceStateRunning": "the instance is running: stop it first, or set force_stop=true "
+                                                 "(a forced power-off, then the instance is started again)",
+    "UnsupportedOperation.InstanceOsWindows": "key pairs can be bound to Linux instances only",
+    "OperationDenied.InstanceOperationInProgress": "another operation is in progress on the instance; try again "
+                                                   "when it has finished",
+    "MutexOperation.TaskRunning": "the same task is already running on the instance; try again later",
+    "InvalidInstanceId.NotFound": "no such instance in this region",
+    "InvalidKeyPairId.NotFound": "no such key pair in this region",
+    "UnsupportedOperation.StoppedModeStopCharging": "the instance was stopped in no-charge mode; start it, or stop "
+                                                    "it with charging kept, first",
+}
+
+
+class Resource:
+    """What every resource shares: the client, and the failure funnel with the domain's hints."""
+
+    HINTS = {}
+
+    def __init__(self, client):
+        self.client = client
+
+    def failure(self, what, exc, changed=False):
+        return TaskError.from_api(what, exc, self.HINTS, changed=changed)
+
+    def call(self, action, params, what, retry=True):
+        try:
+            return self.client.call(action, params, retry=retry)
+        except TencentCloudAPIError as exc:
+            raise self.failure(what, exc)
+
+
+class KeyPairs(Resource):
+    HINTS = KEY_PAIR_HINTS
+
+    def describe(self, filters=None, key_ids=None):
+        """Every page of DescribeKeyPairs, as KeyPair records; at most MAX_PAGES pages."""
+        found = []
+        for number in range(MAX_PAGES):
+            params = {"Offset": number * PAGE, "Limit": PAGE}
+            params.update({"Filters": filters} if filters else {}, **({"KeyIds": key_ids} if key_ids else {}))
+            answer = self.call("DescribeKeyPairs", params, "Could not list key pairs")
+            try:
+                page, total = Shape("DescribeKeyPairs", answer).page(answer, "KeyPairSet", PAGE)
+                found.extend(KeyPair.from_api(model, answer=answer) for model in page)
+            except TencentCloudAPIError as exc:
+                raise self.failure("Could not list key pairs", exc)
+            if (number + 1) * PAGE >= total or not page:
+                return found
+        raise self.failure("Could not list key pairs", invalid_answer(
+            "DescribeKeyPairs", answer.get("RequestId"), "more than %d pages (TotalCount %d): not a list that ends"
+            % (MAX_PAGES, total)))
+
+    def find(self, *names):
+        """The key pairs named exactly `names` (one DescribeKeyPairs call), each a KeyPair or None, in order."""
+        found = {kp.key_name: kp for kp in self.describe(filters=[{"Name": "key-name", "Values": list(names)}])}
+        return [found.get(name) for name in names]
+
+    def query(self, names=None, key_ids=None, project_id=None, tags=None):
+        """Key pairs matching every criterion given (names exactly), all pages, in API order, no duplicates.
+        An empty list of names or key_ids matches nothing (and makes no call)."""
+        if (names is not None and not names) or (key_ids is not None and not key_ids):
+            return []
+        filters = [{"Name": "project-id", "Values": [str(project_id)]}] if project_id is not None else []
+        filters += [{"Name": "tag:%s" % key, "Values": [str(value)]} for key, value in sorted((tags or {}).items())]
+        found = []
+        if key_ids:
+            for start in range(0, len(key_ids), PAGE):  # KeyIds cannot be combined with Filters
+                found.extend(self.describe(key_ids=list(key_ids[start:start + PAGE])))
+        elif names:
+            for start in range(0, len(names), NAMES_PER_FILTER):
+                chunk = list(names[start:start + NAMES_PER_FILTER])
+                found.extend(self.describe(filters=filters + [{"Name": "key-name", "Values": chunk}]))
+        else:
+            found = self.describe(filters=filters or None)
+        seen, wanted = set(), set(names or [])
+        return [kp for kp in found if kp.key_id not in seen and not seen.add(kp.key_id)
+                and (not wanted or kp.key_name in wanted) and (project_id is None or kp.project_id == project_id)
+                and all(kp.tags.get(k) == str(v) for k, v in (tags or {}).items())]
+
+    def create(self, name, project_id, tags):
+        """CreateKeyPair, never repeated blindly (only throttling is retried). Returns (KeyPair, private key PEM
+        with its final newline). Raises TencentCloudAPIError as it is: the caller follows up a lost answer."""
+        answer = self.client.call("CreateKeyPair", _creation(name, project_id, tags), retry="throttled")
+        model, private = created_key_pair(answer, name, project_id)
+        if not private.endswith("\n"):  # OpenSSH refuses a PEM file whose last line has no newline
+            private += "\n"
+        return model.but(tags=dict(tags or {})), private
+
+    def import_key(self, name, project_id, tags, public_key):
+        """ImportKeyPair (never repeated blindly). Returns the KeyPair; raises TencentCloudAPIError as it is."""
+        params = dict(_creation(name, project_id, tags), PublicKey=public_key)
+        answer = self.client.call("ImportKeyPair", params, retry="throttled")
+        key_id = Shape("ImportKeyPair", answer).text(answer.get("KeyId"), "KeyId")
+        if not key_id:
+            raise invalid_answer("ImportKeyPair", answer.get("RequestId"), "an empty KeyId")
+        return KeyPair(key_id, name, project_id, public_key, tags=dict(tags or {}))
+
+    def delete(self, key_pair, what=None):
+        """DeleteKeyPairs; a key pair that is gone already counts as deleted."""
+        what = what or "key pair %s" % key_pair.key_name
+        try:
+            self.client.call("DeleteKeyPairs", {"KeyIds": [key_pair.key_id]})
+        except TencentCloudAPIError as exc:
+            if exc.code != "InvalidKeyPairId.NotFound":
+                raise self.failure("Could not delete %s %s" % (what, key_pair.key_id), exc)
+
+    def modify(self, key_pair, name=None, description=None):
+        """ModifyKeyPairAttribute: a new name and/or description. Returns the changed KeyPair."""
+        params = {"KeyId": key_pair.key_id}
+        params.update({"KeyName": name} if name is not None else {})
+        params.update({"Description": description} if description is not None else {})
+        what = "key pair %s (%s)" % (key_pair.key_name, key_pair.key_id)
+        try:
+            self.client.call("ModifyKeyPairAttribute", params)
+        except TencentCloudAPIError as exc:
+            if name is None and description == "" and exc.code in ("MissingParameter", "InvalidParameter",
+                                                                   "InvalidParameterValue"):
+                # Whether the service takes "" as a value or as "not given" is not documented (see the README's
+                # Fidelity table): if it refuses, say what that means.
+                raise self.failure("Could not clear the description of %s: Tencent Cloud refused an empty "
+                                   "Description, so a description cannot be removed through its API; set another "
+                                   "description instead" % what, exc)
+            raise self.failure("Could not rename %s to %s" % (what, name) if name is not None
+                               else "Could not set the description of %s" % what, exc)
+        return key_pair.but(key_name=name if name is not None else key_pair.key_name,
+                            description=description if description is not None else key_pair.description)
+
+
+def _creation(name, project_id, tags):
+    params = {"KeyName": name, "ProjectId": project_id}
+    if tags:
+        params["TagSpecification"] = [{"ResourceType": "keypair", "Tags": [
+            {"Key": str(k), "Value": str(v)} for k, v in sorted(tags.items())]}]
+    return params
+
+
+class Tags(Resource):
+    """The Tag API, for key pairs: ModifyResourceTags, one atomic call per batch of 10 keys to replace and 10 to
+    delete, answering success or an error code (unlike TagResources and UnTagResources, whose partial failures
+    hide in an HTTP 200 answer, FailedResources)."""
+
+    HINTS = KEY_PAIR_HINTS
+
+    def __init__(self, client):
+        super().__init__(client.for_service("tag"))
+
+    def change(self, key_pair, replace, delete):
+        """Yields (replaced, deleted) after each call (a journal entry each); the caller has the new tags."""
+        resource = "qcs::cvm:%s:uin/:keypair/%s" % (self.client.region, key_pair.key_id)
+        replace, delete = sorted(replace.items()), list(delete)
+        while replace or delete:
+            params = {"Resource": resource}
+            if replace:
+                params["ReplaceTags"] = [{"TagKey": k, "TagValue": v} for k, v in replace[:TAG_BATCH]]
+            if delete:
+                params["DeleteTags"] = [{"TagKey": k} for k in delete[:TAG_BATCH]]
+            self.call("ModifyResourceTags", params, "Could not change the tags of key pair %s (%s)"
+                      % (key_pair.key_name, key_pair.key_id))
+            yield dict(replace[:TAG_BATCH]), delete[:TAG_BATCH]
+            replace, delete = replace[TAG_BATCH:], delete[TAG_BATCH:]
+
+
+class Instances(Resource):
+    HINTS = INSTANCE_HINTS
+
+    def describe(self, instance_ids, what=None):
+        """{instance_id: Instance} of those that exist (DescribeInstances leaves unknown IDs out)."""
+        found = {}
+        for start in range(0, len(instance_ids), PAGE):
+            chunk = list(instance_ids[start:start + PAGE])
+            answer = self.call("DescribeInstances", {"InstanceIds": chunk, "Limit": PAGE},
+                               what or "Could not read instances %s" % chunk)
+            try:
+                page, _total = Shape("DescribeInstances", answer).page(answer, "InstanceSet", PAGE)
+                models = [Instance.from_api(model, answer=answer) for model in page]
+            except TencentCloudAPIError as exc:
+                raise self.failure(what or "Could not read instances %s" % chunk, exc)
+            found.update((m.instance_id, m) for m in models if m.instance_id in chunk)
+        return found
+
+    # what binding and unbinding are called in the API (an instance's LatestOperation names them too)
+    OPERATIONS = {"bind": "AssociateInstancesKeyPairs", "unbind": "DisassociateInstancesKeyPairs"}
+
+    def change_key_pairs(self, verb, instance_ids, key_ids, force_stop):
+        """`verb` "bind" (AssociateInstancesKeyPairs) or "unbind" (DisassociateInstancesKeyPairs), never repeated
+        blindly (only a throttled call, which did nothing, is retried). Returns the RequestId; raises
+        TencentCloudAPIError as it is."""
+        params = {"InstanceIds": list(instance_ids), "KeyIds": list(key_ids)}
+        if force_stop:
+            params["ForceStop"] = True
+        return self.client.call(self.OPERATIONS[verb], params, retry="throttled").get("RequestId")

@@ -1,0 +1,121 @@
+# Private to the tencentcloud.cvm collection: not a public API, may change without notice.
+# Copyright (c) tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The rules of Tencent Cloud's names and values, in one place: key-pair names, IDs, tags, file modes. Pure; a
+value that breaks a rule is an ArgumentError (code InvalidArgument) saying which rule."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from ._errors import ArgumentError
+
+KEY_PAIR_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
+KEY_ID_RE = re.compile(r"^skey-[0-9a-z]{8}$")
+INSTANCE_ID_RE = re.compile(r"^ins-[0-9a-z]{8}$")
+
+# The Tag service's rules (docs 651/13354; tag errors.go): at most 50 tags on a resource; a key of 1 to 127
+# and a value of 1 to 255 letters (any script), digits, spaces and + - = . _ : / @ ( ) [ ] , ; > <, neither
+# starting nor ending with a space; keys starting with qcs:, project or 项目 (the docs) or qcloud, tencent,
+# project (the SDK's error text) are reserved.
+MAX_TAGS = 50
+TAG_PUNCTUATION = frozenset(" +-=._:/@()[],;><")
+RESERVED_TAG_PREFIXES = ("qcs:", "qcloud", "tencent", "project", "项目")
+
+
+def invalid(message):
+    return ArgumentError(message)
+
+
+def pending_name(name):
+    """The name a replacement's new key pair has until the old one is gone: derived from `name` (so that the next
+    run finds it), unlike any name a person picks, and within the 25-character limit."""
+    return "%s_rp%s" % (name[:14], hashlib.sha256(name.encode("utf-8")).hexdigest()[:8])
+
+
+def check_key_pair_name(name, option="name"):
+    if not isinstance(name, str) or not KEY_PAIR_NAME_RE.match(name):
+        raise invalid("%s %r is invalid: use 1 to 25 letters, digits or underscores" % (option, name))
+    return name
+
+
+def check_project_id(project_id):
+    if project_id is not None and (isinstance(project_id, bool) or not isinstance(project_id, int)
+                                   or not 0 <= project_id < 2 ** 63):
+        raise invalid("project_id must be an integer >= 0, not %r" % (project_id,))
+    return project_id
+
+
+def check_choice(value, option, choices):
+    if value not in choices:
+        allowed = " or ".join(choices) if len(choices) == 2 else "one of " + ", ".join(choices)
+        raise invalid("%s must be %s, not %r" % (option, allowed, value))
+    return value
+
+
+def check_seconds(value, option, positive=False):
+    if isinstance(value, bool) or not isinstance(value, int) or value < (1 if positive else 0):
+        raise invalid("%s must be a %snumber of seconds%s, not %r" % (option, "positive " if positive else "",
+                                                                      "" if positive else " >= 0", value))
+    return value
+
+
+def parse_mode(value):
+    """private_key_mode ('0600', '600', '0o600' or an int) -> int; only modes that keep others out."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        mode = value
+    else:
+        text = str(value).strip()
+        if not re.match(r"^0?[0-7]{3}$", text) and not re.match(r"^0o[0-7]{3}$", text):
+            raise invalid("private_key_mode must be an octal string such as '0600', not %r" % (value,))
+        mode = int(text.replace("0o", ""), 8)
+    if mode & 0o077:
+        raise invalid("private_key_mode %04o gives group or others access; ssh refuses such keys "
+                      "(use 0600 or 0400)" % mode)
+    if not mode & 0o400:
+        raise invalid("private_key_mode %04o does not let the owner read the key" % mode)
+    return mode
+
+
+def check_tags(tags, most=MAX_TAGS):
+    """The tags as strings, checked by the Tag service's rules; raises ArgumentError."""
+    if not isinstance(tags, dict):
+        raise invalid("tags must be a dictionary of strings")
+    if len(tags) > most:
+        raise invalid("tags: a key pair can have at most %d tags, not %d" % (most, len(tags)))
+    checked = {}
+    for key, value in tags.items():
+        if not isinstance(key, str) or value is None or isinstance(value, (dict, list, bool)):
+            raise invalid("tags must map strings to strings (or numbers), not %r: %r" % (key, value))
+        value = str(value)
+        _check_tag_text("key", key, key, 127)
+        _check_tag_text("value", value, key, 255)
+        if key.lower().startswith(RESERVED_TAG_PREFIXES):
+            raise invalid("tags: the key %r is reserved by Tencent Cloud (keys may not start with %s)"
+                          % (key, ", ".join(RESERVED_TAG_PREFIXES)))
+        checked[key] = value
+    return checked
+
+
+def _check_tag_text(part, text, key, longest):
+    where = "tags: the %s %r%s" % (part, text, "" if part == "key" else " of tag %r" % key)
+    if not text:
+        raise invalid("%s is empty; Tencent Cloud refuses empty tag %ss" % (where, part))
+    if len(text) > longest:
+        raise invalid("%s has %d characters; at most %d are allowed" % (where, len(text), longest))
+    if text != text.strip():
+        raise invalid("%s starts or ends with a space" % where)
+    bad = sorted({c for c in text if not (c.isalnum() or c in TAG_PUNCTUATION)})
+    if bad:
+        raise invalid("%s has characters Tencent Cloud does not allow in tags: %s (allowed: letters, digits, "
+                      "spaces and + - = . _ : / @ ( ) [ ] , ; > <)" % (where, " ".join(bad)))
+
+
+def checked_total(tags):
+    """The tags a key pair would end with, which may not exceed the limit either."""
+    if len(tags) > MAX_TAGS:
+        raise invalid("tags: with purge_tags=false the key pair would have %d tags; at most %d are allowed"
+                      % (len(tags), MAX_TAGS))
+    return tags

@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shape of the code (issue 19): short functions with few parameters, modules a reader can hold in mind, and one
+implementation of what must exist once (a wait/backoff loop, a journal, the name rules). Measured with `ast`; the
+failures list the offenders."""
+
+import ast
+import glob
+import os
+import re
+
+from helpers import ROOT
+
+MAX_FUNCTION_LINES = 40   # docstring included
+MAX_PARAMETERS = 5        # self and cls not counted
+MAX_MODULE_LINES = 450    # plugins/module_utils/*
+
+
+def sources(pattern="plugins/**/*.py"):
+    for path in sorted(glob.glob(os.path.join(ROOT, pattern), recursive=True)):
+        with open(path, encoding="utf-8") as handle:
+            yield os.path.relpath(path, ROOT), handle.read()
+
+
+def functions(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node
+
+
+def parameters(node):
+    args = node.args
+    names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+    names += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+    return [n for n in names if n not in ("self", "cls")]
+
+
+def test_functions_are_short_and_take_few_parameters():
+    long, wide = [], []
+    for path, text in sources():
+        for node in functions(ast.parse(text)):
+            lines = node.end_lineno - node.lineno + 1
+            if lines > MAX_FUNCTION_LINES:
+                long.append("%s:%d %s (%d lines)" % (path, node.lineno, node.name, lines))
+            if len(parameters(node)) > MAX_PARAMETERS:
+                wide.append("%s:%d %s (%d parameters)" % (path, node.lineno, node.name, len(parameters(node))))
+    assert long == [] and wide == [], "\n".join(long + wide)
+
+
+def test_modules_are_short():
+    big = ["%s (%d lines)" % (path, len(text.splitlines())) for path, text in sources("plugins/module_utils/*.py")
+           if len(text.splitlines()) > MAX_MODULE_LINES]
+    assert big == []
+
+
+def test_one_wait_one_journal_one_name_rule():
+    """Every loop that sleeps is _wait.Waiter.wait_until; one Journal class; one definition of each name rule."""
+    sleepers, journals, rules = [], [], []
+    for path, text in sources():
+        if re.search(r"\bsleep\(", text) and not path.endswith(("_wait.py", "_reservation.py")):
+            sleepers.append(path)  # _reservation: the test seam that pauses before a rename, not a loop
+        journals += [path for node in ast.walk(ast.parse(text)) if isinstance(node, ast.ClassDef)
+                     and node.name == "Journal"]
+        rules += [path for name in ("KEY_PAIR_NAME_RE", "NAME_RE", "KEY_ID_RE", "INSTANCE_ID_RE")
+                  if re.search(r"^%s = " % name, text, re.M)]
+        if re.search(r"^def invalid\(", text, re.M):
+            rules.append(path)
+    assert sleepers == [] and journals == ["plugins/module_utils/_errors.py"]
+    assert set(rules) == {"plugins/module_utils/_rules.py"}, rules
+
+
+def test_the_layers_go_one_way():
+    """Only the resource layer names API actions; nothing below the plugins imports Ansible's executor; the pure
+    decisions do no I/O (no _keyfile, _client or _resources)."""
+    calls = re.compile(r'\.call\(\s*"[A-Z]')  # client.call("SomeAction", ...)
+    callers = [path for path, text in sources("plugins/**/*.py")
+               if calls.search(text) and not path.endswith("_resources.py")]
+    impure = [path for path, text in sources("plugins/module_utils/*_decide.py")
+              if re.search(r"from \._(keyfile|client|resources|transport|reservation) import", text)]
+    executor = [path for path, text in sources("plugins/module_utils/*.py") if "ansible." in text]
+    assert callers == [] and impure == [] and executor == [], (callers, impure, executor)
