@@ -109,14 +109,11 @@ class KeyPairInfoSpec:
     def from_args(cls, args):
         values = _take(cls, args)
         check_project_id(values["project_id"])
-        for option, rule in (("names", KEY_PAIR_NAME_RE), ("key_ids", KEY_ID_RE)):
+        for option in ("names", "key_ids"):  # looked up as given: the API answers for malformed ones
             if values[option] is not None:
                 values[option] = tuple(values[option])
-                bad = [v for v in values[option] if not isinstance(v, str) or not rule.match(v)]
-                if bad:
-                    raise invalid("%s %s are not key-pair %s" % (option, bad, "names" if option == "names" else "IDs"))
-        if values["tags"] is not None:
-            values["tags"] = check_tags(values["tags"])
+        if values["tags"] is not None:  # matched as given (a tag the rules refuse matches nothing)
+            values["tags"] = {str(k): str(v) for k, v in values["tags"].items()}
             if len(values["tags"]) > INFO_TAGS:
                 raise invalid("At most %d tags can be matched at once (the API takes 10 filters, and project-id and "
                               "key-name may need two of them)." % INFO_TAGS)
