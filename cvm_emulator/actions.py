@@ -72,10 +72,17 @@ def service_of(action):
 KEY_ID_RE = re.compile(r"^skey-[0-9a-z]{8}$")
 INSTANCE_ID_RE = re.compile(r"^ins-[0-9a-z]{8}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
-# Tag rules (Tag docs 651/13354; tag errors.go "系统预留标签键 qcloud、tencent和project 禁止创建"): both lists of
-# reserved prefixes apply.
-RESERVED_TAG_PREFIXES = ("qcs:", "qcloud", "tencent", "project", "项目")
-TAG_PUNCTUATION = set(" +-=._:/@()[],;><")
+# Tag rules, written from the Tag documentation (doc 651/13354, "Tag restrictions"), independently of the
+# collection's own (plugins/module_utils/_rules.py); tests/unit/test_tag_rules_agree.py holds both to one table:
+#   "a tag key can contain 1 to 127 characters, a tag value 1 to 255";
+#   "letters (any language), digits, spaces and these symbols: + - = . _ : / @ ( ) [ ] , ; > <";
+#   "it cannot start or end with a space";
+#   "keys starting with qcs:, project or 项目 are reserved" (doc), and tag errors.go: "系统预留标签键 qcloud、tencent
+#   和project 禁止创建" (qcloud, tencent and project are reserved): both lists apply.
+_TAG_TEXT = r"[^\W\s]|[ +\-=.:/@()\[\],;><]"  # a letter/digit/underscore of any script, or an allowed symbol
+TAG_KEY_RE = re.compile(r"\A(?! )(?:%s){1,127}(?<! )\Z" % _TAG_TEXT)
+TAG_VALUE_RE = re.compile(r"\A(?! )(?:%s){1,255}(?<! )\Z" % _TAG_TEXT)
+RESERVED_TAG_KEY_RE = re.compile(r"^(qcs:|qcloud|tencent|project|项目)", re.IGNORECASE)
 MAX_TAGS = 50
 _ALNUM = string.ascii_lowercase + string.digits
 
@@ -214,16 +221,20 @@ def check_key_ids(key_ids, limit=100):
 
 
 def tag_problem(key, value):
-    """What is wrong with a tag by the Tag service's rules, as (which part, what), or None."""
-    for part, text, longest in (("key", key, 127), ("value", value, 255)):
-        if text == "":
-            return part, "empty"
-        if len(text) > longest:
-            return part, "length"
-        if text != text.strip() or not all(c.isalnum() or c in TAG_PUNCTUATION for c in text):
-            return part, "characters"
-        if part == "key" and text.lower().startswith(RESERVED_TAG_PREFIXES):
-            return part, "reserved"
+    """What is wrong with a tag by the Tag service's documented rules, as (which part, what), or None."""
+    problem = _tag_text_problem("key", key, TAG_KEY_RE, 127)
+    if problem is None and RESERVED_TAG_KEY_RE.match(key):
+        problem = "key", "reserved"
+    return problem or _tag_text_problem("value", value, TAG_VALUE_RE, 255)
+
+
+def _tag_text_problem(part, text, rule, longest):
+    if not text:
+        return part, "empty"
+    if len(text) > longest:
+        return part, "length"
+    if not rule.match(text):
+        return part, "characters"
     return None
 
 

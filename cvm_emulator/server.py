@@ -1,11 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The HTTP front of the emulator: protocol parsing, authentication, faults, admin API."""
 
-import getpass
 import hmac
-import ipaddress
 import json
-import re
 import secrets
 import socket
 import ssl
@@ -18,14 +15,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 from .actions import (
-    REGIONS, SCHEMAS, WRITE_ACTIONS, Actions, ApiError, random_id, service_of, unflatten, validate,
+    REGIONS, SCHEMAS, WRITE_ACTIONS, Actions, ApiError, service_of, unflatten, validate,
 )
 from .auth import (
     V1_COMMON, AuthError, check_timestamp, constant_equal, parse_tc3_authorization, tc3_expected_signature,
     utc_date, v1_expected_signature,
 )
+from .admin import AdminApi
 from .faults import FaultError, Faults
-from .instances import INSTANCE_ID_RE, LOGIN_USER_RE, STATES, Lifecycle, find_sshd
+from .instances import Lifecycle
 from .store import Store
 
 API_WINDOW = 300          # API 3.0: five minutes either way
@@ -34,7 +32,6 @@ LEGACY_PATH = "/v2/index.php"
 ADMIN_PREFIX = "/_emulator/"
 MAX_BODY = 10 * 1024 * 1024
 ADMIN_TOKEN_ENV = "CVM_EMULATOR_ADMIN_TOKEN"
-IMAGE_ID_RE = re.compile(r"^img-[0-9a-z]{8}$")
 
 
 class _Drop(Exception):
@@ -63,6 +60,7 @@ class Emulator:
         self.credentials = {}
         self.default_rate_limits = "off"
         self.lifecycle = Lifecycle(self.store)
+        self.admin = AdminApi(self)
         for cred in credentials or [{"secret_id": DEFAULT_SECRET_ID, "secret_key": DEFAULT_SECRET_KEY}]:
             self.add_credential(cred)
 
@@ -398,7 +396,7 @@ class Handler(BaseHTTPRequestHandler):
             spec = json.loads(raw.decode("utf-8")) if raw else {}
             if not isinstance(spec, dict):
                 raise ValueError("the body must be a JSON object")
-            result = self._admin_route(method, name, spec, dict(parse_qsl(url.query)))
+            result = self.emu.admin.route(method, name, spec)
             self._send(200, result if result is not None else {"ok": True})
         except (FaultError, ValueError, KeyError, TypeError) as exc:
             self._send(400, {"error": "%s: %s" % (type(exc).__name__, exc)})
@@ -406,159 +404,6 @@ class Handler(BaseHTTPRequestHandler):
             self._send(400, {"error": "%s: %s" % (exc.code, exc.message)})
         except LookupError as exc:
             self._send(404, {"error": str(exc)})
-
-    def _admin_route(self, method, name, spec, query):
-        emu = self.emu
-        if name == "health":
-            return {"ok": True}
-        if name == "reset" and method == "POST":
-            emu.wait_idle()
-            emu.store.reset()
-            if emu.lifecycle.guests.listeners:
-                emu.lifecycle.settle()  # every guest's port closed, every sshd session ended
-            emu.faults.clear()
-            emu.set_rate_limits(emu.default_rate_limits)
-            with emu.log_lock:
-                emu.request_log = []
-            return None
-        if name == "state" and method == "GET":
-            state = emu.store.dump()
-            for inst in state["instances"]:
-                if inst.get("ssh"):  # connections handed to the instance's sshd: a test can see a login begin
-                    inst["ssh_connections"] = emu.lifecycle.guests.connections.get(inst["instance_id"], 0)
-            return state
-        if name == "requests":
-            if method == "DELETE":
-                emu.wait_idle()
-                with emu.log_lock:
-                    emu.request_log = []
-                return None
-            with emu.log_lock:
-                return {"requests": list(emu.request_log)}
-        if name == "faults":
-            if method == "DELETE":
-                emu.faults.clear()
-                return None
-            if method == "POST":
-                return emu.faults.add(spec)
-            return emu.faults.describe()
-        if name == "rate-limit" and method == "POST":
-            emu.faults.set_rate_limit(spec.get("action", "*"), spec.get("per_second"))
-            return None
-        if name == "config" and method == "POST":
-            choices = {"error_codes": ("current", "seed"), "empty_description": ("clear", "missing"),
-                       "operation_report": ("request_id", "lagging"), "associate_mode": ("add", "replace")}
-            if "operation_delay" in spec and not 0 <= float(spec["operation_delay"]) <= 600:
-                raise ValueError("operation_delay must be 0 to 600 seconds")
-            for key, allowed in choices.items():
-                if key in spec and spec[key] not in allowed:
-                    raise ValueError("%s must be one of %s" % (key, ", ".join(allowed)))
-            if "rate_limits" in spec:
-                emu.set_rate_limits(spec["rate_limits"])
-            with emu.store:
-                for key in ("quota", "projects", "clock_offset", "binding_linger", "operation_delay") + tuple(choices):
-                    if key in spec:
-                        emu.store.set_setting(key, spec[key])
-            return None
-        if name == "terminate" and method == "POST":
-            with emu.store:
-                if emu.store.instance(spec["instance_id"]) is None:
-                    raise LookupError("no instance %s" % spec["instance_id"])
-                emu.store.terminate_instance(spec["instance_id"], time.time())
-            return None
-        if name == "credentials" and method == "POST":
-            emu.add_credential(spec)
-            return None
-        if name == "key-pairs" and method == "POST":
-            # Bulk seeding for tests and benchmarks: key pairs sharing one public key, no private key kept.
-            return {"key_ids": emu.actions.seed(spec.get("region", "ap-guangzhou"), spec["names"],
-                                                int(spec.get("project_id", 0)), spec.get("public_key"))}
-        if name == "instances" and method == "POST":
-            return self._admin_instance(spec)
-        if name == "instance-state" and method == "POST":
-            # Powers an instance on or off (or puts it in any state) at once, as a console would.
-            if spec.get("state") not in STATES:
-                raise ValueError("state must be one of %s" % ", ".join(STATES))
-            with emu.store:
-                inst = emu.store.instance(spec["instance_id"])
-                if inst is None:
-                    raise LookupError("no instance %s" % spec["instance_id"])
-                inst["state"] = spec["state"]
-                emu.store.put_instance(inst)
-            return self._settled(spec["instance_id"])
-        if name == "images" and method == "POST":
-            if spec.get("image_id") is not None and not IMAGE_ID_RE.match(str(spec["image_id"])):
-                raise ValueError("image_id must look like img-xxxxxxxx (8 lower-case letters or digits)")
-            image = {"image_id": spec.get("image_id") or random_id("img-"),
-                     "region": spec.get("region", "ap-guangzhou"), "key_ids": spec.get("key_ids", [])}
-            with emu.store:
-                emu.store.put_image(image)
-            return image
-        raise LookupError("no admin route %s %s" % (method, name))
-
-    def _admin_instance(self, spec):
-        """An instance: {instance_id, region, state, os, os_name, key_ids, ssh, login_user, guest_agent,
-        private_ip, public_ip}. With ssh=true a real sshd serves it on 127.0.0.1 while it is RUNNING; its
-        authorized_keys holds the public keys of the key pairs bound to it (unless guest_agent=false: an image
-        without cloud-init, whose file never changes)."""
-        emu = self.emu
-        state = spec.get("state", "STOPPED")
-        if state not in STATES:
-            raise ValueError("state must be one of %s" % ", ".join(STATES))
-        if spec.get("os", "linux") not in ("linux", "windows"):
-            raise ValueError("os must be linux or windows")
-        ssh = spec.get("ssh", False)
-        if not isinstance(ssh, bool):
-            raise ValueError("ssh must be true or false")
-        if ssh and not emu.ssh:
-            raise ValueError("ssh=true starts a real sshd that logs in as the user running the emulator; start the "
-                             "emulator with --ssh to allow it")
-        if ssh and find_sshd() is None:
-            raise ValueError("ssh=true needs OpenSSH's sshd on this machine (Debian: apt-get install openssh-server)")
-        if spec.get("instance_id") is not None and not INSTANCE_ID_RE.match(str(spec["instance_id"])):
-            raise ValueError("instance_id must look like ins-xxxxxxxx (8 lower-case letters or digits)")
-        login_user = spec.get("login_user")
-        if login_user is not None and not (isinstance(login_user, str) and LOGIN_USER_RE.match(login_user)):
-            raise ValueError("login_user must be a plain POSIX user name (letters, digits, _ . -; not starting "
-                             "with - or a digit; at most 32 characters)")
-        for field in ("private_ip", "public_ip"):  # the real service answers IP addresses only
-            if spec.get(field) is not None:
-                try:
-                    ipaddress.ip_address(spec[field])
-                except (TypeError, ValueError):
-                    raise ValueError("%s must be an IP address" % field)
-        instance_id = spec.get("instance_id") or random_id("ins-")
-        inst = {"instance_id": instance_id, "region": spec.get("region", "ap-guangzhou"), "state": state,
-                "os": spec.get("os", "linux"), "os_name": spec.get("os_name"), "key_ids": spec.get("key_ids", []),
-                "ssh": int(ssh), "ssh_port": emu.lifecycle.guests.listen(instance_id) if ssh else None,
-                "login_user": login_user or (getpass.getuser() if ssh else "root"),
-                "guest_agent": int(bool(spec.get("guest_agent", True))),
-                "private_ip": spec.get("private_ip") or ("127.0.0.1" if ssh else "10.0.%d.%d" % (
-                    int(instance_id[-4:], 36) % 250, int(instance_id[-2:], 36) % 250 + 2)),
-                "public_ip": spec.get("public_ip") or ("127.0.0.1" if ssh else None),
-                "created_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        try:
-            with emu.store:
-                inst["authorized_keys"] = "".join(emu.store.key_pair(k)["public_key"].strip() + "\n"
-                                                  for k in inst["key_ids"] if emu.store.key_pair(k))
-                emu.store.put_instance(inst)
-        except Exception:
-            if ssh and emu.store.instance(instance_id) is None:
-                emu.lifecycle.guests.forget(instance_id)
-            raise
-        return self._settled(instance_id)
-
-    def _settled(self, instance_id):
-        """The instance once the lifecycle has acted on it (its sshd listening), with ssh_port; an sshd that could
-        not start is an error."""
-        inst = self.emu.store.instance(instance_id)
-        error = self.emu.lifecycle.settle() if inst.get("ssh") else None
-        inst = self.emu.store.instance(instance_id)
-        if error:
-            raise ValueError(error)
-        inst.pop("authorized_keys", None)
-        return inst
-
 
 class _Handled(Exception):
     pass

@@ -24,6 +24,42 @@ def pytest_configure(config):
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+# A skip is allowed only with one of these explained reasons; any other skip fails the run (and a missing test
+# dependency is an import error, never a skip). CI runs as root, where none of them skips.
+ALLOWED_SKIPS = (
+    "the attacker is another user (uid 65534): needs root",  # tests/integration/test_security.py, not as root
+    "another user's files need root",                         # tests/unit/.../test_keyfile.py, not as root
+    "mounting a tmpfs is not permitted here",                 # test_reliability.py's full-disk test, no CAP_SYS_ADMIN
+)
+_SKIPPED = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _SKIPPED.append((report.nodeid, reason.replace("Skipped: ", "", 1)))
+
+
+def _disallowed():
+    return [(nodeid, reason) for nodeid, reason in _SKIPPED if not reason.startswith(ALLOWED_SKIPS)]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if hasattr(terminalreporter.config, "workerinput"):
+        return
+    bad = _disallowed()
+    terminalreporter.write_line("skipped tests: %d (allowed reasons: %d; not allowed: %d)"
+                                % (len(_SKIPPED), len(_SKIPPED) - len(bad), len(bad)))
+    for nodeid, reason in bad:
+        terminalreporter.write_line("  NOT ALLOWED: %s: %s" % (nodeid, reason))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run with a skip that is not on the allow-list fails, whatever else passed."""
+    if not hasattr(session.config, "workerinput") and _disallowed() and exitstatus == 0:
+        session.exitstatus = 1
+
+
 @pytest.fixture(scope="session")
 def emulator_server():
     """An in-process emulator (a real HTTP server on 127.0.0.1 in a thread), stopped at the end."""

@@ -513,11 +513,88 @@ def unchecked_spec(spec_class, module, **given):
     return spec_class(**{f.name: options[f.name] for f in dataclasses.fields(spec_class)})
 
 
-def task(title, module="tencentcloud.cvm.tencent_keypair", **args):
-    """One task of a playbook, as YAML: `args` are the module's options; `_task` holds task keywords (loop, ...)."""
+KP = "tencentcloud.cvm.tencent_keypair"
+INFO = "tencentcloud.cvm.tencent_keypair_info"
+INSTANCE_KEYPAIRS = "tencentcloud.cvm.tencent_instance_keypairs"
+
+
+def task(args, title="ensure", module=KP, **keywords):
+    """One task of a playbook, as YAML: `args` are the module's options, `keywords` task keywords (loop, ...)."""
     import yaml
 
-    keywords = args.pop("_task", None) or {}
     body = {"name": title, module: args}
     body.update(keywords)
     return yaml.safe_dump([body], sort_keys=False)
+
+
+def checked(args, title="ensure", module=KP, **keywords):
+    """A task whose result the test asserts: registered, and a failure does not end the play."""
+    return task(args, title, module, register="out", ignore_errors=True, **keywords)
+
+
+# --- processes (the interrupt and rotation tests signal real ansible-playbook runs) -------------------------
+
+def descendants(pid):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def until(predicate, timeout=30, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting for %s" % what
+        time.sleep(0.05)
+
+
+def pgid(pid):
+    with open("/proc/%d/stat" % pid) as handle:
+        return int(handle.read().rsplit(")", 1)[1].split()[2])
+
+
+def ignores(pid, signum):
+    """Whether the process ignores `signum` (SigIgn in /proc/<pid>/status)."""
+    with open("/proc/%d/status" % pid) as handle:
+        mask = next(int(line.split()[1], 16) for line in handle if line.startswith("SigIgn:"))
+    return bool(mask & (1 << (signum - 1)))
+
+
+def interrupt(proc, signum, hard):
+    """`signum` to the playbook's process group, as a terminal or a CI runner sends it; with `hard`, to every
+    process under it too (the workers are process groups of their own). Waits until all of them are gone.
+    Returns whether the worker was hit directly: SIGKILL to the group then is a hard kill of the worker too."""
+    import signal
+
+    workers = descendants(proc.pid)
+    in_group = any(pgid(pid) == proc.pid for pid in workers)  # ansible-core < 2.19: workers share the group
+    assert not ignores(proc.pid, signum), "ansible-playbook ignores %s (inherited SIG_IGN)" % signum
+    os.killpg(proc.pid, signum)
+    if hard:
+        for pid in workers:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+    proc.wait(60)
+    until(lambda: not any(alive(pid) for pid in workers), 60, "the workers to end")
+    return hard or (in_group and signum == signal.SIGKILL)

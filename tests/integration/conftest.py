@@ -148,6 +148,14 @@ def admin(emulator_process):
     return emulator_process.admin
 
 
+@pytest.fixture
+def keys(tmp_path):
+    """The key directory: only key files live here (playbooks and results are written to tmp_path)."""
+    path = tmp_path / "keys"
+    path.mkdir()
+    return path
+
+
 def _users_known_hosts():
     # OpenSSH finds ~/.ssh in the passwd entry, not in $HOME (which the runner points into tmp_path)
     path = os.path.join(pwd.getpwuid(os.getuid()).pw_dir, ".ssh", "known_hosts")

@@ -8,29 +8,13 @@ import stat
 import subprocess
 
 import pytest
-import yaml
 
-from helpers import PEM_BEGIN, ROOT
-
-KP = "tencentcloud.cvm.tencent_keypair"
-
-
-def kp(args, title="ensure", **task):
-    body = {"name": title, KP: args, "register": "out", "ignore_errors": True}
-    body.update(task)
-    return yaml.safe_dump([body], sort_keys=False)
+from helpers import PEM_BEGIN, ROOT, checked as kp
 
 
 def blob_of_file(path, passphrase=None):
     args = ["ssh-keygen", "-y", "-f", path] + (["-P", passphrase] if passphrase else ["-P", ""])
     return subprocess.run(args, capture_output=True, text=True, check=True).stdout.split()[1]
-
-
-@pytest.fixture
-def keys(tmp_path):
-    path = tmp_path / "keys"
-    path.mkdir()
-    return path
 
 
 @pytest.fixture

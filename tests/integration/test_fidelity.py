@@ -8,15 +8,8 @@ import subprocess
 import time
 
 import pytest
-import yaml
 
-KP = "tencentcloud.cvm.tencent_keypair"
-
-
-def kp(args, title="ensure", **task):
-    body = {"name": title, KP: args, "register": "out", "ignore_errors": True}
-    body.update(task)
-    return yaml.safe_dump([body], sort_keys=False)
+from helpers import checked as kp
 
 
 def ensure(ansible, args, **play):
@@ -26,13 +19,6 @@ def ensure(ansible, args, **play):
 def remote_tags(admin, name="web"):
     (pair,) = [p for p in admin.key_pairs() if p["key_name"] == name]
     return {t["Key"]: t["Value"] for t in pair["tags"]}
-
-
-@pytest.fixture
-def keys(tmp_path):
-    path = tmp_path / "keys"
-    path.mkdir()
-    return path
 
 
 # --- tags -------------------------------------------------------------------------------------------

@@ -5,15 +5,15 @@ check and diff mode, idempotence, waiting, and bad input (which makes no write c
 import pytest
 import yaml
 
+import helpers
+from helpers import INSTANCE_KEYPAIRS
+
 pytestmark = pytest.mark.core  # also run on the oldest supported ansible-core (scripts/test-oldest.sh)
 
-MODULE = "tencentcloud.cvm.tencent_instance_keypairs"
 
-
-def task(args, title="bind", **extra):
-    body = {"name": title, MODULE: args, "register": "out"}
-    body.update(extra)
-    return yaml.safe_dump([body], sort_keys=False)
+def task(args, title="bind", **keywords):
+    """A tencent_instance_keypairs task, registered (the result the test reads)."""
+    return helpers.task(args, title, INSTANCE_KEYPAIRS, register="out", **keywords)
 
 
 def bound(admin, instance_id):
@@ -203,5 +203,5 @@ def test_module_examples_run_against_the_emulator(ansible, admin):
                            "vars": {"web_instance_ids": ["ins-e5f6g7h8"]}, "tasks": tasks}], sort_keys=False)
     run = ansible.play(None, raw=raw)
     assert run.rc == 0, run.stdout + run.stderr
-    assert [r["result"]["changed"] for r in run.by_action(MODULE)] == [True, True, False]
+    assert [r["result"]["changed"] for r in run.by_action(INSTANCE_KEYPAIRS)] == [True, True, False]
     assert bound(admin, "ins-a1b2c3d4") == [deploy] and bound(admin, "ins-e5f6g7h8") == [newer]

@@ -10,7 +10,7 @@ import time
 import pytest
 import yaml
 
-from test_interrupts import interrupt, until
+from helpers import interrupt, until
 
 ROLE = "tencentcloud.cvm.keypair_rotation"
 

@@ -16,24 +16,10 @@ import pytest
 import yaml
 
 from helpers import (
+    KP,
+    checked as kp,
     PEM_BEGIN, PEM_END, ROOT, EmulatorProcess, forwarding_proxy, invariants, private_blob, self_signed,
 )
-
-KP = "tencentcloud.cvm.tencent_keypair"
-
-
-def kp(args, title="ensure", **task):
-    body = {"name": title, KP: args, "register": "out", "ignore_errors": True}
-    body.update(task)
-    return yaml.safe_dump([body], sort_keys=False)
-
-
-@pytest.fixture
-def keys(tmp_path):
-    """The key directory: only key files live here (playbooks and results are written to tmp_path)."""
-    path = tmp_path / "keys"
-    path.mkdir()
-    return path
 
 
 def create_calls(admin):

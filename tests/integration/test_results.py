@@ -10,8 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-KP = "tencentcloud.cvm.tencent_keypair"
-INFO = "tencentcloud.cvm.tencent_keypair_info"
+from helpers import INFO, KP, checked
 # Keys that Ansible itself defines for every task result; RETURN documents the module's own.
 STANDARD = {"changed", "failed", "msg", "warnings", "diff", "deprecations", "exception", "invocation"}
 # Known only once a key pair exists: None in check mode when the real run creates one.
@@ -23,21 +22,13 @@ def documented(module):
                           .RETURN)
 
 
-def task(args, module=KP, title="t", **extra):
-    body = {"name": title, module: args, "register": "out", "ignore_errors": True}
-    body.update(extra)
-    return yaml.safe_dump([body], sort_keys=False)
+def task(args, module=KP):
+    """A checked task named "t" (the result the test reads)."""
+    return checked(args, "t", module)
 
 
 def own_keys(result):
     return {k for k in result if k not in STANDARD and not k.startswith("_ansible")}
-
-
-@pytest.fixture
-def keys(tmp_path):
-    path = tmp_path / "keys"
-    path.mkdir()
-    return path
 
 
 def local_pair(tmp_path, name):
@@ -155,7 +146,7 @@ def test_return_documents_exactly_what_real_runs_return(ansible, admin, keys, tm
 
 def test_info_return_documents_exactly_what_real_runs_return(ansible, admin, keys):
     ansible.play(task({"name": "web", "private_key_path": str(keys / "web"), "tags": {"team": "a"}}))
-    results = [ansible.play(task(args, module=INFO)).task("t") for args in (
+    results = [ansible.play(task(args, INFO)).task("t") for args in (
         {}, {"names": ["web"]}, {"names": []}, {"key_ids": ["skey-00000000"]}, {"tags": {"team": "a"}},
         {"names": ["web"], "secret_id": "AKIDonly"}, {"key_ids": ["not-an-id"]})]
     assert [len(r.get("key_pairs", [])) for r in results[:5]] == [1, 1, 0, 0, 1]

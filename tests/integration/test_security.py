@@ -14,6 +14,8 @@ import pytest
 
 from sdk_helpers import make_client, raw_call
 
+import helpers
+
 NOBODY = 65534
 pytestmark = [
     pytest.mark.core,  # also on the oldest supported ansible-core (masking and validation differ across versions)
@@ -142,13 +144,11 @@ def test_a_key_bound_through_the_api_gives_other_users_no_shell(emulator_process
 
 # --- 2. the destination -----------------------------------------------------------------------------------
 
-KP = "tencentcloud.cvm.tencent_keypair"
 
 
 def task(title, **args):
-    import yaml
-
-    return yaml.safe_dump([{"name": title, KP: args}], sort_keys=False)
+    """A tencent_keypair task named `title` with these options."""
+    return helpers.task(args, title)
 
 
 @pytest.fixture

@@ -9,21 +9,11 @@ import subprocess
 import pytest
 import yaml
 
-from helpers import CREDS, ROOT
+from helpers import CREDS, KP, ROOT, checked as kp
 
 
 pytestmark = pytest.mark.core  # also run on the oldest supported ansible-core (scripts/test-oldest.sh)
-KP = "tencentcloud.cvm.tencent_keypair"
 REQUEST_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-def kp(args, title="ensure"):
-    """One tencent_keypair task named `title`, registered and ignore_errors (results are asserted)."""
-    lines = ["- name: %s" % title, "  %s:" % KP]
-    lines += ["    %s: %s" % (k, yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip())
-              for k, v in args.items()]
-    lines += ["  register: out", "  ignore_errors: true"]
-    return "\n".join(lines) + "\n"
 
 
 def ssh_keygen(*args):

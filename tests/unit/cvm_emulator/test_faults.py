@@ -6,12 +6,11 @@ import time
 import pytest
 import requests
 
-pytest.importorskip("tencentcloud.cvm.v20170312")
 
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException  # noqa: E402
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from helpers import EmulatorProcess, self_signed  # noqa: E402
-from sdk_helpers import create, describe, make_client  # noqa: E402
+from helpers import EmulatorProcess, self_signed
+from sdk_helpers import create, describe, make_client
 
 
 def sdk_exc(func, *args):

@@ -10,13 +10,12 @@ import warnings
 
 import pytest
 
-pytest.importorskip("tencentcloud.cvm.v20170312")
 
-from tencentcloud.cvm.v20170312 import models  # noqa: E402
+from tencentcloud.cvm.v20170312 import models
 
-from cvm_emulator import errorcodes  # noqa: E402
-from cvm_emulator.instances import STATES, state_code  # noqa: E402
-from sdk_helpers import create, make_client, sdk_error  # noqa: E402
+from cvm_emulator import errorcodes
+from cvm_emulator.instances import STATES, state_code
+from sdk_helpers import create, make_client, sdk_error
 
 
 def associate(client, instance_ids, key_ids, force=None, action="AssociateInstancesKeyPairs"):

@@ -8,13 +8,12 @@ import urllib.request
 
 import pytest
 
-pytest.importorskip("tencentcloud.cvm.v20170312")
 
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException  # noqa: E402
-from tencentcloud.cvm.v20170312 import models  # noqa: E402
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.cvm.v20170312 import models
 
-from helpers import CREDS, PEM_BEGIN  # noqa: E402
-from sdk_helpers import RSA_PUB, UUID, create, describe, make_client, raw_call, raw_error, sdk_error  # noqa: E402
+from helpers import CREDS, PEM_BEGIN
+from sdk_helpers import RSA_PUB, UUID, create, describe, make_client, raw_call, raw_error, sdk_error
 
 
 # --- every action succeeds ------------------------------------------------------------------------

@@ -6,16 +6,15 @@ import json
 
 import pytest
 
-pytest.importorskip("tencentcloud.tag.v20180813")
 
-from tencentcloud.common import credential  # noqa: E402
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException  # noqa: E402
-from tencentcloud.common.profile.client_profile import ClientProfile  # noqa: E402
-from tencentcloud.common.profile.http_profile import HttpProfile  # noqa: E402
-from tencentcloud.tag.v20180813 import models, tag_client  # noqa: E402
+from tencentcloud.common import credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.tag.v20180813 import models, tag_client
 
-from helpers import CREDS  # noqa: E402
-from sdk_helpers import create, describe, make_client, raw_call, sdk_error  # noqa: E402
+from helpers import CREDS
+from sdk_helpers import create, describe, make_client, raw_call, sdk_error
 
 
 def make_tag_client(emulator, sign_method="TC3-HMAC-SHA256", method="POST"):

@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The emulator's admin API (/_emulator/...): a route table, (HTTP method, name) -> one method each. The HTTP front
+(server.py) authenticates the caller and parses the JSON body before a route is looked up."""
+
+import getpass
+import ipaddress
+import re
+import time
+
+from .actions import random_id
+from .instances import INSTANCE_ID_RE, LOGIN_USER_RE, STATES, find_sshd
+
+IMAGE_ID_RE = re.compile(r"^img-[0-9a-z]{8}$")
+CHOICES = {"error_codes": ("current", "seed"), "empty_description": ("clear", "missing"),
+           "operation_report": ("request_id", "lagging"), "associate_mode": ("add", "replace")}
+SETTINGS = ("quota", "projects", "clock_offset", "binding_linger", "operation_delay") + tuple(CHOICES)
+
+ROUTES = {
+    ("GET", "health"): "health",
+    ("POST", "reset"): "reset",
+    ("GET", "state"): "state",
+    ("GET", "requests"): "requests",
+    ("DELETE", "requests"): "clear_requests",
+    ("GET", "faults"): "faults",
+    ("POST", "faults"): "add_fault",
+    ("DELETE", "faults"): "clear_faults",
+    ("POST", "rate-limit"): "rate_limit",
+    ("POST", "config"): "config",
+    ("POST", "terminate"): "terminate",
+    ("POST", "credentials"): "credentials",
+    ("POST", "key-pairs"): "key_pairs",
+    ("POST", "instances"): "instance",
+    ("POST", "instance-state"): "instance_state",
+    ("POST", "images"): "image",
+}
+
+
+class AdminApi:
+    """One method per route; each takes the request's JSON object and returns what to answer (None: {"ok": true}).
+    A ValueError, KeyError or TypeError is a bad request (400), a LookupError a missing thing (404)."""
+
+    def __init__(self, emulator):
+        self.emu = emulator
+
+    def route(self, method, name, spec):
+        handler = ROUTES.get((method, name))
+        if handler is None:
+            raise LookupError("no admin route %s %s" % (method, name))
+        return getattr(self, handler)(spec)
+
+    # the emulator ---------------------------------------------------------------------------------
+    def health(self, _spec):
+        return {"ok": True}
+
+    def reset(self, _spec):
+        emu = self.emu
+        emu.wait_idle()
+        emu.store.reset()
+        if emu.lifecycle.guests.listeners:
+            emu.lifecycle.settle()  # every guest's port closed, every sshd session ended
+        emu.faults.clear()
+        emu.set_rate_limits(emu.default_rate_limits)
+        with emu.log_lock:
+            emu.request_log = []
+
+    def state(self, _spec):
+        state = self.emu.store.dump()
+        for inst in state["instances"]:
+            if inst.get("ssh"):  # connections handed to the instance's sshd: a test can see a login begin
+                inst["ssh_connections"] = self.emu.lifecycle.guests.connections.get(inst["instance_id"], 0)
+        return state
+
+    def requests(self, _spec):
+        with self.emu.log_lock:
+            return {"requests": list(self.emu.request_log)}
+
+    def clear_requests(self, _spec):
+        self.emu.wait_idle()
+        with self.emu.log_lock:
+            self.emu.request_log = []
+
+    def faults(self, _spec):
+        return self.emu.faults.describe()
+
+    def add_fault(self, spec):
+        return self.emu.faults.add(spec)
+
+    def clear_faults(self, _spec):
+        self.emu.faults.clear()
+
+    def rate_limit(self, spec):
+        self.emu.faults.set_rate_limit(spec.get("action", "*"), spec.get("per_second"))
+
+    def config(self, spec):
+        if "operation_delay" in spec and not 0 <= float(spec["operation_delay"]) <= 600:
+            raise ValueError("operation_delay must be 0 to 600 seconds")
+        for key, allowed in CHOICES.items():
+            if key in spec and spec[key] not in allowed:
+                raise ValueError("%s must be one of %s" % (key, ", ".join(allowed)))
+        if "rate_limits" in spec:
+            self.emu.set_rate_limits(spec["rate_limits"])
+        with self.emu.store:
+            for key in SETTINGS:
+                if key in spec:
+                    self.emu.store.set_setting(key, spec[key])
+
+    def credentials(self, spec):
+        self.emu.add_credential(spec)
+
+    # resources ------------------------------------------------------------------------------------
+    def terminate(self, spec):
+        with self.emu.store:
+            if self.emu.store.instance(spec["instance_id"]) is None:
+                raise LookupError("no instance %s" % spec["instance_id"])
+            self.emu.store.terminate_instance(spec["instance_id"], time.time())
+
+    def key_pairs(self, spec):
+        """Bulk seeding for tests and benchmarks: key pairs sharing one public key, no private key kept."""
+        return {"key_ids": self.emu.actions.seed(spec.get("region", "ap-guangzhou"), spec["names"],
+                                                 int(spec.get("project_id", 0)), spec.get("public_key"))}
+
+    def image(self, spec):
+        if spec.get("image_id") is not None and not IMAGE_ID_RE.match(str(spec["image_id"])):
+            raise ValueError("image_id must look like img-xxxxxxxx (8 lower-case letters or digits)")
+        image = {"image_id": spec.get("image_id") or random_id("img-"),
+                 "region": spec.get("region", "ap-guangzhou"), "key_ids": spec.get("key_ids", [])}
+        with self.emu.store:
+            self.emu.store.put_image(image)
+        return image
+
+    def instance_state(self, spec):
+        """Powers an instance on or off (or puts it in any state) at once, as a console would."""
+        if spec.get("state") not in STATES:
+            raise ValueError("state must be one of %s" % ", ".join(STATES))
+        with self.emu.store:
+            inst = self.emu.store.instance(spec["instance_id"])
+            if inst is None:
+                raise LookupError("no instance %s" % spec["instance_id"])
+            inst["state"] = spec["state"]
+            self.emu.store.put_instance(inst)
+        return self._settled(spec["instance_id"])
+
+    def instance(self, spec):
+        """An instance: {instance_id, region, state, os, os_name, key_ids, ssh, login_user, guest_agent,
+        private_ip, public_ip}. With ssh=true a real sshd serves it on 127.0.0.1 while it is RUNNING; its
+        authorized_keys holds the public keys of the key pairs bound to it (unless guest_agent=false: an image
+        without cloud-init, whose file never changes)."""
+        emu = self.emu
+        ssh = _checked_instance(spec, emu.ssh)
+        instance_id = spec.get("instance_id") or random_id("ins-")
+        inst = {"instance_id": instance_id, "region": spec.get("region", "ap-guangzhou"),
+                "state": spec.get("state", "STOPPED"), "os": spec.get("os", "linux"), "os_name": spec.get("os_name"),
+                "key_ids": spec.get("key_ids", []), "ssh": int(ssh),
+                "ssh_port": emu.lifecycle.guests.listen(instance_id) if ssh else None,
+                "login_user": spec.get("login_user") or (getpass.getuser() if ssh else "root"),
+                "guest_agent": int(bool(spec.get("guest_agent", True))),
+                "private_ip": spec.get("private_ip") or ("127.0.0.1" if ssh else "10.0.%d.%d" % (
+                    int(instance_id[-4:], 36) % 250, int(instance_id[-2:], 36) % 250 + 2)),
+                "public_ip": spec.get("public_ip") or ("127.0.0.1" if ssh else None),
+                "created_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        try:
+            with emu.store:
+                inst["authorized_keys"] = "".join(emu.store.key_pair(k)["public_key"].strip() + "\n"
+                                                  for k in inst["key_ids"] if emu.store.key_pair(k))
+                emu.store.put_instance(inst)
+        except Exception:
+            if ssh and emu.store.instance(instance_id) is None:
+                emu.lifecycle.guests.forget(instance_id)
+            raise
+        return self._settled(instance_id)
+
+    def _settled(self, instance_id):
+        """The instance once the lifecycle has acted on it (its sshd listening), with ssh_port; an sshd that could
+        not start is an error."""
+        inst = self.emu.store.instance(instance_id)
+        error = self.emu.lifecycle.settle() if inst.get("ssh") else None
+        inst = self.emu.store.instance(instance_id)
+        if error:
+            raise ValueError(error)
+        inst.pop("authorized_keys", None)
+        return inst
+
+
+def _checked_instance(spec, ssh_allowed):
+    """Whether the instance is an ssh one; every field that reaches sshd_config or a path is checked first."""
+    if spec.get("state", "STOPPED") not in STATES:
+        raise ValueError("state must be one of %s" % ", ".join(STATES))
+    if spec.get("os", "linux") not in ("linux", "windows"):
+        raise ValueError("os must be linux or windows")
+    ssh = spec.get("ssh", False)
+    if not isinstance(ssh, bool):
+        raise ValueError("ssh must be true or false")
+    if ssh and not ssh_allowed:
+        raise ValueError("ssh=true starts a real sshd that logs in as the user running the emulator; start the "
+                         "emulator with --ssh to allow it")
+    if ssh and find_sshd() is None:
+        raise ValueError("ssh=true needs OpenSSH's sshd on this machine (Debian: apt-get install openssh-server)")
+    if spec.get("instance_id") is not None and not INSTANCE_ID_RE.match(str(spec["instance_id"])):
+        raise ValueError("instance_id must look like ins-xxxxxxxx (8 lower-case letters or digits)")
+    login_user = spec.get("login_user")
+    if login_user is not None and not (isinstance(login_user, str) and LOGIN_USER_RE.match(login_user)):
+        raise ValueError("login_user must be a plain POSIX user name (letters, digits, _ . -; not starting with - or "
+                         "a digit; at most 32 characters)")
+    for field in ("private_ip", "public_ip"):  # the real service answers IP addresses only
+        if spec.get(field) is not None:
+            try:
+                ipaddress.ip_address(spec[field])
+            except (TypeError, ValueError):
+                raise ValueError("%s must be an IP address" % field)
+    return ssh
