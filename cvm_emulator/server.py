@@ -405,6 +405,7 @@ class Handler(BaseHTTPRequestHandler):
         except LookupError as exc:
             self._send(404, {"error": str(exc)})
 
+
 class _Handled(Exception):
     pass
 

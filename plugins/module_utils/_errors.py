@@ -63,6 +63,15 @@ GENERIC_HINTS = {
 _FAMILIES = ("RequestLimitExceeded", "UnauthorizedOperation")
 
 
+def set_flags(error, flags):
+    """Each of error.FLAGS set from keyword flags (False when not given); an unknown flag is a TypeError."""
+    unknown = set(flags) - set(error.FLAGS)
+    if unknown:
+        raise TypeError("unknown flags %s" % sorted(unknown))
+    for name in error.FLAGS:
+        setattr(error, name, bool(flags.get(name)))
+
+
 class TencentCloudAPIError(Exception):
     """An error answer from the API, or a transport failure given a client-side code.
 
@@ -76,16 +85,11 @@ class TencentCloudAPIError(Exception):
 
     def __init__(self, *, code, message, request_id=None, action=None, **flags):
         super().__init__(message)
-        unknown = set(flags) - set(self.FLAGS)
-        if unknown:
-            raise TypeError("unknown flags %s" % sorted(unknown))
         self.code = code
         self.message = message
         self.request_id = request_id
         self.action = action
-        self.ambiguous = bool(flags.get("ambiguous"))
-        self.timed_out = bool(flags.get("timed_out"))
-        self.retryable = bool(flags.get("retryable"))
+        set_flags(self, flags)
 
     @property
     def transport(self):

@@ -101,8 +101,9 @@ class InstanceKeyPairsReconciler:
             raise _sent(exc, journal)
 
     def _send(self, action, changes, instances, progress):
-        """`action` is "bind" or "unbind" (the resource layer names the API action). One call per group of instances that need the same KeyIds and the same ForceStop (only RUNNING ones get
-        it, and only with force_stop: check() refused the others). Returns {instance_id: (RequestId, sent at)}."""
+        """`action` is "bind" or "unbind" (the resource layer names the API action). One call per group of
+        instances that need the same KeyIds and the same ForceStop (only RUNNING ones get it, and only with
+        force_stop: check() refused the others). Returns {instance_id: (RequestId, sent at)}."""
         groups = {}
         for instance_id, keys in changes.items():
             groups.setdefault((tuple(keys), instances[instance_id].state == "RUNNING"), []).append(instance_id)
@@ -111,8 +112,8 @@ class InstanceKeyPairsReconciler:
             for start in range(0, len(members), PAGE):
                 chunk = members[start:start + PAGE]
                 request_id = self._call_when_free(action, (chunk, keys, force), progress)
-                progress[1].add("%s %s %s %s%s (RequestId %s)" % (action, list(keys), _prep(action), chunk,
-                                                                 " with ForceStop" if force else "", request_id))
+                progress[1].add("%s %s %s %s%s (RequestId %s)" % (
+                    action, list(keys), _prep(action), chunk, " with ForceStop" if force else "", request_id))
                 sent.update((i, (request_id, self.client.clock())) for i in chunk)
         return sent
 

@@ -301,8 +301,8 @@ class KeyPairRun:
             self._settle()
             self.journal.add("deleted key pair %s (%s) again" % (model.key_name, model.key_id))
             failure = TaskError("Could not write the private key to %s (%s); key pair %s (%s) was deleted again so "
-                                "that none exists without its private key" % (path, reason, model.key_name,
-                                                                             model.key_id), code="KeyFileWriteFailed")
+                                "that none exists without its private key"
+                                % (path, reason, model.key_name, model.key_id), code="KeyFileWriteFailed")
         if not isinstance(exc, Exception):
             raise exc
         raise failure from None

@@ -307,9 +307,10 @@ def assess(spec, observed):
             name not in (spec.name, pending_name(spec.name)):
         raise TaskError("%s left %s. This task manages key pair %s in region %s at %s, so it cannot tell what that "
                         "creation left. Run the task for key pair %s with region %s and endpoint %s once, so that it "
-                        "can recover; or %s." % (what, local.record_path, spec.name, observed.target[0],
-                                                observed.target[1], record.get("name", name), record.get("region"),
-                                                record.get("endpoint"), remove_it), code="InterruptedCreation")
+                        "can recover; or %s."
+                        % (what, local.record_path, spec.name, observed.target[0], observed.target[1],
+                           record.get("name", name), record.get("region"), record.get("endpoint"), remove_it),
+                        code="InterruptedCreation")
     model = observed.current if name == spec.name else observed.pending
     if model is None:
         return recovery  # nothing was committed, or it was deleted again

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import namedtuple
 
+from ._errors import set_flags
 from ._proxies import _split_host, proxy_for
 
 _POOL = {}
@@ -42,15 +43,9 @@ class TransportError(Exception):
 
     def __init__(self, reason, sent, **flags):
         super().__init__(reason)
-        unknown = set(flags) - set(self.FLAGS)
-        if unknown:
-            raise TypeError("unknown flags %s" % sorted(unknown))
         self.reason = reason
         self.sent = sent
-        self.timed_out = bool(flags.get("timed_out"))
-        self.tls = bool(flags.get("tls"))
-        self.transient = bool(flags.get("transient"))
-        self.invalid = bool(flags.get("invalid"))
+        set_flags(self, flags)
 
 
 def _tls_context(verify, ca_path):

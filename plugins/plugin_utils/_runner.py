@@ -97,7 +97,6 @@ class TaskRunner:
         result.update(masked, **kept)
 
 
-
 def make_client(args):
     """The client of a task: its settings from the options (the one place they are checked), credentials and
     region resolved (options, environment, profile files)."""

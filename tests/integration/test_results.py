@@ -22,9 +22,9 @@ def documented(module):
                           .RETURN)
 
 
-def task(args, module=KP):
+def task(args, module=KP, **keywords):
     """A checked task named "t" (the result the test reads)."""
-    return checked(args, "t", module)
+    return checked(args, "t", module, **keywords)
 
 
 def own_keys(result):

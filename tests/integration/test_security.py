@@ -145,7 +145,6 @@ def test_a_key_bound_through_the_api_gives_other_users_no_shell(emulator_process
 # --- 2. the destination -----------------------------------------------------------------------------------
 
 
-
 def task(title, **args):
     """A tencent_keypair task named `title` with these options."""
     return helpers.task(args, title)

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 import yaml
 
-from helpers import CREDS, KP, ROOT, checked as kp
+from helpers import CREDS, ROOT, checked as kp
 
 
 pytestmark = pytest.mark.core  # also run on the oldest supported ansible-core (scripts/test-oldest.sh)

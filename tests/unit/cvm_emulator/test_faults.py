@@ -10,7 +10,7 @@ import requests
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from helpers import EmulatorProcess, self_signed
-from sdk_helpers import create, describe, make_client
+from sdk_helpers import create, describe, make_client, outcomes
 
 
 def sdk_exc(func, *args):
@@ -112,15 +112,7 @@ def _probability_outcomes(seed):
     try:
         emu.url_host = emu.url.split("://")[1]
         emu.admin.fault(action="DescribeKeyPairs", mode="error", code="InternalError", probability=0.5, count=3)
-        client = make_client(emu)
-        outcomes = []
-        for _attempt in range(30):
-            try:
-                describe(client)
-                outcomes.append("ok")
-            except TencentCloudSDKException as exc:
-                outcomes.append(exc.code)
-        return outcomes
+        return outcomes(30, describe, make_client(emu))
     finally:
         emu.stop()
 
@@ -135,13 +127,7 @@ def test_probability_faults_are_seeded_and_bounded():
 def test_rate_limit_like_the_real_service(emulator):
     emulator.rate_limit("DescribeKeyPairs", 10)
     client = make_client(emulator)
-    codes = []
-    for _attempt in range(15):
-        try:
-            describe(client)
-            codes.append("ok")
-        except TencentCloudSDKException as exc:
-            codes.append(exc.code)
+    codes = outcomes(15, describe, client)
     assert "RequestLimitExceeded" in codes and codes[:10] == ["ok"] * 10
     emulator.rate_limit("DescribeKeyPairs", 0)
     describe(client)

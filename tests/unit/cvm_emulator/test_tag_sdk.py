@@ -8,13 +8,12 @@ import pytest
 
 
 from tencentcloud.common import credential
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.tag.v20180813 import models, tag_client
 
 from helpers import CREDS
-from sdk_helpers import create, describe, make_client, raw_call, sdk_error
+from sdk_helpers import create, describe, make_client, outcomes, raw_call, sdk_error
 
 
 def make_tag_client(emulator, sign_method="TC3-HMAC-SHA256", method="POST"):
@@ -119,13 +118,7 @@ def test_each_service_signs_with_its_own_name(emulator):
 def test_realistic_rate_limits(emulator):
     emulator.config(rate_limits="realistic")
     cvm = make_client(emulator)
-    codes = []
-    for _attempt in range(12):
-        try:
-            describe(cvm)
-            codes.append("ok")
-        except TencentCloudSDKException as exc:
-            codes.append(exc.code)
+    codes = outcomes(12, describe, cvm)
     assert codes[:10] == ["ok"] * 10 and set(codes[10:]) == {"RequestLimitExceeded"}
     emulator.config(rate_limits="off")
     describe(cvm)

@@ -130,7 +130,7 @@ def test_tc3_against_official_sdk(seed):
 @pytest.mark.parametrize("seed", range(40))
 def test_v1_against_official_sdk(seed):
     """The SDK's own v1 string-to-sign (AbstractClient._format_sign_string) and signer on random requests."""
-    import tencentcloud.common.sign as sign
+    from tencentcloud.common import sign
     rng = random.Random(1000 + seed)
     secret_key = _random_text(rng, 32).replace(" ", "x")
     method = rng.choice(["GET", "POST"])
