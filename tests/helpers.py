@@ -151,6 +151,15 @@ class EmulatorProcess:
             stream.close()
 
 
+def send_json(handler, body):
+    """Answer an HTTP request on `handler` (a BaseHTTPRequestHandler) with 200 and the JSON bytes `body`."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 def forwarding_proxy(target_url, credentials=None):
     """A forwarding HTTP proxy on 127.0.0.1 (in a thread) that sends every POST on to `target_url`; with
     credentials=(user, password) it answers 407 unless the request carries them as Basic Proxy-Authorization.
@@ -177,11 +186,7 @@ def forwarding_proxy(target_url, credentials=None):
             req = urllib.request.Request(target_url.rstrip("/") + "/", data=body, method="POST", headers=headers)
             with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=10) as resp:
                 data = resp.read()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, data)
 
         def log_message(self, *args):
             pass
@@ -297,11 +302,7 @@ class HostileEndpoint:
                 return self._send(answer)
 
             def _send(self, body):
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_json(self, body)
 
             def log_message(self, *args):
                 pass

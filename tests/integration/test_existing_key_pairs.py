@@ -70,15 +70,24 @@ def test_passphrase_cannot_read_the_file(ansible, admin, keys, existing):
     assert (keys / "web").read_bytes() == before and admin.requests() == []  # failed before any call
 
 
+def damage_file(keys, name, damage):
+    """Damage key file `name` ("web" or "web.pub") in `keys`: "missing" removes it, "other key" puts the same
+    half of a new RSA key pair (PEM private key) in its place."""
+    if damage == "missing":
+        os.unlink(keys / name)
+        return
+    subprocess.run(["ssh-keygen", "-q", "-m", "PEM", "-t", "rsa", "-b", "2048", "-N", "", "-f", str(keys / "x")],
+                   check=True)
+    os.replace(keys / ("x.pub" if name.endswith(".pub") else "x"), keys / name)
+    for left in ("x", "x.pub"):
+        if os.path.exists(keys / left):
+            os.unlink(keys / left)
+
+
 @pytest.mark.parametrize("damage", ["missing", "other key"])
 def test_public_key_file_is_restored(ansible, admin, keys, existing, damage):
     args, pair = existing
-    if damage == "missing":
-        os.unlink(keys / "web.pub")
-    else:
-        subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", str(keys / "x")], check=True)
-        os.replace(keys / "x.pub", keys / "web.pub")
-        os.unlink(keys / "x")
+    damage_file(keys, "web.pub", damage)
     fixed = ensure(ansible, args)
     assert fixed["changed"] is True and fixed["private_key_matches"] is True
     assert (keys / "web.pub").read_text().split()[1] == admin.key_pairs()[0]["key_blob"]
@@ -89,13 +98,7 @@ def test_public_key_file_is_restored(ansible, admin, keys, existing, damage):
 @pytest.mark.parametrize("damage", ["missing", "other key"])
 def test_missing_or_other_private_key(ansible, admin, keys, existing, damage):
     args, pair = existing
-    if damage == "missing":
-        os.unlink(keys / "web")
-    else:
-        subprocess.run(["ssh-keygen", "-q", "-m", "PEM", "-t", "rsa", "-b", "2048", "-N", "", "-f", str(keys / "x")],
-                       check=True)
-        os.replace(keys / "x", keys / "web")
-        os.unlink(keys / "x.pub")
+    damage_file(keys, "web", damage)
     kept = ensure(ansible, args)
     assert kept["changed"] is False and kept["private_key_matches"] is False
     assert "regenerate=never" in " ".join(kept["warnings"])
