@@ -17,7 +17,7 @@ import time
 from contextlib import contextmanager
 
 from ._keys import KeyFileError, _load_private, _openssh_public, blob_of, encrypted_copy, encryption_is_weak
-from ._records import LocalFiles
+from ._records import LocalFiles, sibling
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
@@ -288,12 +288,11 @@ class Destination(LocalFiles):
 
     @property
     def pub_name(self):
-        return self.name + ".pub"
+        return sibling(self.name, "public")
 
     @property
     def staging_name(self):
-        """Where a replacement's new private key waits until its key pair has taken over the name."""
-        return self.key_name + ".new"
+        return sibling(self.key_name, "staging")
 
     @contextmanager
     def locked(self):

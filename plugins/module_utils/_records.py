@@ -213,6 +213,17 @@ class Instance:
 
 # --- what is at a destination ------------------------------------------------------------------------------
 
+SIBLINGS = {"public": "%s.pub", "staging": "%s.new", "record": ".%s.reservation"}
+
+
+def sibling(path, kind):
+    """The one naming rule of the files beside a key file (a path or a bare name): its public key ("public"),
+    a replacement's new private key waiting for its key pair to take the name ("staging"), and the record of a
+    creation in progress ("record", see _reservation)."""
+    head, sep, tail = path.rpartition("/")
+    return head + sep + SIBLINGS[kind] % tail
+
+
 @dataclass
 class LocalFiles:
     """What is at private_key_path, as the decision sees it (the Destination in _keyfile reads it)."""
@@ -238,16 +249,15 @@ class LocalFiles:
 
     @property
     def pub_path(self):
-        return self.path + ".pub"
+        return sibling(self.path, "public")
 
     @property
     def staging_path(self):
-        return self.target + ".new"
+        return sibling(self.target, "staging")
 
     @property
     def record_path(self):
-        head, _sep, tail = self.target.rpartition("/")
-        return "%s/.%s.reservation" % (head, tail)
+        return sibling(self.target, "record")
 
     def summary(self):
         """What the diff shows of the local files."""

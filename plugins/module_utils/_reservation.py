@@ -21,6 +21,7 @@ import time
 
 from ._keyfile import _owner, _write_fd
 from ._keys import KeyFileError
+from ._records import sibling
 
 RECORD_FIELDS = {"version": int, "name": str, "key_pair": str, "region": str, "endpoint": str, "project_id": int,
                  "path": str, "time": (int, float), "timeout": (int, float), "pid": int, "host": str}
@@ -44,9 +45,9 @@ class Places:
 
     def __init__(self, dest):
         self.dest = dest
-        self.record_name = ".%s.reservation" % dest.key_name
+        self.record_name = sibling(dest.key_name, "record")
         self.key_name = self.record_name + ".key"
-        self.pub_name = ".%s.reservation" % dest.pub_name
+        self.pub_name = sibling(dest.pub_name, "record")
         self.record = dest.record_path
         self.key_tmp = self.record + ".key"
         self.pub_tmp = dest.dir.join(self.pub_name)
