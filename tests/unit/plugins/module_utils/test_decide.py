@@ -5,6 +5,7 @@ No network and no files: the remote side is API models (as records), the local s
 the options a spec with the module's documented defaults."""
 
 import base64
+import calendar
 import struct
 
 import pytest
@@ -229,3 +230,75 @@ def test_pending_name_is_stable_distinct_and_short():
     assert pending_name("web").startswith("web_rp") and pending_name("web") != "web"
     assert all(len(pending_name(n)) <= 25 for n in ("x", "a" * 25, "deploy_key_for_prod_01"))
     assert pending_name("a" * 25) != pending_name("a" * 24 + "b")
+
+
+# --- recovery is an input of decide(): what an interrupted creation left ------------------------------------
+
+TARGET = ("ap-guangzhou", "https://cvm.tencentcloudapi.com")
+CREATED = calendar.timegm((2026, 11, 30, 0, 0, 0))  # model()'s CreatedTime, 2026-11-30T00:00:00Z
+
+
+def interrupted(dest, key_pair="web", when=CREATED - 5, region=TARGET[0], reserved=None, path="/keys/web"):
+    """`dest` (LocalFiles) with the record of a creation of `key_pair` that was interrupted; key_pair None: one
+    that never sent its request. `reserved`: the public half of the key it had written to its reserved file."""
+    dest.record = {"version": 1, "name": "web", "key_pair": key_pair, "region": region, "endpoint": TARGET[1],
+                   "project_id": 0, "path": path, "time": when if key_pair else None, "timeout": 30, "pid": 4242,
+                   "host": "ctl"}
+    if key_pair is None:
+        del dest.record["key_pair"]
+    dest.reserved_public_key, dest.reserved_mode, dest.reserved_encrypted = reserved, 0o600, False
+    return dest
+
+
+def recovered(task, current, pending_kp, dest):
+    record = KeyPair.from_api
+    plan = _keypair_decide.decide(task, Observed(record(current) if current else None,
+                                                 record(pending_kp) if pending_kp else None, dest, TARGET))
+    done = summary(plan)
+    if plan.recovery.finish:
+        done.add("finish " + plan.recovery.finish)
+    if plan.recovery.orphan is not None:
+        done.add("delete orphan " + plan.recovery.orphan.key_id)
+    return done
+
+
+RECOVERY_ROWS = [
+    # id, options, current, pending, local files with a record, expected plan (flags + recovery) or error code
+    ("never sent: nothing to recover", {}, None, None, interrupted(local(MISSING, pub=MISSING), key_pair=None),
+     {"create", "write_pub"}),
+    ("sent, nothing committed", {}, None, None, interrupted(local(MISSING, pub=MISSING)), {"create", "write_pub"}),
+    ("committed, key written, rename missing", {}, model(), None,
+     interrupted(local(MISSING, pub=MISSING), reserved=A), {"finish /keys/web", "write_pub"}),
+    ("committed, key reached its file", {}, model(), None, interrupted(local(A)), set()),
+    ("committed, key lost: orphan deleted, created again", {}, model(), None,
+     interrupted(local(MISSING, pub=MISSING)), {"delete orphan skey-aaaaaaaa", "create", "write_pub", "warn"}),
+    ("committed, key lost, file of another key there", {"regenerate": "mismatch"}, model(), None,
+     interrupted(local(B)), {"delete orphan skey-aaaaaaaa", "create", "write_pub", "warn"}),
+    ("committed, key lost, bound to an instance", {}, model(bound=["ins-00000001"]), None,
+     interrupted(local(MISSING, pub=MISSING)), "InterruptedCreation"),
+    ("committed?, key pair created long after", {}, model(), None,
+     interrupted(local(MISSING, pub=MISSING), when=CREATED - 86400), "InterruptedCreation"),
+    ("committed?, key pair created before", {}, model(), None,
+     interrupted(local(MISSING, pub=MISSING), when=CREATED + 3600), "InterruptedCreation"),
+    ("record of another region", {}, model(), None, interrupted(local(A), region="ap-beijing"),
+     "InterruptedCreation"),
+    ("record of another key pair", {}, model(), None, interrupted(local(A), key_pair="db"), "InterruptedCreation"),
+    ("replacement committed, staged key written, rename missing", {"regenerate": "always"}, model(), pending(),
+     interrupted(local(A), key_pair=pending_name("web"), reserved=B, path="/keys/web.new"),
+     {"finish /keys/web.new", "adopt", "replace", "install_staged", "write_pub"}),
+    ("replacement committed, staged key lost: pending orphan deleted", {}, model(), pending(),
+     interrupted(local(A), key_pair=pending_name("web"), path="/keys/web.new"),
+     {"delete orphan skey-pppppppp", "warn"}),
+]
+
+
+@pytest.mark.parametrize("options,current,pending_kp,dest,expected", [r[1:] for r in RECOVERY_ROWS],
+                         ids=[r[0] for r in RECOVERY_ROWS])
+def test_decide_with_recovery(options, current, pending_kp, dest, expected):
+    task = spec(**options)
+    if isinstance(expected, str):
+        with pytest.raises(TaskError, match="interrupted creation|Interrupted creation") as info:
+            recovered(task, current, pending_kp, dest)
+        assert info.value.code == expected
+    else:
+        assert recovered(task, current, pending_kp, dest) == expected
