@@ -103,7 +103,7 @@ class KeyPairReconciler:
         if spec.state == "absent":
             return self.remove(spec)
         if not spec.private_key_path:
-            return self.act(spec, self.read(spec, None))
+            return self.converge(spec, None)
         try:
             dest = Destination.open(spec.private_key_path)
         except (KeyFileError, OSError) as exc:
@@ -113,14 +113,18 @@ class KeyPairReconciler:
                 dest.inspect(spec.passphrase, read_record=read_leftovers)
             except (KeyFileError, OSError) as exc:
                 raise _destination_failure(exc)
-            return self.act(spec, self.read(spec, dest))
+            return self.converge(spec, dest)
+
+    def converge(self, spec, dest):
+        """read -> decide -> act, the steps of every reconciler (dest: the opened Destination, or None)."""
+        observed = self.read(spec, dest)
+        return self.act(spec, observed, decide(spec, observed))
 
     def read(self, spec, dest):
         current, pending = self.key_pairs.find(spec.name, pending_name(spec.name))
         return Observed(current, pending, dest, (self.client.region, self.client.url))
 
-    def act(self, spec, observed):
-        plan = decide(spec, observed)
+    def act(self, spec, observed, plan):
         local = plan.local
         outcome = Outcome(before=observed.current.result() if observed.current else None, changed=plan.changes,
                           private_key_matches=plan.private_key_matches, warnings=list(plan.warnings),
