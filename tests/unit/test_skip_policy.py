@@ -11,7 +11,9 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def run_pytest(tmp_path, body):
     (tmp_path / "test_example.py").write_text("import pytest\n\n\n" + body)
-    env = dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # ansible-test units loads its own plugins through PYTEST_PLUGINS; the inner run is a plain pytest
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_PLUGINS", "PYTEST_ADDOPTS")}
+    env["PYTHONPATH"] = HERE + os.pathsep + os.environ.get("PYTHONPATH", "")
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
                            "--rootdir", str(tmp_path), str(tmp_path / "test_example.py")],
                           capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=120, check=False)
