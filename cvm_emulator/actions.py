@@ -51,6 +51,7 @@ SCHEMAS = {
                                       "ForceStop": ("bool", False)},
     "DescribeInstances": {"InstanceIds": (["string"], False), "Filters": (["Filter"], False),
                           "Offset": ("int", False), "Limit": ("int", False)},
+    "DescribeRegions": {},
     # the Tag service (tag.tencentcloudapi.com, version 2018-08-13, signing service `tag`)
     "ModifyResourceTags": {"Resource": ("string", True), "ReplaceTags": (["TagPair"], False),
                            "DeleteTags": (["TagKeyObject"], False)},
@@ -531,8 +532,8 @@ class Actions:
         ids = params.get("InstanceIds")
         if ids and params.get("Filters"):
             raise ApiError("InvalidParameter", "`InstanceIds` and `Filters` cannot be given together.")
-        if params.get("Filters"):
-            raise ApiError("InvalidFilter", "The emulator filters instances by InstanceIds only.")
+        filters = params.get("Filters") or []
+        check_instance_filters(filters)
         if ids and len(ids) > 100:
             raise ApiError("InvalidParameterValue.LimitExceeded", "At most 100 InstanceIds are allowed.")
         for instance_id in ids or []:
@@ -541,10 +542,16 @@ class Actions:
         offset, limit = params.get("Offset", 0), params.get("Limit", 20)
         if limit < 0 or limit > 100 or offset < 0:
             raise ApiError("InvalidParameterValue.LimitExceeded", "Limit must be 0 to 100, Offset 0 or more.")
-        found = [inst for inst in self.store.instances(region) if not ids or inst["instance_id"] in ids]
+        found = [inst for inst in self.store.instances(region) if (not ids or inst["instance_id"] in ids)
+                 and all(_instance_matches(flt, inst) for flt in filters)]
         report = self.store.setting("operation_report")
         return {"TotalCount": len(found), "InstanceSet": [instance_model(inst, self.now, report) for inst in
                                                           found[offset:offset + limit]]}
+
+    def DescribeRegions(self, region, params):
+        """The regions CVM offers (RegionInfo: Region, RegionName, RegionState), the ones the emulator serves."""
+        return {"TotalCount": len(REGIONS), "RegionSet": [
+            {"Region": name, "RegionName": name, "RegionState": "AVAILABLE"} for name in sorted(REGIONS)]}
 
     # the Tag service ------------------------------------------------------------------------------
 
@@ -645,4 +652,51 @@ def check_filters(filters):
         if len(flt["Values"]) > 5:
             raise ApiError("InvalidFilterValue.LimitExceeded", "A filter accepts at most 5 values.")
     if filters and len(filters) > 10:
+        raise ApiError("InvalidParameterValue.LimitExceeded", "At most 10 filters are allowed.")
+
+
+# DescribeInstances filters (CVM API 2017-03-12; research-instance-key-binding.md §6.1): name -> the instance's
+# values it compares with. Names the emulator knows but does not model match nothing.
+INSTANCE_FILTERS = {
+    "zone": lambda i: [i.get("zone") or i["region"] + "-3"],
+    "project-id": lambda i: [str(i.get("project_id", 0))],
+    "vpc-id": lambda i: [i.get("vpc_id") or "vpc-00000000"],
+    "subnet-id": lambda i: [i.get("subnet_id") or "subnet-00000000"],
+    "instance-id": lambda i: [i["instance_id"]],
+    "uuid": lambda i: [i["instance_id"]],
+    "security-group-id": lambda i: list(i.get("security_group_ids") or []),
+    "instance-charge-type": lambda i: [i.get("charge_type") or "POSTPAID_BY_HOUR"],
+    "instance-state": lambda i: [i["state"]],
+    "private-ip-address": lambda i: [i["private_ip"]] if i.get("private_ip") else [],
+    "public-ip-address": lambda i: [i["public_ip"]] if i.get("public_ip") else [],
+    "ipv6-address": lambda i: list(i.get("ipv6_addresses") or []),
+    "tag-key": lambda i: list(i.get("tags") or {}),
+    "tag-value": lambda i: list((i.get("tags") or {}).values()),
+    "host-id": lambda i: [],
+    "dedicated-cluster-id": lambda i: [],
+    "creation-start-time": lambda i: [],
+    "creation-end-time": lambda i: [],
+}
+
+
+def _instance_matches(flt, inst):
+    """Values of one filter are OR-ed. instance-name matches by substring: the reference does not say whether the
+    real filter is exact or fuzzy (InvalidParameterValue.InvalidVagueName suggests fuzzy), and a client that needs
+    exact names must compare them itself."""
+    name, values = flt["Name"], flt["Values"]
+    if name == "instance-name":
+        return any(v in (inst.get("instance_name") or "未命名") for v in values)
+    if name.startswith("tag:"):
+        return (inst.get("tags") or {}).get(name[4:]) in values
+    return any(v in values for v in INSTANCE_FILTERS[name](inst))
+
+
+def check_instance_filters(filters):
+    for flt in filters:
+        name = flt["Name"]
+        if name not in INSTANCE_FILTERS and name != "instance-name" and not (name.startswith("tag:") and len(name) > 4):
+            raise ApiError("InvalidFilter", "The filter `%s` is not supported." % name)
+        if len(flt["Values"]) > 5:
+            raise ApiError("InvalidFilterValue.LimitExceeded", "A filter accepts at most 5 values.")
+    if len(filters) > 10:
         raise ApiError("InvalidParameterValue.LimitExceeded", "At most 10 filters are allowed.")

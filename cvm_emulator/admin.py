@@ -9,6 +9,7 @@ import time
 
 from .actions import random_id
 from .instances import INSTANCE_ID_RE, LOGIN_USER_RE, STATES, find_sshd
+from .store import INSTANCE_ATTRS
 
 IMAGE_ID_RE = re.compile(r"^img-[0-9a-z]{8}$")
 CHOICES = {"error_codes": ("current", "seed"), "empty_description": ("clear", "missing"),
@@ -30,6 +31,7 @@ ROUTES = {
     ("POST", "credentials"): "credentials",
     ("POST", "key-pairs"): "key_pairs",
     ("POST", "instances"): "instance",
+    ("POST", "instance-batch"): "instance_batch",
     ("POST", "instance-state"): "instance_state",
     ("POST", "images"): "image",
 }
@@ -142,22 +144,15 @@ class AdminApi:
 
     def instance(self, spec):
         """An instance: {instance_id, region, state, os, os_name, key_ids, ssh, login_user, guest_agent,
-        private_ip, public_ip}. With ssh=true a real sshd serves it on 127.0.0.1 while it is RUNNING; its
+        private_ip, public_ip} and what an inventory reads (INSTANCE_ATTRS: instance_name, zone, project_id,
+        instance_type, image_id, vpc_id, subnet_id, security_group_ids, tags, charge_type, ipv6_addresses). With ssh=true a real sshd serves it on 127.0.0.1 while it is RUNNING; its
         authorized_keys holds the public keys of the key pairs bound to it (unless guest_agent=false: an image
         without cloud-init, whose file never changes)."""
         emu = self.emu
         ssh = _checked_instance(spec, emu.ssh)
         instance_id = spec.get("instance_id") or random_id("ins-")
-        inst = {"instance_id": instance_id, "region": spec.get("region", "ap-guangzhou"),
-                "state": spec.get("state", "STOPPED"), "os": spec.get("os", "linux"), "os_name": spec.get("os_name"),
-                "key_ids": spec.get("key_ids", []), "ssh": int(ssh),
-                "ssh_port": emu.lifecycle.guests.listen(instance_id) if ssh else None,
-                "login_user": spec.get("login_user") or (getpass.getuser() if ssh else "root"),
-                "guest_agent": int(bool(spec.get("guest_agent", True))),
-                "private_ip": spec.get("private_ip") or ("127.0.0.1" if ssh else "10.0.%d.%d" % (
-                    int(instance_id[-4:], 36) % 250, int(instance_id[-2:], 36) % 250 + 2)),
-                "public_ip": spec.get("public_ip") or ("127.0.0.1" if ssh else None),
-                "created_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        inst = _new_instance(spec, instance_id, ssh)
+        inst["ssh_port"] = emu.lifecycle.guests.listen(instance_id) if ssh else None
         try:
             with emu.store:
                 inst["authorized_keys"] = "".join(emu.store.key_pair(k)["public_key"].strip() + "\n"
@@ -168,6 +163,25 @@ class AdminApi:
                 emu.lifecycle.guests.forget(instance_id)
             raise
         return self._settled(instance_id)
+
+    def instance_batch(self, spec):
+        """`count` instances without sshd in one call (for inventories, tests and benchmarks): each gets the fields of
+        `spec` (as for one instance), a new ID and, unless given, a name `name_prefix`-N. Returns their IDs."""
+        count = spec.get("count")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 20000:
+            raise ValueError("count must be an integer from 1 to 20000")
+        if spec.get("ssh") or spec.get("instance_id") is not None:
+            raise ValueError("a batch takes neither ssh nor instance_id; add ssh instances one at a time")
+        _checked_instance(spec, False)
+        prefix = str(spec.get("name_prefix", "node"))
+        made = []
+        for number in range(count):
+            instance_id = random_id("ins-")
+            made.append(_new_instance(dict(spec, instance_name=spec.get("instance_name") or "%s-%d" % (prefix, number)),
+                                      instance_id, False))
+        with self.emu.store:
+            self.emu.store.put_instances(made)
+        return {"instance_ids": [inst["instance_id"] for inst in made]}
 
     def _settled(self, instance_id):
         """The instance once the lifecycle has acted on it (its sshd listening), with ssh_port; an sshd that could
@@ -181,12 +195,55 @@ class AdminApi:
         return inst
 
 
+def _new_instance(spec, instance_id, ssh):
+    inst = {"instance_id": instance_id, "region": spec.get("region", "ap-guangzhou"),
+            "state": spec.get("state", "STOPPED"), "os": spec.get("os", "linux"), "os_name": spec.get("os_name"),
+            "key_ids": spec.get("key_ids", []), "ssh": int(ssh),
+            "login_user": spec.get("login_user") or (getpass.getuser() if ssh else "root"),
+            "guest_agent": int(bool(spec.get("guest_agent", True))),
+            "private_ip": spec.get("private_ip") or ("127.0.0.1" if ssh else "10.%d.%d.%d" % (
+                int(instance_id[4:6], 36) % 250, int(instance_id[6:9], 36) % 250, int(instance_id[9:], 36) % 250 + 2)),
+            "public_ip": spec.get("public_ip") or ("127.0.0.1" if ssh else None),
+            "created_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    inst.update((name, spec[name]) for name in INSTANCE_ATTRS if spec.get(name) is not None)
+    return inst
+
+
+def _checked_attrs(spec):
+    """The fields an inventory reads: each the type and form the real service answers."""
+    patterns = {"image_id": IMAGE_ID_RE, "vpc_id": re.compile(r"^vpc-[0-9a-z]{8}$"),
+                "subnet_id": re.compile(r"^subnet-[0-9a-z]{8}$"), "zone": re.compile(r"^[a-z]+-[a-z0-9-]+-\d+$"),
+                "instance_type": re.compile(r"^[A-Z0-9a-z.]{1,32}$"),
+                "charge_type": re.compile(r"^(PREPAID|POSTPAID_BY_HOUR|CDHPAID|SPOTPAID|CDCPAID)$")}
+    for name, pattern in patterns.items():
+        if spec.get(name) is not None and not (isinstance(spec[name], str) and pattern.match(spec[name])):
+            raise ValueError("%s is not in the form the service answers (%s)" % (name, pattern.pattern))
+    name = spec.get("instance_name")
+    if name is not None and not (isinstance(name, str) and 0 < len(name) <= 128):
+        raise ValueError("instance_name must be a string of 1 to 128 characters")
+    project = spec.get("project_id")
+    if project is not None and (isinstance(project, bool) or not isinstance(project, int) or project < 0):
+        raise ValueError("project_id must be an integer >= 0")
+    groups = spec.get("security_group_ids")
+    if groups is not None and not (isinstance(groups, list) and all(
+            isinstance(g, str) and re.match(r"^sg-[0-9a-z]{8}$", g) for g in groups)):
+        raise ValueError("security_group_ids must be a list of sg-xxxxxxxx")
+    tags = spec.get("tags")
+    if tags is not None and not (isinstance(tags, dict) and all(
+            isinstance(k, str) and isinstance(v, str) and k and v for k, v in tags.items())):
+        raise ValueError("tags must be a dict of non-empty strings")
+    for address in spec.get("ipv6_addresses") or []:
+        if not isinstance(address, str) or ipaddress.ip_address(address).version != 6:
+            raise ValueError("ipv6_addresses must be IPv6 addresses")
+
+
 def _checked_instance(spec, ssh_allowed):
     """Whether the instance is an ssh one; every field that reaches sshd_config or a path is checked first."""
     if spec.get("state", "STOPPED") not in STATES:
         raise ValueError("state must be one of %s" % ", ".join(STATES))
     if spec.get("os", "linux") not in ("linux", "windows"):
         raise ValueError("os must be linux or windows")
+    _checked_attrs(spec)
     ssh = spec.get("ssh", False)
     if not isinstance(ssh, bool):
         raise ValueError("ssh must be true or false")

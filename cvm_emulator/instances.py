@@ -121,7 +121,7 @@ def instance_model(inst, now=None, report="request_id"):
     public = [inst["public_ip"]] if inst.get("public_ip") else None
     return {
         "InstanceId": inst["instance_id"],
-        "InstanceName": inst.get("instance_name") or inst["instance_id"],
+        "InstanceName": inst.get("instance_name") or "未命名",  # the console's default: "unnamed"
         "InstanceState": inst["state"],
         "OsName": os_name_of(inst),
         "LoginSettings": {"KeyIds": list(inst["key_ids"]) or None},
@@ -135,7 +135,16 @@ def instance_model(inst, now=None, report="request_id"):
         "LatestOperationErrorMsg": latest[3],
         "RestrictState": "NORMAL",
         "CreatedTime": inst.get("created_time"),
-        "Placement": {"Zone": inst["region"] + "-3"},
+        "Placement": {"Zone": inst.get("zone") or inst["region"] + "-3", "ProjectId": inst.get("project_id", 0)},
+        "InstanceType": inst.get("instance_type") or "S5.MEDIUM2",
+        "ImageId": inst.get("image_id") or "img-l8og963d",
+        "InstanceChargeType": inst.get("charge_type") or "POSTPAID_BY_HOUR",
+        "VirtualPrivateCloud": {"VpcId": inst.get("vpc_id") or "vpc-00000000",
+                                "SubnetId": inst.get("subnet_id") or "subnet-00000000", "AsVpcGateway": False},
+        "SecurityGroupIds": list(inst.get("security_group_ids") or []),
+        "IPv6Addresses": list(inst.get("ipv6_addresses") or []) or None,
+        "Tags": [{"Key": k, "Value": v} for k, v in (inst.get("tags") or {}).items()],
+        "Uuid": inst["instance_id"],
     }
 
 

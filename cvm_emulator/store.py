@@ -57,7 +57,14 @@ INSTANCE_COLUMNS = (
     ("latest_operation_request_id", "TEXT", None),
     ("latest_operation_error_msg", "TEXT", None),
     ("operation", "TEXT", None),
+    # what an inventory reads: name, zone, project, type, image, VPC, subnet, security groups, tags, charge type,
+    # IPv6 addresses (JSON; see cvm_emulator.admin.INSTANCE_ATTRS)
+    ("attrs", "TEXT NOT NULL DEFAULT '{}'", "{}"),
 )
+
+# The instance fields an inventory reads, kept in the `attrs` column (JSON).
+INSTANCE_ATTRS = ("instance_name", "zone", "project_id", "instance_type", "image_id", "vpc_id", "subnet_id",
+                  "security_group_ids", "tags", "charge_type", "ipv6_addresses")
 
 DEFAULT_SETTINGS = {
     "quota": 100,                   # key pairs per account (all regions)
@@ -199,6 +206,7 @@ class Store:
         inst = dict(row)
         inst["key_ids"] = json.loads(inst["key_ids"])
         inst["operation"] = json.loads(inst["operation"]) if inst.get("operation") else None
+        inst.update(json.loads(inst.pop("attrs", None) or "{}"))
         return inst
 
     def instance(self, instance_id):
@@ -224,17 +232,28 @@ class Store:
 
     def put_instance(self, inst):
         """Inserts or replaces the instance: every column, from `inst` or its default."""
-        values = {"instance_id": inst["instance_id"], "region": inst["region"],
-                  "state": inst.get("state", "STOPPED"), "os": inst.get("os", "linux"),
-                  "key_ids": json.dumps(list(inst.get("key_ids", [])))}
-        for name, _sql_type, default in INSTANCE_COLUMNS:
-            values[name] = inst.get(name, default)
-        if values["operation"] is not None:
-            values["operation"] = json.dumps(values["operation"])
-        names = list(values)
-        self._execute(
-            "INSERT OR REPLACE INTO instances(%s) VALUES(%s)" % (", ".join(names), ", ".join("?" * len(names))),
-            tuple(values[n] for n in names))
+        self.put_instances([inst])
+
+    def put_instances(self, instances):
+        """Inserts or replaces the instances (one statement for all); INSTANCE_ATTRS are kept as JSON."""
+        rows = []
+        for inst in instances:
+            values = {"instance_id": inst["instance_id"], "region": inst["region"],
+                      "state": inst.get("state", "STOPPED"), "os": inst.get("os", "linux"),
+                      "key_ids": json.dumps(list(inst.get("key_ids", [])))}
+            for name, _sql_type, default in INSTANCE_COLUMNS:
+                values[name] = inst.get(name, default)
+            if values["operation"] is not None:
+                values["operation"] = json.dumps(values["operation"])
+            values["attrs"] = json.dumps({k: inst[k] for k in INSTANCE_ATTRS if inst.get(k) is not None})
+            rows.append(values)
+        if not rows:
+            return
+        names = list(rows[0])
+        with self.lock:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO instances(%s) VALUES(%s)" % (", ".join(names), ", ".join("?" * len(names))),
+                [tuple(values[n] for n in names) for values in rows])
 
     def put_image(self, image):
         self._execute(

@@ -171,6 +171,19 @@ class Instance:
     operation_state: str | None = None
     operation_request_id: str | None = None
     operation_error: str | None = None
+    # what an inventory shows (DescribeInstances' Instance object, SDK model cvm 2017-03-12)
+    name: str | None = None
+    zone: str | None = None
+    project_id: int | None = None
+    instance_type: str | None = None
+    image_id: str | None = None
+    vpc_id: str | None = None
+    subnet_id: str | None = None
+    security_group_ids: tuple = ()
+    ipv6s: tuple = ()
+    tags: tuple = ()            # ((key, value), ...)
+    created_time: str | None = None
+    charge_type: str | None = None
 
     @property
     def windows(self):
@@ -208,7 +221,25 @@ class Instance:
                                             optional=True, bounds=(1, 65535)),
                    operation=operation["LatestOperation"], operation_state=operation["LatestOperationState"],
                    operation_request_id=operation["LatestOperationRequestId"],
-                   operation_error=operation["LatestOperationErrorMsg"])
+                   operation_error=operation["LatestOperationErrorMsg"], **_described(shape, model, where))
+
+
+def _described(shape, model, where):
+    """The fields an inventory shows, each checked (none reaches a command line; all are marked unsafe)."""
+    placement = shape.obj(model.get("Placement") or {}, where + ".Placement")
+    vpc = shape.obj(model.get("VirtualPrivateCloud") or {}, where + ".VirtualPrivateCloud")
+    tags = tuple((shape.text(t.get("Key"), where + ".Tags[].Key", limit=127),
+                  shape.text(t.get("Value"), where + ".Tags[].Value", limit=255))
+                 for t in (shape.obj(t, where + ".Tags[]") for t in shape.items(model.get("Tags"), where + ".Tags")))
+    optional = {"name": (model, "InstanceName"), "zone": (placement, "Zone"), "instance_type": (model, "InstanceType"),
+                "image_id": (model, "ImageId"), "vpc_id": (vpc, "VpcId"), "subnet_id": (vpc, "SubnetId"),
+                "created_time": (model, "CreatedTime"), "charge_type": (model, "InstanceChargeType")}
+    fields = {name: shape.text(source.get(key), "%s.%s" % (where, key), optional=True)
+              for name, (source, key) in optional.items()}
+    fields.update(project_id=shape.integer(placement.get("ProjectId"), where + ".Placement.ProjectId", optional=True),
+                  security_group_ids=shape.texts(model.get("SecurityGroupIds"), where + ".SecurityGroupIds"),
+                  ipv6s=shape.addresses(model.get("IPv6Addresses"), where + ".IPv6Addresses"), tags=tags)
+    return fields
 
 
 # --- what is at a destination ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Reconcilers (and the inventory plugin) talk to the cloud through these classes o
 from __future__ import annotations
 
 from ._errors import TaskError, TencentCloudAPIError
+from ._rules import REGION_RE
 from ._records import MAX_PAGES, Instance, KeyPair, Shape, created_key_pair, invalid_answer
 
 PAGE = 100              # items per Describe page, and IDs per call
@@ -78,27 +79,30 @@ class Resource:
         except TencentCloudAPIError as exc:
             raise self.failure(what, exc)
 
+    def pages(self, action, params, list_name, record, what):
+        """Every page of a Describe* action (Offset/Limit, pages of PAGE) as records (`record(model, answer=...)`);
+        at most MAX_PAGES pages: an answer that never ends is refused."""
+        found = []
+        for number in range(MAX_PAGES):
+            answer = self.call(action, dict(params, Offset=number * PAGE, Limit=PAGE), what)
+            try:
+                page, total = Shape(action, answer).page(answer, list_name, PAGE)
+                found.extend(record(model, answer=answer) for model in page)
+            except TencentCloudAPIError as exc:
+                raise self.failure(what, exc)
+            if (number + 1) * PAGE >= total or not page:
+                return found
+        raise self.failure(what, invalid_answer(action, answer.get("RequestId"), "more than %d pages (TotalCount "
+                                                "%d): not a list that ends" % (MAX_PAGES, total)))
+
 
 class KeyPairs(Resource):
     HINTS = KEY_PAIR_HINTS
 
     def describe(self, filters=None, key_ids=None):
         """Every page of DescribeKeyPairs, as KeyPair records; at most MAX_PAGES pages."""
-        found = []
-        for number in range(MAX_PAGES):
-            params = {"Offset": number * PAGE, "Limit": PAGE}
-            params.update({"Filters": filters} if filters else {}, **({"KeyIds": key_ids} if key_ids else {}))
-            answer = self.call("DescribeKeyPairs", params, "Could not list key pairs")
-            try:
-                page, total = Shape("DescribeKeyPairs", answer).page(answer, "KeyPairSet", PAGE)
-                found.extend(KeyPair.from_api(model, answer=answer) for model in page)
-            except TencentCloudAPIError as exc:
-                raise self.failure("Could not list key pairs", exc)
-            if (number + 1) * PAGE >= total or not page:
-                return found
-        raise self.failure("Could not list key pairs", invalid_answer(
-            "DescribeKeyPairs", answer.get("RequestId"), "more than %d pages (TotalCount %d): not a list that ends"
-            % (MAX_PAGES, total)))
+        params = dict({"Filters": filters} if filters else {}, **({"KeyIds": key_ids} if key_ids else {}))
+        return self.pages("DescribeKeyPairs", params, "KeyPairSet", KeyPair.from_api, "Could not list key pairs")
 
     def find(self, *names):
         """The key pairs named exactly `names` (one DescribeKeyPairs call), each a KeyPair or None, in order."""
@@ -210,6 +214,24 @@ class Tags(Resource):
             replace, delete = replace[TAG_BATCH:], delete[TAG_BATCH:]
 
 
+class Regions(Resource):
+    def available(self):
+        """The names of the regions CVM offers this account (DescribeRegions, RegionState AVAILABLE)."""
+        what = "Could not list the regions"
+        answer = self.call("DescribeRegions", {}, what)
+        shape = Shape("DescribeRegions", answer)
+        try:
+            regions = [shape.obj(r, "RegionSet[]") for r in shape.items(answer.get("RegionSet"), "RegionSet",
+                                                                           optional=False)]
+            names = [shape.text(r.get("Region"), "RegionSet[].Region", limit=64) for r in regions
+                     if shape.text(r.get("RegionState"), "RegionSet[].RegionState", limit=64) == "AVAILABLE"]
+            if not all(REGION_RE.match(name) for name in names):
+                raise shape.fail("RegionSet[].Region", "a region name (lower-case letters, digits, -)")
+            return names
+        except TencentCloudAPIError as exc:
+            raise self.failure(what, exc)
+
+
 class Instances(Resource):
     HINTS = INSTANCE_HINTS
 
@@ -227,6 +249,12 @@ class Instances(Resource):
                 raise self.failure(what or "Could not read instances %s" % chunk, exc)
             found.update((m.instance_id, m) for m in models if m.instance_id in chunk)
         return found
+
+    def list(self, filters):
+        """Every instance that matches `filters` (DescribeInstances Filters; at most 10, 5 values each), as Instance
+        records, in the service's order."""
+        params = {"Filters": filters} if filters else {}
+        return self.pages("DescribeInstances", params, "InstanceSet", Instance.from_api, "Could not list instances")
 
     # what binding and unbinding are called in the API (an instance's LatestOperation names them too)
     OPERATIONS = {"bind": "AssociateInstancesKeyPairs", "unbind": "DisassociateInstancesKeyPairs"}

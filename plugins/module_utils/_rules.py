@@ -15,6 +15,7 @@ from ._errors import ArgumentError
 KEY_PAIR_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
 KEY_ID_RE = re.compile(r"^skey-[0-9a-z]{8}$")
 INSTANCE_ID_RE = re.compile(r"^ins-[0-9a-z]{8}$")
+REGION_RE = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,63}\Z")  # ap-guangzhou, na-siliconvalley, ...
 
 # The Tag service's rules (docs 651/13354; tag errors.go): at most 50 tags on a resource; a key of 1 to 127
 # and a value of 1 to 255 letters (any script), digits, spaces and + - = . _ : / @ ( ) [ ] , ; > <, neither
