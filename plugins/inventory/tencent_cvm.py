@@ -167,7 +167,9 @@ from dataclasses import asdict, fields
 
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-from ansible.utils.unsafe_proxy import wrap_var
+from ansible.module_utils.compat.version import LooseVersion
+from ansible.release import __version__ as core_version
+from ansible.utils.unsafe_proxy import wrap_var as _wrap_var
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import (
     CredentialsError, resolve_credentials, resolve_region,
 )
@@ -183,6 +185,13 @@ CLIENT_OPTIONS = ("secret_id", "secret_key", "security_token", "profile", "regio
                   "api_style", "validate_certs", "ca_path", "timeout", "retries", "retry_max_delay")
 UNAUTHORIZED = ("UnauthorizedOperation", "AuthFailure.UnauthorizedOperation")
 CACHE_VERSION = 1
+# ansible-core 2.19 and later never template what an inventory plugin sets (it is not trusted); before, values are
+# marked unsafe. Marking them on 2.19+ would show them as {"__ansible_unsafe": ...} in ansible-inventory --list.
+TRUSTS_NOTHING = LooseVersion(core_version) >= LooseVersion("2.19")
+
+
+def wrap_var(value):
+    return value if TRUSTS_NOTHING else _wrap_var(value)
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):

@@ -1,0 +1,219 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The inventory plugin tencentcloud.cvm.tencent_cvm through real `ansible-inventory` and `ansible-playbook` runs
+against the emulator: names, groups, compose, filters, regions, cache, strict, bad input, and the loop closed: a
+key made by tencent_keypair, instances bound to it, a play that knows nothing but the inventory file logs in over
+real SSH, before and after a rotation."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+PLUGIN = "tencentcloud.cvm.tencent_cvm"
+BIN = os.path.dirname(sys.executable)
+
+
+def inventory(ansible, config, *args, env=None, name="demo.tencent_cvm.yml"):
+    """Runs ansible-inventory on a configuration file written from `config`; returns the finished process."""
+    path = ansible.tmp_path / name
+    path.write_text(yaml.safe_dump(dict({"plugin": PLUGIN}, **config), sort_keys=False))
+    extra = {"ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true"}
+    extra.update(env or {})
+    return subprocess.run([os.path.join(BIN, "ansible-inventory"), "-i", str(path)] + list(args),
+                          env=ansible.env(**extra), cwd=str(ansible.tmp_path), capture_output=True, text=True,
+                          timeout=180, check=False)
+
+
+def listed(ansible, config, env=None, name="demo.tencent_cvm.yml"):
+    """(ansible-inventory --list as JSON, its stderr); the run must succeed."""
+    proc = inventory(ansible, config, "--list", env=env, name=name)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout), proc.stderr
+
+
+def failed(ansible, config):
+    """The message of an inventory run that must fail, without a traceback."""
+    proc = inventory(ansible, config, "--list")
+    assert proc.returncode != 0, proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return " ".join(proc.stderr.split())
+
+
+def group(data, name):
+    return sorted(data.get(name, {}).get("hosts", []))
+
+
+def plain(value):
+    """A value as set: ansible-inventory --list shows a value marked unsafe (everything from the cloud, and what
+    compose made of it) as {"__ansible_unsafe": value}."""
+    if isinstance(value, dict):
+        return value["__ansible_unsafe"] if set(value) == {"__ansible_unsafe"} else {
+            k: plain(v) for k, v in value.items()}
+    return [plain(v) for v in value] if isinstance(value, list) else value
+
+
+def hostvars(data):
+    return plain(data["_meta"]["hostvars"])
+
+
+@pytest.fixture
+def fleet(admin):
+    """Two regions: 3 web instances (tag role=web, zone -2) and 2 db ones in ap-guangzhou, 2 web in ap-shanghai;
+    key pair deploy bound to the web ones of ap-guangzhou."""
+    (key_id,) = admin.seed(["deploy"])
+    web = admin.instance_batch(3, region="ap-guangzhou", zone="ap-guangzhou-2", state="RUNNING", name_prefix="web",
+                               tags={"role": "web"}, key_ids=[key_id], project_id=1000)
+    db = admin.instance_batch(2, region="ap-guangzhou", zone="ap-guangzhou-3", state="STOPPED", name_prefix="db",
+                              tags={"role": "db"})
+    sh = admin.instance_batch(2, region="ap-shanghai", zone="ap-shanghai-2", state="RUNNING", name_prefix="sh",
+                              tags={"role": "web"})
+    return {"key_id": key_id, "web": web, "db": db, "sh": sh}
+
+
+def test_names_groups_compose_and_regions(ansible, admin, fleet):
+    data, stderr = listed(ansible, {
+        "regions": ["ap-guangzhou", "ap-shanghai"], "hostnames": ["tag:Name", "instance-name"],
+        "keyed_groups": [{"key": "tencent_zone", "prefix": "zone"}, {"key": "tencent_tags", "prefix": "tag"},
+                         {"key": "tencent_key_names", "prefix": "key"}],
+        "groups": {"stopped": "tencent_instance_state == 'STOPPED'"},
+        "compose": {"team": "tencent_tags.role ~ '-team'"}})
+    assert group(data, "zone_ap_guangzhou_2") == ["web-0", "web-1", "web-2"]
+    assert group(data, "zone_ap_shanghai_2") == ["sh-0", "sh-1"]
+    assert group(data, "tag_role_web") == ["sh-0", "sh-1", "web-0", "web-1", "web-2"]
+    assert group(data, "key_deploy") == ["web-0", "web-1", "web-2"]
+    assert group(data, "stopped") == ["db-0", "db-1"]
+    assert data["_meta"]["hostvars"]["web-0"]["tencent_instance_name"] == {"__ansible_unsafe": "web-0"}
+    web0 = hostvars(data)["web-0"]
+    assert web0["team"] == "web-team" and web0["tencent_region"] == "ap-guangzhou"
+    assert web0["tencent_key_ids"] == [fleet["key_id"]] and web0["tencent_key_names"] == ["deploy"]
+    assert web0["tencent_project_id"] == 1000 and web0["tencent_tags"] == {"role": "web"}
+    assert web0["ansible_host"] == web0["tencent_private_ip_addresses"][0]  # no public address: the private one
+    assert web0["ansible_user"] == "root" and web0["ansible_port"] == 22
+    assert web0["tencent_instance_id"] in fleet["web"]
+    assert "WARNING" not in stderr
+
+
+def test_calls_pages_and_key_lookups(ansible, admin, fleet):
+    admin.instance_batch(230, region="ap-guangzhou", state="RUNNING", key_ids=[fleet["key_id"]])
+    admin.clear_requests()
+    data, _stderr = listed(ansible, {"regions": ["ap-guangzhou"]})
+    assert len(hostvars(data)) == 235
+    calls = [(r["action"], r["region"]) for r in admin.requests()]
+    assert calls.count(("DescribeInstances", "ap-guangzhou")) == 3  # pages of 100
+    assert calls.count(("DescribeKeyPairs", "ap-guangzhou")) == 1   # one lookup for every bound KeyId
+    assert len(calls) == 4
+
+
+def test_filters_exclude_filters_and_split_values(ansible, admin, fleet):
+    data, _stderr = listed(ansible, {"filters": {"instance-state": "RUNNING", "tag:role": ["web"]},
+                                     "exclude_filters": [{"instance-name": "web-1"}], "hostnames": ["instance-name"]})
+    assert sorted(hostvars(data)) == ["web-0", "web-2"]
+    ids = fleet["web"] + fleet["db"]  # 5 values: one query; 7 values: two
+    admin.clear_requests()
+    data, _stderr = listed(ansible, {"filters": {"instance-id": ids + ["ins-00000000", "ins-00000001"]}})
+    assert sorted(hostvars(data)) == sorted(ids)
+    queries = [r for r in admin.requests() if r["action"] == "DescribeInstances"]
+    assert len(queries) == 2
+
+
+def test_all_regions(ansible, admin, fleet):
+    admin.clear_requests()
+    data, _stderr = listed(ansible, {"regions": ["all"], "hostnames": ["instance-name"]})
+    assert sorted(hostvars(data)) == ["db-0", "db-1", "sh-0", "sh-1", "web-0", "web-1", "web-2"]
+    actions = [r["action"] for r in admin.requests()]
+    assert actions.count("DescribeRegions") == 1 and actions.count("DescribeInstances") > 10
+
+
+def test_duplicate_names_fall_back_to_instance_ids(ansible, admin, fleet):
+    twins = admin.instance_batch(2, region="ap-guangzhou", instance_name="twin")
+    data, stderr = listed(ansible, {"hostnames": ["instance-name"]})
+    assert set(twins) <= set(hostvars(data)) and "twin" not in hostvars(data)
+    assert "twin wanted by" in " ".join(stderr.split())
+
+
+def test_cache_hit_rebuilds_the_same_groups_without_a_call(ansible, admin, fleet, tmp_path):
+    config = {"keyed_groups": [{"key": "tencent_zone", "prefix": "zone"}], "cache": True,
+              "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(tmp_path / "cache")}
+    first, _stderr = listed(ansible, config)
+    admin.clear_requests()
+    again, _stderr = listed(ansible, config)
+    assert plain(again) == plain(first) and admin.requests() == []
+    admin.instance_batch(1, region="ap-guangzhou", zone="ap-guangzhou-2")
+    assert plain(listed(ansible, config)[0]) == plain(first)  # still the cache
+    flushed = inventory(ansible, config, "--list", "--flush-cache")
+    assert len(hostvars(json.loads(flushed.stdout))) == len(hostvars(first)) + 1
+    changed = dict(config, filters={"instance-state": "RUNNING"})  # another filter: another cache key
+    assert len(hostvars(listed(ansible, changed)[0])) == 3  # the running ones of ap-guangzhou
+
+
+def test_private_key_paths_strict_and_summary_warning(ansible, admin, fleet, tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "deploy").write_text("not read by the inventory\n")
+    config = {"private_key_paths": [str(tmp_path / "nowhere" / "{{ key_name }}"), str(keys) + "/{{ key_name }}"],
+              "hostnames": ["instance-name"], "regions": ["ap-guangzhou"]}
+    data, stderr = listed(ansible, config)
+    assert {hostvars(data)["web-%d" % i]["ansible_ssh_private_key_file"] for i in range(3)} == {str(keys / "deploy")}
+    assert "ansible_ssh_private_key_file" not in hostvars(data)["db-0"]
+    warning = " ".join(stderr.split())
+    assert warning.count("no private key file found for 2 host(s)") == 1 and "db-0 (no key pair bound)" in warning
+    message = failed(ansible, dict(config, strict=True))
+    assert "no private key file found for 2 host(s)" in message
+    override, _stderr = listed(ansible, dict(config, compose={"ansible_ssh_private_key_file": "'/elsewhere'"}))
+    assert hostvars(override)["web-0"]["ansible_ssh_private_key_file"] == "/elsewhere"
+
+
+def test_a_key_file_that_cannot_be_read_is_named(ansible, admin, fleet, tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    os.mkfifo(keys / "deploy")  # there, opened without blocking, but not a key file: not chosen
+    data, _stderr = listed(ansible, {"private_key_paths": [str(keys) + "/{{ key_name }}"]})
+    assert not any("ansible_ssh_private_key_file" in v for v in hostvars(data).values())
+    os.unlink(keys / "deploy")
+    os.symlink("deploy", keys / "deploy")  # a link to itself: there, and no one can read it (root neither)
+    message = failed(ansible, {"private_key_paths": [str(keys) + "/{{ key_name }}"]})
+    assert "the private key file %s of host" % (keys / "deploy") in message and "cannot be read" in message
+
+
+@pytest.mark.parametrize("config,expected", [
+    ({"filters": {"colour": "red"}}, "unknown DescribeInstances filter colour"),
+    ({"filters": {"tag:k%d" % i: "v" for i in range(11)}}, "11 filters, but DescribeInstances takes at most 10"),
+    ({"filters": {"instance-id": ["ins-%08d" % i for i in range(200)]}}, "more than 25 DescribeInstances queries"),
+    ({"regions": ["ap-guangzhou", "xx-nowhere"]}, "region xx-nowhere: Could not list instances"),
+    ({"regions": ["ap-guangzhou; rm -rf /"]}, "regions must be region names"),
+    ({"connect_with": "carrier_pigeon"}, "connect_with"),
+    ({"exclude_filters": [{"colour": "red"}]}, "exclude_filters[0]: unknown DescribeInstances filter colour"),
+    ({"endpoint": "ftp://cvm.example.com"}, "scheme must be http or https"),
+])
+def test_bad_input_is_a_clear_message(ansible, admin, fleet, config, expected):
+    admin.clear_requests()
+    message = failed(ansible, config)
+    assert expected in message
+    if "xx-nowhere" not in expected:
+        assert admin.requests() == []  # refused before any call
+
+
+def test_a_region_without_permission(ansible, admin, fleet):
+    admin.fault(action="DescribeInstances", mode="error", code="UnauthorizedOperation", count=1)
+    message = failed(ansible, {"regions": ["ap-guangzhou"]})
+    assert "region ap-guangzhou" in message and "UnauthorizedOperation" in message
+    admin.fault(action="DescribeInstances", mode="error", code="UnauthorizedOperation", count=1)
+    data, stderr = listed(ansible, {"regions": ["ap-guangzhou", "ap-shanghai"], "strict_permissions": False,
+                                    "concurrency": 1})
+    assert "region ap-guangzhou skipped" in " ".join(stderr.split())
+    assert sorted(v["tencent_region"] for v in hostvars(data).values()) == ["ap-shanghai"] * 2
+
+
+def test_values_from_the_cloud_are_never_templated(ansible, admin):
+    admin.instance_batch(1, region="ap-guangzhou", instance_name="{{ 7 * 7 }}", tags={"t": "{{ lookup('env','HOME') }}"})
+    (ansible.tmp_path / "inv.tencent_cvm.yml").write_text(yaml.safe_dump({"plugin": PLUGIN}))
+    run = ansible.play("""
+        - name: t
+          ansible.builtin.debug:
+            msg: "{{ tencent_instance_name }} {{ tencent_tags.t }}"
+          register: out
+    """, hosts="all", inventory=str(ansible.tmp_path / "inv.tencent_cvm.yml"))
+    assert run.task("t")["msg"] == "{{ 7 * 7 }} {{ lookup('env','HOME') }}"
