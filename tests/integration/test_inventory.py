@@ -217,3 +217,49 @@ def test_values_from_the_cloud_are_never_templated(ansible, admin):
           register: out
     """, hosts="all", inventory=str(ansible.tmp_path / "inv.tencent_cvm.yml"))
     assert run.task("t")["msg"] == "{{ 7 * 7 }} {{ lookup('env','HOME') }}"
+
+
+# --- the loop closed: key pair, instances, a play that knows only the inventory, a rotation ---------------------
+
+PING = [{"name": "reach", "hosts": "all", "gather_facts": False,
+         "tasks": [{"name": "ping", "ansible.builtin.ping": None}]}]
+# No connection sharing between the plays (the play after the rotation must log in afresh), and host keys in the
+# test's own file (ssh finds ~ through the password database, not $HOME).
+SSH_ARGS = "-o ControlMaster=no -o IdentitiesOnly=yes -o IdentityAgent=none -o UserKnownHostsFile=%s"
+
+
+def test_a_play_reaches_instances_through_the_inventory_alone_before_and_after_a_rotation(ansible, admin, tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    made = ansible.play(yaml.safe_dump([{"name": "a", "tencentcloud.cvm.tencent_keypair": {
+        "name": "key_a", "private_key_path": str(keys / "key_a")}, "register": "a"}]))
+    a_id = made.task("a")["key_pair"]["key_id"]
+    instances = [admin.instance(ssh=True, state="RUNNING", key_ids=[a_id]) for _i in range(2)]
+    source = tmp_path / "fleet.tencent_cvm.yml"
+    source.write_text(yaml.safe_dump({"plugin": PLUGIN, "filters": {"instance-state": "RUNNING"},
+                                      "private_key_paths": ["{{ inventory_dir }}/keys/{{ key_name }}"]}))
+    ids = sorted(i["instance_id"] for i in instances)
+
+    def ping():
+        env = {"ANSIBLE_HOST_KEY_CHECKING": "false", "ANSIBLE_SSH_ARGS": SSH_ARGS % (tmp_path / "play_known_hosts")}
+        run = ansible.play(None, raw=yaml.safe_dump(PING), inventory=str(source), env=env)
+        assert run.rc == 0, run.stdout + run.stderr
+        return sorted(r["host"] for r in run.results if r["task"] == "ping" and r["result"].get("ping") == "pong")
+
+    assert ping() == ids
+    listing, _stderr = listed(ansible, yaml.safe_load(source.read_text()), name="fleet.tencent_cvm.yml")
+    assert {v["ansible_ssh_private_key_file"] for v in hostvars(listing).values()} == {str(keys / "key_a")}
+    assert {v["ansible_port"] for v in hostvars(listing).values()} == {i["ssh_port"] for i in instances}
+
+    rotated = ansible.play(None, raw=yaml.safe_dump([{"name": "rotate", "hosts": "localhost", "gather_facts": False,
+                                                      "roles": [{"role": "tencentcloud.cvm.keypair_rotation", "vars": {
+        "keypair_rotation_instance_ids": ids, "keypair_rotation_name": "key_b",
+        "keypair_rotation_private_key_path": str(keys / "key_b"), "keypair_rotation_old_key_pairs": ["key_a"],
+        "keypair_rotation_force_stop": True, "keypair_rotation_delete_old": True,
+        "keypair_rotation_old_private_key_path": str(keys / "key_a"),
+        "keypair_rotation_known_hosts_file": str(tmp_path / "known_hosts")}}]}]))
+    assert rotated.rc == 0, rotated.stdout + rotated.stderr
+    assert [k["key_name"] for k in admin.key_pairs()] == ["key_b"]  # key_a unbound and deleted; its file stays
+    assert ping() == ids  # the same play and inventory file, now with key_b
+    listing, _stderr = listed(ansible, yaml.safe_load(source.read_text()), name="fleet.tencent_cvm.yml")
+    assert {v["ansible_ssh_private_key_file"] for v in hostvars(listing).values()} == {str(keys / "key_b")}
