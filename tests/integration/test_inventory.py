@@ -275,3 +275,20 @@ def test_a_play_reaches_instances_through_the_inventory_alone_before_and_after_a
     assert ping() == ids  # the same play and inventory file, now with key_b
     listing, _stderr = listed(ansible, yaml.safe_load(source.read_text()), name="fleet.tencent_cvm.yml")
     assert {v["ansible_ssh_private_key_file"] for v in hostvars(listing).values()} == {str(keys / "key_b")}
+
+
+@pytest.mark.core
+def test_credentials_as_the_modules_take_them_and_templated(ansible, admin, fleet):
+    from helpers import CREDS
+
+    config = {"secret_id": CREDS["secret_id"], "secret_key": "{{ lookup('env', 'MY_TENCENT_KEY') }}",
+              "region": "ap-shanghai", "hostnames": ["instance-name"]}
+    env = {"TENCENTCLOUD_SECRET_ID": None, "TENCENTCLOUD_SECRET_KEY": None, "TENCENTCLOUD_REGION": None,
+           "MY_TENCENT_KEY": CREDS["secret_key"]}
+    data, _stderr = listed(ansible, config, env=env)
+    assert sorted(hostvars(data)) == ["sh-0", "sh-1"]  # the region option, as a module takes it
+    proc = inventory(ansible, {"regions": ["ap-guangzhou"]}, "--list", env={"TENCENTCLOUD_SECRET_ID": None,
+                                                                          "TENCENTCLOUD_SECRET_KEY": None})
+    said = " ".join(proc.stderr.split())
+    assert proc.returncode != 0 and "No Tencent Cloud credentials found. Looked in:" in said
+    assert CREDS["secret_key"] not in proc.stderr + proc.stdout
