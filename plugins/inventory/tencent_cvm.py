@@ -276,10 +276,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for preference in spec.hostnames:
             value = field_value(inst, preference)
             if value is NotImplemented:
-                value = self._compose(preference, wrap_var(variables))
+                value = self._expression(preference, variables, inst)
             if value:
                 return str(value)
         return inst.instance_id
+
+    def _expression(self, expression, variables, inst):
+        """A Jinja host-name preference; one that cannot be evaluated for this host counts as empty (with
+        strict: true it is an error that names it)."""
+        try:
+            return self._compose(expression, wrap_var(variables))
+        except Exception as exc:  # noqa: BLE001 - any template error: undefined variable, bad filter, syntax
+            if self.get_option("strict"):
+                raise AnsibleError("tencent_cvm: hostnames entry %r failed for %s: %s"
+                                   % (expression, inst.instance_id, exc)) from None
+            return None
 
     def _add(self, spec, name, host, missing):
         """Adds host `name` for `host` (region, Instance, {KeyId: key name}); a host without a key file found is

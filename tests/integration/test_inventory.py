@@ -128,6 +128,14 @@ def test_all_regions(ansible, admin, fleet):
     assert actions.count("DescribeRegions") == 1 and actions.count("DescribeInstances") > 10
 
 
+def test_hostnames_expression_falls_through_where_it_cannot_be_evaluated(ansible, admin, fleet):
+    config = {"hostnames": ["tencent_tags.owner ~ '-box'", "tag:role", "instance-id"], "regions": ["ap-shanghai"]}
+    admin.instance_batch(1, region="ap-shanghai", tags={"owner": "ann", "role": "x"})
+    data, _stderr = listed(ansible, config)
+    assert sorted(hostvars(data)) == sorted(fleet["sh"] + ["ann-box"])  # sh-*: role web twice: their IDs
+    assert "tencent_tags.owner" in failed(ansible, dict(config, strict=True))
+
+
 def test_duplicate_names_fall_back_to_instance_ids(ansible, admin, fleet):
     twins = admin.instance_batch(2, region="ap-guangzhou", instance_name="twin")
     data, stderr = listed(ansible, {"hostnames": ["instance-name"]})
