@@ -95,6 +95,10 @@ def test_names_groups_compose_and_regions(ansible, admin, fleet):
     assert web0["ansible_user"] == "root" and web0["ansible_port"] == 22
     assert web0["tencent_instance_id"] in fleet["web"]
     assert "WARNING" not in stderr
+    graph = inventory(ansible, {"regions": ["ap-guangzhou", "ap-shanghai"], "hostnames": ["instance-name"],
+                                "keyed_groups": [{"key": "tencent_zone", "prefix": "zone"}]}, "--graph")
+    assert graph.returncode == 0 and "@zone_ap_shanghai_2:\n  |  |--sh-0\n  |  |--sh-1" in graph.stdout.replace(
+        "|  |--sh-1\n  |  |--sh-0", "|  |--sh-0\n  |  |--sh-1"), graph.stdout
 
 
 def test_calls_pages_and_key_lookups(ansible, admin, fleet):
