@@ -149,3 +149,56 @@ def test_settings_are_checked(emulator):
         with pytest.raises(urllib.error.HTTPError, match="400"):
             emulator.config(**bad)
     assert json.dumps(emulator.state()["settings"]["operation_delay"]) == "0.5"
+
+
+# --- what an inventory reads: filters, pages, regions (research-instance-key-binding.md §6.1) ---------------------
+
+def describe_filtered(client, filters, offset=0, limit=100):
+    req = models.DescribeInstancesRequest()
+    req.Filters = [models.Filter() for _f in filters]
+    for flt, (name, values) in zip(req.Filters, filters):
+        flt.Name, flt.Values = name, values
+    req.Offset, req.Limit = offset, limit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # every field the emulator answers is in the SDK's model
+        return client.DescribeInstances(req)
+
+
+def test_filters_pages_and_the_inventory_fields(emulator):
+    client = make_client(emulator)
+    web = emulator._call("POST", "instance-batch", {
+        "count": 3, "region": "ap-guangzhou", "zone": "ap-guangzhou-6", "state": "RUNNING", "name_prefix": "web",
+        "tags": {"role": "web"}, "project_id": 1000, "vpc_id": "vpc-abcdefgh", "subnet_id": "subnet-abcdefgh",
+        "security_group_ids": ["sg-abcdefgh"], "ipv6_addresses": ["2001:db8::1"],
+        "charge_type": "PREPAID"})["instance_ids"]
+    emulator._call("POST", "instance-batch", {"count": 2, "region": "ap-guangzhou", "name_prefix": "db"})
+    emulator._call("POST", "instance-batch", {"count": 1, "region": "ap-shanghai", "tags": {"role": "web"}})
+    found = describe_filtered(client, [("tag:role", ["web"]), ("instance-state", ["RUNNING", "STOPPED"])])
+    assert found.TotalCount == 3 and sorted(i.InstanceId for i in found.InstanceSet) == sorted(web)
+    one = found.InstanceSet[0]
+    assert (one.Placement.Zone, one.Placement.ProjectId, one.VirtualPrivateCloud.VpcId, one.SecurityGroupIds,
+            one.IPv6Addresses, one.InstanceChargeType) == ("ap-guangzhou-6", 1000, "vpc-abcdefgh", ["sg-abcdefgh"],
+                                                           ["2001:db8::1"], "PREPAID")
+    assert [(t.Key, t.Value) for t in one.Tags] == [("role", "web")] and one.InstanceName.startswith("web-")
+    for name, values, count in [("zone", ["ap-guangzhou-6"], 3), ("project-id", ["0"], 2), ("tag-key", ["role"], 3),
+                                ("instance-name", ["db-"], 2), ("vpc-id", ["vpc-abcdefgh"], 3),
+                                ("security-group-id", ["sg-abcdefgh"], 3), ("instance-id", web[:1], 1),
+                                ("ipv6-address", ["2001:db8::1"], 3), ("host-id", ["host-x"], 0)]:
+        assert describe_filtered(client, [(name, values)]).TotalCount == count, name
+    paged = describe_filtered(client, [], offset=4, limit=2)
+    assert paged.TotalCount == 5 and len(paged.InstanceSet) == 1
+
+
+@pytest.mark.parametrize("filters,code", [
+    ([("colour", ["red"])], "InvalidFilter"),
+    ([("zone", ["a", "b", "c", "d", "e", "f"])], "InvalidFilterValue.LimitExceeded"),
+    ([("tag:k%d" % i, ["v"]) for i in range(11)], "InvalidParameterValue.LimitExceeded"),
+])
+def test_filter_limits(emulator, filters, code):
+    assert sdk_error(describe_filtered, make_client(emulator), filters) == code
+
+
+def test_describe_regions(emulator):
+    answer = make_client(emulator).DescribeRegions(models.DescribeRegionsRequest())
+    regions = {r.Region: r.RegionState for r in answer.RegionSet}
+    assert answer.TotalCount == len(regions) and regions["ap-guangzhou"] == "AVAILABLE" and "na-ashburn" in regions
