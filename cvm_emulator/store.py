@@ -97,6 +97,11 @@ class Store:
         for name, sql_type, _default in INSTANCE_COLUMNS:  # a --db file written by an older emulator
             if name not in have:
                 self.db.execute("ALTER TABLE instances ADD COLUMN %s %s" % (name, sql_type))
+        # what a lifecycle tick and DescribeInstances read, found without a scan of every instance
+        self.db.executescript("CREATE INDEX IF NOT EXISTS instances_region ON instances(region, instance_id);"
+                              "CREATE INDEX IF NOT EXISTS instances_busy ON instances(operation) "
+                              "WHERE operation IS NOT NULL;"
+                              "CREATE INDEX IF NOT EXISTS instances_ssh ON instances(ssh) WHERE ssh=1;")
 
     def _execute(self, sql, args=()):
         # One connection is shared by every handler thread: each statement (and each transaction, see
@@ -218,6 +223,16 @@ class Store:
             rows = self._execute("SELECT * FROM instances ORDER BY instance_id").fetchall()
         else:
             rows = self._execute("SELECT * FROM instances WHERE region=? ORDER BY instance_id", (region,)).fetchall()
+        return [self._instance(r) for r in rows]
+
+    def busy_instances(self):
+        """The instances with an operation in progress: all the lifecycle has to advance."""
+        rows = self._execute("SELECT * FROM instances WHERE operation IS NOT NULL").fetchall()
+        return [self._instance(r) for r in rows]
+
+    def ssh_instances(self):
+        """The instances whose sshd the lifecycle keeps in step (the others are records only)."""
+        rows = self._execute("SELECT * FROM instances WHERE ssh=1").fetchall()
         return [self._instance(r) for r in rows]
 
     def terminate_instance(self, instance_id, now):
