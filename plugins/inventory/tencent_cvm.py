@@ -165,6 +165,9 @@ import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, fields
 
+import jinja2
+import jinja2.meta
+
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.module_utils.compat.version import LooseVersion
@@ -252,6 +255,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # building ----------------------------------------------------------------------------------
     def _populate(self, spec, data):
+        self._seen = {}  # (template, KeyId) -> (path, usable): see _key_file
         hosts = []
         for region, found in data["regions"].items():
             hosts.extend((region, _instance(d), found["key_names"]) for d in found["instances"])
@@ -321,17 +325,34 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _key_file(self, spec, name, inst, names):
         """The first template, for the first bound key pair, that names a private key file this process can
-        open; None if there is none."""
+        open; None if there is none. A template that uses only the key pair and the inventory's directory is
+        rendered (and its file checked) once per key pair, not once per host."""
         hostvars = self.inventory.get_host(name).get_vars()
         for key_id in inst.key_ids:
-            key_name = names.get(key_id)
             for template in spec.private_key_paths:
-                self.templar.available_variables = dict(hostvars, key_name=wrap_var(key_name or key_id),
-                                                        key_id=wrap_var(key_id))
-                path = os.path.expanduser(str(self.templar.template(template)))
-                if _readable_file(path, name):
-                    return path
+                shared = _host_independent(template)
+                found = self._seen.get((template, key_id)) if shared else None
+                if found is None:
+                    self.templar.available_variables = dict(hostvars, key_name=wrap_var(names.get(key_id) or key_id),
+                                                            key_id=wrap_var(key_id))
+                    path = os.path.expanduser(str(self.templar.template(template)))
+                    found = (path, _readable_file(path, name))
+                    if shared:
+                        self._seen[(template, key_id)] = found
+                if found[1]:
+                    return found[0]
         return None
+
+
+def _host_independent(template, _known={}):  # noqa: B006 - a cache of parsed templates
+    """Whether `template` uses nothing but key_name, key_id, inventory_dir and inventory_file."""
+    if template not in _known:
+        try:
+            used = jinja2.meta.find_undeclared_variables(jinja2.Environment().parse(template))
+        except jinja2.TemplateSyntaxError:
+            used = {None}
+        _known[template] = used <= {"key_name", "key_id", "inventory_dir", "inventory_file"}
+    return _known[template]
 
 
 def _readable_file(path, host):

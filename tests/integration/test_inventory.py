@@ -181,6 +181,10 @@ def test_private_key_paths_strict_and_summary_warning(ansible, admin, fleet, tmp
     assert "ansible_ssh_private_key_file" not in hostvars(data)["db-0"]
     warning = " ".join(stderr.split())
     assert warning.count("no private key file found for 2 host(s)") == 1 and "db-0 (no key pair bound)" in warning
+    per_host = dict(config, private_key_paths=[str(keys) + "/{{ tencent_zone | replace('ap-guangzhou-2', '') }}"
+                                                            "{{ key_name }}"])  # uses a host variable
+    data, _stderr = listed(ansible, per_host)
+    assert hostvars(data)["web-1"]["ansible_ssh_private_key_file"] == str(keys / "deploy")
     message = failed(ansible, dict(config, strict=True))
     assert "no private key file found for 2 host(s)" in message
     override, _stderr = listed(ansible, dict(config, compose={"ansible_ssh_private_key_file": "'/elsewhere'"}))
