@@ -10,8 +10,8 @@ file for each key pair. Measured side by side in one run, medians of --reps:
            time (concurrency 1)
   old      a serial client with pages of 20 and no key lookup (as Tencent's 2020 inventory script), same latency
 
-API calls are counted by the emulator. Run: `scripts/benchmark.sh inventory` or, with the project's venv,
-`python benchmarks/inventory.py --instances 10000 --regions 10`.
+API calls are counted by the emulator. Run, after `make test` or `scripts/venv.sh` made the venv:
+`source scripts/env.sh && python benchmarks/inventory.py --instances 10000 --regions 10` (about 7 minutes).
 """
 
 import argparse
