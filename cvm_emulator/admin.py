@@ -145,7 +145,8 @@ class AdminApi:
     def instance(self, spec):
         """An instance: {instance_id, region, state, os, os_name, key_ids, ssh, login_user, guest_agent,
         private_ip, public_ip} and what an inventory reads (INSTANCE_ATTRS: instance_name, zone, project_id,
-        instance_type, image_id, vpc_id, subnet_id, security_group_ids, tags, charge_type, ipv6_addresses). With ssh=true a real sshd serves it on 127.0.0.1 while it is RUNNING; its
+        instance_type, image_id, vpc_id, subnet_id, security_group_ids, tags, charge_type, ipv6_addresses).
+        With ssh=true a real sshd serves it on 127.0.0.1 while it is RUNNING; its
         authorized_keys holds the public keys of the key pairs bound to it (unless guest_agent=false: an image
         without cloud-init, whose file never changes)."""
         emu = self.emu

@@ -178,7 +178,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials impo
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError, TencentCloudAPIError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory import (
-    HOSTNAME_FIELDS, InventorySpec, connect_address, field_value, host_vars, read_region, unique_names,
+    InventorySpec, connect_address, field_value, host_vars, read_region, unique_names,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._records import Instance
@@ -344,8 +344,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return None
 
 
-def _host_independent(template, _known={}):  # noqa: B006 - a cache of parsed templates
+_KNOWN = {}  # template -> whether it is host-independent (parsed once per process)
+
+
+def _host_independent(template):
     """Whether `template` uses nothing but key_name, key_id, inventory_dir and inventory_file."""
+    _known = _KNOWN
     if template not in _known:
         try:
             used = jinja2.meta.find_undeclared_variables(jinja2.Environment().parse(template))

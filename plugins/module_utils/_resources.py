@@ -221,8 +221,8 @@ class Regions(Resource):
         answer = self.call("DescribeRegions", {}, what)
         shape = Shape("DescribeRegions", answer)
         try:
-            regions = [shape.obj(r, "RegionSet[]") for r in shape.items(answer.get("RegionSet"), "RegionSet",
-                                                                           optional=False)]
+            listed = shape.items(answer.get("RegionSet"), "RegionSet", optional=False)
+            regions = [shape.obj(r, "RegionSet[]") for r in listed]
             names = [shape.text(r.get("Region"), "RegionSet[].Region", limit=64) for r in regions
                      if shape.text(r.get("RegionState"), "RegionSet[].RegionState", limit=64) == "AVAILABLE"]
             if not all(REGION_RE.match(name) for name in names):

@@ -181,8 +181,8 @@ def test_private_key_paths_strict_and_summary_warning(ansible, admin, fleet, tmp
     assert "ansible_ssh_private_key_file" not in hostvars(data)["db-0"]
     warning = " ".join(stderr.split())
     assert warning.count("no private key file found for 2 host(s)") == 1 and "db-0 (no key pair bound)" in warning
-    per_host = dict(config, private_key_paths=[str(keys) + "/{{ tencent_zone | replace('ap-guangzhou-2', '') }}"
-                                                            "{{ key_name }}"])  # uses a host variable
+    template = str(keys) + "/{{ tencent_zone | replace('ap-guangzhou-2', '') }}{{ key_name }}"  # a host variable
+    per_host = dict(config, private_key_paths=[template])
     data, _stderr = listed(ansible, per_host)
     assert hostvars(data)["web-1"]["ansible_ssh_private_key_file"] == str(keys / "deploy")
     message = failed(ansible, dict(config, strict=True))
@@ -279,13 +279,15 @@ def test_a_play_reaches_instances_through_the_inventory_alone_before_and_after_a
     assert {v["ansible_ssh_private_key_file"] for v in hostvars(listing).values()} == {str(keys / "key_a")}
     assert {v["ansible_port"] for v in hostvars(listing).values()} == {i["ssh_port"] for i in instances}
 
-    rotated = ansible.play(None, raw=yaml.safe_dump([{"name": "rotate", "hosts": "localhost", "gather_facts": False,
-                                                      "roles": [{"role": "tencentcloud.cvm.keypair_rotation", "vars": {
+    role_vars = {
         "keypair_rotation_instance_ids": ids, "keypair_rotation_name": "key_b",
         "keypair_rotation_private_key_path": str(keys / "key_b"), "keypair_rotation_old_key_pairs": ["key_a"],
         "keypair_rotation_force_stop": True, "keypair_rotation_delete_old": True,
         "keypair_rotation_old_private_key_path": str(keys / "key_a"),
-        "keypair_rotation_known_hosts_file": str(tmp_path / "known_hosts")}}]}]))
+        "keypair_rotation_known_hosts_file": str(tmp_path / "known_hosts")}
+    rotated = ansible.play(None, raw=yaml.safe_dump([{"name": "rotate", "hosts": "localhost", "gather_facts": False,
+                                                      "roles": [{"role": "tencentcloud.cvm.keypair_rotation",
+                                                                 "vars": role_vars}]}]))
     assert rotated.rc == 0, rotated.stdout + rotated.stderr
     assert [k["key_name"] for k in admin.key_pairs()] == ["key_b"]  # key_a unbound and deleted; its file stays
     assert ping() == ids  # the same play and inventory file, now with key_b
@@ -303,8 +305,8 @@ def test_credentials_as_the_modules_take_them_and_templated(ansible, admin, flee
            "MY_TENCENT_KEY": CREDS["secret_key"]}
     data, _stderr = listed(ansible, config, env=env)
     assert sorted(hostvars(data)) == ["sh-0", "sh-1"]  # the region option, as a module takes it
-    proc = inventory(ansible, {"regions": ["ap-guangzhou"]}, "--list", env={"TENCENTCLOUD_SECRET_ID": None,
-                                                                          "TENCENTCLOUD_SECRET_KEY": None})
+    no_credentials = {"TENCENTCLOUD_SECRET_ID": None, "TENCENTCLOUD_SECRET_KEY": None}
+    proc = inventory(ansible, {"regions": ["ap-guangzhou"]}, "--list", env=no_credentials)
     said = " ".join(proc.stderr.split())
     assert proc.returncode != 0 and "No Tencent Cloud credentials found. Looked in:" in said
     assert CREDS["secret_key"] not in proc.stderr + proc.stdout
