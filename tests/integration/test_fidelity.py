@@ -184,8 +184,11 @@ def test_realistic_rate_limits_fifty_tasks_twenty_forks(ansible, admin, tmp_path
     inventory.write_text("".join("host%02d ansible_connection=local\n" % i for i in range(50)))
     for i in range(50):  # a directory each: the tasks do not wait for one another's directory lock, so 20 forks
         (keys / ("host%02d" % i)).mkdir()  # really send at once, faster than 10 requests a second
+    # 20 forks against 10 requests/s: the throttled ones queue behind each other, and in a loaded run a task could
+    # meet RequestLimitExceeded five times in a row and run out of the default 4 retries (seen once in a full
+    # run). docs/troubleshooting.md tells users of such fleets to raise retries; this test does as it says.
     task = kp({"name": "{{ inventory_hostname }}", "private_key_path": "%s/{{ inventory_hostname }}/k" % keys,
-               "tags": {"fleet": "fifty"}})
+               "tags": {"fleet": "fifty"}, "retries": 8})
     started = time.monotonic()
     run = ansible.play(task, hosts="all", inventory=str(inventory), forks=20)
     elapsed = time.monotonic() - started
@@ -196,6 +199,8 @@ def test_realistic_rate_limits_fifty_tasks_twenty_forks(ansible, admin, tmp_path
     codes = [r["code"] for r in admin.requests()]
     assert "RequestLimitExceeded" in codes  # throttled for real, and retried
     again = ansible.play(task, hosts="all", inventory=str(inventory), forks=20)
-    assert all(not r["result"]["changed"] and not r["result"]["failed"] for r in again.by_action())
+    assert all(not r["result"]["changed"] and not r["result"]["failed"] for r in again.by_action()), [
+        (r["host"], r["result"].get("msg"), r["result"].get("changed")) for r in again.by_action()
+        if r["result"]["changed"] or r["result"]["failed"]]
     print("50 creations under realistic limits: %.1f s, %d throttled answers" % (
         elapsed, codes.count("RequestLimitExceeded")))

@@ -41,7 +41,8 @@ def test_tarball_has_no_dev_only_files(installed):
     for wanted in ("plugins/action/tencent_keypair.py", "plugins/modules/tencent_keypair_info.py",
                    "roles/keypair/meta/argument_specs.yml", "cvm_emulator/server.py", "docs/quickstart.md",
                    "meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "bindep.txt",
-                   "changelogs/changelog.yaml", "README.md"):
+                   "changelogs/changelog.yaml", "README.md", "COPYING", "plugins/inventory/tencent_cvm.py",
+                   "docs/inventory.md", "docs/awx.md"):
         assert wanted in names, wanted
 
 
@@ -51,7 +52,8 @@ def _doc_env(dest):
 
 @pytest.mark.parametrize("plugin,kind", [("tencentcloud.cvm.tencent_keypair", "module"),
                                          ("tencentcloud.cvm.tencent_keypair_info", "module"),
-                                         ("tencentcloud.cvm.keypair", "role")])
+                                         ("tencentcloud.cvm.keypair", "role"),
+                                         ("tencentcloud.cvm.tencent_cvm", "inventory")])
 def test_ansible_doc_renders_from_the_installed_copy(installed, plugin, kind):
     out = subprocess.run([os.path.join(BIN, "ansible-doc"), "-t", kind, "--json", plugin], capture_output=True,
                          text=True, env=_doc_env(installed[1]), check=True)
@@ -63,7 +65,10 @@ def test_ansible_doc_renders_from_the_installed_copy(installed, plugin, kind):
     noise = [line for line in text.stderr.splitlines() if line.strip() and "_protomatter" not in line]
     assert noise == []
     assert installed[1] in text.stdout or kind == "role"
-    if kind == "module":
+    if kind == "inventory":
+        options = data[plugin]["doc"]["options"]
+        assert {"private_key_paths", "regions", "keyed_groups", "cache", "secret_key"} <= set(options)
+    elif kind == "module":
         doc = data[plugin]["doc"]
         assert doc["filename"].startswith(installed[1])
         assert "region" in doc["options"] and "secret_key" in doc["options"]
