@@ -315,7 +315,7 @@ class Guests:
         """Ends the instance's SSH sessions: each sshd and what it runs (a session's command is a process group of
         its own, so it is found through /proc), as a power-off would."""
         for proc in self.sessions.pop(instance_id, []):
-            doomed = _descendants(proc.pid)
+            doomed = descendants(proc.pid)
             _terminate(proc)
             for pid in doomed:
                 try:
@@ -408,7 +408,7 @@ def peer_uid(conn, table="/proc/net/tcp"):
     return None
 
 
-def _descendants(pid):
+def descendants(pid):
     children = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():

@@ -26,6 +26,7 @@ for path in (ROOT, COLLECTIONS):
         sys.path.insert(0, path)
 
 from cvm_emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY  # noqa: E402
+from cvm_emulator.instances import descendants  # noqa: E402 - the one walk of a process tree (tests use it too)
 
 FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures")
 
@@ -538,24 +539,6 @@ def checked(args, title="ensure", module=KP, **keywords):
 
 
 # --- processes (the interrupt and rotation tests signal real ansible-playbook runs) -------------------------
-
-def descendants(pid):
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
 
 def alive(pid):
     try:

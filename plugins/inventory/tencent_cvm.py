@@ -178,7 +178,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials impo
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError, TencentCloudAPIError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory import (
-    InventorySpec, connect_address, field_value, host_vars, read_region, unique_names,
+    InventorySpec, connect_address, field_value, host_vars, read_region, trusted_cache, unique_names,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._records import Instance
@@ -219,7 +219,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         data = None
         if use_cache and cache:
             data = self._cache.get(key)
-            data = data if isinstance(data, dict) and data.get("version") == CACHE_VERSION else None
+            data = data if _usable_cache(data) else None
         if data is None:
             data = self._read(spec, credentials, settings, home)
             if use_cache:
@@ -381,6 +381,18 @@ def _instance(data):
     values = {k: tuple(tuple(v) if isinstance(v, list) else v for v in value) if isinstance(value, list) else value
               for k, value in data.items() if k in names}
     return Instance(**values)
+
+
+def _usable_cache(data):
+    """Cached data of this version whose every record passes the checks a fresh read passes; anything else is
+    read afresh."""
+    try:
+        regions = data["regions"] if data.get("version") == CACHE_VERSION else None
+        return isinstance(regions, dict) and all(
+            trusted_cache(region, [_instance(d) for d in found["instances"]], found["key_names"])
+            for region, found in regions.items())
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return False
 
 
 def _all_regions(credentials, settings):

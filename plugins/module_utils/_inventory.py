@@ -9,12 +9,14 @@ templates and groups are the plugin's (plugins/inventory/tencent_cvm.py)."""
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import re
 from dataclasses import dataclass
 
 from ._resources import PAGE, Instances, KeyPairs
-from ._rules import REGION_RE, invalid
+from ._records import LOGIN_USER_RE
+from ._rules import INSTANCE_ID_RE, KEY_PAIR_NAME_RE, REGION_RE, invalid
 
 # DescribeInstances filter names (CVM API 2017-03-12, Filters; see research-instance-key-binding.md §6.1).
 FILTER_NAMES = frozenset([
@@ -190,5 +192,26 @@ def read_region(client, spec):
     key_ids = sorted({k for i in found.values() for k in i.key_ids})
     names = {}
     for start in range(0, len(key_ids), PAGE):
-        names.update((kp.key_id, kp.key_name) for kp in KeyPairs(client).describe(key_ids=key_ids[start:start + PAGE]))
+        asked = key_ids[start:start + PAGE]
+        names.update((kp.key_id, kp.key_name) for kp in KeyPairs(client).describe(key_ids=asked)
+                     if kp.key_id in asked and KEY_PAIR_NAME_RE.match(kp.key_name))  # a name goes into a path
     return list(found.values()), names
+
+
+def trusted_cache(region, instances, names):
+    """Whether cached data (a file someone else may have written) holds only what read_region could have returned:
+    what reaches a path or ssh (key names, addresses, login user and port, IDs) is checked again."""
+    return bool(REGION_RE.match(region)) and all(_trusted(inst) for inst in instances) and all(
+        isinstance(k, str) and isinstance(v, str) and KEY_PAIR_NAME_RE.match(v) for k, v in names.items())
+
+
+def _trusted(inst):
+    port = inst.login_port
+    try:
+        addresses = [ipaddress.ip_address(a) for a in inst.private_ips + inst.public_ips + inst.ipv6s]
+    except (TypeError, ValueError):
+        return False
+    return bool(isinstance(inst.instance_id, str) and INSTANCE_ID_RE.match(inst.instance_id) and addresses is not None
+                and (inst.login_user is None or (isinstance(inst.login_user, str)
+                                                 and LOGIN_USER_RE.match(inst.login_user)))
+                and (port is None or (isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536)))

@@ -139,7 +139,7 @@ _OID_PBES2 = bytes.fromhex("06092a864886f70d01050d")
 _OID_PBKDF2 = bytes.fromhex("06092a864886f70d01050c")
 _OID_HMAC_SHA256 = bytes.fromhex("06082a864886f70d0209")
 _OID_AES256_CBC = bytes.fromhex("060960864801650304012a")
-_ENCRYPTED_PEM = ("-----BEGIN ENCRYPTED PRIVATE KEY-----", "-----END ENCRYPTED PRIVATE KEY-----")
+_ENCRYPTED_PEM = tuple("-----%s ENCRYPTED PRIVATE KEY-----" % edge for edge in ("BEGIN", "END"))
 
 
 def _der(tag, body):

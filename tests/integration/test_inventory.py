@@ -310,3 +310,20 @@ def test_credentials_as_the_modules_take_them_and_templated(ansible, admin, flee
     said = " ".join(proc.stderr.split())
     assert proc.returncode != 0 and "No Tencent Cloud credentials found. Looked in:" in said
     assert CREDS["secret_key"] not in proc.stderr + proc.stdout
+
+
+def test_a_tampered_cache_is_read_afresh_and_a_hostile_key_name_is_not_a_path(ansible, admin, fleet, tmp_path):
+    cache = tmp_path / "cache"
+    config = {"cache": True, "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(cache),
+              "regions": ["ap-guangzhou"], "hostnames": ["instance-name"]}
+    listed(ansible, config)
+    (entry,) = [p for p in cache.iterdir() if p.is_file()]
+    stored = json.loads(entry.read_text())
+    data = json.loads(stored["__payload__"]) if "__payload__" in stored else stored  # ansible-core 2.19+ wraps it
+    for found in data["regions"].values():
+        for inst in found["instances"]:
+            inst["login_user"] = "-oProxyCommand=touch /tmp/owned"
+    entry.write_text(json.dumps(dict(stored, __payload__=json.dumps(data)) if "__payload__" in stored else data))
+    admin.clear_requests()
+    again, _stderr = listed(ansible, config)
+    assert hostvars(again)["web-0"]["ansible_user"] == "root" and admin.requests() != []  # read afresh

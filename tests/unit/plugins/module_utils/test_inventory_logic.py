@@ -102,3 +102,15 @@ def test_spec_defaults():
     made = spec(regions=["all"], exclude_filters=[{"zone": "z"}])
     assert made.regions == ("all",) and made.hostnames == ("instance-id",)
     assert made.exclude_filters == ((("zone", ("z",)),),)
+
+
+def test_cached_data_is_checked_like_an_answer():
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory import trusted_cache
+
+    good = inst("ins-aaaaaaaa", private_ips=("10.0.0.1",), login_user="root", login_port=22)
+    assert trusted_cache("ap-guangzhou", [good], {"skey-aaaaaaaa": "deploy"})
+    assert not trusted_cache("ap-guangzhou", [good], {"skey-aaaaaaaa": "../../etc/shadow"})
+    assert not trusted_cache("ap-guangzhou", [inst(login_user="-oProxyCommand=x")], {})
+    assert not trusted_cache("ap-guangzhou", [inst(private_ips=("-oProxyCommand=x",))], {})
+    assert not trusted_cache("ap-guangzhou", [inst(login_port=True)], {})
+    assert not trusted_cache("ap guangzhou", [good], {})
