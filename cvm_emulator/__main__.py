@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""python -m cvm_emulator: run the local CVM key-pair API emulator until stopped."""
+"""python -m cvm_emulator: run the local emulator of the CVM and Tag APIs until stopped."""
 
 import argparse
 import os
@@ -14,7 +14,8 @@ from .store import Store
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m cvm_emulator",
-        description="Local emulator of the Tencent Cloud CVM key-pair API (2017-03-12). Prints its URL, "
+        description="Local emulator of the Tencent Cloud CVM (2017-03-12: key pairs, instances, regions) "
+                    "and Tag APIs. Prints its URL, "
                     "then serves until stopped (Ctrl-C or SIGTERM).")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")

@@ -146,6 +146,9 @@ class KeyPairReconciler:
         doomed = [kp for kp in self.key_pairs.find(spec.name, pending_name(spec.name)) if kp is not None]
         outcome = Outcome(before=doomed[0].result() if doomed and doomed[0].key_name == spec.name else None,
                           changed=bool(doomed))
+        if spec.private_key_path:  # named, never opened: the files stay (and the playbook may remove them)
+            named = Destination(spec.private_key_path)
+            outcome.private_key_path, outcome.public_key_path = named.path, named.pub_path
         bound = sorted({i for kp in doomed for i in kp.associated_instance_ids})
         if bound:
             outcome.warnings.append(self._going_away(spec, doomed, bound))

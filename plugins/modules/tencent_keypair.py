@@ -53,6 +53,7 @@ options:
     description:
       - Where the generated private key is written on the control node. The public key goes to
         C(<private_key_path>.pub) (mode C(0644)); it is restored from the private key when missing or different.
+      - With O(state=absent) the files are neither read nor removed; the paths are only returned.
       - Checked before any API call. The directory must exist; the path must not be a directory, a dangling
         symbolic link or a link to a file owned by someone else. An existing file there must hold the private key
         of the existing key pair, unless O(backup=true) or O(regenerate) allows replacing it.
@@ -124,6 +125,7 @@ options:
         changes tags. Ignored when O(tags) is omitted.
     type: bool
     default: true
+    version_added: 0.2.0
   tag_endpoint:
     description:
       - Endpoint of the Tag API, used only to change the tags of an existing key pair.
@@ -132,6 +134,7 @@ options:
         C(tag.intl.tencentcloudapi.com)), or the very same endpoint when it does not start with C(cvm.) (the
         bundled emulator serves both); else C(tag.tencentcloudapi.com).
     type: str
+    version_added: 0.2.0
   wait_timeout:
     description:
       - With O(state=absent), how many seconds to wait for the key pair's bindings to instances that are being
@@ -140,6 +143,7 @@ options:
       - A key pair bound to an instance that is not being terminated fails the task at once, naming it.
     type: int
     default: 300
+    version_added: 0.2.0
   backup:
     description:
       - Keep a timestamped copy (C(<path>.<pid>.<date>@<time>~)) of a private key file before it is replaced or
@@ -311,13 +315,15 @@ key_pair:
       type: dict
       sample: {team: platform}
 private_key_path:
-  description: Absolute path of the private key file on the control node.
-  returned: when O(private_key_path) is given
+  description:
+    - Absolute path of the private key file on the control node.
+    - With O(state=absent) the file is left where it is; the path is returned so that a later task can remove it.
+  returned: when O(private_key_path) is given and the task succeeded, with O(state=absent) too
   type: str
   sample: /home/user/deploy/deploy_key
 public_key_path:
   description: Path of the public key file beside the private key.
-  returned: when O(private_key_path) is given
+  returned: when O(private_key_path) is given and the task succeeded, with O(state=absent) too
   type: str
   sample: /home/user/deploy/deploy_key.pub
 private_key_matches:
@@ -325,7 +331,7 @@ private_key_matches:
     - V(true) when the private key file holds the key of the key pair (after the task), V(false) when it holds
       another key or is missing although the key pair exists, V(null) when there is no file to compare
       (O(public_key), or O(return_private_key) without O(private_key_path)).
-  returned: when O(state=present)
+  returned: when O(state=present) and the task succeeded
   type: bool
   sample: true
 backup_file:

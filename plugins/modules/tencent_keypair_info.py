@@ -38,10 +38,17 @@ options:
   tags:
     description:
       - Only key pairs carrying all of these tags with these values.
+      - At most 8 tags. The API takes at most 10 filters, and O(project_id) and a name may need two of them; more
+        tags fail the task before any API call. To match more, filter the result (for example with
+        C(selectattr)).
     type: dict
 extends_documentation_fragment:
   - tencentcloud.cvm.tencentcloud
   - tencentcloud.cvm.attributes
+attributes:
+  diff_mode:
+    support: N/A
+    details: The module only reads; there is nothing to diff.
 requirements:
   - cryptography (on the control node; ansible-core already depends on it)
 seealso:

@@ -111,34 +111,87 @@ def test_check_mode_returns_what_the_real_run_returns(ansible, admin, keys, tmp_
 
 # --- RETURN equals reality --------------------------------------------------------------------------
 
+# Each documented key's `returned:` condition, as a predicate on the task's arguments and result: True when the key
+# must be there, False when it must not, None when the condition needs more than that (then only the key's being
+# documented is checked). The doc text is part of the table, so a changed condition needs a changed predicate.
+def _ok(result):
+    return not result["failed"]
+
+
+RETURNED = {
+    "tencent_keypair": {
+        "key_pair": ("when O(state=present) and the task succeeded, also when unchanged",
+                     lambda a, r: a.get("state", "present") == "present" and _ok(r)),
+        "private_key_path": ("when O(private_key_path) is given and the task succeeded, with O(state=absent) too",
+                             lambda a, r: bool(a.get("private_key_path")) and _ok(r)),
+        "public_key_path": ("when O(private_key_path) is given and the task succeeded, with O(state=absent) too",
+                            lambda a, r: bool(a.get("private_key_path")) and _ok(r)),
+        "private_key_matches": ("when O(state=present) and the task succeeded",
+                                lambda a, r: a.get("state", "present") == "present" and _ok(r)),
+        "backup_file": ("when O(backup=true) and a private key file was (or, in check mode, would be) replaced",
+                        lambda a, r: None if a.get("backup") else False),
+        "private_key": ("when O(return_private_key=true) and this task generated a key pair",
+                        lambda a, r: None if a.get("return_private_key") else False),
+        "request_ids": ("always", lambda a, r: True),
+        "failure": ("on failure", lambda a, r: r["failed"]),
+    },
+    "tencent_keypair_info": {
+        "key_pairs": ("success", lambda a, r: _ok(r)),
+        "request_ids": ("always", lambda a, r: True),
+        "failure": ("on failure", lambda a, r: r["failed"]),
+    },
+}
+
+
+def assert_returned_as_documented(module, runs):
+    """Every documented key is in the table with its doc text, and each run has exactly the keys it must have."""
+    doc = documented(module)
+    table = RETURNED[module]
+    assert {key: spec["returned"] for key, spec in doc.items()} == {key: text for key, (text, _p) in table.items()}
+    for args, result in runs:
+        for key, (text, must) in table.items():
+            expected = must(args, result)
+            if expected is not None:
+                assert (key in result) is expected, "%s %s (returned: %s) with %s: %s" % (
+                    module, key, text, args, sorted(own_keys(result)))
+
+
 def test_return_documents_exactly_what_real_runs_return(ansible, admin, keys, tmp_path):
     public = local_pair(tmp_path, "imp")
     plays = [
-        task({"name": "web", "private_key_path": str(keys / "web"), "return_private_key": True,
-              "description": "d"}, no_log=False),                                     # create, key returned
-        task({"name": "web", "private_key_path": str(keys / "web")}),                  # converged
-        task({"name": "web", "private_key_path": str(keys / "web"), "regenerate": "always", "backup": True}),
-        task({"name": "imp", "public_key": public}),                                    # import
-        task({"name": "imp", "state": "absent"}),                                       # absent
-        task({"name": "web", "private_key_path": str(keys / "web"), "colour": "red"}),   # InvalidArgument
-        task({"name": "bad-name", "private_key_path": str(keys / "x")}),                 # InvalidArgument (ours)
-        task({"name": "web", "private_key_path": str(keys / "web"), "secret_id": "AKIDonly"}),  # credentials
-        task({"name": "web", "private_key_path": str(keys / "nodir" / "k")}),            # InvalidDestination
-        task({"name": "web", "private_key_path": str(keys / "other"), "regenerate": "fail"}),  # KeyMismatch
-        task({"name": "quota", "private_key_path": str(keys / "q"), "project_id": 4242}),  # API error
+        ({"name": "web", "private_key_path": str(keys / "web"), "return_private_key": True,
+          "description": "d"}, {"no_log": False}),                                     # create, key returned
+        ({"name": "web", "private_key_path": str(keys / "web")}, {}),                   # converged
+        ({"name": "web", "private_key_path": str(keys / "web"), "regenerate": "always", "backup": True}, {}),
+        ({"name": "imp", "public_key": public}, {}),                                     # import
+        ({"name": "imp", "state": "absent"}, {}),                                        # absent
+        ({"name": "web", "private_key_path": str(keys / "web"), "colour": "red"}, {}),    # InvalidArgument
+        ({"name": "bad-name", "private_key_path": str(keys / "x")}, {}),                  # InvalidArgument (ours)
+        ({"name": "web", "private_key_path": str(keys / "web"), "secret_id": "AKIDonly"}, {}),  # credentials
+        ({"name": "web", "private_key_path": str(keys / "nodir" / "k")}, {}),             # InvalidDestination
+        ({"name": "web", "private_key_path": str(keys / "other"), "regenerate": "fail"}, {}),  # KeyMismatch
+        ({"name": "quota", "private_key_path": str(keys / "q"), "project_id": 4242}, {}),  # API error
     ]
-    results = [ansible.play(play).task("t") for play in plays]
-    results.append(ansible.play(task({"name": "web", "private_key_path": str(keys / "web")}), check=True).task("t"))
+    runs = [(args, ansible.play(task(args, **keywords)).task("t")) for args, keywords in plays]
+    converged = {"name": "web", "private_key_path": str(keys / "web")}
+    runs.append((converged, ansible.play(task(converged), check=True).task("t")))
     admin.fault(action="ModifyKeyPairAttribute", mode="error", code="InvalidParameter")
-    results.append(ansible.play(task({"name": "mem", "return_private_key": True, "regenerate": "always"})).task("t"))
-    results.append(ansible.play(task({"name": "mem", "return_private_key": True, "regenerate": "always"})).task("t"))
-    assert results[-1]["failed"] is True and "private_key" in results[-1]  # the only copy, on a failure
+    memory = {"name": "mem", "return_private_key": True, "regenerate": "always"}
+    runs.append((memory, ansible.play(task(memory)).task("t")))
+    runs.append((memory, ansible.play(task(memory)).task("t")))
+    assert runs[-1][1]["failed"] is True and "private_key" in runs[-1][1]  # the only copy, on a failure
+    gone = {"name": "web", "state": "absent", "private_key_path": str(keys / "web")}  # absent, files named
+    runs.append((gone, ansible.play(task(gone)).task("t")))
+    assert runs[-1][1]["changed"] is True and os.path.exists(runs[-1][1]["private_key_path"])  # left in place
+    assert runs[-1][1]["public_key_path"] == str(keys / "web.pub")
+    results = [result for _args, result in runs]
     assert {r["failure"]["code"] for r in results if r["failed"]} == {
         "InvalidArgument", "MissingCredentials", "InvalidDestination", "KeyMismatch", "InvalidProjectId.NotFound",
         "InvalidParameter"}
     returned = set().union(*(own_keys(r) for r in results))
     doc = documented("tencent_keypair")
     assert returned == set(doc)
+    assert_returned_as_documented("tencent_keypair", runs)
     key_pairs = [r["key_pair"] for r in results if r.get("key_pair")]
     assert {frozenset(kp) for kp in key_pairs} == {frozenset(doc["key_pair"]["contains"])}
     assert {frozenset(r["failure"]) for r in results if r["failed"]} == {frozenset(doc["failure"]["contains"])}
@@ -146,15 +199,24 @@ def test_return_documents_exactly_what_real_runs_return(ansible, admin, keys, tm
 
 def test_info_return_documents_exactly_what_real_runs_return(ansible, admin, keys):
     ansible.play(task({"name": "web", "private_key_path": str(keys / "web"), "tags": {"team": "a"}}))
-    results = [ansible.play(task(args, INFO)).task("t") for args in (
-        {}, {"names": ["web"]}, {"names": []}, {"key_ids": ["skey-00000000"]}, {"tags": {"team": "a"}},
-        {"names": ["web"], "secret_id": "AKIDonly"}, {"key_ids": ["not-an-id"]})]
+    nine = {"t%d" % i: "v" for i in range(9)}
+    arguments = ({}, {"names": ["web"]}, {"names": []}, {"key_ids": ["skey-00000000"]}, {"tags": {"team": "a"}},
+                 {"names": ["web"], "secret_id": "AKIDonly"}, {"key_ids": ["not-an-id"]}, {"tags": nine})
+    runs = [(args, ansible.play(task(args, INFO)).task("t")) for args in arguments]
+    results = [result for _args, result in runs]
     assert [len(r.get("key_pairs", [])) for r in results[:5]] == [1, 1, 0, 0, 1]
     doc = documented("tencent_keypair_info")
     assert set().union(*(own_keys(r) for r in results)) == set(doc)
+    assert_returned_as_documented("tencent_keypair_info", runs)
     assert {frozenset(kp) for r in results for kp in r.get("key_pairs", [])} == \
         {frozenset(doc["key_pairs"]["contains"])}
-    assert {r["failure"]["code"] for r in results if r["failed"]} == {"MissingCredentials", "InvalidKeyPairId.Malformed"}
+    assert {r["failure"]["code"] for r in results if r["failed"]} == {
+        "MissingCredentials", "InvalidKeyPairId.Malformed", "InvalidArgument"}
+    # the documented limit: more than 8 tags fail before any call
+    assert results[-1]["request_ids"] == [] and "At most 8 tags" in results[-1]["msg"]
+    options = yaml.safe_load(importlib.import_module(
+        "ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair_info").DOCUMENTATION)["options"]
+    assert "at most 8 tags" in " ".join(options["tags"]["description"]).lower()
 
 
 def test_the_key_pair_block_is_the_same_in_both_modules():

@@ -515,6 +515,26 @@ def test_return_private_key_without_no_log_warns(ansible, admin):
     assert any("without no_log" in w for w in run.task("shown")["warnings"])
 
 
+def test_a_private_key_shows_in_output_only_when_returned_without_no_log(ansible, admin, tmp_path):
+    """README's claim, exactly: at -vvvv, a private key is in the output only from a task with
+    return_private_key=true and without no_log; with no_log it reaches the registered variable and nothing else."""
+    hidden_copy = tmp_path / "hidden_copy"
+    tasks = (helpers.task({"name": "hidden", "return_private_key": True}, "hidden", register="hidden", no_log=True)
+             + helpers.task({"content": "{{ hidden.private_key }}", "dest": str(hidden_copy), "mode": "0600"},
+                            "kept", "ansible.builtin.copy", no_log=True)
+             + helpers.task({"name": "filed", "private_key_path": str(tmp_path / "filed")}, "filed")
+             + task("shown", name="shown", return_private_key=True))
+    run = ansible.play(tasks, verbosity=4)
+    assert run.rc == 0, run.stdout + run.stderr
+    output = run.stdout + run.stderr + json.dumps(run.results)
+    body = lambda pem: "".join(pem.strip().splitlines()[1:-1])[:64]  # noqa: E731 (a line of the key's base64)
+    hidden = hidden_copy.read_text()
+    assert "PRIVATE KEY-----" in hidden and body(hidden) not in output
+    assert body((tmp_path / "filed").read_text()) not in output
+    shown = run.task("shown")["private_key"]
+    assert body(shown) in run.stdout and any("without no_log" in w for w in run.task("shown")["warnings"])
+
+
 def test_passphrases_get_todays_work_factor(ansible, admin, tmp_path):
     """PKCS#8 with PBKDF2-HMAC-SHA256 at 600,000 iterations (not 2,048); passphrases of at least 8 characters; a
     file encrypted the old way is encrypted again."""
