@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The two commands of README.md, plus helpers. Each sets up .venv itself (scripts/venv.sh).
-.PHONY: demo test venv emulator clean
+.PHONY: demo test docs venv emulator clean
 
 demo:  ## start the emulator, run examples/demo.yml twice (changed, then ok), stop the emulator
 	@scripts/demo.sh
 
 test:  ## every test: unit, emulator (with the official SDK), integration playbooks
 	@scripts/test.sh
+
+docs:  ## build the documentation site (modules, roles, plugins, guides) into .build/docsite, warnings as errors
+	@scripts/docs.sh
 
 venv:
 	@scripts/venv.sh

@@ -8,7 +8,7 @@ Codes the emulator answers that these lists lack are named in EXTRA, each with i
 
 The emulator answers a subset of these organically; any of them can be injected with the fault mode `error`.
 The collection's tests check that every code listed here for an action the module calls is explained in its
-docs/troubleshooting.md."""
+docs/docsite/rst/guide_troubleshooting.rst."""
 
 COMMON = (
     "ActionOffline", "AuthFailure.InvalidAuthorization", "AuthFailure.InvalidSecretId", "AuthFailure.MFAFailure",

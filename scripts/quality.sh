@@ -36,16 +36,17 @@ lint_doc_examples() {
     local dir
     dir="$(mktemp -d)"
     python - "$dir" <<'PY'
-import glob, os, re, sys, yaml
+import os, sys, yaml
+sys.path.insert(0, "tests")
+from helpers import doc_blocks, doc_pages
 out = sys.argv[1]
-pages = sorted(glob.glob("docs/*.md")) + ["README.md"] + sorted(glob.glob("roles/*/README.md"))
 n = 0
-for page in pages:
-    for i, block in enumerate(re.findall(r"^```yaml\n(.*?)^```", open(page).read(), re.M | re.S)):  # run or not
+for page in doc_pages():
+    for i, (_not_run, block) in enumerate(doc_blocks(page)):  # run or not
         data = yaml.safe_load(block)
         if isinstance(data, list) and all(isinstance(p, dict) and "hosts" in p for p in data):
             n += 1
-            name = "%s_%d.yml" % (os.path.basename(page)[:-3].replace("-", "_"), i)
+            name = "%s_%d.yml" % (os.path.splitext(os.path.relpath(page))[0].replace("/", "_").replace("-", "_"), i)
             open(os.path.join(out, name), "w").write("---\n" + block)
 # the molecule snippets include "my_role", the reader's own role: a stand-in, so that syntax-check finds it
 os.makedirs(os.path.join(out, "roles", "my_role", "tasks"))

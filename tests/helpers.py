@@ -586,3 +586,37 @@ def interrupt(proc, signum, hard):
     proc.wait(60)
     until(lambda: not any(alive(pid) for pid in workers), 60, "the workers to end")
     return hard or (in_group and signum == signal.SIGKILL)
+
+
+# --- the documentation's examples --------------------------------------------------------------------------
+
+GUIDES = os.path.join(ROOT, "docs", "docsite", "rst")
+# A block right after "<!-- example not run: <why> -->" (Markdown) or ".. example not run: <why>" (reStructuredText)
+# needs what is not here (tccli, Terraform, a real account): it must parse (and ansible-lint syntax-checks it), but it
+# is not run.
+MD_BLOCK = re.compile(r"^(<!-- example not run: [^\n]+-->\n)?```(\w+)\n(.*?)^```", re.M | re.S)
+RST_BLOCK = re.compile(r"^(\.\. example not run: [^\n]+\n\n)?\.\. code-block:: (\S+)\n((?:[ \t]+:[^\n]*\n)*)\n"
+                       r"((?:(?:[ \t]+[^\n]*)?\n)+)", re.M)
+
+
+def doc_pages():
+    """Every page whose examples are tested: the guides, README.md and the roles' READMEs."""
+    return sorted(glob.glob(os.path.join(GUIDES, "*.rst"))) + [os.path.join(ROOT, "README.md")] + sorted(
+        glob.glob(os.path.join(ROOT, "roles", "*", "README.md")))
+
+
+def doc_blocks(path, language="yaml"):
+    """[(not_run, text)] of the page's code blocks in `language`, in order, dedented."""
+    import textwrap
+
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    if path.endswith(".md"):
+        return [(bool(marker), body) for marker, lang, body in MD_BLOCK.findall(text) if lang == language]
+    return [(bool(marker), textwrap.dedent(body).strip("\n") + "\n")
+            for marker, lang, _options, body in RST_BLOCK.findall(text) if lang == language]
+
+
+def guide(name):
+    """The path of a guide: guide("troubleshooting") is docs/docsite/rst/guide_troubleshooting.rst."""
+    return os.path.join(GUIDES, "guide_%s.rst" % name)

@@ -121,6 +121,12 @@ notes:
 seealso:
   - module: tencentcloud.cvm.tencent_keypair
   - module: tencentcloud.cvm.tencent_instance_keypairs
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_inventory
+    description: "The inventory guide: host names, groups, the key that opens each instance, caching, speed."
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_awx
+    description: A Tencent Cloud credential type for AWX and Automation Platform, with this inventory as a source.
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_credentials
+    description: "Credentials and regions: every place the plugins look, in order."
 """
 
 EXAMPLES = r"""

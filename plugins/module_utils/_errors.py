@@ -9,7 +9,7 @@ codes live with the key-pair reconciler."""
 from __future__ import annotations
 
 # The client-side codes: failures found on the control node, before or instead of an API answer. Each is
-# explained in docs/troubleshooting.md (a test keeps the two in step).
+# explained in docs/docsite/rst/guide_troubleshooting.rst (a test keeps the two in step).
 CLIENT_CODES = {
     "InvalidArgument": "an option is missing, malformed or contradicts another; nothing was called",
     "MissingCredentials": "no credentials or no region were found; nothing was called",

@@ -7,7 +7,7 @@ the key_pairs resolve to) go in, a Plan (or a TaskError) comes out. tests/unit/p
 test_instance_decide.py holds the table.
 
 What the service does, from the API docs, the SDK models and the clients that met it (the collection's
-docs/instance-key-pairs.md says it for users): only STOPPED Linux instances are accepted, unless ForceStop (a
+docs/docsite/rst/guide_instance_key_pairs.rst says it for users): only STOPPED Linux instances are accepted, unless ForceStop (a
 RUNNING instance is then powered off, changed, and started again); binding adds to the instance's key pairs
 (LoginSettings.KeyIds is a set); an instance with an operation in progress is waited for."""
 

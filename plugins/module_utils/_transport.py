@@ -7,7 +7,7 @@ verification, proxies from the environment (loopback excluded; TLS to an https:/
 per call and a bounded answer, and failures classified by whether the request may have reached the server.
 
 Why not requests: importing it costs ~80 ms in every Ansible worker process, more than a whole converged task
-should cost; http.client costs ~10 ms (see docs/performance.md)."""
+should cost; http.client costs ~10 ms (see docs/docsite/rst/guide_performance.rst)."""
 
 from __future__ import annotations
 

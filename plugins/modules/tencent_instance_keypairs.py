@@ -98,6 +98,13 @@ notes:
 seealso:
   - module: tencentcloud.cvm.tencent_keypair
   - module: tencentcloud.cvm.tencent_keypair_info
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_instance_key_pairs
+    description: What Tencent Cloud does when key pairs are bound and unbound, with sources.
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_provisioning
+    description: From key pair to instances, and the rotation with the role
+      R(tencentcloud.cvm.keypair_rotation,ansible_collections.tencentcloud.cvm.keypair_rotation_role).
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_troubleshooting
+    description: Every error code, what it means and what to do.
   - name: AssociateInstancesKeyPairs API
     description: Tencent Cloud API documentation of AssociateInstancesKeyPairs.
     link: https://www.tencentcloud.com/document/api/213/33232
@@ -210,8 +217,9 @@ failure:
     code:
       description:
         - The Tencent Cloud error code (for example C(UnsupportedOperation.InstanceStateRunning)), or one of the
-          client-side codes listed in the collection's C(docs/troubleshooting.md) (for example C(InstanceRunning)).
-          Never empty.
+          client-side codes of the collection's
+          R(troubleshooting guide,ansible_collections.tencentcloud.cvm.docsite.guide_troubleshooting) (for example
+          C(InstanceRunning)). Never empty.
       type: str
       sample: InstanceRunning
     message:

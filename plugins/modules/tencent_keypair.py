@@ -197,9 +197,19 @@ notes:
     A failure after something was changed reports C(changed=true) and says what was changed."
 seealso:
   - module: tencentcloud.cvm.tencent_keypair_info
-  - ref: ansible_collections.tencentcloud.cvm.keypair_role
-    description: The role C(tencentcloud.cvm.keypair), which ensures a key pair and its private key and exports
-      its ID.
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_private_keys
+    description: "Private keys and O(regenerate): where the key lives, encryption, replacements."
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_existing_key_pairs
+    description: What each option does to a key pair that already exists.
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_credentials
+    description: "Credentials and regions: every place the modules look, in order."
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_troubleshooting
+    description: Every error code, what it means and what to do.
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_provisioning
+    description: From the key pair to instances, with the role
+      R(tencentcloud.cvm.keypair,ansible_collections.tencentcloud.cvm.keypair_role) (this module, and the key pair's
+      ID as a fact) and the verified rotation of
+      R(tencentcloud.cvm.keypair_rotation,ansible_collections.tencentcloud.cvm.keypair_rotation_role).
   - name: CreateKeyPair API
     description: Tencent Cloud API documentation of CreateKeyPair.
     link: https://www.tencentcloud.com/document/api/213/33231
@@ -362,8 +372,9 @@ failure:
     code:
       description:
         - The Tencent Cloud error code (for example C(InvalidKeyPair.LimitExceeded)), or one of the client-side
-          codes listed in the collection's C(docs/troubleshooting.md) (for example C(InvalidArgument)). Never
-          empty.
+          codes of the collection's
+          R(troubleshooting guide,ansible_collections.tencentcloud.cvm.docsite.guide_troubleshooting) (for example
+          C(InvalidArgument)). Never empty.
       type: str
       sample: InvalidKeyPair.LimitExceeded
     message:

@@ -53,6 +53,10 @@ requirements:
   - cryptography (on the control node; ansible-core already depends on it)
 seealso:
   - module: tencentcloud.cvm.tencent_keypair
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_credentials
+    description: "Credentials and regions: every place the modules look, in order."
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_troubleshooting
+    description: Every error code, what it means and what to do.
   - name: DescribeKeyPairs API
     description: Tencent Cloud API documentation of DescribeKeyPairs.
     link: https://www.tencentcloud.com/document/api/213/33229
@@ -143,8 +147,9 @@ failure:
     code:
       description:
         - The Tencent Cloud error code (for example C(InvalidKeyPair.LimitExceeded)), or one of the client-side
-          codes listed in the collection's C(docs/troubleshooting.md) (for example C(InvalidArgument)). Never
-          empty.
+          codes of the collection's
+          R(troubleshooting guide,ansible_collections.tencentcloud.cvm.docsite.guide_troubleshooting) (for example
+          C(InvalidArgument)). Never empty.
       type: str
       sample: InvalidKeyPair.LimitExceeded
     message:

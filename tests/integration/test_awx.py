@@ -1,25 +1,23 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """As AWX runs them: ansible-runner on a private data directory holding the inventory source and a playbook, with
-the environment the credential type's injectors (read from docs/awx.md) make of a credential's inputs."""
+the environment the credential type's injectors (read from the AWX guide) make of a credential's inputs."""
 
 import json
 import os
-import re
 import sys
 
 import jinja2
 import yaml
 
-from helpers import CREDS, ROOT
+from helpers import CREDS, ROOT, doc_blocks, guide
 
 PLAYBOOK = [{"name": "report", "hosts": "all", "gather_facts": False, "tasks": [
     {"name": "where", "ansible.builtin.debug": {"msg": "{{ tencent_instance_id }} in {{ tencent_region }}"}}]}]
 
 
 def credential_type():
-    """(inputs, injectors) as docs/awx.md gives them."""
-    with open(os.path.join(ROOT, "docs", "awx.md"), encoding="utf-8") as handle:
-        docs = [yaml.safe_load(b) for b in re.findall(r"^```yaml\n(.*?)^```", handle.read(), re.M | re.S)]
+    """(inputs, injectors) as the AWX guide gives them."""
+    docs = [yaml.safe_load(text) for _not_run, text in doc_blocks(guide("awx"))]
     inputs = next(d for d in docs if "fields" in d)
     injectors = next(d for d in docs if "env" in d)
     source = next(d for d in docs if d.get("plugin") == "tencentcloud.cvm.tencent_cvm")
@@ -51,7 +49,7 @@ def test_inventory_and_play_through_ansible_runner(emulator_process, tmp_path):
     (data / "inventory").mkdir()
     (data / "project" / "site.yml").write_text(yaml.safe_dump(PLAYBOOK))
     inventory = data / "inventory" / "fleet.tencent_cvm.yml"
-    # as in docs/awx.md, in one region, and reached locally (the emulator's instances run no sshd here)
+    # as in the AWX guide, in one region, and reached locally (the emulator's instances run no sshd here)
     inventory.write_text(yaml.safe_dump(dict(source, regions=["ap-shanghai"],
                                              compose={"ansible_connection": "'local'"})))
 

@@ -1,27 +1,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Every YAML example in README.md, docs/ and the role README: playbooks run as written against the emulator;
+"""Every YAML example in README.md, the guides (docs/docsite/rst) and the roles' READMEs: playbooks run as written against the emulator;
 molecule step snippets (plays named "Prepare - ...", "Converge - ...", "Destroy - ...") run as the sequence molecule
 would run them; other YAML (an EE definition) at least parses."""
 
-import glob
 import os
-import re
 
 import pytest
 import yaml
 
-from helpers import ROOT, Admin
+from helpers import ROOT, Admin, doc_blocks, doc_pages
 
-FILES = sorted(glob.glob(os.path.join(ROOT, "docs", "*.md"))) + [os.path.join(ROOT, "README.md")] + sorted(
-    glob.glob(os.path.join(ROOT, "roles", "*", "README.md")))
-# A block right after "<!-- example not run: <why> -->" needs what is not here (tccli, Terraform, a real account):
-# it must parse (and ansible-lint syntax-checks it), but it is not run.
-BLOCK = re.compile(r"^(<!-- example not run: [^\n]+-->\n)?```yaml\n(.*?)^```", re.M | re.S)
-
-
-def blocks(path):
-    with open(path, encoding="utf-8") as handle:
-        return [(bool(marker), text) for marker, text in BLOCK.findall(handle.read())]
+FILES = doc_pages()
+blocks = doc_blocks
 
 
 def is_playbook(data):
@@ -58,7 +48,7 @@ def test_every_docs_page_has_examples():
     pages = {case[0] for case in CASES}
     for name in ("quickstart", "credentials", "private-keys", "testing-with-the-emulator", "troubleshooting",
                  "execution-environments", "instance-key-pairs", "provisioning"):
-        assert "docs/%s.md" % name in pages
+        assert "docs/docsite/rst/guide_%s.rst" % name.replace("-", "_") in pages
 
 
 @pytest.mark.parametrize("page,index,text", CASES, ids=["%s#%d" % (c[0], c[1]) for c in CASES])

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""docs/existing-key-pairs.md, row by row: each option on a key pair that already exists, through real
+"""The guide to existing key pairs (guide_existing_key_pairs.rst), row by row: each option on a key pair that already exists, through real
 ansible-playbook runs against the emulator, followed by a rerun that must be `ok`."""
 
 import os
@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from helpers import PEM_BEGIN, ROOT, checked as kp
+from helpers import PEM_BEGIN, checked as kp, guide
 
 
 def blob_of_file(path, passphrase=None):
@@ -234,7 +234,7 @@ def test_absent(ansible, admin, keys, existing):
 
 
 def test_the_table_names_a_test_per_row():
-    with open(os.path.join(ROOT, "docs", "existing-key-pairs.md")) as handle:
-        named = set(re.findall(r"\| `(test_\w+)` \|", handle.read()))
+    with open(guide("existing_key_pairs"), encoding="utf-8") as handle:
+        named = set(re.findall(r"^ {5}- ``(test_\w+)``$", handle.read(), re.M))
     defined = {name for name in globals() if name.startswith("test_") and name != "test_the_table_names_a_test_per_row"}
     assert named == defined

@@ -13,7 +13,7 @@ import tarfile
 import pytest
 import yaml
 
-from helpers import ROOT
+from helpers import ROOT, doc_blocks, guide
 
 BIN = os.path.dirname(sys.executable)
 DEV_ONLY = (".venv/", ".build/", ".ci/", "tests/", "scripts/", "requirements/", "benchmarks/", "extensions/",
@@ -39,11 +39,14 @@ def test_tarball_has_no_dev_only_files(installed):
     leaked = [n for n in names if any(d in n for d in DEV_ONLY)]
     assert leaked == []
     for wanted in ("plugins/action/tencent_keypair.py", "plugins/modules/tencent_keypair_info.py",
-                   "roles/keypair/meta/argument_specs.yml", "cvm_emulator/server.py", "docs/quickstart.md",
+                   "roles/keypair/meta/argument_specs.yml", "cvm_emulator/server.py",
                    "meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "bindep.txt",
                    "changelogs/changelog.yaml", "README.md", "COPYING", "plugins/inventory/tencent_cvm.py",
-                   "docs/inventory.md", "docs/awx.md"):
+                   "CHANGELOG.md", "docs/docsite/extra-docs.yml", "docs/docsite/links.yml",
+                   "docs/docsite/rst/guide_quickstart.rst", "docs/docsite/rst/guide_inventory.rst"):
         assert wanted in names, wanted
+    guides = {n.rsplit("/", 1)[1] for n in names if n.startswith("docs/docsite/rst/")}
+    assert guides >= {os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "docs", "docsite", "rst", "*"))}
 
 
 def _doc_env(dest):
@@ -180,12 +183,9 @@ def test_ee_requirements_match_the_imports():
 def test_execution_environment_build_context(installed, tmp_path):
     """`ansible-builder create` on the documented EE definition, and ansible-builder's introspection of the
     installed collection: the image would get exactly our Python and system requirements."""
-    import re
     import shutil
 
-    with open(os.path.join(ROOT, "docs", "execution-environments.md"), encoding="utf-8") as handle:
-        blocks = re.findall(r"^```yaml\n(.*?)^```", handle.read(), re.M | re.S)
-    (definition,) = [b for b in blocks if "version: 3" in b]
+    (definition,) = [b for _not_run, b in doc_blocks(guide("execution_environments")) if "version: 3" in b]
     tarball = os.path.basename(installed[0])
     assert tarball in definition
     shutil.copy(installed[0], str(tmp_path / tarball))

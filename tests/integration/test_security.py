@@ -527,7 +527,10 @@ def test_a_private_key_shows_in_output_only_when_returned_without_no_log(ansible
     run = ansible.play(tasks, verbosity=4)
     assert run.rc == 0, run.stdout + run.stderr
     output = run.stdout + run.stderr + json.dumps(run.results)
-    body = lambda pem: "".join(pem.strip().splitlines()[1:-1])[:64]  # noqa: E731 (a line of the key's base64)
+
+    def body(pem):
+        return "".join(pem.strip().splitlines()[1:-1])[:64]  # the first line of the key's base64
+
     hidden = hidden_copy.read_text()
     assert "PRIVATE KEY-----" in hidden and body(hidden) not in output
     assert body((tmp_path / "filed").read_text()) not in output

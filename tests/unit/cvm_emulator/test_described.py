@@ -27,7 +27,7 @@ def descriptions():
         section = handle.read().split("## The emulator", 1)[1].split("\n## ", 1)[0]
     with open(os.path.join(ROOT, "docs", "docsite", "rst", "guide_testing_with_the_emulator.rst"), encoding="utf-8") as handle:
         guide = handle.read()
-    return {"package docstring": cvm_emulator.__doc__, "--help": help_text, "README": section.split("\n\n")[0],
+    return {"package docstring": cvm_emulator.__doc__, "--help": help_text, "README": section.split("\n", 1)[1].strip().split("\n\n")[0],
             "testing guide": guide}
 
 

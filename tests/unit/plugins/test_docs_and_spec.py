@@ -57,13 +57,14 @@ def test_client_side_codes_are_the_documented_ones():
     with open(os.path.join(root, "plugins", "plugin_utils", "_runner.py"), encoding="utf-8") as handle:
         raised |= set(re.findall(r'self\._fail\([^)]*"([A-Z][A-Za-z]+)"\)', handle.read()))
     assert raised and raised <= set(CLIENT_CODES), raised - set(CLIENT_CODES)
-    with open(os.path.join(root, "docs", "troubleshooting.md"), encoding="utf-8") as handle:
-        table = handle.read().split("## Codes from the control node", 1)[1].split("\n## ", 1)[0]
-    assert set(re.findall(r"^\| `([A-Za-z]+)` \|", table, re.M)) == set(CLIENT_CODES)
+    with open(os.path.join(root, "docs", "docsite", "rst", "guide_troubleshooting.rst"), encoding="utf-8") as handle:
+        table = re.split(r"\n[^\n]+\n-+\n", handle.read().split("\nCodes from the control node\n---", 1)[1])[0]
+    assert set(re.findall(r"^   \* - ``([A-Za-z]+)``$", table, re.M)) == set(CLIENT_CODES)
 
 
 def test_every_code_the_module_can_meet_is_explained():
-    """The current SDK's codes for every action the module calls (the emulator's list) are in troubleshooting.md."""
+    """The current SDK's codes for every action the module calls (the emulator's list) are in the troubleshooting
+    guide."""
     import os
     import re
 
@@ -73,7 +74,7 @@ def test_every_code_the_module_can_meet_is_explained():
     called = ("CreateKeyPair", "ImportKeyPair", "DescribeKeyPairs", "DeleteKeyPairs", "ModifyKeyPairAttribute",
               "DescribeInstances", "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs", "ModifyResourceTags")
     codes = set(errorcodes.SEED).union(*(errorcodes.codes(action) for action in called))
-    with open(os.path.join(root, "docs", "troubleshooting.md"), encoding="utf-8") as handle:
+    with open(os.path.join(root, "docs", "docsite", "rst", "guide_troubleshooting.rst"), encoding="utf-8") as handle:
         documented = set(re.findall(r"`([A-Za-z][A-Za-z0-9.]+)`", handle.read()))
     assert len(codes) > 80 and sorted(codes - documented) == []
 
