@@ -102,3 +102,20 @@ def test_offline_links_cover_only_the_listed_targets(reftype, target, linked):
     assert (made is not None) is linked
     if linked:
         assert made["refuri"].startswith(offline_refs.ANSIBLE_DOCS)
+
+
+def test_links_follow_the_repository_once_there_is_one():
+    """links.yml waits for the public repository: when galaxy.yml names one, the docs site must offer "edit on
+    GitHub" for it and an issue tracker; until then, neither may point anywhere invented."""
+    with open(os.path.join(ROOT, "galaxy.yml"), encoding="utf-8") as handle:
+        galaxy = yaml.safe_load(handle)
+    with open(os.path.join(ROOT, "docs", "docsite", "links.yml"), encoding="utf-8") as handle:
+        links = yaml.safe_load(handle)
+    assert links["communication"]["forums"]  # somewhere to ask, in any case
+    repository = galaxy.get("repository")
+    if repository:
+        slug = repository.split("github.com/", 1)[-1].strip("/")
+        assert links.get("edit_on_github", {}).get("repository") == slug
+        assert galaxy.get("issues") or links.get("issue_tracker")
+    else:
+        assert "edit_on_github" not in links and "issue_tracker" not in links and not galaxy.get("issues")
