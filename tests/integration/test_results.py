@@ -214,9 +214,13 @@ def test_info_return_documents_exactly_what_real_runs_return(ansible, admin, key
         "MissingCredentials", "InvalidKeyPairId.Malformed", "InvalidArgument"}
     # the documented limit: more than 8 tags fail before any call
     assert results[-1]["request_ids"] == [] and "At most 8 tags" in results[-1]["msg"]
-    options = yaml.safe_load(importlib.import_module(
-        "ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair_info").DOCUMENTATION)["options"]
-    assert "at most 8 tags" in " ".join(options["tags"]["description"]).lower()
+    docs = yaml.safe_load(importlib.import_module(
+        "ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair_info").DOCUMENTATION)
+    assert "at most 8 tags" in " ".join(docs["options"]["tags"]["description"]).lower()
+    # diff mode does not apply (documented N/A, not "none"): --diff changes nothing in the result
+    assert docs["attributes"]["diff_mode"]["support"] == "N/A"
+    diffed = ansible.play(task({"names": ["web"]}, INFO), diff=True).task("t")
+    assert "diff" not in diffed and diffed["changed"] is False and len(diffed["key_pairs"]) == 1
 
 
 def test_the_key_pair_block_is_the_same_in_both_modules():
