@@ -595,8 +595,8 @@ GUIDES = os.path.join(ROOT, "docs", "docsite", "rst")
 # needs what is not here (tccli, Terraform, a real account): it must parse (and ansible-lint syntax-checks it), but it
 # is not run.
 MD_BLOCK = re.compile(r"^(<!-- example not run: [^\n]+-->\n)?```(\w+)\n(.*?)^```", re.M | re.S)
-RST_BLOCK = re.compile(r"^(\.\. example not run: [^\n]+\n\n)?\.\. code-block:: (\S+)\n((?:[ \t]+:[^\n]*\n)*)\n"
-                       r"((?:(?:[ \t]+[^\n]*)?\n)+)", re.M)
+RST_BLOCK = re.compile(r"^([ \t]*)(\.\. example not run: [^\n]+\n\n\1)?\.\. code-block:: (\S+)\n"
+                       r"((?:\1[ \t]+:[^\n]*\n)*)\n((?:(?:\1[ \t]+[^\n]*)?\n)+)", re.M)  # a block may sit in a list
 
 
 def doc_pages():
@@ -614,7 +614,7 @@ def doc_blocks(path, language="yaml"):
     if path.endswith(".md"):
         return [(bool(marker), body) for marker, lang, body in MD_BLOCK.findall(text) if lang == language]
     return [(bool(marker), textwrap.dedent(body).strip("\n") + "\n")
-            for marker, lang, _options, body in RST_BLOCK.findall(text) if lang == language]
+            for _indent, marker, lang, _options, body in RST_BLOCK.findall(text) if lang == language]
 
 
 def guide(name):

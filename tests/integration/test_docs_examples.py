@@ -47,7 +47,7 @@ def test_examples_not_run_are_few_and_say_why():
 def test_every_docs_page_has_examples():
     pages = {case[0] for case in CASES}
     for name in ("quickstart", "credentials", "private-keys", "testing-with-the-emulator", "troubleshooting",
-                 "execution-environments", "instance-key-pairs", "provisioning"):
+                 "execution-environments", "instance-key-pairs", "provisioning", "inventory", "awx"):
         assert "docs/docsite/rst/guide_%s.rst" % name.replace("-", "_") in pages
 
 
