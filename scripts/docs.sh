@@ -11,6 +11,11 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/venv.sh"
 source "$root/scripts/env.sh"
 dest="$(realpath -m "${1:-$root/.build/docsite}")"
+# DEST is emptied first: only a missing or empty directory, or an earlier build of this script, is taken
+if [ -e "$dest" ] && [ -n "$(ls -A "$dest" 2>/dev/null)" ] && [ ! -f "$dest/antsibull-docs.cfg" ]; then
+    echo "docs site: $dest exists and is not an earlier docs build; give a new or empty directory" >&2
+    exit 2
+fi
 rm -rf "$dest"
 mkdir -p "$dest"
 export ANSIBLE_COLLECTIONS_PATH="$root/.build/collections" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false

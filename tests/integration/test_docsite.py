@@ -122,3 +122,12 @@ def test_links_follow_the_repository_once_there_is_one():
         assert galaxy.get("issues") or links.get("issue_tracker")
     else:
         assert "edit_on_github" not in links and "issue_tracker" not in links and not galaxy.get("issues")
+
+
+def test_the_build_never_empties_a_directory_it_did_not_make(tmp_path):
+    """DEST is removed before a build: a directory with other content is refused and left as it was."""
+    (tmp_path / "notes.txt").write_text("mine")
+    run = subprocess.run([os.path.join(ROOT, "scripts", "docs.sh"), str(tmp_path)], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert run.returncode == 2 and "is not an earlier docs build" in run.stderr
+    assert (tmp_path / "notes.txt").read_text() == "mine" and len(list(tmp_path.iterdir())) == 1
