@@ -7,7 +7,7 @@ signatures are verified by this package's own code so that a signing bug in
 the client cannot hide by agreeing with itself.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 DEFAULT_SECRET_ID = "AKIDEMULATOR0000000000000000000000000"
 DEFAULT_SECRET_KEY = "EmulatorSecretKey0000000000000000"
