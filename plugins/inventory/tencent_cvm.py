@@ -167,14 +167,14 @@ cache_connection: ~/.cache/tencent_cvm
 import hashlib
 import json
 import os
-import stat
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, fields
 
 import jinja2
 import jinja2.meta
 
+from ansible import constants as C
 from ansible.errors import AnsibleError
+from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.module_utils.compat.version import LooseVersion
 from ansible.release import __version__ as core_version
@@ -184,19 +184,25 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials impo
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError, TencentCloudAPIError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory import (
-    InventorySpec, connect_address, field_value, host_vars, read_region, trusted_cache, unique_names,
+    Host, InventorySpec, cache_entry, field_value, from_cache, host_name_problem, host_vars, path_safe, read_region,
+    unique_names,
 )
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory_files import LocalFileJudge
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._records import Instance
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keys import KeyFileError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._resources import Regions
 
 CLIENT_OPTIONS = ("secret_id", "secret_key", "security_token", "profile", "region", "endpoint", "allow_insecure_http",
                   "api_style", "validate_certs", "ca_path", "timeout", "retries", "retry_max_delay")
+SECRET_OPTIONS = ("secret_key", "security_token")
 UNAUTHORIZED = ("UnauthorizedOperation", "AuthFailure.UnauthorizedOperation")
-CACHE_VERSION = 1
 # ansible-core 2.19 and later never template what an inventory plugin sets (it is not trusted); before, values are
 # marked unsafe. Marking them on 2.19+ would show them as {"__ansible_unsafe": ...} in ansible-inventory --list.
 TRUSTS_NOTHING = LooseVersion(core_version) >= LooseVersion("2.19")
+# What a cloud value holding / or .. becomes in a private_key_paths template: no path can hold it, so a path that
+# does is refused (the cloud never chooses which directory a key is taken from).
+NOT_IN_A_PATH = "\x00"
+SHOWN = 10  # hosts named in one warning
 
 
 def wrap_var(value):
@@ -211,26 +217,38 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
+        self._secrets, self._cache_file = set(), None
+        self._files = LocalFileJudge()
+        try:
+            self._parse(path, cache)
+        except AnsibleError as exc:
+            if not self._secrets:
+                raise
+            raise AnsibleError(self._masked(str(exc.message))) from None
+        finally:
+            self._files.close()
+
+    def _parse(self, path, cache):
         self._read_config_data(path)
         try:
             args = {name: self._rendered(name) for name in CLIENT_OPTIONS}
+            self._secrets = {str(args[name]) for name in SECRET_OPTIONS if args.get(name)}
             spec = InventorySpec.from_options(self.get_option)
             credentials, settings = resolve_credentials(args), Settings.from_args(args)
-            home = resolve_region(args) if not spec.regions or "all" in spec.regions else None
+            self._secrets |= {value for value in (credentials.secret_key, credentials.token) if value}
+            home = _home_region(args, spec)
         except (CredentialsError, TaskError, TencentCloudAPIError, ValueError) as exc:
             raise AnsibleError("%s: %s" % (path, exc)) from None
         key = "%s_%s" % (self.get_cache_key(path), _digest(spec.regions or [home], spec, settings,
                                                            credentials.secret_id))
         use_cache = self.get_option("cache")
-        data = None
-        if use_cache and cache:
-            data = self._cache.get(key)
-            data = data if _usable_cache(data) else None
-        if data is None:
-            data = self._read(spec, credentials, settings, home)
-            if use_cache:
-                self._cache[key] = data
-        self._populate(spec, data)
+        found = self._cache_entry(key) if use_cache else None  # judged even with --flush-cache: it may be written
+        regions = self._cached(key) if found and cache else None
+        if regions is None:
+            regions = self._read(spec, credentials, settings, home)
+            if use_cache and found is not None:
+                self._cache[key] = cache_entry(regions)
+        self._populate(spec, regions)
 
     def _rendered(self, name):
         value = self.get_option(name)
@@ -238,10 +256,53 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             value = self.templar.template(value)
         return value
 
+    def _warn(self, text):
+        self.display.warning(self._masked("tencent_cvm: " + text))
+
+    def _masked(self, text):
+        """Credentials in use, wherever they came from, are masked in every message, as the modules mask them."""
+        return remove_values(text, self._secrets) if self._secrets else text
+
+    # the cache -----------------------------------------------------------------------------------
+    def _cache_entry(self, key):
+        """Whether the cache entry of `key` is there and may be read (True), is not there (False), or is refused: None,
+        with a warning, and then it is neither read nor written. A file cache's entry is judged as a key file is (yours
+        or root's, in a directory others cannot write, not a link); other cache plugins (redis, ...) keep no file."""
+        self._cache_file = _cache_file(self._cache._plugin, key)
+        if self._cache_file is None:
+            return True
+        try:
+            return self._files.usable(self._cache_file)
+        except KeyFileError as exc:
+            self._warn("the cache entry was neither used nor written (%s); cache_connection must be a directory of "
+                       "yours that others cannot write. The instances were read afresh." % exc)
+            self._cache_file = None
+            return None
+
+    def _cached(self, key):
+        """The regions of the cache entry of `key`, checked as an answer is; None (with a warning when there was an
+        entry) when there is none that passes: the instances are then read afresh."""
+        try:
+            data = self._cache.get(key)
+            return from_cache(data) if data is not None else None
+        except (AnsibleError, ValueError) as exc:
+            self._warn("the cache entry was not used (%s); the instances were read afresh" % exc)
+            return None
+
+    def update_cache_if_changed(self):
+        """As Cacheable does; then a cache file this run wrote gets mode 0600 (ansible-core writes 0644)."""
+        super().update_cache_if_changed()
+        if self._cache_file is not None:
+            judge = LocalFileJudge()
+            try:
+                judge.make_private(self._cache_file)
+            finally:
+                judge.close()
+
     # reading -----------------------------------------------------------------------------------
     def _read(self, spec, credentials, settings, home):
-        """{"version", "regions": {region: {"instances": [Instance as a dict], "key_names": {KeyId: name}}}}: what
-        the cache keeps. `home` is the region of the credentials setup (asked for the region list)."""
+        """{region: (instances, {KeyId: key name})}. `home` is the region of the credentials setup (None: the
+        regions are listed by the Region API, which needs none)."""
         regions = [r for r in spec.regions if r != "all"] or [home]
         if "all" in spec.regions:
             regions = _all_regions(credentials, settings.but(region=home))
@@ -250,46 +311,85 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             futures = {r: pool.submit(read_region, Client(credentials, settings.but(region=r)), spec) for r in regions}
             for region, future in futures.items():
                 try:
-                    instances, names = future.result()
+                    read[region] = future.result()
                 except TaskError as exc:
                     if not spec.strict_permissions and str(exc.code).startswith(UNAUTHORIZED):
-                        self.display.warning("tencent_cvm: region %s skipped: %s" % (region, exc.msg))
+                        self._warn("region %s skipped: %s" % (region, exc.msg))
                         continue
                     raise AnsibleError("tencent_cvm: region %s: %s [%s]" % (region, exc.msg, exc.code)) from None
-                read[region] = {"instances": [asdict(i) for i in instances], "key_names": names}
-        return {"version": CACHE_VERSION, "regions": read}
+        return read
 
     # building ----------------------------------------------------------------------------------
-    def _populate(self, spec, data):
-        self._seen = {}  # (template, KeyId) -> (path, usable): see _key_file
-        hosts = []
-        for region, found in data["regions"].items():
-            hosts.extend((region, _instance(d), found["key_names"]) for d in found["instances"])
-        wanted = [(inst, self._wanted_name(spec, inst, region, names)) for region, inst, names in hosts]
-        final, clashes = unique_names(wanted)
+    def _populate(self, spec, regions):
+        self._seen, self._refused = {}, {}  # see _key_file
+        hosts, left_out = [], []
+        for region, (instances, names) in regions.items():
+            for inst in instances:
+                host = Host.of(region, inst, names, spec.connect_with)
+                (hosts if host.address else left_out).append(host)
+        named = [(host, self._wanted_name(spec, host)) for host in hosts]
+        self._report_names([(host.instance.instance_id, refused) for host, (_name, refused) in named if refused])
+        final, clashes = unique_names([(host.instance, name) for host, (name, _refused) in named])
         if clashes:
-            self.display.warning("tencent_cvm: %s named by instance ID: %s" % (
+            self._warn("%s named by instance ID: %s" % (
                 "hosts" if len(clashes) > 1 else "a host name shared by several instances, the instances",
                 "; ".join("%s wanted by %s" % (name, ", ".join(owners)) for name, owners in clashes)))
         missing = []
         for host in hosts:
-            self._add(spec, final[host[1].instance_id], host, missing)
-        if missing and spec.private_key_paths:
-            text = "no private key file found for %d host(s) (key pairs tried): %s" % (
-                len(missing), "; ".join("%s (%s)" % (h, ", ".join(k) or "no key pair bound") for h, k in missing))
-            if self.get_option("strict"):
-                raise AnsibleError("tencent_cvm: " + text)
-            self.display.warning("tencent_cvm: " + text)
+            self._add(spec, final[host.instance.instance_id], host, missing)
+        self._report_hosts(spec, hosts, left_out, missing)
 
-    def _wanted_name(self, spec, inst, region, names):
-        variables = host_vars(inst, region, names, spec.hostvars_prefix)
+    def _report_names(self, refusals):
+        """[(instance ID, [(preference, value, why)])]: the host names refused; strict: an error."""
+        if not refusals:
+            return
+        said = ["%s: %s gave %s, refused: %s" % (instance_id, preference, _shown(value), why)
+                for instance_id, refused in refusals for preference, value, why in refused]
+        if self.get_option("strict"):
+            raise AnsibleError("tencent_cvm: a host name from the cloud cannot name a host (strict): " + said[0])
+        self._warn("%d host name(s) from the cloud refused, the next hostnames preference used: %s"
+                   % (len(said), _some(said)))
+
+    def _report_hosts(self, spec, hosts, left_out, missing):
+        """Warnings (strict: errors) for instances left out, addresses of another kind, key files refused or none."""
+        strict = self.get_option("strict")
+        problems = []
+        if left_out:
+            problems.append("%d instance(s) left out: no address to connect to (never their names): %s"
+                            % (len(left_out), _some([h.instance.instance_id for h in left_out])))
+        if self._refused:
+            problems.append("private key files refused: %s" % _some(["%s (%s)" % (path, why) for path, why
+                                                                     in self._refused.items()]))
+        if missing and spec.private_key_paths:
+            problems.append("no private key file found for %d host(s) (key pairs tried): %s" % (
+                len(missing), "; ".join("%s (%s)" % (h, ", ".join(k) or "no key pair bound") for h, k in missing)))
+        if problems and strict:
+            raise AnsibleError(self._masked("tencent_cvm: " + "; ".join(problems)))
+        for problem in problems:
+            self._warn(problem)
+        other = [h for h in hosts if h.address_kind != spec.connect_with
+                 and (spec.connect_with, h.address_kind) != ("public_ip", "private_ip")]
+        if other:
+            self._warn("%d host(s) have no %s address and connect to another kind: %s" % (
+                len(other), spec.connect_with, _some(["%s (%s)" % (h.instance.instance_id, h.address_kind)
+                                                      for h in other])))
+
+    def _wanted_name(self, spec, host):
+        """(the host name, [(preference, value, why refused)]): the first hostnames preference whose value may name a
+        host (host_name_problem); else the instance ID (which matches its pattern)."""
+        refused, variables = [], None
         for preference in spec.hostnames:
-            value = field_value(inst, preference)
+            value = field_value(host.instance, preference)
             if value is NotImplemented:
-                value = self._expression(preference, variables, inst)
-            if value:
-                return str(value)
-        return inst.instance_id
+                variables = variables or host_vars(host.instance, host.region, host.key_names, spec.hostvars_prefix)
+                value = self._expression(preference, variables, host.instance)
+            if not value:
+                continue
+            problem = host_name_problem(str(value), C.LOCALHOST)
+            if problem is None:
+                return str(value), refused
+            refused.append((preference, str(value), problem))
+        return host.instance.instance_id, refused
 
     def _expression(self, expression, variables, inst):
         """A Jinja host-name preference; one that cannot be evaluated for this host counts as empty (with
@@ -303,51 +403,59 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return None
 
     def _add(self, spec, name, host, missing):
-        """Adds host `name` for `host` (region, Instance, {KeyId: key name}); a host without a key file found is
-        appended to `missing`."""
-        region, inst, names = host
-        strict = self.get_option("strict")
-        variables = wrap_var(host_vars(inst, region, names, spec.hostvars_prefix))
+        """Adds host `name` for `host`; a host without a key file found is appended to `missing`."""
+        inst, strict = host.instance, self.get_option("strict")
         self.inventory.add_host(name)
-        for var, value in variables.items():
+        for var, value in wrap_var(host_vars(inst, host.region, host.key_names, spec.hostvars_prefix)).items():
             self.inventory.set_variable(name, var, value)
-        address = connect_address(inst, spec.connect_with)
-        if address:
-            self.inventory.set_variable(name, "ansible_host", wrap_var(address))
+        self.inventory.set_variable(name, "ansible_host", wrap_var(host.address))
         if spec.use_login_user and inst.login_user:
             self.inventory.set_variable(name, "ansible_user", wrap_var(inst.login_user))
         if spec.use_login_port and inst.login_port:
             self.inventory.set_variable(name, "ansible_port", inst.login_port)
         if spec.private_key_paths:
-            found = self._key_file(spec, name, inst, names)
+            found = self._key_file(spec, host, self.inventory.get_host(name).get_vars())
             if found:
                 self.inventory.set_variable(name, "ansible_ssh_private_key_file", found)
             else:
-                missing.append((name, [names.get(k, k) for k in inst.key_ids]))
+                missing.append((name, [host.key_names.get(k, k) for k in inst.key_ids]))
         hostvars = self.inventory.get_host(name).get_vars()
         self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
         self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
         self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
 
-    def _key_file(self, spec, name, inst, names):
-        """The first template, for the first bound key pair, that names a private key file this process can
-        open; None if there is none. A template that uses only the key pair and the inventory's directory is
-        rendered (and its file checked) once per key pair, not once per host."""
-        hostvars = self.inventory.get_host(name).get_vars()
-        for key_id in inst.key_ids:
+    def _key_file(self, spec, host, hostvars):
+        """The first template, for the first bound key pair, that names a usable private key file (LocalFileJudge);
+        None if there is none. A template that uses only the key pair and the inventory's directory is rendered (and
+        its file judged) once per key pair, not once per host."""
+        for key_id in host.instance.key_ids:  # KeyIds of the service's pattern only (Instance.from_api)
             for template in spec.private_key_paths:
                 shared = _host_independent(template)
                 found = self._seen.get((template, key_id)) if shared else None
                 if found is None:
-                    self.templar.available_variables = dict(hostvars, key_name=wrap_var(names.get(key_id) or key_id),
-                                                            key_id=wrap_var(key_id))
-                    path = os.path.expanduser(str(self.templar.template(template)))
-                    found = (path, _readable_file(path, name))
+                    variables = hostvars if shared else dict(hostvars, **path_safe(
+                        host_vars(host.instance, host.region, host.key_names, spec.hostvars_prefix), NOT_IN_A_PATH))
+                    found = self._key_candidate(template, dict(variables, key_id=key_id,
+                                                               key_name=host.key_names.get(key_id) or key_id))
                     if shared:
                         self._seen[(template, key_id)] = found
-                if found[1]:
-                    return found[0]
+                if found:
+                    return found
         return None
+
+    def _key_candidate(self, template, variables):
+        """The path `template` renders to when a usable key file is there, else "" (a file that is there but refused
+        is kept in self._refused, for the warning)."""
+        self.templar.available_variables = wrap_var(variables)
+        path = os.path.expanduser(str(self.templar.template(template)))
+        if NOT_IN_A_PATH in path:
+            self._refused[template] = "it uses a value from the cloud that holds / or .."
+            return ""
+        try:
+            return path if self._files.usable(path) else ""
+        except KeyFileError as exc:
+            self._refused[path] = str(exc)
+            return ""
 
 
 _KNOWN = {}  # template -> whether it is host-independent (parsed once per process)
@@ -365,40 +473,30 @@ def _host_independent(template):
     return _known[template]
 
 
-def _readable_file(path, host):
-    """Whether `path` is a regular file this process can read (opened, not asked: as root, access() says yes). One
-    that exists but cannot be opened is an error that names it."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise AnsibleError("tencent_cvm: the private key file %s of host %s cannot be read (%s); fix its "
-                           "permissions or remove it" % (path, host, exc.strerror)) from None
-    try:
-        return stat.S_ISREG(os.fstat(fd).st_mode)
-    finally:
-        os.close(fd)
+def _cache_file(plugin, key):
+    """The file of a file cache plugin (jsonfile, yaml, ...) that holds `key`; None for other plugins (redis, ...).
+    ansible-core 2.19 and later wrap the plugin in an interposer that puts a schema prefix before every key."""
+    locate = getattr(plugin, "_get_cache_file_name", None)
+    qualify = getattr(type(plugin), "_get_key", None)
+    return locate(qualify(key) if qualify is not None else key) if locate is not None else None
 
 
-def _instance(data):
-    """An Instance from its cached form (JSON turns tuples into lists)."""
-    names = {f.name for f in fields(Instance)}
-    values = {k: tuple(tuple(v) if isinstance(v, list) else v for v in value) if isinstance(value, list) else value
-              for k, value in data.items() if k in names}
-    return Instance(**values)
+def _shown(value, most=80):
+    """A value from the cloud as a message shows it: quoted, control characters escaped, cut to `most`."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= most else text[:most] + '..."'
 
 
-def _usable_cache(data):
-    """Cached data of this version whose every record passes the checks a fresh read passes; anything else is
-    read afresh."""
-    try:
-        regions = data["regions"] if data.get("version") == CACHE_VERSION else None
-        return isinstance(regions, dict) and all(
-            trusted_cache(region, [_instance(d) for d in found["instances"]], found["key_names"])
-            for region, found in regions.items())
-    except (AttributeError, KeyError, TypeError, ValueError):
-        return False
+def _some(items):
+    return "; ".join(items[:SHOWN]) + ("; and %d more" % (len(items) - SHOWN) if len(items) > SHOWN else "")
+
+
+def _home_region(args, spec):
+    """The region of the credentials setup, where no regions are listed (required) or for regions: [all] (optional:
+    the Region API needs none)."""
+    if spec.regions and "all" not in spec.regions:
+        return None
+    return resolve_region(args, required="all" not in spec.regions)
 
 
 def _all_regions(credentials, settings):

@@ -122,7 +122,9 @@ def _from_tccli(options, environ, profile, looked):
     return Credentials(sid.strip(), skey.strip(), token, tccli)
 
 
-def resolve_region(options, environ=None):
+def resolve_region(options, environ=None, required=True):
+    """The region of the options, TENCENTCLOUD_REGION or the profile; with required=False None when none gives one
+    (a call that needs no region: the Region API's DescribeRegions)."""
     environ = os.environ if environ is None else environ
     region = _clean(options.get("region"))
     if region:
@@ -136,6 +138,8 @@ def resolve_region(options, environ=None):
     region = _clean((data.get("_sys_param") or {}).get("region"))
     if region:
         return _checked_region(region.strip(), configure)
+    if not required:
+        return None
     raise CredentialsError("No region given. Looked in: the region option; the TENCENTCLOUD_REGION environment "
                            "variable; %s (_sys_param.region)." % configure)
 

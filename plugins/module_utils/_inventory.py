@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The inventory's logic, without Ansible: its options as a frozen, checked InventorySpec; the DescribeInstances
-queries a filter set needs (the service takes at most 10 filters of at most 5 values); and, for each instance, its
-host variables, its host-name candidates and where to connect. Reading is the resource layer's (_resources);
-templates and groups are the plugin's (plugins/inventory/tencent_cvm.py)."""
+queries a filter set needs (the service takes at most 10 filters of at most 5 values); for each instance, its
+host variables, its host-name candidates and where to connect; and the trust boundary every cloud string crosses
+before it becomes a host name or part of a path, for fresh answers and cached ones alike (the cache holds answers'
+models and is read back through Instance.from_api, the code an answer goes through). Reading is the resource
+layer's (_resources); templates and groups are the plugin's (plugins/inventory/tencent_cvm.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from ._errors import TencentCloudAPIError
 from ._resources import PAGE, Instances, KeyPairs
-from ._records import LOGIN_USER_RE
-from ._rules import INSTANCE_ID_RE, KEY_PAIR_NAME_RE, REGION_RE, invalid
+from ._records import MAX_PAGES, Instance
+from ._rules import KEY_ID_RE, KEY_PAIR_NAME_RE, REGION_RE, invalid
 
 # DescribeInstances filter names (CVM API 2017-03-12, Filters; see research-instance-key-binding.md §6.1).
 FILTER_NAMES = frozenset([
@@ -27,6 +30,15 @@ TAG_FILTER = re.compile(r"\Atag:.{1,127}\Z", re.S)
 MAX_FILTERS, MAX_VALUES = 10, 5
 HOSTNAME_FIELDS = ("instance-id", "instance-name", "private-ip-address", "public-ip-address", "ipv6-address")
 CONNECT_WITH = ("public_ip", "private_ip", "ipv6")
+# The address kinds tried, in order, for each connect_with: the chosen kind first. Only public_ip -> private is
+# silent (documented); any other fallback is named in a warning, and a host with no address at all is left out.
+ADDRESS_ORDER = {"public_ip": ("public_ip", "private_ip", "ipv6"), "private_ip": ("private_ip", "public_ip", "ipv6"),
+                 "ipv6": ("ipv6", "private_ip", "public_ip")}
+# A host name taken from the cloud: letters and digits (of any script), _ . -, starting with a letter, digit or _;
+# so never an ssh option (-o...), a template ({{ }} {% %} {# #}), a host pattern (: , ! & * ? [ ~) or white space.
+HOST_NAME_RE = re.compile(r"\A\w[\w.-]{0,252}\Z")
+CACHE_VERSION = 2  # 2: instances as DescribeInstances models, read back through Instance.from_api
+MAX_CACHED = MAX_PAGES * PAGE  # instances (and key names) of one region: what read_region can return at most
 MAX_QUERIES = 25  # value chunks multiply: a filter set that needs more queries than this is refused
 
 
@@ -122,6 +134,23 @@ class InventorySpec:
                    concurrency=concurrency)
 
 
+@dataclass(frozen=True)
+class Host:
+    """One instance as the inventory adds it: where it was read, the names of the key pairs bound, and the address it
+    is reached at (its kind: public_ip, private_ip or ipv6), or None when it has none and is left out."""
+
+    region: str
+    instance: Instance
+    key_names: dict
+    address: str | None
+    address_kind: str | None
+
+    @classmethod
+    def of(cls, region, instance, key_names, connect_with):
+        address, kind = connect_address(instance, connect_with)
+        return cls(region, instance, key_names, address, kind)
+
+
 def host_vars(instance, region, key_names, prefix):
     """The variables of one instance under `prefix` (values as the API gave them; the plugin marks them unsafe)."""
     values = {
@@ -152,12 +181,46 @@ def field_value(instance, preference):
 
 
 def connect_address(instance, connect_with):
-    """ansible_host: public_ip falls back to the private address; None when there is no address of that kind."""
-    if connect_with == "ipv6":
-        return next(iter(instance.ipv6s), None)
-    if connect_with == "public_ip" and instance.public_ips:
-        return instance.public_ips[0]
-    return next(iter(instance.private_ips), None)
+    """(ansible_host, the kind of address it is) of the first kind in ADDRESS_ORDER[connect_with] the instance has;
+    (None, None) when it has no address at all (never its name: the plugin leaves such a host out)."""
+    addresses = {"public_ip": instance.public_ips, "private_ip": instance.private_ips, "ipv6": instance.ipv6s}
+    for kind in ADDRESS_ORDER[connect_with]:
+        if addresses[kind]:
+            return addresses[kind][0], kind
+    return None, None
+
+
+def host_name_problem(name, controller=()):
+    """None when `name` (from the cloud) may name a host; else why not. `controller` holds the names Ansible treats
+    as the control node (its constant LOCALHOST), refused with localhost, *.localhost and any loopback or
+    unspecified IP address: a host of that name would receive the tasks a play delegates to the controller."""
+    if not isinstance(name, str) or not name:
+        return "it is empty"
+    try:
+        address = ipaddress.ip_address(name) if "%" not in name else None
+    except ValueError:
+        address = None
+    if address is not None and (address.is_loopback or address.is_unspecified):
+        return "it is a loopback or unspecified address, which Ansible takes for the control node"
+    if address is None and not HOST_NAME_RE.match(name):
+        return ("it is not a plain host name (at most 253 letters, digits, _ . -, starting with a letter, digit or _; "
+                "no white space, no { } % #, not starting with -)")
+    lowered = name.casefold()
+    if name in controller or lowered == "localhost" or lowered.endswith(".localhost"):
+        return "it is a name Ansible takes for the control node"
+    return None
+
+
+def path_safe(value, replacement):
+    """`value` (host variables from the cloud) with every string that holds / or .. (and every dict entry whose key
+    does) replaced by `replacement`: what a private_key_paths template may put into a path."""
+    if isinstance(value, str):
+        return replacement if "/" in value or ".." in value or "\x00" in value else value
+    if isinstance(value, dict):
+        return {k: path_safe(v, replacement) for k, v in value.items() if path_safe(k, None) is not None}
+    if isinstance(value, (list, tuple)):
+        return [path_safe(v, replacement) for v in value]
+    return value
 
 
 def unique_names(named):
@@ -193,25 +256,45 @@ def read_region(client, spec):
     names = {}
     for start in range(0, len(key_ids), PAGE):
         asked = key_ids[start:start + PAGE]
-        names.update((kp.key_id, kp.key_name) for kp in KeyPairs(client).describe(key_ids=asked)
-                     if kp.key_id in asked and KEY_PAIR_NAME_RE.match(kp.key_name))  # a name goes into a path
+        names.update(admitted_key_names((kp.key_id, kp.key_name) for kp in KeyPairs(client).describe(key_ids=asked)
+                                        if kp.key_id in asked))
     return list(found.values()), names
 
 
-def trusted_cache(region, instances, names):
-    """Whether cached data (a file someone else may have written) holds only what read_region could have returned:
-    what reaches a path or ssh (key names, addresses, login user and port, IDs) is checked again."""
-    return bool(REGION_RE.match(region)) and all(_trusted(inst) for inst in instances) and all(
-        isinstance(k, str) and isinstance(v, str) and KEY_PAIR_NAME_RE.match(v) for k, v in names.items())
+def admitted_key_names(pairs):
+    """{KeyId: name} of the (KeyId, name) pairs whose KeyId and name match the service's patterns: both go into
+    paths (private_key_paths), so neither may hold / or .. ; others are left out (that key pair is then tried by
+    neither)."""
+    return {key_id: name for key_id, name in pairs if isinstance(key_id, str) and isinstance(name, str)
+            and KEY_ID_RE.match(key_id) and KEY_PAIR_NAME_RE.match(name)}
 
 
-def _trusted(inst):
-    port = inst.login_port
-    try:
-        addresses = [ipaddress.ip_address(a) for a in inst.private_ips + inst.public_ips + inst.ipv6s]
-    except (TypeError, ValueError):
-        return False
-    return bool(isinstance(inst.instance_id, str) and INSTANCE_ID_RE.match(inst.instance_id) and addresses is not None
-                and (inst.login_user is None or (isinstance(inst.login_user, str)
-                                                 and LOGIN_USER_RE.match(inst.login_user)))
-                and (port is None or (isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536)))
+def cache_entry(regions):
+    """What the cache keeps of {region: (instances, key names)}: the instances as DescribeInstances models."""
+    return {"version": CACHE_VERSION, "regions": {region: {"instances": [i.to_model() for i in instances],
+                                                           "key_names": dict(names)}
+                                                  for region, (instances, names) in regions.items()}}
+
+
+def from_cache(data):
+    """{region: (instances, key names)} from a cache entry (a file or a server someone else may have written), checked
+    by the code a fresh answer goes through (Instance.from_api, admitted_key_names) and bounded as reading is.
+    Raises ValueError saying what is wrong (never quoting a value)."""
+    regions = data.get("regions") if isinstance(data, dict) and data.get("version") == CACHE_VERSION else None
+    if not isinstance(regions, dict):
+        raise ValueError("it is not an inventory cache of this version")
+    checked = {}
+    for region, found in regions.items():
+        models = found.get("instances") if isinstance(found, dict) else None
+        names = found.get("key_names") if isinstance(found, dict) else None
+        if not (isinstance(region, str) and REGION_RE.match(region) and isinstance(models, list)
+                and isinstance(names, dict) and len(models) <= MAX_CACHED and len(names) <= MAX_CACHED):
+            raise ValueError("a region's entry is not a region name with a list of instances and key names")
+        try:
+            instances = [Instance.from_api(model, action="the cached DescribeInstances") for model in models]
+        except TencentCloudAPIError as exc:
+            raise ValueError(exc.message) from None
+        if len({i.instance_id for i in instances}) != len(instances) or admitted_key_names(names.items()) != names:
+            raise ValueError("an instance is listed twice, or a KeyId or key name is not one")
+        checked[region] = (instances, names)
+    return checked

@@ -29,6 +29,10 @@ KEY_LIMIT = 1024 * 1024
 PUB_LIMIT = 64 * 1024
 
 
+class MissingDirectory(KeyFileError):
+    """A directory of the path does not exist (nothing can be there yet; not a refusal)."""
+
+
 def _trusted_owner(st):
     return st.st_uid in (os.geteuid(), 0)
 
@@ -218,7 +222,7 @@ def _step(here, parts, path):
     except OSError as exc:
         info = here.lstat(part)
         if info is None:
-            raise KeyFileError("the directory %s does not exist" % path)
+            raise MissingDirectory("the directory %s does not exist" % path)
         if not stat.S_ISLNK(info.st_mode):
             if stat.S_ISDIR(info.st_mode):
                 raise KeyFileError("cannot open the directory %s (%s)" % (here.join(part), exc.strerror))

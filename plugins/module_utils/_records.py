@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from ._errors import TencentCloudAPIError
 from ._keys import KeyFileError, blob_of, fingerprint
+from ._rules import INSTANCE_ID_RE, KEY_ID_RE
 
 MAX_PAGES = 200            # 20,000 items at 100 per page: far above any quota (100 key pairs per account)
 MAX_TEXT = 4096            # names, IDs, states, descriptions, times
@@ -198,8 +199,10 @@ class Instance:
 
     @classmethod
     def from_api(cls, model, action="DescribeInstances", answer=None, where="InstanceSet[]"):
-        """What reaches ssh later (addresses, login user, port) must be what it claims to be: IP literals, a POSIX
-        user name, a port number (an address such as `-oProxyCommand=...` would be an ssh option)."""
+        """What reaches ssh, a host name or a path later must be what it claims to be: an instance ID of the
+        service's pattern (an inventory names hosts by it), IP literals, a POSIX user name, a port number (an address
+        such as `-oProxyCommand=...` would be an ssh option). A KeyId that is not one (`../../etc/ssh/...`) is left
+        out: it would otherwise reach a key path."""
         shape = Shape(action, answer if answer is not None else {})
         shape.obj(model, where)
         login = model.get("LoginSettings")
@@ -208,12 +211,15 @@ class Instance:
         user = shape.text(model.get("DefaultLoginUser"), where + ".DefaultLoginUser", optional=True, limit=32)
         if user and not LOGIN_USER_RE.match(user):
             raise shape.fail(where + ".DefaultLoginUser", "a POSIX user name")
+        instance_id = shape.text(model.get("InstanceId"), where + ".InstanceId")
+        if not INSTANCE_ID_RE.match(instance_id):
+            raise shape.fail(where + ".InstanceId", "an instance ID (ins- and 8 lower-case letters or digits)")
         operation = {name: shape.text(model.get(name), "%s.%s" % (where, name), optional=True) for name in (
             "LatestOperation", "LatestOperationState", "LatestOperationRequestId", "LatestOperationErrorMsg")}
-        return cls(instance_id=shape.text(model.get("InstanceId"), where + ".InstanceId"),
+        return cls(instance_id=instance_id,
                    state=shape.text(model.get("InstanceState"), where + ".InstanceState", optional=True),
                    os_name=shape.text(model.get("OsName"), where + ".OsName", optional=True),
-                   key_ids=tuple(k for k in key_ids if k),  # [""] has been seen (Terraform #1403)
+                   key_ids=tuple(k for k in key_ids if KEY_ID_RE.match(k)),  # [""] has been seen (Terraform #1403)
                    private_ips=shape.addresses(model.get("PrivateIpAddresses"), where + ".PrivateIpAddresses"),
                    public_ips=shape.addresses(model.get("PublicIpAddresses"), where + ".PublicIpAddresses"),
                    login_user=user or None,
@@ -222,6 +228,23 @@ class Instance:
                    operation=operation["LatestOperation"], operation_state=operation["LatestOperationState"],
                    operation_request_id=operation["LatestOperationRequestId"],
                    operation_error=operation["LatestOperationErrorMsg"], **_described(shape, model, where))
+
+    def to_model(self):
+        """The DescribeInstances model of what this record holds: Instance.from_api(to_model()) gives it back, so
+        that stored records (the inventory's cache, which another user may have written) pass every check an answer
+        passes, by the same code."""
+        model = {"InstanceId": self.instance_id, "InstanceState": self.state, "OsName": self.os_name,
+                 "LoginSettings": {"KeyIds": list(self.key_ids)}, "PrivateIpAddresses": list(self.private_ips),
+                 "PublicIpAddresses": list(self.public_ips), "DefaultLoginUser": self.login_user,
+                 "DefaultLoginPort": self.login_port, "LatestOperation": self.operation,
+                 "LatestOperationState": self.operation_state, "LatestOperationRequestId": self.operation_request_id,
+                 "LatestOperationErrorMsg": self.operation_error, "InstanceName": self.name,
+                 "Placement": {"Zone": self.zone, "ProjectId": self.project_id}, "InstanceType": self.instance_type,
+                 "ImageId": self.image_id, "VirtualPrivateCloud": {"VpcId": self.vpc_id, "SubnetId": self.subnet_id},
+                 "SecurityGroupIds": list(self.security_group_ids), "IPv6Addresses": list(self.ipv6s),
+                 "Tags": [{"Key": k, "Value": v} for k, v in self.tags], "CreatedTime": self.created_time,
+                 "InstanceChargeType": self.charge_type}
+        return model
 
 
 def _described(shape, model, where):

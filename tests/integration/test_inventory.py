@@ -191,16 +191,22 @@ def test_private_key_paths_strict_and_summary_warning(ansible, admin, fleet, tmp
     assert hostvars(override)["web-0"]["ansible_ssh_private_key_file"] == "/elsewhere"
 
 
-def test_a_key_file_that_cannot_be_read_is_named(ansible, admin, fleet, tmp_path):
+def test_a_key_file_that_cannot_be_used_is_named_and_passed_over(ansible, admin, fleet, tmp_path):
     keys = tmp_path / "keys"
     keys.mkdir()
-    os.mkfifo(keys / "deploy")  # there, opened without blocking, but not a key file: not chosen
-    data, _stderr = listed(ansible, {"private_key_paths": [str(keys) + "/{{ key_name }}"]})
-    assert not any("ansible_ssh_private_key_file" in v for v in hostvars(data).values())
+    os.mkfifo(keys / "deploy")  # there, not opened (a FIFO would block), not a key file: refused, the next one taken
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "deploy").write_text("not read by the inventory\n")
+    config = {"private_key_paths": [str(keys) + "/{{ key_name }}", str(tmp_path) + "/more/{{ key_name }}"]}
+    data, stderr = listed(ansible, config)
+    assert {v.get("ansible_ssh_private_key_file") for v in hostvars(data).values()} == {
+        None, str(tmp_path / "more" / "deploy")}
+    assert "private key files refused: %s (%s is a FIFO (named pipe)" % (keys / "deploy", keys / "deploy") in " ".join(
+        stderr.split())
     os.unlink(keys / "deploy")
     os.symlink("deploy", keys / "deploy")  # a link to itself: there, and no one can read it (root neither)
-    message = failed(ansible, {"private_key_paths": [str(keys) + "/{{ key_name }}"]})
-    assert "the private key file %s of host" % (keys / "deploy") in message and "cannot be read" in message
+    message = failed(ansible, dict(config, strict=True))
+    assert "%s is a symbolic link" % (keys / "deploy") in message
 
 
 @pytest.mark.core
@@ -322,7 +328,7 @@ def test_a_tampered_cache_is_read_afresh_and_a_hostile_key_name_is_not_a_path(an
     data = json.loads(stored["__payload__"]) if "__payload__" in stored else stored  # ansible-core 2.19+ wraps it
     for found in data["regions"].values():
         for inst in found["instances"]:
-            inst["login_user"] = "-oProxyCommand=touch /tmp/owned"
+            inst["DefaultLoginUser"] = "-oProxyCommand=touch /tmp/owned"
     entry.write_text(json.dumps(dict(stored, __payload__=json.dumps(data)) if "__payload__" in stored else data))
     admin.clear_requests()
     again, _stderr = listed(ansible, config)

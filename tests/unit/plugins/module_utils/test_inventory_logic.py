@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The inventory's pure logic: filters checked and split to the service's limits, host names without silent merges,
-where to connect, the spec."""
+where to connect, the spec, and the trust boundary cloud strings cross (host names, key names, paths, the cache)."""
 
 import pytest
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import ArgumentError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory import (
-    InventorySpec, checked_filters, connect_address, field_value, host_vars, queries, unique_names,
+    CACHE_VERSION, InventorySpec, admitted_key_names, cache_entry, checked_filters, connect_address, field_value,
+    from_cache, host_name_problem, host_vars, path_safe, queries, unique_names,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._records import Instance
 
@@ -70,10 +71,130 @@ def test_field_values_and_addresses():
     assert field_value(one, "tag:Name") == "front" and field_value(one, "tag:none") is None
     assert field_value(one, "public-ip-address") is None and field_value(one, "private-ip-address") == "10.0.0.1"
     assert field_value(one, "tencent_tags.role") is NotImplemented  # a Jinja expression: the plugin's
-    assert connect_address(one, "public_ip") == "10.0.0.1"  # falls back to the private address
-    assert connect_address(one, "ipv6") == "2001:db8::1"
-    assert connect_address(inst(public_ips=("1.2.3.4",), private_ips=("10.0.0.1",)), "public_ip") == "1.2.3.4"
-    assert connect_address(inst(), "private_ip") is None
+
+
+@pytest.mark.parametrize("addresses,connect_with,expected", [
+    ({"public_ips": ("1.2.3.4",), "private_ips": ("10.0.0.1",)}, "public_ip", ("1.2.3.4", "public_ip")),
+    ({"private_ips": ("10.0.0.1",), "ipv6s": ("2001:db8::1",)}, "public_ip", ("10.0.0.1", "private_ip")),
+    ({"private_ips": ("10.0.0.1",), "ipv6s": ("2001:db8::1",)}, "ipv6", ("2001:db8::1", "ipv6")),
+    ({"public_ips": ("1.2.3.4",)}, "private_ip", ("1.2.3.4", "public_ip")),   # another kind: the plugin warns
+    ({"ipv6s": ("2001:db8::1",)}, "public_ip", ("2001:db8::1", "ipv6")),
+    ({}, "private_ip", (None, None)),   # no address at all: left out, never reached by its name
+    ({}, "ipv6", (None, None)),
+])
+def test_where_to_connect(addresses, connect_with, expected):
+    assert connect_address(inst(**addresses), connect_with) == expected
+
+
+LOCALHOST = ("127.0.0.1", "localhost", "::1")  # ansible.constants.LOCALHOST
+
+
+@pytest.mark.parametrize("name", [
+    "web-01", "ins-aaaaaaaa", "db_2.prod.example", "10.0.0.1", "2001:db8::1", "生产-web", "_x", "a" * 253,
+])
+def test_host_names_that_pass(name):
+    assert host_name_problem(name, LOCALHOST) is None
+
+
+@pytest.mark.parametrize("name,why", [
+    ("{{ lookup('pipe', 'id') }}", "not a plain host name"),
+    ("{%print(1)%}", "not a plain host name"),
+    ("web{#x#}", "not a plain host name"),
+    ("-oProxyCommand=touch_x", "not a plain host name"),
+    ("-x", "not a plain host name"),
+    ("web 1", "not a plain host name"),
+    ("web\n1", "not a plain host name"),
+    ("web\u20281", "not a plain host name"),  # a Unicode line separator
+    ("a,b", "not a plain host name"),
+    ("web:22", "not a plain host name"),
+    ("all!x", "not a plain host name"),
+    (".hidden", "not a plain host name"),
+    ("a" * 254, "not a plain host name"),
+    ("", "empty"),
+    ("localhost", "takes for the control node"),
+    ("LocalHost", "takes for the control node"),
+    ("evil.localhost", "takes for the control node"),
+    ("127.0.0.1", "loopback or unspecified"),
+    ("127.0.0.2", "loopback or unspecified"),
+    ("::1", "loopback or unspecified"),
+    ("0.0.0.0", "loopback or unspecified"),
+    ("fe80::1%eth0", "not a plain host name"),
+])
+def test_host_names_refused(name, why):
+    assert why in host_name_problem(name, LOCALHOST)
+
+
+def test_a_controller_name_given_by_ansible_is_refused_too():
+    assert "control node" in host_name_problem("controller", ("controller",))
+
+
+def test_only_key_ids_and_names_of_the_services_patterns_reach_a_path():
+    pairs = [("skey-aaaaaaaa", "deploy"), ("skey-bbbbbbbb", "../../etc/shadow"), ("../../etc/ssh/ssh_host_key", "x"),
+             ("skey-cccccccc", "a/b"), (1, "deploy"), ("skey-dddddddd", None)]
+    assert admitted_key_names(pairs) == {"skey-aaaaaaaa": "deploy"}
+
+
+def test_values_with_a_slash_or_dot_dot_never_reach_a_path_template():
+    values = {"zone": "ap-guangzhou-3", "name": "../x", "tags": {"k": "a/b", "ok": "v", "a/b": "v", "n": 1},
+              "ips": ["10.0.0.1", ".."], "port": 22}
+    assert path_safe(values, "\x00") == {"zone": "ap-guangzhou-3", "name": "\x00", "tags": {"k": "\x00", "ok": "v", "n": 1},
+                                         "ips": ["10.0.0.1", "\x00"], "port": 22}
+
+
+def test_an_instance_id_or_key_id_of_another_shape_is_refused_or_dropped_on_a_read():
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TencentCloudAPIError
+
+    for bad in ("{{ lookup('pipe', 'id') }}", "-oProxyCommand=x", "localhost", "ins-AAAAAAAA"):
+        with pytest.raises(TencentCloudAPIError, match="InstanceId that is not an instance ID") as info:
+            Instance.from_api({"InstanceId": bad})
+        assert info.value.code == "InvalidResponse"
+    read = Instance.from_api({"InstanceId": "ins-aaaaaaaa", "LoginSettings": {"KeyIds": [
+        "skey-aaaaaaaa", "../../../etc/ssh/ssh_host_ed25519_key", "", "skey-bbbbbbbb"]}})
+    assert read.key_ids == ("skey-aaaaaaaa", "skey-bbbbbbbb")
+
+
+GOOD = inst("ins-aaaaaaaa", private_ips=("10.0.0.1",), login_user="root", login_port=22, name="web 1 {{ x }}",
+            tags=(("role", "web"),), key_ids=("skey-aaaaaaaa",), zone="ap-guangzhou-3", project_id=0)
+
+
+def test_the_cache_holds_answer_models_and_gives_back_the_same_records():
+    entry = cache_entry({"ap-guangzhou": ([GOOD], {"skey-aaaaaaaa": "deploy"})})
+    assert entry["version"] == CACHE_VERSION
+    assert from_cache(entry) == {"ap-guangzhou": ([GOOD], {"skey-aaaaaaaa": "deploy"})}
+    assert Instance.from_api(GOOD.to_model()) == GOOD
+
+
+def tampered(change):
+    entry = cache_entry({"ap-guangzhou": ([GOOD], {"skey-aaaaaaaa": "deploy"})})
+    change(entry, entry["regions"]["ap-guangzhou"]["instances"][0], entry["regions"]["ap-guangzhou"])
+    return entry
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda e, m, r: m.update(InstanceId="{{ lookup('pipe','id') }}"), "InstanceId that is not an instance ID"),
+    (lambda e, m, r: m.update(DefaultLoginUser="-oProxyCommand=x"), "DefaultLoginUser that is not a POSIX user"),
+    (lambda e, m, r: m.update(PrivateIpAddresses=["-oProxyCommand=x"]), "that is not an IP address"),
+    (lambda e, m, r: m.update(DefaultLoginPort=True), "DefaultLoginPort that is not an integer"),
+    (lambda e, m, r: m.update(InstanceName=["not", "text"]), "InstanceName that is not a string"),
+    (lambda e, m, r: m.update(Tags=[{"Key": 1, "Value": "v"}]), "Tags[].Key that is not a string"),
+    (lambda e, m, r: r["key_names"].update({"skey-aaaaaaaa": "../../etc/shadow"}), "key name is not one"),
+    (lambda e, m, r: r["key_names"].update({"../x": "deploy"}), "key name is not one"),
+    (lambda e, m, r: r["instances"].append(dict(m)), "listed twice"),
+    (lambda e, m, r: e["regions"].update({"ap guangzhou": r}), "not a region name"),
+    (lambda e, m, r: e.update(version=1), "not an inventory cache of this version"),
+    (lambda e, m, r: r.update(instances="many"), "not a region name with a list"),
+])
+def test_a_tampered_cache_is_refused_by_the_checks_an_answer_passes(change, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        from_cache(tampered(change))
+
+
+def test_a_cache_entry_beyond_what_a_read_can_return_is_refused():
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory import MAX_CACHED
+
+    with pytest.raises(ValueError, match="not a region name with a list"):
+        from_cache({"version": CACHE_VERSION, "regions": {"ap-guangzhou": {
+            "instances": [{}] * (MAX_CACHED + 1), "key_names": {}}}})
 
 
 def test_host_vars_name_key_pairs_and_keep_unknown_ids():
@@ -102,15 +223,3 @@ def test_spec_defaults():
     made = spec(regions=["all"], exclude_filters=[{"zone": "z"}])
     assert made.regions == ("all",) and made.hostnames == ("instance-id",)
     assert made.exclude_filters == ((("zone", ("z",)),),)
-
-
-def test_cached_data_is_checked_like_an_answer():
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory import trusted_cache
-
-    good = inst("ins-aaaaaaaa", private_ips=("10.0.0.1",), login_user="root", login_port=22)
-    assert trusted_cache("ap-guangzhou", [good], {"skey-aaaaaaaa": "deploy"})
-    assert not trusted_cache("ap-guangzhou", [good], {"skey-aaaaaaaa": "../../etc/shadow"})
-    assert not trusted_cache("ap-guangzhou", [inst(login_user="-oProxyCommand=x")], {})
-    assert not trusted_cache("ap-guangzhou", [inst(private_ips=("-oProxyCommand=x",))], {})
-    assert not trusted_cache("ap-guangzhou", [inst(login_port=True)], {})
-    assert not trusted_cache("ap guangzhou", [good], {})
