@@ -3,13 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Proxies from the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY; never for loopback), parsed without ever
-repeating a URL, which may hold a password, in an error."""
+repeating a URL, which may hold a password, in an error; and what counts as loopback (is_loopback)."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import os
+import socket
 from collections import namedtuple
 from urllib.parse import unquote, urlsplit
 
@@ -30,13 +32,31 @@ class Proxy(namedtuple("Proxy", "host port authorization tls")):
             self.host, self.port, bool(self.authorization), self.tls)
 
 
-def is_loopback(hostname):
-    if hostname == "localhost" or hostname.endswith(".localhost"):
-        return True
+def is_loopback(hostname, resolve=None):
+    """Whether `hostname` is this machine: a literal loopback address, or `localhost` itself. A name under .localhost
+    counts only when every address it resolves to (`resolve(name)`: getaddrinfo by default) is a loopback one: a
+    resolver may send such a name anywhere, and what is loopback gets plain HTTP and no proxy."""
+    name = hostname.strip("[]").lower().rstrip(".")
     try:
-        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
+        pass
+    if name == "localhost":
+        return True
+    if not name.endswith(".localhost"):
         return False
+    addresses = (resolve or _resolve)(name)
+    return bool(addresses) and all(ipaddress.ip_address(a).is_loopback for a in addresses)
+
+
+@functools.lru_cache(maxsize=32)
+def _resolve(name):
+    """The addresses `name` resolves to; none when it does not resolve (asked once a process: every request asks)."""
+    try:
+        found = socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    return tuple(info[4][0].split("%")[0] for info in found)
 
 
 def _split_host(netloc, scheme):
