@@ -20,8 +20,10 @@ description:
   - The configuration file's name must end in C(tencent_cvm.yml) or C(tencent_cvm.yaml).
   - Credentials, region, endpoint and transport options are the modules' own (same names, same environment
     variables, same profile files), so one credential setup serves both.
-  - Every value that comes from the cloud (names, tags, addresses) is marked unsafe, so an instance name or a tag
-    cannot inject a template.
+  - Every value that comes from the cloud (names, tags, addresses) is data, never a template (marked unsafe before
+    ansible-core 2.19). A value becomes a host name only when it is a plain name and not one Ansible takes for the
+    control node (see O(hostnames)); what reaches a path or the cache is checked as an answer is (see
+    O(private_key_paths), O(cache)).
 author:
   - Tencent Cloud CVM collection maintainers (@tencentcloud-cvm)
 extends_documentation_fragment:
@@ -63,7 +65,12 @@ options:
     default: []
   hostnames:
     description:
-      - How hosts are named, in order of preference; the first non-empty value wins.
+      - How hosts are named, in order of preference; the first non-empty value that may name a host wins.
+      - A value from the cloud may name a host only when it is a plain name (at most 253 letters and digits of any
+        script, V(_), V(.), V(-), starting with a letter, digit or V(_); so no leading V(-), no V({), V(}), V(%) or V(#),
+        no white space) or an IP address that is not loopback, and not V(localhost), V(*.localhost), V(127.0.0.1), V(::1) or
+        another name Ansible takes for the control node. Otherwise the next preference is tried, then the instance
+        ID, and one warning names the instances and values refused; with O(strict=true) that is an error.
       - C(instance-id), C(instance-name), C(private-ip-address), C(public-ip-address), C(ipv6-address),
         C(tag:<key>), or a Jinja expression over the host's variables (for example
         C(tencent_tags.role ~ '-' ~ tencent_instance_id)).
@@ -76,6 +83,9 @@ options:
     description:
       - The address that becomes C(ansible_host). C(public_ip) falls back to the private address when the instance
         has no public one.
+      - An instance without an address of the chosen kind connects to another kind (public, private, IPv6), with a
+        warning (except C(public_ip) to the private address). An instance without any address is left out, never
+        reached by its name, with a warning; with O(strict=true) that is an error.
     type: str
     choices: [public_ip, private_ip, ipv6]
     default: public_ip
@@ -84,7 +94,15 @@ options:
       - Templates of where private keys live. Each sees C(key_name), C(key_id) and the host's variables (and
         C(inventory_dir)).
       - The key pairs bound to an instance are tried in order, each with every template in order; the first that
-        names an existing, readable file sets C(ansible_ssh_private_key_file).
+        names a usable private key file sets C(ansible_ssh_private_key_file).
+      - C(key_id) is used only when it is a KeyId (V(skey-) and 8 lower-case letters or digits), C(key_name) only when
+        it is a key-pair name; a host variable from the cloud that holds V(/) or V(..) never reaches a path (the
+        path is refused).
+      - A file is usable when it is a regular file owned by you or root that you can read, in a directory owned by
+        you or root that others cannot write (unless it is sticky), reached without following a link someone else
+        could have made; it is opened without following a link, blocking or taking a terminal. Anything else there
+        (a link, FIFO, device, directory, another user's file) is refused and named in one warning, and the next
+        template is tried; with O(strict=true) that is an error.
       - An instance for which none matches gets no key variable, and is named in one summary warning; with
         O(strict=true) that is an error. Empty (the default) sets no key variable.
     type: list
@@ -117,6 +135,10 @@ notes:
     C(ansible_user), C(ansible_port) and C(ansible_ssh_private_key_file).
   - With O(cache=true) the instances and key names are cached; groups, names and variables are built again from the
     cache. The cache key covers the regions, filters, endpoint and account. C(--flush-cache) reads afresh.
+  - The cache is input too. An entry is read back through the checks a fresh answer passes, and one that fails them
+    is read afresh. With a cache plugin that keeps files, O(cache_connection) must be a directory of yours (or
+    root's) that others cannot write; an entry elsewhere, or one that is not a regular file of yours, is neither read
+    nor written (a warning says so). Entries this plugin writes get mode 0600.
   - A region with more than 20,000 instances that match is refused (200 pages).
 seealso:
   - module: tencentcloud.cvm.tencent_keypair
