@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A local emulator of the Tencent Cloud APIs the collection calls: CVM (2017-03-12) key pairs, instances and
-regions, and the Tag API (2018-08-13).
+regions, the Tag API (2018-08-13) and the Region API (2022-06-27).
 
 It is a test peer of the tencentcloud.cvm collection and never imports it:
 signatures are verified by this package's own code so that a signing bug in

@@ -18,6 +18,13 @@ from .instances import instance_model, os_name_of, start_operation, state_code
 
 API_VERSION = "2017-03-12"
 TAG_VERSION = "2018-08-13"
+# The Region API (region.tencentcloudapi.com, signing service `region`), which CVM's DescribeRegions page points to
+# since that action is no longer updated. Sources: tencentcloud-sdk-python-region 3.1.189
+# (`tencentcloud/region/v20220627/region_client.py`, `models.py`: DescribeRegionsRequest {Product, Scene},
+# RegionInfo); tccli `services/region/v20220627/api.json` (Product required) and `examples/region/v20220627/
+# DescribeRegions.md` (RegionInfo's console fields answered null); tencentcloud-sdk-go `region/v20220627/client.go`
+# (DescribeRegions may answer InvalidParameter and RequestLimitExceeded).
+REGION_VERSION = "2022-06-27"
 
 REGIONS = frozenset([
     "ap-guangzhou", "ap-shanghai", "ap-nanjing", "ap-beijing", "ap-chengdu", "ap-chongqing",
@@ -61,13 +68,52 @@ SCHEMAS = {
                                           "Category": ("string", False)},
 }
 TAG_ACTIONS = frozenset(["ModifyResourceTags", "DescribeResourceTagsByResourceIds"])
+# the Region API's action of the same name as CVM's: Product is required (tccli api.json), Scene is optional (SDK)
+REGION_SCHEMAS = {
+    "DescribeRegions": {"Product": ("string", True), "Scene": ("int", False)},
+}
+# the products whose regions the Region API answers here (the real one lists many more: DescribeProducts)
+REGION_PRODUCTS = frozenset(["cvm"])
 WRITE_ACTIONS = frozenset(["CreateKeyPair", "ImportKeyPair", "DeleteKeyPairs", "ModifyKeyPairAttribute",
                            "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs", "ModifyResourceTags"])
+# signing service -> (API version, {action: request schema}). Two services have an action `DescribeRegions`.
+SERVICES = {
+    "cvm": (API_VERSION, {name: fields for name, fields in SCHEMAS.items() if name not in TAG_ACTIONS}),
+    "tag": (TAG_VERSION, {name: fields for name, fields in SCHEMAS.items() if name in TAG_ACTIONS}),
+    "region": (REGION_VERSION, REGION_SCHEMAS),
+}
+# The common parameter Region "is not required for this API" (CVM DescribeRegions, doc 213/15708); the Region API
+# is global; the Tag API never needed it here.
+REGION_OPTIONAL = frozenset([("cvm", "DescribeRegions"), ("region", "DescribeRegions")])
+
+
+def route(action, version, signed_service=None):
+    """(service, API version it serves) for a request. The emulator serves every service at one address, where the
+    real ones each have a host: the service a TC3 request was signed for (its credential scope) stands for the
+    host; a v1 request (no scope) is told by its Version. An action no service has goes to the signed service, else
+    to CVM, which answers InvalidAction after authentication."""
+    serving = [name for name, (_version, schemas) in SERVICES.items() if action in schemas]
+    if signed_service in serving or (not serving and signed_service in SERVICES):
+        service = signed_service
+    else:
+        by_version = [name for name in serving if SERVICES[name][0] == version]
+        service = (by_version or serving or ["cvm"])[0]
+    return service, SERVICES[service][0]
 
 
 def service_of(action):
-    """(signing service, API version) of an action."""
-    return ("tag", TAG_VERSION) if action in TAG_ACTIONS else ("cvm", API_VERSION)
+    """(signing service, API version) of an action, where its name alone tells (CVM's DescribeRegions for the name
+    both CVM and the Region API have)."""
+    return route(action, None)
+
+
+def schemas_of(service):
+    return SERVICES[service][1]
+
+
+def region_optional(service, action):
+    """Whether a request may come without the common parameter Region."""
+    return service != "cvm" or (service, action) in REGION_OPTIONAL
 
 
 KEY_ID_RE = re.compile(r"^skey-[0-9a-z]{8}$")
@@ -147,8 +193,9 @@ def _validate_fields(prefix, fields, params, from_strings):
     return out
 
 
-def validate(action, params, from_strings):
-    return _validate_fields("", SCHEMAS[action], params, from_strings)
+def validate(action, params, from_strings, service=None):
+    """The params of `action` of `service` (by default the service its name tells), checked and typed."""
+    return _validate_fields("", schemas_of(service or service_of(action)[0])[action], params, from_strings)
 
 
 def unflatten(flat):
@@ -320,13 +367,16 @@ class Actions:
     def __init__(self, store):
         self.store = store
 
-    def run(self, action, region, params, now=None, request_id=None, fail=None):
+    def run(self, action, region, params, now=None, request_id=None, fail=None, service=None):
         """`request_id` is the call's RequestId (an asynchronous operation records it); `fail` is the message of
-        an injected `operation_failed` fault (the operation is accepted and ends FAILED)."""
+        an injected `operation_failed` fault (the operation is accepted and ends FAILED). `service`: the one that
+        serves the action (by default the one its name tells); the Region API's actions are methods `Region<name>`."""
         self.now = time.time() if now is None else now
         self.request_id = request_id or random_id("req-")
         self.fail = fail
         self.store.purge_terminated(self.now, self.store.setting("binding_linger"))
+        if (service or service_of(action)[0]) == "region":
+            return getattr(self, "Region" + action)(region, params)
         return getattr(self, action)(region, params)
 
     @property
@@ -549,9 +599,23 @@ class Actions:
                                                           found[offset:offset + limit]]}
 
     def DescribeRegions(self, region, params):
-        """The regions CVM offers (RegionInfo: Region, RegionName, RegionState), the ones the emulator serves."""
+        """CVM's (2017-03-12): the regions CVM offers (RegionInfo: Region, RegionName, RegionState), the ones the
+        emulator serves. The common parameter Region is not required."""
         return {"TotalCount": len(REGIONS), "RegionSet": [
             {"Region": name, "RegionName": name, "RegionState": "AVAILABLE"} for name in sorted(REGIONS)]}
+
+    # the Region API --------------------------------------------------------------------------------
+
+    def RegionDescribeRegions(self, region, params):
+        """The Region API's (2022-06-27) for Product `cvm`: the same regions, each RegionInfo with its console
+        fields null as the real service answers them (tccli's example). Scene (whether an optional whitelist is
+        read) changes nothing here. Another Product answers InvalidParameter: the only parameter code the SDKs list
+        for this action; what the real service answers for an unknown product is not settled by a source."""
+        if params["Product"] not in REGION_PRODUCTS:
+            raise ApiError("InvalidParameter", "The product `%s` is not supported." % params["Product"])
+        return {"TotalCount": len(REGIONS), "RegionSet": [
+            {"Region": name, "RegionName": name, "RegionState": "AVAILABLE", "RegionTypeMC": None,
+             "LocationMC": None, "RegionNameMC": None, "RegionIdMC": None} for name in sorted(REGIONS)]}
 
     # the Tag service ------------------------------------------------------------------------------
 

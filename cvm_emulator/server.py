@@ -3,6 +3,7 @@
 
 import hmac
 import json
+import re
 import secrets
 import socket
 import ssl
@@ -15,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 from .actions import (
-    REGIONS, SCHEMAS, WRITE_ACTIONS, Actions, ApiError, service_of, unflatten, validate,
+    REGIONS, SCHEMAS, WRITE_ACTIONS, Actions, ApiError, region_optional, route, schemas_of, unflatten, validate,
 )
 from .auth import (
     V1_COMMON, AuthError, check_timestamp, constant_equal, parse_tc3_authorization, tc3_expected_signature,
@@ -30,7 +31,13 @@ API_WINDOW = 300          # API 3.0: five minutes either way
 LEGACY_WINDOW = 7200      # the legacy gateway documents two hours
 LEGACY_PATH = "/v2/index.php"
 ADMIN_PREFIX = "/_emulator/"
-MAX_BODY = 10 * 1024 * 1024
+MAX_BODY = 10 * 1024 * 1024   # the largest body the API takes (TC3 POST, 10 MB: reference section 2.1)
+# After refusing a request from its headers alone, the rest of what the client sends is discarded (never parsed,
+# never kept) for at most this long and this much, so that the client can read the answer before the connection is
+# closed: closing a socket with unread data resets it, and a reset can destroy the answer in flight.
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 1024 * 1024
+_DIGITS = re.compile(r"[0-9]+")
 ADMIN_TOKEN_ENV = "CVM_EMULATOR_ADMIN_TOKEN"
 
 
@@ -85,7 +92,7 @@ class Emulator:
         "off": none (the default, for speed)."""
         if mode not in ("realistic", "off"):
             raise ValueError("rate_limits must be realistic or off")
-        for action in SCHEMAS:
+        for action in SCHEMAS:  # CVM's and the Tag API's; DescribeRegions counts for the Region API's too
             per_second = 0 if mode == "off" else 20 if action == "ModifyResourceTags" else \
                 100 if action == "DescribeResourceTagsByResourceIds" else 10
             self.faults.set_rate_limit(action, per_second)
@@ -128,10 +135,75 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
 
     # plumbing ---------------------------------------------------------------------------------
+    def _length_problem(self):
+        """(HTTP status, reason) when the body a request announces cannot be taken, else None. Judged from the
+        headers alone, for every route, before any byte of a body is read and before any authentication:
+          - Transfer-Encoding (chunked or any other), with or without Content-Length: 411 Length Required. The
+            server reads bodies by Content-Length only; a body it cannot delimit must not be read, nor be taken
+            for the next request on the connection (and both headers together is how requests are smuggled).
+          - Content-Length that is not one run of ASCII digits (negative, signed, spaced, a list, non-ASCII
+            digits, which int() would accept), or given more than once: 400 Bad Request.
+          - Content-Length above MAX_BODY: 413 Content Too Large.
+        No Content-Length and no Transfer-Encoding is a request without a body (RFC 9112, 6.3)."""
+        if self.headers.get_all("Transfer-Encoding"):
+            return 411, "a request body needs a Content-Length; Transfer-Encoding is not supported"
+        values = self.headers.get_all("Content-Length") or []
+        if not values:
+            return None
+        value = values[0].strip(" \t")
+        if len(values) > 1 or not _DIGITS.fullmatch(value):
+            return 400, "Content-Length must be given once, as a decimal number of bytes"
+        if len(value.lstrip("0")) > len(str(MAX_BODY)) or int(value) > MAX_BODY:
+            return 413, "the request body may be at most %d bytes" % MAX_BODY
+        return None
+
+    def _refuse(self, status, reason, headers=()):
+        """Answer an HTTP error without reading the request's body, and close the connection: what the client
+        still sends is never parsed as another request."""
+        body = json.dumps({"error": reason}).encode("utf-8")
+        self.close_connection = True
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        if self.headers.get_all("Transfer-Encoding") or (self.headers.get("Content-Length") or "0").strip() != "0":
+            self._linger()
+
+    def _linger(self):
+        """After an answer that left a body unread: end our side, then discard (in a fixed buffer, bounded by
+        LINGER_SECONDS and LINGER_BYTES) what the client is still sending, so that closing does not reset the
+        connection under the answer."""
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            deadline, discarded = time.monotonic() + LINGER_SECONDS, 0
+            while discarded < LINGER_BYTES:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.connection.settimeout(left)
+                chunk = self.connection.recv(65536)
+                if not chunk:
+                    break
+                discarded += len(chunk)
+        except OSError:  # the client went away, or the time is up
+            pass
+
+    def handle_expect_100(self):
+        """A client that waits for `100 Continue` before sending its body is refused before it sends it."""
+        problem = self._length_problem()
+        if problem:
+            self._refuse(*problem)
+            return False
+        return super().handle_expect_100()
+
     def _body(self):
+        """The body, by its Content-Length (already checked by _length_problem)."""
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            raise ApiError("InvalidParameter", "The request body exceeds %d bytes." % MAX_BODY)
         return self.rfile.read(length) if length else b""
 
     def _send(self, status, body, content_type="application/json"):
@@ -160,6 +232,9 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def _dispatch(self, method):
+        problem = self._length_problem()
+        if problem:  # every route: before any body is read and before authentication
+            return self._refuse(*problem)
         url = urlsplit(self.path)
         if url.path.startswith(ADMIN_PREFIX):
             return self._admin(method, url)
@@ -173,7 +248,8 @@ class Handler(BaseHTTPRequestHandler):
     def _api(self, method, url):
         started = time.perf_counter()
         request_id = str(uuid.uuid4())
-        entry = {"time": time.time(), "method": method, "path": url.path, "action": None, "region": None,
+        entry = {"time": time.time(), "method": method, "path": url.path, "action": None, "service": None,
+                 "region": None,
                  "signature_method": None, "secret_id": None, "code": "OK", "request_id": request_id,
                  "faults": [], "key_name": None, "client_port": self.client_address[1]}
         self.emu.begin()
@@ -240,20 +316,21 @@ class Handler(BaseHTTPRequestHandler):
                 raise AuthError("AuthFailure.InvalidAuthorization",
                                 "The legacy gateway accepts only the v1 signature in request parameters.")
             ctx = self._v1(method, url, body, content_type, legacy)
-        entry.update(action=ctx["action"], region=ctx["region"], signature_method=ctx["signature_method"],
-                     secret_id=ctx["secret_id"], write=ctx["action"] in WRITE_ACTIONS)
         action = ctx["action"]
-        service, version = service_of(action)
+        # CVM and the Region API both have DescribeRegions: the signed service (TC3) or the Version (v1) tells which
+        service, version = route(action, ctx["version"], ctx["auth"]["service"] if ctx["style"] == "tc3" else None)
+        entry.update(action=action, service=service, region=ctx["region"], signature_method=ctx["signature_method"],
+                     secret_id=ctx["secret_id"], write=action in WRITE_ACTIONS)
         if legacy and service != "cvm":
             raise ApiError("InvalidAction", "The legacy gateway serves CVM actions only.")
         self._authenticate(ctx, legacy, service)
-        if action not in SCHEMAS:
+        if action not in schemas_of(service):
             raise ApiError("InvalidAction", "The action `%s` does not exist." % action)
         if ctx["version"] != version:
             raise ApiError("NoSuchVersion", "The API version `%s` does not exist for %s." % (ctx["version"], service))
-        if service == "cvm" and not ctx["region"]:
+        if not ctx["region"] and not region_optional(service, action):
             raise ApiError("MissingParameter", "The request is missing a required parameter `Region`.")
-        if ctx["region"] and ctx["region"] not in REGIONS:  # the Tag API does not need a Region
+        if ctx["region"] and ctx["region"] not in REGIONS:  # given where it is not needed, it must still be one
             raise ApiError("UnsupportedRegion", "The region `%s` is not supported." % ctx["region"])
 
         fired = self.emu.faults.take(action)
@@ -280,12 +357,13 @@ class Handler(BaseHTTPRequestHandler):
                            "Your current request times equals to `%d` in a second, which exceeds the frequency "
                            "limit `%d` for a second. Please reduce the frequency of calls." % over)
 
-        params = validate(action, ctx["params"], ctx["from_strings"])
+        params = validate(action, ctx["params"], ctx["from_strings"], service)
         if isinstance(params.get("KeyName"), str):
             entry["key_name"] = params["KeyName"]
         with self.emu.store:
             result = self.emu.actions.run(action, ctx["region"], params, request_id=entry["request_id"],
-                                          fail=failed and (failed["message"] or "Injected fault: the operation failed."))
+                                          fail=failed and (failed["message"] or "Injected fault: the operation failed."),
+                                          service=service)
         return result
 
     def _tc3(self, method, url, body, auth_header, content_type):
@@ -369,26 +447,17 @@ class Handler(BaseHTTPRequestHandler):
     # admin API --------------------------------------------------------------------------------
     def _admin(self, method, url):
         name = url.path[len(ADMIN_PREFIX):].strip("/")
-        try:
-            raw = self._body()
-        except ApiError as exc:
-            self.close_connection = True
-            return self._send(413, {"error": exc.message})
-        # Authentication first, before the body is even parsed: without the token nothing is done, whoever can
-        # reach the port (another local user, a container sharing the network, a web page's cross-site POST).
+        # Authentication first, before the body is even read: without the token nothing is done, whoever can
+        # reach the port (another local user, a container sharing the network, a web page's cross-site POST), and
+        # the connection is closed with the body unread.
         given = self.headers.get("Authorization") or ""
         scheme, _space, token = given.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode("utf-8", "replace"),
                                                                  self.emu.admin_token.encode("utf-8")):
-            self.send_response(401)
-            body = json.dumps({"error": "the admin API needs the emulator's admin token: Authorization: Bearer "
-                                        "<token> (printed at start as `admin-token: ...`)"}).encode("utf-8")
-            self.send_header("WWW-Authenticate", 'Bearer realm="cvm-emulator admin"')
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return None
+            return self._refuse(401, "the admin API needs the emulator's admin token: Authorization: Bearer <token> "
+                                     "(printed at start as `admin-token: ...`)",
+                                [("WWW-Authenticate", 'Bearer realm="cvm-emulator admin"')])
+        raw = self._body()
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if (raw or method == "POST") and content_type != "application/json":
             return self._send(415, {"error": "admin calls take Content-Type: application/json"})

@@ -21,8 +21,10 @@ from ._proxies import ProxyError, is_loopback, proxy_for
 from ._transport import Options, Request, TransportError, request
 from ._wait import Again, Backoff, Exhausted, waiter_for
 
-# service -> (API version, default host). Both sign with TC3 using the service name in the credential scope.
-SERVICES = {"cvm": ("2017-03-12", "cvm.tencentcloudapi.com"), "tag": ("2018-08-13", "tag.tencentcloudapi.com")}
+# service -> (API version, default host). Each signs with the service name in the TC3 credential scope. The Region
+# API is global: its calls need no region (the SDK then sends no X-TC-Region header and no Region parameter).
+SERVICES = {"cvm": ("2017-03-12", "cvm.tencentcloudapi.com"), "tag": ("2018-08-13", "tag.tencentcloudapi.com"),
+            "region": ("2022-06-27", "region.tencentcloudapi.com")}
 LEGACY_ENDPOINT = "cvm.api.qcloud.com"
 LEGACY_PATH = "/v2/index.php"
 API_STYLES = ("tc3", "v1", "legacy")
@@ -61,9 +63,12 @@ def parse_endpoint(endpoint, api_style="tc3", service="cvm", option="endpoint"):
 
 def derive_endpoint(endpoint, service):
     """The endpoint of another service next to a given CVM endpoint: `cvm.<rest>` becomes `<service>.<rest>`
-    (cvm.intl.tencentcloudapi.com -> tag.intl.tencentcloudapi.com); any other host (an emulator, a gateway) is
-    taken to serve every service."""
+    (cvm.intl.tencentcloudapi.com -> tag.intl.tencentcloudapi.com); the legacy gateway's host gives the service's
+    default host (API 3.0 is not served there); any other host (an emulator, a gateway) is taken to serve every
+    service."""
     scheme, host = parse_endpoint(endpoint)
+    if host == LEGACY_ENDPOINT:
+        return "https://%s" % SERVICES[service][1]
     if host.startswith("cvm."):
         host = service + host[3:]
     return "%s://%s" % (scheme, host)
@@ -128,8 +133,14 @@ class Settings:
         return cls(endpoint=endpoint, api_style=args.get("api_style") or "tc3", tag_endpoint=tag_endpoint, **given)
 
     def for_service(self, service):
-        """The settings of another service (the Tag API) beside this one: its own endpoint, API 3.0."""
-        return self.but(service=service, endpoint=self.tag_endpoint if service == "tag" else None,
+        """The settings of another service (the Tag API, the Region API) beside this one, API 3.0: the Tag API's
+        endpoint is its own setting; the Region API's is derived from an explicit CVM endpoint (as tag_endpoint is
+        by default), else its default host."""
+        if service == "tag":
+            endpoint = self.tag_endpoint
+        else:
+            endpoint = derive_endpoint(self.endpoint, service) if self.endpoint else None
+        return self.but(service=service, endpoint=endpoint,
                         api_style="tc3" if self.api_style == "legacy" else self.api_style)
 
 
@@ -141,7 +152,7 @@ class Client:
         self.settings = settings
         self.region, self.service, self.api_style = settings.region, settings.service, settings.api_style
         self.version = SERVICES[settings.service][0]
-        option = "endpoint" if settings.service == "cvm" else "%s_endpoint" % settings.service
+        option = "tag_endpoint" if settings.service == "tag" else "endpoint"  # the option the endpoint comes from
         self.scheme, self.host = parse_endpoint(settings.endpoint, settings.api_style, settings.service, option)
         if self.insecure and not settings.allow_insecure_http:
             raise ArgumentError(
@@ -160,8 +171,8 @@ class Client:
         self._siblings = {}
 
     def for_service(self, service):
-        """A client of another service (the Tag API) with the same credentials, region, TLS, timeout and retry
-        settings, recording into the same request_ids."""
+        """A client of another service (the Tag API, the Region API) with the same credentials, region (or none),
+        TLS, timeout and retry settings, recording into the same request_ids."""
         if service == self.service:
             return self
         if service not in self._siblings:
@@ -266,10 +277,12 @@ class Client:
     # ---------------------------------------------------------------------------------------------
     def _common_v1(self, action, timestamp):
         common = {
-            "Action": action, "Version": self.version, "Region": self.region, "Timestamp": str(timestamp),
+            "Action": action, "Version": self.version, "Timestamp": str(timestamp),
             "Nonce": str(random.randint(1, 2 ** 31 - 1)), "SecretId": self.credentials.secret_id,
             "SignatureMethod": "HmacSHA256", "Language": self.settings.language,
         }
+        if self.region:  # as the SDK: no region (the Region API, CVM's DescribeRegions), no Region parameter
+            common["Region"] = self.region
         if self.credentials.token:
             common["Token"] = self.credentials.token
         return common
@@ -285,12 +298,13 @@ class Client:
                 "X-TC-Action": action,
                 "X-TC-Version": self.version,
                 "X-TC-Timestamp": str(timestamp),
-                "X-TC-Region": self.region,
                 "X-TC-Language": self.settings.language,
                 "X-TC-RequestClient": USER_AGENT,
                 "X-TC-TraceId": str(uuid.uuid4()),
                 "User-Agent": USER_AGENT,
             }
+            if self.region:  # as the SDK (abstract_client.py): no region, no X-TC-Region header
+                headers["X-TC-Region"] = self.region
             if self.credentials.token:
                 headers["X-TC-Token"] = self.credentials.token
             signed = tc3_sign(self.credentials.secret_id, self.credentials.secret_key, self.service, timestamp,

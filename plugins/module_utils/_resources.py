@@ -2,8 +2,8 @@
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The resource layer: KeyPairs, Tags and Instances are the only code that names Tencent Cloud API actions, pages
-through answers, maps them to records (_records) and turns API errors into TaskErrors with the domain's hints.
+"""The resource layer: KeyPairs, Tags, Instances and Regions are the only code that names Tencent Cloud API actions,
+pages through answers, maps them to records (_records) and turns API errors into TaskErrors with the domain's hints.
 Reconcilers (and the inventory plugin) talk to the cloud through these classes only."""
 
 from __future__ import annotations
@@ -214,11 +214,26 @@ class Tags(Resource):
             replace, delete = replace[TAG_BATCH:], delete[TAG_BATCH:]
 
 
+# What a gateway answers when a service, a version of it or an action is not there (reference section 8): then the
+# Region API is missing at this endpoint (an older or private one) and CVM's own DescribeRegions is asked instead.
+REGION_API_MISSING = frozenset(["InvalidAction", "NoSuchVersion", "UnsupportedOperation", "ActionOffline"])
+
+
 class Regions(Resource):
+    """The regions CVM offers. Neither call needs a region: the client may have none (no home region)."""
+
     def available(self):
-        """The names of the regions CVM offers this account (DescribeRegions, RegionState AVAILABLE)."""
+        """The names of the regions CVM offers this account (RegionState AVAILABLE): the Region API's DescribeRegions
+        (region.tencentcloudapi.com, 2022-06-27, Product cvm), to which CVM's DescribeRegions page points (CVM's is
+        no longer updated); CVM's own DescribeRegions only when the Region API is not there (REGION_API_MISSING).
+        One call when the Region API answers, two when it is missing."""
         what = "Could not list the regions"
-        answer = self.call("DescribeRegions", {}, what)
+        try:
+            answer = self.client.for_service("region").call("DescribeRegions", {"Product": "cvm"})
+        except TencentCloudAPIError as exc:
+            if exc.code not in REGION_API_MISSING:
+                raise self.failure(what, exc)
+            answer = self.call("DescribeRegions", {}, what)
         shape = Shape("DescribeRegions", answer)
         try:
             listed = shape.items(answer.get("RegionSet"), "RegionSet", optional=False)
