@@ -38,8 +38,9 @@ options:
     type: str
   regions:
     description:
-      - The regions to list. C(all) asks the service for every region available to the account (CVM
-        C(DescribeRegions)).
+      - The regions to list. C(all) asks the service for every region available to the account, through the Region
+        API's C(DescribeRegions) (C(region.tencentcloudapi.com), C(Product=cvm)), or CVM's own C(DescribeRegions)
+        where the Region API is not there or not permitted. C(all) needs no home region (no O(region) at all).
       - Empty (the default) lists the one region given by O(region), E(TENCENTCLOUD_REGION) or the profile.
     type: list
     elements: str

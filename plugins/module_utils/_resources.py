@@ -214,9 +214,12 @@ class Tags(Resource):
             replace, delete = replace[TAG_BATCH:], delete[TAG_BATCH:]
 
 
-# What a gateway answers when a service, a version of it or an action is not there (reference section 8): then the
-# Region API is missing at this endpoint (an older or private one) and CVM's own DescribeRegions is asked instead.
-REGION_API_MISSING = frozenset(["InvalidAction", "NoSuchVersion", "UnsupportedOperation", "ActionOffline"])
+# What a gateway answers when a service, a version of it or an action is not there (reference section 8), or when
+# the credentials may not call it: then CVM's own DescribeRegions is asked instead. The Region API missing at an
+# endpoint (an older or private one); a least-privilege CAM policy that grants CVM's read actions (cvm:Describe*) but
+# not region:DescribeRegions, which worked before the Region API was used.
+REGION_API_UNAVAILABLE = frozenset(["InvalidAction", "NoSuchVersion", "UnsupportedOperation", "ActionOffline",
+                                    "UnauthorizedOperation", "AuthFailure.UnauthorizedOperation"])
 
 
 class Regions(Resource):
@@ -225,13 +228,14 @@ class Regions(Resource):
     def available(self):
         """The names of the regions CVM offers this account (RegionState AVAILABLE): the Region API's DescribeRegions
         (region.tencentcloudapi.com, 2022-06-27, Product cvm), to which CVM's DescribeRegions page points (CVM's is
-        no longer updated); CVM's own DescribeRegions only when the Region API is not there (REGION_API_MISSING).
+        no longer updated); CVM's own DescribeRegions only when the Region API is not there or not permitted
+        (REGION_API_UNAVAILABLE).
         One call when the Region API answers, two when it is missing."""
         what = "Could not list the regions"
         try:
             answer = self.client.for_service("region").call("DescribeRegions", {"Product": "cvm"})
         except TencentCloudAPIError as exc:
-            if exc.code not in REGION_API_MISSING:
+            if exc.code not in REGION_API_UNAVAILABLE:
                 raise self.failure(what, exc)
             answer = self.call("DescribeRegions", {}, what)
         shape = Shape("DescribeRegions", answer)

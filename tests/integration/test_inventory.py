@@ -34,9 +34,9 @@ def listed(ansible, config, env=None, name="demo.tencent_cvm.yml", more=()):
     return json.loads(proc.stdout), proc.stderr
 
 
-def failed(ansible, config):
+def failed(ansible, config, env=None):
     """The message of an inventory run that must fail, without a traceback."""
-    proc = inventory(ansible, config, "--list")
+    proc = inventory(ansible, config, "--list", env=env)
     assert proc.returncode != 0, proc.stdout
     assert "Traceback" not in proc.stderr, proc.stderr
     return " ".join(proc.stderr.split())
@@ -130,6 +130,21 @@ def test_all_regions(ansible, admin, fleet):
     assert sorted(hostvars(data)) == ["db-0", "db-1", "sh-0", "sh-1", "web-0", "web-1", "web-2"]
     actions = [r["action"] for r in admin.requests()]
     assert actions.count("DescribeRegions") == 1 and actions.count("DescribeInstances") > 10
+
+
+@pytest.mark.core
+def test_all_regions_without_a_home_region(ansible, admin, fleet):
+    """No region option, no TENCENTCLOUD_REGION, no profile: regions: [all] needs none. The Region API's
+    DescribeRegions (service region, no Region sent) lists them; each region is then read with its own name."""
+    admin.clear_requests()
+    data, _stderr = listed(ansible, {"regions": ["all"], "hostnames": ["instance-name"]},
+                           env={"TENCENTCLOUD_REGION": None})
+    assert sorted(hostvars(data)) == ["db-0", "db-1", "sh-0", "sh-1", "web-0", "web-1", "web-2"]
+    assert {v["tencent_region"] for v in hostvars(data).values()} == {"ap-guangzhou", "ap-shanghai"}
+    listing = [(r["action"], r["service"], r["region"]) for r in admin.requests() if r["action"] == "DescribeRegions"]
+    assert listing == [("DescribeRegions", "region", "")]
+    message = failed(ansible, {"regions": []}, env={"TENCENTCLOUD_REGION": None})  # one region: it must be named
+    assert "No region given" in message
 
 
 def test_hostnames_expression_falls_through_where_it_cannot_be_evaluated(ansible, admin, fleet):

@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._resources import REGION_API_MISSING, Regions
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._resources import REGION_API_UNAVAILABLE, Regions
 from cvm_emulator.actions import REGIONS
 from helpers import CREDS, HostileEndpoint, send_json
 
@@ -42,9 +42,10 @@ def test_a_home_region_is_sent_and_changes_nothing(emulator):
     assert [(r["service"], r["region"]) for r in emulator.requests()] == [("region", "ap-singapore")]
 
 
-@pytest.mark.parametrize("code", sorted(REGION_API_MISSING))
-def test_falls_back_to_cvm_where_the_region_api_is_missing(emulator, code):
-    """The Region API answers that it is not there (injected into the emulator's DescribeRegions once): CVM's
+@pytest.mark.parametrize("code", sorted(REGION_API_UNAVAILABLE))
+def test_falls_back_to_cvm_where_the_region_api_is_missing_or_not_permitted(emulator, code):
+    """The Region API answers that it is not there, or that these credentials may not call it (a CAM policy of CVM's
+    read actions), injected into the emulator's DescribeRegions once: CVM's
     DescribeRegions, still without a region, answers instead."""
     emulator.fault(action="DescribeRegions", mode="error", code=code, count=1)
     client = Client(CREDENTIALS, settings_of(emulator.url).but(region=None))
@@ -55,7 +56,7 @@ def test_falls_back_to_cvm_where_the_region_api_is_missing(emulator, code):
 
 
 @pytest.mark.parametrize("code", ["InvalidParameter", "AuthFailure.SignatureFailure", "AuthFailure.SecretIdNotFound",
-                                  "UnauthorizedOperation", "InternalError", "RequestLimitExceeded"])
+                                  "InternalError", "RequestLimitExceeded"])
 def test_other_region_api_failures_are_failures(emulator, code):
     """Any other answer of the Region API is the task's failure, with its code: no second call."""
     emulator.fault(action="DescribeRegions", mode="error", code=code, count=1)
