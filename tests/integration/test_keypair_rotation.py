@@ -3,8 +3,10 @@
 logging in with real `ssh`, before (by the role, through Ansible's SSH connection) and after (by the test)."""
 
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -13,6 +15,7 @@ import yaml
 from helpers import interrupt, until
 
 ROLE = "tencentcloud.cvm.keypair_rotation"
+NOBODY = 65534
 
 
 def login(key, inst):
@@ -81,7 +84,10 @@ def test_rotation_with_force_stop(ansible, admin, fleet, tmp_path):
     order = [r["action"] for r in admin.writes()]
     assert order.index("AssociateInstancesKeyPairs") < order.index("DisassociateInstancesKeyPairs") < \
         order.index("DeleteKeyPairs")
-    again = ansible.play(None, raw=play)
+    # a playbook written for 0.2.0 that passes the old default of keypair_rotation_ssh_common_args still works
+    again = ansible.play(None, raw=rotation(ids, tmp_path, keypair_rotation_delete_old=True,
+                                            keypair_rotation_old_private_key_path=str(tmp_path / "keys" / "key_a"),
+                                            keypair_rotation_ssh_common_args="-o StrictHostKeyChecking=accept-new"))
     assert again.rc == 0 and recap(again)["changed"] == 0, again.stdout
 
 
@@ -184,3 +190,293 @@ def test_killed_anywhere_then_run_again(ansible, admin, fleet, tmp_path, action)
     assert sorted(os.listdir(tmp_path / "keys")) == ["key_a", "key_a.pub", "key_b", "key_b.pub"]
     third = ansible.play(None, raw=play)
     assert third.rc == 0 and recap(third)["changed"] == 0, third.stdout
+
+
+# --- host keys (issue 25): keypair_rotation_host_key_checking, and a known-hosts file only the user can write ------
+
+def failures(run):
+    return [(r["task"].split(" : ", 1)[-1], r["result"]) for r in run.results if r["status"] == "failed"]
+
+
+def keyscan(inst):
+    """The instance's host key lines as ssh-keyscan prints them ([127.0.0.1]:port ssh-ed25519 ...)."""
+    proc = subprocess.run(["ssh-keyscan", "-p", str(inst["ssh_port"]), "127.0.0.1"], capture_output=True, text=True,
+                          timeout=30, check=True)
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("[127.0.0.1]:%d " % inst["ssh_port"])]
+    assert lines, proc.stderr
+    return lines
+
+
+def another_host_key(inst, tmp_path):
+    """A known-hosts line for the instance's address and port, with a key of the same type that it does not have."""
+    path = tmp_path / ("other_%s" % inst["instance_id"])
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True, timeout=30)
+    key_type, blob = path.with_suffix(".pub").read_text().split()[:2]
+    assert key_type == keyscan(inst)[0].split()[1]
+    return "[127.0.0.1]:%d %s %s" % (inst["ssh_port"], key_type, blob)
+
+
+def known_hosts(tmp_path, lines):
+    path = tmp_path / "known_hosts"
+    path.write_text("".join(line + "\n" for line in lines))
+    os.chmod(path, 0o600)
+    return path
+
+
+def nothing_unbound(admin, a_id, instances):
+    """Both key pairs bound (the new one next to the old one), no unbind call, and the old key still logs in."""
+    admin.wait_idle_instances()
+    now, pairs = state_of(admin)
+    for inst in instances:
+        assert sorted(now[inst["instance_id"]]["key_ids"]) == sorted([a_id, pairs["key_b"]["key_id"]])
+    assert "DisassociateInstancesKeyPairs" not in [r["action"] for r in admin.writes()]
+    assert "key_a" in pairs
+
+
+def refused_host_keys(run):
+    """The message of the rescue, after the host-key check failed (the one failure before it)."""
+    assert run.rc == 2, run.stdout + run.stderr
+    found = failures(run)
+    assert [name for name, _result in found] == ["Stop if a host key was refused, or an instance never answered",
+                                                 "Say that the rotation stopped before anything was unbound"], found
+    message = found[-1][1]["msg"]
+    assert "The old key pairs ['key_a'] stay bound; nothing was unbound or deleted." in message
+    return message
+
+
+def test_strict_with_an_empty_known_hosts_file_stops_before_any_unbind(ansible, admin, fleet, tmp_path):
+    """strict: an unknown host key fails the verification at once (not after keypair_rotation_verify_timeout),
+    before anything is unbound, and the message says how to add the keys. The file stays empty."""
+    a_id, instances = fleet
+    known = known_hosts(tmp_path, [])
+    started = time.monotonic()
+    run = ansible.play(None, raw=rotation([i["instance_id"] for i in instances], tmp_path,
+                                          keypair_rotation_host_key_checking="strict", keypair_rotation_delete_old=True,
+                                          keypair_rotation_old_private_key_path=str(tmp_path / "keys" / "key_a")))
+    message = refused_host_keys(run)
+    assert time.monotonic() - started < 120  # keypair_rotation_verify_timeout is 300
+    assert "Host key verification failed for" in message and "keypair_rotation_host_key_checking: strict" in message
+    for inst in instances:
+        assert "No ED25519 host key is known for [127.0.0.1]:%d and you have requested strict checking." % (
+            inst["ssh_port"]) in message
+        assert "ssh-keyscan -p %d 127.0.0.1 >> %s" % (inst["ssh_port"], known) in message
+    assert "once you have checked it out of band" in message and "ssh-keygen -lf %s" % known in message
+    assert "has changed" not in message
+    nothing_unbound(admin, a_id, instances)
+    assert known.read_text() == ""  # strict never records a host key
+    assert all(login(tmp_path / "keys" / "key_a", inst) for inst in instances)
+
+
+@pytest.mark.core
+def test_strict_with_the_host_keys_added_completes(ansible, admin, fleet, tmp_path):
+    """strict, with the host keys added beforehand (ssh-keyscan): the rotation completes, the old key is checked
+    with the same policy, the file is left as it was, and a second run changes nothing."""
+    _a_id, instances = fleet
+    known = known_hosts(tmp_path, [line for inst in instances for line in keyscan(inst)])
+    before = known.read_text()
+    play = rotation([i["instance_id"] for i in instances], tmp_path, keypair_rotation_host_key_checking="strict",
+                    keypair_rotation_delete_old=True,
+                    keypair_rotation_old_private_key_path=str(tmp_path / "keys" / "key_a"))
+    run = ansible.play(None, raw=play)
+    assert run.rc == 0, run.stdout + run.stderr
+    check_rotated(admin, tmp_path, instances, deleted=True)
+    assert known.read_text() == before
+    again = ansible.play(None, raw=play)
+    assert again.rc == 0 and recap(again)["changed"] == 0, again.stdout
+
+
+@pytest.mark.parametrize("policy", ["strict", "accept_new"])
+def test_a_changed_host_key_stops_before_any_unbind(ansible, admin, fleet, tmp_path, policy):
+    """The file knows other keys for the instances' [address]:port (an impostor answers, or the file is stale):
+    both policies refuse them before anything is unbound, and the file is not touched."""
+    a_id, instances = fleet
+    known = known_hosts(tmp_path, [another_host_key(inst, tmp_path) for inst in instances])
+    before = known.read_text()
+    run = ansible.play(None, raw=rotation([i["instance_id"] for i in instances], tmp_path,
+                                          keypair_rotation_host_key_checking=policy))
+    message = refused_host_keys(run)
+    assert "keypair_rotation_host_key_checking: %s, known hosts: %s" % (policy, known) in message
+    for inst in instances:
+        assert "Host key for [127.0.0.1]:%d has changed and you have requested strict checking." % (
+            inst["ssh_port"]) in message
+    assert "may be another host answering at that address (an impostor)" in message
+    assert "check the new key out of band before you remove the old line (ssh-keygen -R '[address]:port' -f %s)" % (
+        known) in message
+    assert "To trust an instance's host key" not in message  # that advice is for unknown keys
+    nothing_unbound(admin, a_id, instances)
+    assert known.read_text() == before
+
+
+def test_no_ssh_answer_stops_after_the_verify_timeout(ansible, admin, fleet, tmp_path):
+    """Nothing listens on the port: the host-key check keeps trying for keypair_rotation_verify_timeout seconds,
+    then says so, before anything is unbound."""
+    import socket
+
+    a_id, instances = fleet
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    run = ansible.play(None, raw=rotation([i["instance_id"] for i in instances], tmp_path,
+                                          keypair_rotation_ssh_port=port, keypair_rotation_verify_timeout=6))
+    elapsed = time.monotonic() - started
+    message = refused_host_keys(run)
+    assert "No SSH answer from %s within 6 seconds" % ", ".join(i["instance_id"] for i in instances) in message
+    assert "port %d: Connection refused" % port in message and "Host key verification failed" not in message
+    assert 6 <= elapsed < 90, elapsed
+    nothing_unbound(admin, a_id, instances)
+
+
+HOSTILE_ENV = {"ANSIBLE_HOST_KEY_CHECKING": "false"}
+HOSTILE_VARS = {"ansible_host_key_checking": False, "ansible_ssh_host_key_checking": False,
+                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+                "ansible_ssh_extra_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"}
+
+
+def test_host_key_checking_turned_off_elsewhere_does_not_weaken_strict(ansible, admin, fleet, tmp_path):
+    """ANSIBLE_HOST_KEY_CHECKING=false, and ansible_host_key_checking and ssh arguments given as extra variables
+    (the strongest place), leave strict as it is: an empty file still fails before any unbind."""
+    a_id, instances = fleet
+    known = known_hosts(tmp_path, [])
+    run = ansible.play(None, raw=rotation([i["instance_id"] for i in instances], tmp_path,
+                                          keypair_rotation_host_key_checking="strict"),
+                       env=HOSTILE_ENV, extra_vars=HOSTILE_VARS)
+    refused_host_keys(run)
+    nothing_unbound(admin, a_id, instances)
+    assert known.read_text() == ""
+
+
+def test_the_ansible_login_keeps_the_roles_host_key_policy(ansible, admin, fleet, tmp_path):
+    """The logins through Ansible's SSH connection (not only the role's own ssh): with host-key checking turned off
+    by every setting a user has, the login after the unbind meets host keys that changed meanwhile, and fails.
+    (If ANSIBLE_HOST_KEY_CHECKING=false or the common/extra args came before the role's options, it would pass.)"""
+    _a_id, instances = fleet
+    known = known_hosts(tmp_path, [line for inst in instances for line in keyscan(inst)])
+    others = [another_host_key(inst, tmp_path) for inst in instances]
+    admin.fault(action="DisassociateInstancesKeyPairs", mode="hold", latency=6)
+    proc = ansible.spawn(None, raw=rotation([i["instance_id"] for i in instances], tmp_path,
+                                            keypair_rotation_host_key_checking="strict",
+                                            keypair_rotation_verify_timeout=8),
+                         env=HOSTILE_ENV, extra_vars=HOSTILE_VARS)
+    until(lambda: operation(admin, "DisassociateInstancesKeyPairs") or proc.poll() is not None, 180, "the unbind")
+    assert proc.poll() is None, ansible.finish(proc).stdout
+    known_hosts(tmp_path, others)  # while the answer is held
+    run = ansible.finish(proc, timeout=240)
+    assert run.rc == 2, run.stdout + run.stderr
+    found = failures(run)
+    assert [name for name, _result in found] == [
+        "Log in with the new key again (unbinding may have restarted the instances)"], found
+    for item in found[0][1]["results"]:
+        assert "Host key verification failed" in item["msg"], item
+    assert "REMOTE HOST IDENTIFICATION HAS CHANGED" in run.stdout
+    assert known.exists()
+
+
+def test_ssh_args_given_as_an_extra_variable_are_refused(ansible, admin, fleet, tmp_path):
+    """-e ansible_ssh_args would replace the role's options (the only setting that comes before them): refused
+    before any login, nothing unbound."""
+    a_id, instances = fleet
+    known_hosts(tmp_path, [])
+    run = ansible.play(None, raw=rotation([i["instance_id"] for i in instances], tmp_path),
+                       extra_vars={"ansible_ssh_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"})
+    assert run.rc == 2
+    found = failures(run)
+    assert found[0][0] == "Check that no extra variable replaces how the new key is tried", found
+    assert "is set as an extra variable (-e)" in found[-1][1]["msg"] and "nothing was unbound" in found[-1][1]["msg"]
+    nothing_unbound(admin, a_id, instances)
+
+
+@pytest.mark.parametrize("common_args,policy,said", [
+    ("-o StrictHostKeyChecking=no", "accept_new", "StrictHostKeyChecking no"),
+    ("-oStrictHostKeyChecking=yes -o ProxyJump=none", "accept_new", "StrictHostKeyChecking yes"),
+    ("-o 'StrictHostKeyChecking off'", "strict", "StrictHostKeyChecking off"),
+    ("-o UserKnownHostsFile=/dev/null", "strict", "UserKnownHostsFile"),
+])
+def test_common_args_that_set_host_keys_are_refused(ansible, admin, fleet, tmp_path, common_args, policy, said):
+    """keypair_rotation_ssh_common_args cannot carry a host-key setting that the role's options would silently
+    override (yes, with accept_new, would be weaker than the playbook asked): refused before anything at all."""
+    known_hosts(tmp_path, [])
+    admin.clear_requests()
+    run = ansible.play(None, raw=rotation([i["instance_id"] for i in fleet[1]], tmp_path,
+                                          keypair_rotation_host_key_checking=policy,
+                                          keypair_rotation_ssh_common_args=common_args))
+    assert run.rc == 2
+    found = failures(run)
+    assert [name for name, _result in found] == ["Check that keypair_rotation_ssh_common_args leaves host keys to the role"]
+    message = found[0][1]["msg"]
+    assert message.startswith("keypair_rotation_ssh_common_args sets %s, but the role decides" % said), message
+    assert "keypair_rotation_host_key_checking (strict, or accept_new" in message
+    assert admin.requests() == [] and not (tmp_path / "keys" / "key_b").exists()
+
+
+@pytest.fixture
+def shared_dir():
+    """A sticky world-writable directory under /tmp (as /tmp is), out of pytest's 0700 tmp_path."""
+    import pathlib
+
+    top = pathlib.Path(tempfile.mkdtemp(prefix="cvm-rotation-", dir="/tmp"))
+    os.chmod(top, 0o755)
+    (top / "shared").mkdir()
+    os.chmod(top / "shared", 0o1777)
+    yield top / "shared"
+    shutil.rmtree(top, ignore_errors=True)
+
+
+def as_nobody(argv, **kw):
+    """Run argv as uid/gid 65534 with no supplementary groups (the attacker)."""
+    return subprocess.run([str(a) for a in argv], user=NOBODY, group=NOBODY, extra_groups=[], cwd="/",
+                          capture_output=True, text=True, timeout=60, check=False, **kw)
+
+
+FILE_REFUSED = "Refuse a known-hosts file that another user could have written"
+DIRECTORY_REFUSED = "Refuse a missing known-hosts file in a directory another user could write"
+
+
+def nobodys_file(shared_dir, tmp_path, fleet):
+    """nobody made the file first, with host keys of their choosing (an impostor's)."""
+    path = shared_dir / "known_hosts"
+    made = as_nobody(["sh", "-c", "umask 022; cat > %s" % path],
+                     input="".join(another_host_key(inst, tmp_path) + "\n" for inst in fleet[1]))
+    assert made.returncode == 0, made.stderr
+    return path, FILE_REFUSED, "it is a regular file owned by nobody (uid 65534) with mode 0644"
+
+
+def nobodys_link(shared_dir, tmp_path, fleet):
+    """nobody links the name to a file of root's (which would pass every check itself)."""
+    target = known_hosts(tmp_path, [])
+    path = shared_dir / "known_hosts"
+    made = as_nobody(["ln", "-s", target, path])
+    assert made.returncode == 0, made.stderr
+    return path, FILE_REFUSED, "it is a symbolic link to %s owned by nobody (uid 65534) with mode 0777" % target
+
+
+def writable_by_others(shared_dir, tmp_path, fleet):
+    """root's own file, but others may write it."""
+    path = known_hosts(tmp_path, [])
+    os.chmod(path, 0o666)
+    return path, FILE_REFUSED, "it is a regular file owned by root (uid 0) with mode 0666"
+
+
+def missing_in_a_shared_directory(shared_dir, tmp_path, fleet):
+    """Missing, in a directory where anyone can create it first (or swap it after accept_new wrote it)."""
+    return shared_dir / "known_hosts", DIRECTORY_REFUSED, (
+        "it is missing, and its directory %s is a directory owned by root (uid 0) with mode 1777" % shared_dir)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the attacker is another user (uid 65534): needs root, as CI runs")
+@pytest.mark.parametrize("plant", [nobodys_file, nobodys_link, writable_by_others, missing_in_a_shared_directory],
+                         ids=["owned-by-nobody", "symlink", "mode-0666", "missing-in-a-shared-directory"])
+def test_a_known_hosts_file_another_user_could_write_is_refused(ansible, admin, fleet, tmp_path, shared_dir, plant):
+    """Refused before anything at all: no API call, no key file, nothing bound."""
+    path, task, said = plant(shared_dir, tmp_path, fleet)
+    admin.clear_requests()
+    run = ansible.play(None, raw=rotation([i["instance_id"] for i in fleet[1]], tmp_path,
+                                          keypair_rotation_host_key_checking="strict",
+                                          keypair_rotation_known_hosts_file=str(path)))
+    assert run.rc == 2
+    found = failures(run)
+    assert [name for name, _result in found] == [task], found
+    message = found[0][1]["msg"]
+    assert message.startswith("keypair_rotation_known_hosts_file %s cannot be trusted: %s." % (path, said)), message
+    assert "owned by the user that runs ssh (uid 0)" in message and "Nothing was created, bound or unbound" in message
+    assert admin.requests() == [] and not (tmp_path / "keys" / "key_b").exists()
