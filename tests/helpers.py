@@ -265,6 +265,15 @@ def tls_proxy(target, cert, key, credentials=None):
     return server, seen
 
 
+NOBODY = 65534  # the attacker of the security tests: another local user, with no supplementary groups
+
+
+def as_nobody(argv, **kw):
+    """Run argv as uid/gid 65534 with no supplementary groups (the attacker); the test process must be root."""
+    return subprocess.run([str(a) for a in argv], user=NOBODY, group=NOBODY, extra_groups=[], cwd="/",
+                          capture_output=True, text=True, timeout=60, check=False, **kw)
+
+
 class HostileEndpoint:
     """An endpoint on 127.0.0.1 that answers what a test scripts, as a hostile or broken server would: `answers`
     maps an action (X-TC-Action) to a Response dict (RequestId added), to bytes sent as the body, to a callable

@@ -149,6 +149,28 @@ def admin(emulator_process):
 
 
 @pytest.fixture
+def public_tmp():
+    """A directory under /tmp that other users can reach (pytest's own tmp_path is 0700 all the way down), root's,
+    mode 0755, holding `shared`: a sticky directory everyone can write, as /tmp is."""
+    import pathlib
+    import shutil
+    import tempfile
+
+    path = pathlib.Path(tempfile.mkdtemp(prefix="cvm-public-", dir="/tmp"))
+    os.chmod(path, 0o755)
+    (path / "shared").mkdir()
+    os.chmod(path / "shared", 0o1777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def shared_dir(public_tmp):
+    """The sticky, world-writable directory of public_tmp."""
+    return public_tmp / "shared"
+
+
+@pytest.fixture
 def keys(tmp_path):
     """The key directory: only key files live here (playbooks and results are written to tmp_path)."""
     path = tmp_path / "keys"

@@ -3,18 +3,15 @@
 stopped stops exactly the emulator it started."""
 
 import os
-import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 
 import pytest
 import yaml
 
-from helpers import Admin
+from helpers import Admin, as_nobody
 
-NOBODY = 65534
 
 
 def kit(state, directory):
@@ -139,26 +136,6 @@ def test_ssh_instances_need_emulator_ssh(ansible, tmp_path):
 # Another local user (nobody, uid 65534) prepares emulator_dir before a root play runs the role. Before issue 25 the
 # role used any existing directory: `2> log` truncated the root-owned file that `log` pointed to, `stopped` killed the
 # process that a planted pid file named, and the attacker could replace emulator.env, which users source.
-def as_nobody(argv):
-    """Run argv as uid/gid 65534 with no supplementary groups (the attacker)."""
-    return subprocess.run([str(a) for a in argv], user=NOBODY, group=NOBODY, extra_groups=[], cwd="/",
-                          capture_output=True, text=True, timeout=60, check=False)
-
-
-@pytest.fixture
-def public_tmp():
-    """/tmp/<random> (0755, root's) holding a sticky world-writable `shared` directory, as /tmp is (pytest's tmp_path
-    is 0700 all the way down, out of the attacker's reach)."""
-    import pathlib
-
-    path = pathlib.Path(tempfile.mkdtemp(prefix="cvm-kit-", dir="/tmp"))
-    os.chmod(path, 0o755)
-    (path / "shared").mkdir()
-    os.chmod(path / "shared", 0o1777)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
 @pytest.fixture
 def victim(public_tmp):
     """A root-owned file the attacker may name but not write."""

@@ -13,9 +13,8 @@ import sys
 import pytest
 import yaml
 
-from helpers import HostileEndpoint, Tamper
+from helpers import NOBODY, HostileEndpoint, Tamper, as_nobody
 from test_inventory import PLUGIN, failed, hostvars, inventory, listed
-from test_security import NOBODY, as_nobody, public_tmp  # noqa: F401 - public_tmp is a fixture used here
 
 pytestmark = pytest.mark.core
 NEEDS_ROOT = pytest.mark.skipif(os.geteuid() != 0,
@@ -152,8 +151,8 @@ def test_a_key_id_with_a_slash_or_dot_dot_never_reaches_a_path(ansible, admin, e
     admin.instance_batch(1, region="ap-guangzhou", state="RUNNING", key_ids=[key_id])
     (keys / "deploy").write_text("deploy's key\n")
     poison_ids = poisoned(lambda m: m["LoginSettings"].update(KeyIds=["../controller_key", key_id]))
-    poison_names = Tamper(lambda r: dict(r, KeyPairSet=[dict(kp, KeyName="../controller_key")
-                                                       for kp in r.get("KeyPairSet") or []]))
+    poison_names = Tamper(lambda r: dict(r, KeyPairSet=[
+        dict(kp, KeyName="../controller_key") for kp in r.get("KeyPairSet") or []]))
     config = {"private_key_paths": [str(keys) + "/{{ key_name }}", str(keys) + "/{{ key_id }}"]}
     with HostileEndpoint({"DescribeInstances": poison_ids}, upstream=emulator_process.url) as hostile:
         data, _stderr = listed(ansible, dict(config, endpoint=hostile.url))
@@ -223,7 +222,7 @@ def test_another_users_key_file_is_refused(ansible, admin, tmp_path):
 
 @NEEDS_ROOT
 @pytest.mark.parametrize("mode", [0o1777, 0o777])
-def test_a_key_file_planted_in_a_shared_directory_is_refused(ansible, admin, public_tmp, mode):  # noqa: F811
+def test_a_key_file_planted_in_a_shared_directory_is_refused(ansible, admin, public_tmp, mode):
     """A shared key directory (sticky like /tmp, or worse): nobody plants `deploy` there before the play."""
     shared = public_tmp / "keys"
     shared.mkdir()
@@ -263,8 +262,7 @@ def forged_entry(ansible, tmp_path):
 
 @NEEDS_ROOT
 @pytest.mark.parametrize("layout", ["world-writable directory", "sticky directory", "directory of nobody"])
-def test_a_planted_cache_is_refused_and_read_afresh(ansible, admin, fleet_of_two, public_tmp, tmp_path,  # noqa: F811
-                                                    layout):
+def test_a_planted_cache_is_refused_and_read_afresh(ansible, admin, fleet_of_two, public_tmp, tmp_path, layout):
     name, forged = forged_entry(ansible, tmp_path)
     shared = public_tmp / "cache"
     shared.mkdir()

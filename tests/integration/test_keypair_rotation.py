@@ -3,19 +3,16 @@
 logging in with real `ssh`, before (by the role, through Ansible's SSH connection) and after (by the test)."""
 
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 import yaml
 
-from helpers import interrupt, until
+from helpers import as_nobody, interrupt, until
 
 ROLE = "tencentcloud.cvm.keypair_rotation"
-NOBODY = 65534
 
 
 def login(key, inst):
@@ -407,25 +404,6 @@ def test_common_args_that_set_host_keys_are_refused(ansible, admin, fleet, tmp_p
     assert message.startswith("keypair_rotation_ssh_common_args sets %s, but the role decides" % said), message
     assert "keypair_rotation_host_key_checking (strict, or accept_new" in message
     assert admin.requests() == [] and not (tmp_path / "keys" / "key_b").exists()
-
-
-@pytest.fixture
-def shared_dir():
-    """A sticky world-writable directory under /tmp (as /tmp is), out of pytest's 0700 tmp_path."""
-    import pathlib
-
-    top = pathlib.Path(tempfile.mkdtemp(prefix="cvm-rotation-", dir="/tmp"))
-    os.chmod(top, 0o755)
-    (top / "shared").mkdir()
-    os.chmod(top / "shared", 0o1777)
-    yield top / "shared"
-    shutil.rmtree(top, ignore_errors=True)
-
-
-def as_nobody(argv, **kw):
-    """Run argv as uid/gid 65534 with no supplementary groups (the attacker)."""
-    return subprocess.run([str(a) for a in argv], user=NOBODY, group=NOBODY, extra_groups=[], cwd="/",
-                          capture_output=True, text=True, timeout=60, check=False, **kw)
 
 
 FILE_REFUSED = "Refuse a known-hosts file that another user could have written"

@@ -6,27 +6,19 @@ ansible-playbook run. The victim is this process (root in CI); where a second us
 
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 
 import pytest
 
 from sdk_helpers import make_client, raw_call
 
 import helpers
+from helpers import NOBODY, as_nobody
 
-NOBODY = 65534
 pytestmark = [
     pytest.mark.core,  # also on the oldest supported ansible-core (masking and validation differ across versions)
     pytest.mark.skipif(os.geteuid() != 0, reason="the attacker is another user (uid 65534): needs root, as CI runs"),
 ]
-
-
-def as_nobody(argv, **kw):
-    """Run argv as uid/gid 65534 with no supplementary groups (the attacker)."""
-    return subprocess.run(argv, user=NOBODY, group=NOBODY, extra_groups=[], cwd="/", capture_output=True,
-                          text=True, timeout=60, check=False, **kw)
 
 
 def curl_status(url, body, content_type="application/json", token=None):
@@ -35,17 +27,6 @@ def curl_status(url, body, content_type="application/json", token=None):
     if token:
         argv += ["-H", "Authorization: Bearer " + token]
     return as_nobody(argv).stdout
-
-
-@pytest.fixture
-def public_tmp():
-    """A directory under /tmp that other users can reach (pytest's own tmp_path is 0700 all the way down)."""
-    import pathlib
-
-    path = pathlib.Path(tempfile.mkdtemp(prefix="cvm-security-", dir="/tmp"))
-    os.chmod(path, 0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
@@ -151,12 +132,9 @@ def task(title, **args):
 
 
 @pytest.fixture
-def shared(public_tmp):
+def shared(shared_dir):
     """A sticky directory everyone can write, like /tmp."""
-    path = public_tmp / "shared"
-    path.mkdir()
-    os.chmod(path, 0o1777)
-    return path
+    return shared_dir
 
 
 @pytest.fixture

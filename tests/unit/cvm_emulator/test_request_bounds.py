@@ -88,9 +88,11 @@ def proc_status_kib(pid, field):
         return next(int(line.split()[1]) for line in handle if line.startswith(field + ":"))
 
 
+ROUTE_IDS = ["%s %s%s" % (m, p, " +token" if t else "") for m, p, t in ROUTES]
+
+
 @pytest.mark.parametrize("lines,status", BAD_HEADERS, ids=[" + ".join(lines) for lines, _s in BAD_HEADERS])
-@pytest.mark.parametrize("method,path,token", ROUTES, ids=["%s %s%s" % (m, p, " +token" if t else "")
-                                                           for m, p, t in ROUTES])
+@pytest.mark.parametrize("method,path,token", ROUTES, ids=ROUTE_IDS)
 def test_a_body_that_cannot_be_taken_is_refused_from_the_headers(emulator_process, method, path, token, lines,
                                                                   status):
     admin = emulator_process.admin
@@ -132,8 +134,8 @@ def test_requests_without_a_body_keep_working_on_one_connection(emulator_process
         sockets = []
         for method, path, body in (("GET", "/_emulator/state", None), ("POST", "/_emulator/reset", b""),
                                    ("GET", "/_emulator/requests", None), ("GET", "/nowhere", None)):
-            conn.request(method, path, body=body, headers=dict(auth, **({"Content-Type": "application/json"}
-                                                                          if body is not None else {})))
+            typed = {"Content-Type": "application/json"} if body is not None else {}
+            conn.request(method, path, body=body, headers=dict(auth, **typed))
             response = conn.getresponse()
             answer = response.read()
             assert (response.status, response.will_close) == (404 if path == "/nowhere" else 200, False), answer
