@@ -13,7 +13,6 @@ import yaml
 from helpers import Admin, as_nobody
 
 
-
 def kit(state, directory):
     return yaml.safe_dump([{"name": state, "ansible.builtin.include_role": {"name": "tencentcloud.cvm.emulator"},
                             "vars": {"emulator_state": state, "emulator_dir": str(directory)}}], sort_keys=False)

@@ -93,8 +93,8 @@ ROUTE_IDS = ["%s %s%s" % (m, p, " +token" if t else "") for m, p, t in ROUTES]
 
 @pytest.mark.parametrize("lines,status", BAD_HEADERS, ids=[" + ".join(lines) for lines, _s in BAD_HEADERS])
 @pytest.mark.parametrize("method,path,token", ROUTES, ids=ROUTE_IDS)
-def test_a_body_that_cannot_be_taken_is_refused_from_the_headers(emulator_process, method, path, token, lines,
-                                                                  status):
+def test_a_body_that_cannot_be_taken_is_refused_from_the_headers(
+        emulator_process, method, path, token, lines, status):
     admin = emulator_process.admin
     key_id = admin.seed(["kept"])[0]
     admin.clear_requests()
