@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The emulator's request bounds, through real HTTP on raw sockets to a separate emulator process: a body it cannot
-delimit or take (Transfer-Encoding, a Content-Length that is negative, not a number, given twice or too large) is
+"""The emulator's request bounds, through real HTTP on raw sockets (to the in-process emulator, and to an emulator
+process of its own where its memory is measured): a body it cannot delimit or take (Transfer-Encoding, a Content-Length that is negative, not a number, given twice or too large) is
 refused from the headers alone on every route, before any body is read and before authentication, and the
 connection is closed, so that what follows is never taken for another request."""
 
@@ -9,10 +9,12 @@ import json
 import select
 import socket
 import time
+from types import SimpleNamespace
 
 import pytest
 
 from cvm_emulator.server import LINGER_BYTES, MAX_BODY
+from helpers import Admin, EmulatorProcess
 
 # (extra header lines, status): each must be refused before a byte of the body is read
 BAD_HEADERS = [
@@ -33,6 +35,26 @@ BAD_HEADERS = [
 # every kind of route: the Tencent API, the legacy gateway, the admin API (with and without its token), unknown paths
 ROUTES = [("POST", "/", False), ("GET", "/v2/index.php", False), ("POST", "/_emulator/reset", True),
           ("POST", "/_emulator/reset", False), ("DELETE", "/_emulator/requests", True), ("POST", "/nowhere", False)]
+
+
+@pytest.fixture
+def emulator_here(emulator_server):
+    """The in-process emulator (a real HTTP server in a thread of this process), as url, token and admin. A thread
+    ends with its process: under ansible-test units every test runs in a forked process, which never stops the
+    session's emulator processes (one was left running per test)."""
+    admin = Admin(emulator_server.url, emulator_server.emulator.admin_token)
+    admin.reset()
+    return SimpleNamespace(url=emulator_server.url, token=emulator_server.emulator.admin_token, admin=admin)
+
+
+@pytest.fixture
+def emulator_of_its_own():
+    """An emulator process that this test starts and stops, whose memory alone is measured."""
+    emu = EmulatorProcess("--port", "0").start()
+    try:
+        yield emu
+    finally:
+        emu.stop()
 
 
 def host_port(emu):
@@ -94,11 +116,11 @@ ROUTE_IDS = ["%s %s%s" % (m, p, " +token" if t else "") for m, p, t in ROUTES]
 @pytest.mark.parametrize("lines,status", BAD_HEADERS, ids=[" + ".join(lines) for lines, _s in BAD_HEADERS])
 @pytest.mark.parametrize("method,path,token", ROUTES, ids=ROUTE_IDS)
 def test_a_body_that_cannot_be_taken_is_refused_from_the_headers(
-        emulator_process, method, path, token, lines, status):
-    admin = emulator_process.admin
+        emulator_here, method, path, token, lines, status):
+    admin = emulator_here.admin
     key_id = admin.seed(["kept"])[0]
     admin.clear_requests()
-    raw = exchange(emulator_process, head(emulator_process, method, path, lines, token) + smuggled(emulator_process))
+    raw = exchange(emulator_here, head(emulator_here, method, path, lines, token) + smuggled(emulator_here))
     got, headers, body, after = parse(raw)
     assert (got, headers.get("connection"), headers.get("content-type")) == (status, "close", "application/json")
     assert json.loads(body)["error"]
@@ -107,29 +129,29 @@ def test_a_body_that_cannot_be_taken_is_refused_from_the_headers(
     assert admin.requests() == []  # and nothing reached the API
 
 
-def test_a_client_waiting_for_100_continue_is_refused_before_it_sends_the_body(emulator_process):
-    data = head(emulator_process, "POST", "/", ["Content-Length: %d" % (MAX_BODY + 1), "Expect: 100-continue"])
-    status, headers, _body, after = parse(exchange(emulator_process, data))
+def test_a_client_waiting_for_100_continue_is_refused_before_it_sends_the_body(emulator_here):
+    data = head(emulator_here, "POST", "/", ["Content-Length: %d" % (MAX_BODY + 1), "Expect: 100-continue"])
+    status, headers, _body, after = parse(exchange(emulator_here, data))
     assert (status, headers.get("connection"), after) == (413, "close", b"")
 
 
-def test_the_admin_api_refuses_a_body_without_its_token_unread(emulator_process):
+def test_the_admin_api_refuses_a_body_without_its_token_unread(emulator_here):
     """Without the token nothing is read: 401, the connection closed, what was sent as the body never parsed."""
-    admin = emulator_process.admin
+    admin = emulator_here.admin
     admin.seed(["kept"])
-    request = smuggled(emulator_process)
-    data = head(emulator_process, "POST", "/_emulator/reset", ["Content-Length: %d" % len(request)]) + request
-    status, headers, _body, after = parse(exchange(emulator_process, data))
+    request = smuggled(emulator_here)
+    data = head(emulator_here, "POST", "/_emulator/reset", ["Content-Length: %d" % len(request)]) + request
+    status, headers, _body, after = parse(exchange(emulator_here, data))
     assert (status, headers.get("connection"), headers.get("www-authenticate"), after) == (
         401, "close", 'Bearer realm="cvm-emulator admin"', b"")
     assert [kp["key_name"] for kp in admin.key_pairs()] == ["kept"]
 
 
-def test_requests_without_a_body_keep_working_on_one_connection(emulator_process):
+def test_requests_without_a_body_keep_working_on_one_connection(emulator_here):
     """A plain GET (no Content-Length) and a POST with Content-Length 0 are answered, and the connection stays
     open for the next request."""
-    conn = http.client.HTTPConnection(*host_port(emulator_process), timeout=10)
-    auth = {"Authorization": "Bearer %s" % emulator_process.token}
+    conn = http.client.HTTPConnection(*host_port(emulator_here), timeout=10)
+    auth = {"Authorization": "Bearer %s" % emulator_here.token}
     try:
         sockets = []
         for method, path, body in (("GET", "/_emulator/state", None), ("POST", "/_emulator/reset", b""),
@@ -146,20 +168,20 @@ def test_requests_without_a_body_keep_working_on_one_connection(emulator_process
 
 
 @pytest.mark.parametrize("path,token", [("/", False), ("/_emulator/reset", False), ("/_emulator/reset", True)])
-def test_minus_one_and_200_mib_do_not_reach_the_emulator_memory(emulator_process, path, token):
+def test_minus_one_and_200_mib_do_not_reach_the_emulator_memory(emulator_of_its_own, path, token):
     """`Content-Length: -1` once passed the size bound and made the emulator read to the end of the connection
     before the admin token was checked (200 MiB sent: its peak resident memory grew by ~480 MB). Now: 400 at once,
     the connection closed after at most LINGER_BYTES more, and the emulator's peak resident memory (VmHWM, reset
     first through /proc/<pid>/clear_refs) grows by less than a few MB."""
-    pid = emulator_process.proc.pid
-    emulator_process.admin.state()  # warm: the first requests grow the process a little whatever they carry
+    pid = emulator_of_its_own.proc.pid
+    emulator_of_its_own.admin.state()  # warm: the first requests grow the process a little whatever they carry
     with open("/proc/%d/clear_refs" % pid, "w") as handle:  # our own child: allowed as any user
         handle.write("5")  # VmHWM := VmRSS now
     before = proc_status_kib(pid, "VmHWM")
     total, chunk = 200 * 1024 * 1024, b"x" * (1024 * 1024)
     sent, received, closed, shut = 0, b"", False, False
-    with socket.create_connection(host_port(emulator_process), timeout=10) as conn:
-        conn.sendall(head(emulator_process, "POST", path, ["Content-Length: -1"], token))
+    with socket.create_connection(host_port(emulator_of_its_own), timeout=10) as conn:
+        conn.sendall(head(emulator_of_its_own, "POST", path, ["Content-Length: -1"], token))
         conn.setblocking(False)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not (b"\r\n\r\n" in received and (closed or shut)):
