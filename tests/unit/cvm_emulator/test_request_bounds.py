@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The emulator's request bounds, through real HTTP on raw sockets (to the in-process emulator, and to an emulator
-process of its own where its memory is measured): a body it cannot delimit or take (Transfer-Encoding, a Content-Length that is negative, not a number, given twice or too large) is
-refused from the headers alone on every route, before any body is read and before authentication, and the
-connection is closed, so that what follows is never taken for another request."""
+process of its own where its memory is measured): a body it cannot delimit or take (Transfer-Encoding, a
+Content-Length that is negative, not a number, given twice or too large) is refused from the headers alone on every
+route, before any body is read and before authentication, and the connection is closed, so that what follows is
+never taken for another request."""
 
 import http.client
 import json
