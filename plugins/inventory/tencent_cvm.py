@@ -168,23 +168,23 @@ keyed_groups:
   - key: tencent_tags
     prefix: tag
 
-# Named by a tag when there is one, grouped by role, without the staging project
----
-plugin: tencentcloud.cvm.tencent_cvm
-regions: [all]
-hostnames: [tag:Name, instance-name, instance-id]
-exclude_filters:
-  - project-id: 1001
-connect_with: private_ip
-private_key_paths:
-  - "{{ inventory_dir }}/keys/{{ key_name }}"
-groups:
-  web: "'web' in (tencent_tags.role | default(''))"
-compose:
-  ansible_user: "'ubuntu' if 'Ubuntu' in tencent_os_name else ansible_user"
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: ~/.cache/tencent_cvm
+# prod.tencent_cvm.yml, a second inventory file, shown commented out (an inventory file is one YAML document):
+# hosts named by a tag when there is one, grouped by role, without the staging project
+# plugin: tencentcloud.cvm.tencent_cvm
+# regions: [all]
+# hostnames: [tag:Name, instance-name, instance-id]
+# exclude_filters:
+#   - project-id: 1001
+# connect_with: private_ip
+# private_key_paths:
+#   - "{{ inventory_dir }}/keys/{{ key_name }}"
+# groups:
+#   web: "'web' in (tencent_tags.role | default(''))"
+# compose:
+#   ansible_user: "'ubuntu' if 'Ubuntu' in tencent_os_name else ansible_user"
+# cache: true
+# cache_plugin: ansible.builtin.jsonfile
+# cache_connection: ~/.cache/tencent_cvm
 """
 
 import hashlib
