@@ -208,7 +208,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials impo
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError, TencentCloudAPIError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory import (
     Host, InventorySpec, cache_entry, field_value, from_cache, host_name_problem, host_vars, path_safe, read_region,
-    unique_names,
+    unique_names, unknown_keys, unknown_keys_text,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory_files import LocalFileJudge
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
@@ -252,12 +252,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._files.close()
 
     def _parse(self, path, cache):
-        self._read_config_data(path)
+        self._report_unknown_keys(path, self._read_config_data(path))
         try:
             args = {name: self._rendered(name) for name in CLIENT_OPTIONS}
             self._secrets = {str(args[name]) for name in SECRET_OPTIONS if args.get(name)}
             spec = InventorySpec.from_options(self.get_option)
-            credentials, settings = resolve_credentials(args), Settings.from_args(args)
+            credentials, settings = resolve_credentials(args, origin="inventory source"), Settings.from_args(args)
             self._secrets |= {value for value in (credentials.secret_key, credentials.token) if value}
             home = _home_region(args, spec)
         except (CredentialsError, TaskError, TencentCloudAPIError, ValueError) as exc:
@@ -272,6 +272,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if use_cache and found is not None:
                 self._cache[key] = cache_entry(regions)
         self._populate(spec, regions)
+
+    def _report_unknown_keys(self, path, config):
+        """A key of the file that is no option (a typo: `filter:` for `filters:`) is a warning, with strict an error
+        before anything is read; ansible-core itself ignores it."""
+        found = unknown_keys(config, self.option_definitions)
+        if not found:
+            return
+        said = "%s: %s" % (path, unknown_keys_text(found))
+        if self.get_option("strict"):
+            raise AnsibleError("tencent_cvm: %s (strict)" % said)
+        self._warn("%s; ignored (with strict: true, an error)" % said)
 
     def _rendered(self, name):
         value = self.get_option(name)

@@ -57,43 +57,72 @@ def _env_token(environ):
     return None
 
 
-def resolve_credentials(options, environ=None):
-    """The first of: the task options, the environment (not with `profile`), ~/.tencentcloud/credentials, tccli's
-    credential file. Raises CredentialsError naming every place it looked."""
+def resolve_credentials(options, environ=None, origin="task options"):
+    """The first of: the options (`origin` names where they were given), the environment (not with `profile`),
+    ~/.tencentcloud/credentials, tccli's credential file. Raises CredentialsError naming every place it looked, and
+    which half of a pair is missing where only half was found."""
     environ = os.environ if environ is None else environ
-    profile = _profile(options, environ)
-    looked = []
+    search = _Search(options, environ, _profile(options, environ), origin)
     for source in (_from_options, _from_environment, _from_ini, _from_tccli):
-        found = source(options, environ, profile, looked)
+        found = source(search)
         if found is not None:
             return _checked(found)
-    raise CredentialsError("No Tencent Cloud credentials found. Looked in: %s." % "; ".join(looked))
+    if search.halves:
+        raise CredentialsError("Incomplete Tencent Cloud credentials: %s. Give both, or neither. No complete pair "
+                               "anywhere; looked in: %s." % ("; ".join(search.halves), "; ".join(search.looked)))
+    raise CredentialsError("No Tencent Cloud credentials found. Looked in: %s." % "; ".join(search.looked))
 
 
-def _from_options(options, _environ, _profile, looked):
+class _Search:
+    """What resolve_credentials reads from, and what it has seen: the places looked in, and the half pairs."""
+
+    def __init__(self, options, environ, profile, origin):
+        self.options, self.environ, self.profile, self.origin = options, environ, profile, origin
+        self.looked = []
+        self.halves = []
+
+    def pair(self, where, sid, skey, names):
+        """(sid, skey) when both are there; else None, and a half is noted: "<where> <name> but not <other>"."""
+        if sid and skey:
+            return sid, skey
+        if sid or skey:
+            given, missing = names if sid else names[::-1]
+            self.halves.append("%s %s but not %s (missing or empty)" % (where, given, missing))
+        return None
+
+
+def _from_options(search):
+    options = search.options
     sid, skey = _clean(options.get("secret_id")), _clean(options.get("secret_key"))
     if sid or skey:
         if not (sid and skey):
-            raise CredentialsError("Give both secret_id and secret_key, or neither (then the environment and profile "
-                                   "files are used).")
-        return Credentials(sid, skey, _clean(options.get("security_token")), "task options")
-    looked.append("the secret_id/secret_key options")
+            given, missing = ("secret_id", "secret_key") if sid else ("secret_key", "secret_id")
+            raise CredentialsError("Incomplete Tencent Cloud credentials: %s is given in the %s but %s is not. Give "
+                                   "both secret_id and secret_key, or neither (then the environment and profile files "
+                                   "are used)." % (given, search.origin, missing))
+        return Credentials(sid, skey, _clean(options.get("security_token")), search.origin)
+    search.looked.append("the secret_id/secret_key options")
     return None
 
 
-def _from_environment(options, environ, _profile, looked):
+def _from_environment(search):
+    options, environ = search.options, search.environ
     if options.get("profile"):
         return None
-    sid, skey = _clean(environ.get("TENCENTCLOUD_SECRET_ID")), _clean(environ.get("TENCENTCLOUD_SECRET_KEY"))
-    if sid and skey:
-        return Credentials(sid, skey, _clean(options.get("security_token")) or _env_token(environ), "environment")
-    looked.append("the TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY environment variables")
-    return None
+    search.looked.append("the TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY environment variables")
+    pair = search.pair("the environment sets", _clean(environ.get("TENCENTCLOUD_SECRET_ID")),
+                       _clean(environ.get("TENCENTCLOUD_SECRET_KEY")),
+                       ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY"))
+    if pair is None:
+        return None
+    return Credentials(pair[0], pair[1], _clean(options.get("security_token")) or _env_token(environ), "environment")
 
 
-def _from_ini(options, environ, profile, looked):
-    ini = os.path.join(_home(environ), ".tencentcloud", "credentials")
-    looked.append("%s [%s]" % (ini, profile))
+def _from_ini(search):
+    options, profile = search.options, search.profile
+    ini = os.path.join(_home(search.environ), ".tencentcloud", "credentials")
+    where = "%s [%s]" % (ini, profile)
+    search.looked.append(where)
     if not os.path.isfile(ini):
         return None
     parser = configparser.ConfigParser(interpolation=None)
@@ -103,23 +132,24 @@ def _from_ini(options, environ, profile, looked):
         raise CredentialsError("Cannot parse %s: %s" % (ini, exc.__class__.__name__))
     if not parser.has_section(profile):
         return None
-    sid = _clean(parser.get(profile, "secret_id", fallback=None))
-    skey = _clean(parser.get(profile, "secret_key", fallback=None))
-    if not (sid and skey):
+    pair = search.pair(where + " has", _clean(parser.get(profile, "secret_id", fallback=None)),
+                       _clean(parser.get(profile, "secret_key", fallback=None)), ("secret_id", "secret_key"))
+    if pair is None:
         return None
     token = _clean(options.get("security_token")) or _clean(parser.get(profile, "token", fallback=None))
-    return Credentials(sid.strip(), skey.strip(), token, "%s [%s]" % (ini, profile))
+    return Credentials(pair[0].strip(), pair[1].strip(), token, where)
 
 
-def _from_tccli(options, environ, profile, looked):
-    tccli = os.path.join(_home(environ), ".tccli", "%s.credential" % profile)
-    looked.append(tccli)
+def _from_tccli(search):
+    tccli = os.path.join(_home(search.environ), ".tccli", "%s.credential" % search.profile)
+    search.looked.append(tccli)
     data = _read_json(tccli) or {}
-    sid, skey = _clean(data.get("secretId")), _clean(data.get("secretKey"))
-    if not (sid and skey):
+    pair = search.pair(tccli + " has", _clean(data.get("secretId")), _clean(data.get("secretKey")),
+                       ("secretId", "secretKey"))
+    if pair is None:
         return None
-    token = _clean(options.get("security_token")) or _clean(data.get("token"))
-    return Credentials(sid.strip(), skey.strip(), token, tccli)
+    token = _clean(search.options.get("security_token")) or _clean(data.get("token"))
+    return Credentials(pair[0].strip(), pair[1].strip(), token, tccli)
 
 
 def resolve_region(options, environ=None, required=True):

@@ -11,6 +11,7 @@ layer's (_resources); templates and groups are the plugin's (plugins/inventory/t
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import itertools
 import re
@@ -89,6 +90,39 @@ def _text_list(value, where):
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
         raise invalid("%s must be a list of non-empty strings" % where)
     return tuple(value)
+
+
+def unknown_keys(config, definitions):
+    """The keys of an inventory source (a dict) that are no option of the plugin (`definitions`: option name ->
+    its definition, with any `aliases`), each as (key, the option it most likely means or None), in the file's
+    order. ansible-core ignores such keys without a word (2.16 to 2.21): `filter:` for `filters:` would list every
+    instance."""
+    known = set()
+    for name, definition in definitions.items():
+        known.add(name)
+        known.update((definition or {}).get("aliases") or ())
+    found = []
+    for key in config:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.75) if isinstance(key, str) else []
+        found.append((key, close[0] if close else None))
+    return found
+
+
+def unknown_keys_text(found):
+    """`unknown_keys`'s finding as a message says it: "the key 'filter' (did you mean 'filters'?) is not an option
+    of this plugin" (keys are shown quoted and cut short: the file may hold anything)."""
+    said = ["%s%s" % (_quoted(key), " (did you mean '%s'?)" % close if close else "") for key, close in found]
+    if len(said) == 1:
+        return "the key %s is not an option of this plugin" % said[0]
+    return "the keys %s are not options of this plugin" % ", ".join(said)
+
+
+def _quoted(key, most=60):
+    text = str(key)
+    text = text if len(text) <= most else text[:most] + "..."
+    return "'%s'" % "".join(c if c.isprintable() else "?" for c in text)
 
 
 @dataclass(frozen=True)

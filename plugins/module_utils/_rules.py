@@ -64,9 +64,10 @@ def check_seconds(value, option, positive=False):
 
 
 def parse_mode(value):
-    """private_key_mode ('0600', '600', '0o600' or an int) -> int; only modes that keep others out."""
+    """private_key_mode ('0600', '600', '0o600', or a YAML number: see _mode_of_number) -> int; only modes that keep
+    others out."""
     if isinstance(value, int) and not isinstance(value, bool):
-        mode = value
+        mode = _mode_of_number(value)
     else:
         text = str(value).strip()
         if not re.match(r"^0?[0-7]{3}$", text) and not re.match(r"^0o[0-7]{3}$", text):
@@ -78,6 +79,19 @@ def parse_mode(value):
     if not mode & 0o400:
         raise invalid("private_key_mode %04o does not let the owner read the key" % mode)
     return mode
+
+
+def _mode_of_number(number):
+    """private_key_mode given as a YAML number. Unquoted 600 is the number 600 and means '600', as it always did;
+    unquoted 0400 is an octal literal to YAML, the number 256, whose digits are no longer the mode: refused, with
+    the quoted form to write."""
+    digits = "%d" % number
+    if re.match(r"^[0-7]{3}$", digits) and not int(digits, 8) & 0o077 and int(digits, 8) & 0o400:
+        return int(digits, 8)
+    if 0 < number < 0o10000:
+        raise invalid("private_key_mode was read as the decimal number %d (YAML reads %04o without quotes as an octal "
+                      "number); quote it: private_key_mode: '%04o'" % (number, number, number))
+    raise invalid("private_key_mode must be an octal string such as '0600', not the number %d" % number)
 
 
 def check_tags(tags, most=MAX_TAGS):

@@ -23,11 +23,17 @@ import time
 from collections import namedtuple
 
 from ._errors import set_flags
-from ._proxies import _split_host, proxy_for
+from ._proxies import _split_host, is_loopback, proxy_for
 
 _POOL = {}
 MAX_ANSWER = 4 * 1024 * 1024  # bytes: Tencent Cloud's answers here are a few kB
 
+
+# What OpenSSL says when the answer to a TLS hello is not TLS (an HTTP server answers with "HTTP/1.x 400"):
+# WRONG_VERSION_NUMBER up to OpenSSL 3.1, RECORD_LAYER_FAILURE from 3.2 on.
+_NOT_TLS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL",
+            "wrong version number", "record layer failure", "packet length too long", "unknown protocol")
+_PROBE_SECONDS = 2.0
 
 # Connection failures that another attempt may not meet: the server restarting, a reset, a full backlog.
 _TRANSIENT_ERRNOS = frozenset([errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT,
@@ -253,12 +259,13 @@ class _Connection(http.client.HTTPConnection):
         sock = raw
         try:
             if proxy is not None and proxy.tls:
-                sock = self.context.wrap_socket(sock, server_hostname=proxy.host)
+                sock = _handshake(self.context.wrap_socket, sock, proxy.host, "proxy")
             if proxy is not None and self.scheme == "https":
                 _tunnel(sock, hostname, port, proxy)
             if self.scheme == "https":
-                sock = _TLSInTLS(sock, self.context, hostname) if proxy is not None and proxy.tls else \
-                    self.context.wrap_socket(sock, server_hostname=hostname)
+                wrap = self.context.wrap_socket if proxy is None or not proxy.tls else \
+                    lambda outer, server_hostname: _TLSInTLS(outer, self.context, server_hostname)
+                sock = _handshake(wrap, sock, hostname, "endpoint")
         except BaseException:
             raw.close()
             self.raw = None
@@ -272,6 +279,62 @@ class _Connection(http.client.HTTPConnection):
 
 class _TunnelRefused(Exception):
     pass
+
+
+class _NotTLS(Exception):
+    """The answer to our TLS hello was not TLS; `peer` is "proxy" or "endpoint"."""
+
+    def __init__(self, peer):
+        super().__init__(peer)
+        self.peer = peer
+
+
+def not_tls(exc):
+    """Whether the ssl.SSLError `exc` says that the peer answered the TLS hello with something that is not TLS."""
+    return getattr(exc, "reason", None) in _NOT_TLS or any(marker in str(exc) for marker in _NOT_TLS)
+
+
+def _handshake(wrap, sock, hostname, peer):
+    """`wrap(sock, server_hostname=hostname)`: the TLS connection; raises _NotTLS when the peer does not speak TLS."""
+    try:
+        return wrap(sock, server_hostname=hostname)
+    except ssl.SSLError as exc:
+        if not_tls(exc):
+            raise _NotTLS(peer) from exc
+        raise
+
+
+def answers_http(address, netloc, seconds):
+    """Whether the server at `address` answers plain HTTP, asked on a connection of its own with a HEAD request (safe
+    by HTTP's rules; it carries no credentials). Only called after a TLS hello was answered with something that is
+    not TLS."""
+    answer = b""
+    try:
+        with socket.create_connection(address, seconds) as probe:
+            probe.settimeout(seconds)
+            probe.sendall(("HEAD / HTTP/1.0\r\nHost: %s\r\n\r\n" % netloc).encode("ascii", "replace"))
+            while len(answer) < 5:
+                chunk = probe.recv(5 - len(answer))
+                if not chunk:
+                    break
+                answer += chunk
+    except OSError:
+        return False
+    return answer == b"HTTP/"
+
+
+def _not_tls_reason(conn, peer):
+    """What a handshake that met no TLS means: for an endpoint reached directly that answers plain HTTP, the URL to
+    use instead (ca_path and validate_certs cannot help)."""
+    hostname, port = conn.target
+    if peer == "proxy":
+        return "the proxy %s:%d does not speak TLS on this port (is its URL http://, given as https://?)" % (
+            conn.proxy.host, conn.proxy.port)
+    netloc = "[%s]:%d" % (hostname, port) if ":" in hostname else "%s:%d" % (hostname, port)
+    if conn.proxy is None and answers_http((hostname, port), netloc, min(_PROBE_SECONDS, conn.deadline.remaining())):
+        return "the endpoint speaks plain HTTP, not TLS: use http://%s%s" % (
+            netloc, "" if is_loopback(hostname) else " (and allow_insecure_http=true: it is on another machine)")
+    return "the server does not speak TLS on this port"
 
 
 def _tunnel(sock, hostname, port, proxy):
@@ -388,6 +451,8 @@ def _connect(conn, timeout):
         conn.connect()
     except _TunnelRefused as exc:
         raise TransportError("the proxy refused the tunnel (%s)" % exc, sent=False)
+    except _NotTLS as exc:  # not a TLS failure that ca_path or validate_certs could change: a wrong URL
+        raise TransportError(_not_tls_reason(conn, exc.peer), sent=False)
     except ssl.SSLError as exc:
         raise TransportError(_describe(exc), sent=False, tls=True)
     except (socket.timeout, TimeoutError):

@@ -15,17 +15,41 @@ except AttributeError:  # pragma: no cover - PyYAML without libyaml
 
 # Secrets are masked in logs and results; the docs cannot say no_log, so it is declared here once.
 NO_LOG = frozenset(["secret_key", "security_token", "passphrase"])
+# Options documented as octal strings that keep a YAML number as a number (the runner puts it back after Ansible
+# converts it to text): unquoted 0400 is the number 256, and as the text '256' it would be another mode.
+OCTAL_STRINGS = frozenset(["private_key_mode"])
 _KEYS = ("type", "required", "default", "choices", "aliases", "elements")
+
+
+_COLLECTION = "tencentcloud.cvm."
 
 
 def _options(doc_yaml):
     return (yaml.load(doc_yaml, Loader=_Loader) or {}).get("options") or {}
 
 
+def _extended_fragments(module_doc):
+    """The DOCUMENTATION of each of the collection's doc fragments the module extends, in order:
+    tencentcloud.cvm.<file> is <file>'s ModuleDocFragment.DOCUMENTATION, tencentcloud.cvm.<file>.<section> its
+    <SECTION> (as Ansible's fragment loader reads them). Fragments of other collections hold no options here."""
+    import importlib
+
+    names = (yaml.load(module_doc, Loader=_Loader) or {}).get("extends_documentation_fragment") or []
+    docs = []
+    for name in [names] if isinstance(names, str) else names:
+        if not name.startswith(_COLLECTION):
+            continue
+        file_name, _dot, section = name[len(_COLLECTION):].partition(".")
+        fragment = importlib.import_module("ansible_collections.tencentcloud.cvm.plugins.doc_fragments." + file_name)
+        docs.append(getattr(fragment.ModuleDocFragment, section.upper() or "DOCUMENTATION"))
+    return tuple(docs)
+
+
 def argument_spec_from_docs(module_doc, *fragment_docs):
-    """Merge the options of the module's DOCUMENTATION and its doc fragments into an argument_spec."""
+    """Merge the options of the module's DOCUMENTATION, the collection's doc fragments it extends and any
+    `fragment_docs` given into an argument_spec."""
     merged = {}
-    for doc in fragment_docs + (module_doc,):
+    for doc in fragment_docs + _extended_fragments(module_doc) + (module_doc,):
         merged.update(_options(doc))
     spec = {}
     for name, option in merged.items():

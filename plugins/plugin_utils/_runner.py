@@ -14,6 +14,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials impo
     CredentialsError, resolve_credentials, resolve_region,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError, TencentCloudAPIError, unexpected
+from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import OCTAL_STRINGS
 
 # Result keys never masked: the private key a task asked for (masking a passphrase's letters inside it would corrupt
 # the only copy); the task warns when it is not no_log.
@@ -52,6 +53,7 @@ class TaskRunner:
                     argument_spec=self.argument_spec, mutually_exclusive=self.mutually_exclusive)
             except AnsibleActionFail as exc:
                 return self._fail(result, str(exc.message), "InvalidArgument")
+            args = numbers_kept(self.action._task.args, args)
             self.secrets = {str(args[name]) for name, option in self.argument_spec.items()
                             if option.get("no_log") and args.get(name) not in (None, "")}
             try:
@@ -95,6 +97,14 @@ class TaskRunner:
         masked = remove_values(result, self.secrets)
         result.clear()
         result.update(masked, **kept)
+
+
+def numbers_kept(given, args):
+    """`args` with the YAML numbers the task gave (`given`) to OCTAL_STRINGS options put back: the spec tells a
+    number (unquoted 0400, which YAML reads as 256) from text ('0400'); after Ansible's conversion both are text."""
+    kept = {name: given[name] for name in OCTAL_STRINGS
+            if name in args and isinstance(given.get(name), int) and not isinstance(given.get(name), bool)}
+    return dict(args, **kept) if kept else args
 
 
 def make_client(args):

@@ -39,9 +39,57 @@ def test_options_win(home):
     assert "kopt" not in repr(creds)
 
 
-def test_half_given_options_fail(home):
-    with pytest.raises(CredentialsError, match="both secret_id and secret_key"):
-        resolve_credentials({"secret_id": "AKIDopt"}, env(home))
+@pytest.mark.parametrize("given,missing", [("secret_id", "secret_key"), ("secret_key", "secret_id")])
+def test_half_given_options_fail(home, given, missing):
+    """Half a pair in the options is an error at once (the environment's full pair is not used instead)."""
+    with pytest.raises(CredentialsError) as info:
+        resolve_credentials({given: "AKIDopt"}, env(home, TENCENTCLOUD_SECRET_ID="a", TENCENTCLOUD_SECRET_KEY="b"))
+    assert str(info.value) == (
+        "Incomplete Tencent Cloud credentials: %s is given in the task options but %s is not. Give both secret_id "
+        "and secret_key, or neither (then the environment and profile files are used)." % (given, missing))
+    assert info.value.code == "MissingCredentials"
+
+
+def test_half_given_inventory_options_name_the_inventory_source(home):
+    with pytest.raises(CredentialsError, match="^Incomplete Tencent Cloud credentials: secret_key is given in the "
+                                               "inventory source but secret_id is not[.] "):
+        resolve_credentials({"secret_key": "k"}, env(home), origin="inventory source")
+
+
+def _looked_in(home):
+    return ("the secret_id/secret_key options; the TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY environment "
+            "variables; %s/.tencentcloud/credentials [default]; %s/.tccli/default.credential" % (home, home))
+
+
+@pytest.mark.parametrize("given,missing", [("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY"),
+                                           ("TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SECRET_ID")])
+def test_half_given_environment_says_which_half_is_missing(home, given, missing):
+    with pytest.raises(CredentialsError) as info:
+        resolve_credentials({}, env(home, **{given: "AKIDenv", missing: " "}))
+    assert str(info.value) == (
+        "Incomplete Tencent Cloud credentials: the environment sets %s but not %s (missing or empty). Give both, or "
+        "neither. No complete pair anywhere; looked in: %s." % (given, missing, _looked_in(home)))
+    assert info.value.code == "MissingCredentials"
+
+
+def test_half_pairs_in_profile_files_are_named(home):
+    write_ini(home, "[default]\nsecret_key = kini\n")
+    write_tccli(home, "default", {"secretId": "AKIDtccli"})
+    with pytest.raises(CredentialsError) as info:
+        resolve_credentials({}, env(home, TENCENTCLOUD_SECRET_ID="AKIDenv"))
+    assert str(info.value) == (
+        "Incomplete Tencent Cloud credentials: the environment sets TENCENTCLOUD_SECRET_ID but not "
+        "TENCENTCLOUD_SECRET_KEY (missing or empty); {home}/.tencentcloud/credentials [default] has secret_key but "
+        "not secret_id (missing or empty); {home}/.tccli/default.credential has secretId but not secretKey (missing "
+        "or empty). Give both, or neither. No complete pair anywhere; looked in: {looked}."
+        .format(home=home, looked=_looked_in(home)))
+
+
+def test_half_environment_falls_through_to_a_complete_profile(home):
+    """As the Tencent Cloud SDKs do: a half pair in the environment is not a pair; the profile file's is used."""
+    write_ini(home, "[default]\nsecret_id = AKIDini\nsecret_key = kini\n")
+    creds = resolve_credentials({}, env(home, TENCENTCLOUD_SECRET_KEY="kenv"))
+    assert (creds.secret_id, creds.secret_key) == ("AKIDini", "kini")
 
 
 @pytest.mark.parametrize("variable", ["TENCENTCLOUD_SECURITY_TOKEN", "TENCENTCLOUD_TOKEN",
@@ -82,6 +130,7 @@ def test_nothing_found_names_every_place(home):
     for place in ("secret_id/secret_key options", "TENCENTCLOUD_SECRET_ID", ".tencentcloud/credentials [default]",
                   ".tccli/default.credential"):
         assert place in text
+    assert text == "No Tencent Cloud credentials found. Looked in: %s." % _looked_in(home)
 
 
 def test_whitespace_in_keys_is_refused(home):
