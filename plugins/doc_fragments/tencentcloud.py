@@ -6,7 +6,11 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The options every tencentcloud.cvm plugin shares: credentials, region and transport.
+    # The options every tencentcloud.cvm plugin shares (credentials, endpoint, transport), in texts that hold for
+    # all four of them: tencentcloud.cvm.tencentcloud. What differs from one plugin to the next (the region, where the
+    # plugin runs) is in the small sections below, which each plugin adds by name:
+    # tencentcloud.cvm.tencentcloud.key_pairs, .instances or .inventory. The modules' argument specs are built from
+    # these same texts (plugin_utils/_argspec.py follows extends_documentation_fragment).
     DOCUMENTATION = r"""
 options:
   secret_id:
@@ -33,11 +37,6 @@ options:
       - Profile name in C(~/.tencentcloud/credentials) and C(~/.tccli/<profile>.credential)/C(.configure).
       - Defaults to E(TENCENTCLOUD_PROFILE), then E(TCCLI_PROFILE), then C(default).
     type: str
-  region:
-    description:
-      - Region of the key pairs, for example C(ap-guangzhou). Key pairs are regional.
-      - Defaults to E(TENCENTCLOUD_REGION), then C(_sys_param.region) of the tccli profile's C(.configure) file.
-    type: str
   endpoint:
     description:
       - API endpoint, a host name (C(cvm.ap-guangzhou.tencentcloudapi.com)) or a base URL
@@ -45,13 +44,13 @@ options:
       - Defaults to E(TENCENTCLOUD_ENDPOINT), then C(cvm.tencentcloudapi.com), or C(cvm.api.qcloud.com) with
         O(api_style=legacy).
       - An C(http://) endpoint on another machine is refused before any request, unless O(allow_insecure_http=true),
-        because the requests, and the private key in the answer to C(CreateKeyPair), would cross the network in
-        clear text. Loopback addresses (the emulator) are not the network.
+        because the signed requests and the answers (a created key pair's private key among them) would cross the
+        network in clear text. Loopback addresses (the emulator) are not the network.
     type: str
   allow_insecure_http:
     description:
-      - Allow an C(http://) endpoint (or C(tag_endpoint)) that is not on this machine, for a test endpoint you
-        trust on a network you trust. The task then warns.
+      - Allow an C(http://) endpoint that is not on this machine, for a test endpoint you trust on a network you
+        trust. The plugin then warns.
     type: bool
     default: false
     version_added: 0.2.0
@@ -81,10 +80,11 @@ options:
     default: 30
   retries:
     description:
-      - How often to retry a read, a delete or a rename after throttling (C(RequestLimitExceeded)), an internal
-        error, an HTTP 5xx, a reset or refused connection or a timeout, with exponential backoff and jitter.
+      - How often to retry a call that is safe to repeat (reads; deletes and renames where the plugin makes them)
+        after throttling (C(RequestLimitExceeded)), an internal error, an HTTP 5xx, a reset or refused connection
+        or a timeout, with exponential backoff and jitter.
       - HTTP 4xx, TLS, DNS and proxy failures are not retried; another attempt would meet them again.
-      - Creating and importing are never retried blindly; see the module notes.
+      - Creating and importing a key pair are never retried blindly (see M(tencentcloud.cvm.tencent_keypair)).
     type: int
     default: 4
   retry_max_delay:
@@ -93,7 +93,6 @@ options:
     type: float
     default: 20
 notes:
-  - Runs on the Ansible control node (an action plugin); the target host is never contacted.
   - E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) are honoured, except for loopback endpoints. Credentials in
     the proxy URL (C(http://user:password@proxy:3128), special characters percent-encoded) are sent as Basic
     C(Proxy-Authorization) and never shown. An C(https://) proxy URL gets TLS to the proxy itself (verified like the
@@ -101,4 +100,45 @@ notes:
   - What the API answers is checked before it is used (its size, its shape, the fields read); an answer that is
     not a Tencent Cloud answer fails with C(InvalidResponse).
   - Needs only ansible-core on the control node (HTTP goes through the Python standard library).
+"""
+
+    # tencent_keypair, tencent_keypair_info
+    KEY_PAIRS = r"""
+options:
+  region:
+    description:
+      - Region of the key pairs, for example C(ap-guangzhou). Key pairs are regional.
+      - Defaults to E(TENCENTCLOUD_REGION), then C(_sys_param.region) of the tccli profile's C(.configure) file.
+    type: str
+notes:
+  - Runs on the Ansible control node (an action plugin); the target host is never contacted.
+"""
+
+    # tencent_instance_keypairs
+    INSTANCES = r"""
+options:
+  region:
+    description:
+      - Region of the instances, for example C(ap-guangzhou). Key pairs are regional, so those of O(key_pairs) are
+        looked up in this region too.
+      - Defaults to E(TENCENTCLOUD_REGION), then C(_sys_param.region) of the tccli profile's C(.configure) file.
+    type: str
+notes:
+  - Runs on the Ansible control node (an action plugin); the target host is never contacted, and instances are
+    changed only through the Tencent Cloud API.
+"""
+
+    # the inventory plugin tencent_cvm
+    INVENTORY = r"""
+options:
+  region:
+    description:
+      - The region whose instances are listed when O(regions) is empty, for example C(ap-guangzhou).
+      - Defaults to E(TENCENTCLOUD_REGION), then C(_sys_param.region) of the tccli profile's C(.configure) file.
+      - Optional with O(regions=[all]) (when given, the list of regions is asked for in it); not used when
+        O(regions) names the regions.
+    type: str
+notes:
+  - Runs on the Ansible control node whenever the inventory is parsed (C(ansible-playbook), C(ansible-inventory));
+    it calls the Tencent Cloud API only and never connects to the instances it lists.
 """

@@ -30,6 +30,7 @@ extends_documentation_fragment:
   - constructed
   - inventory_cache
   - tencentcloud.cvm.tencentcloud
+  - tencentcloud.cvm.tencentcloud.inventory
 options:
   plugin:
     description: The name of this plugin; the file is this plugin's configuration only if it says so.
@@ -145,11 +146,14 @@ seealso:
   - module: tencentcloud.cvm.tencent_keypair
   - module: tencentcloud.cvm.tencent_instance_keypairs
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_inventory
-    description: "The inventory guide: host names, groups, the key that opens each instance, caching, speed."
+    description: "The inventory guide: host names, groups, the key that opens each instance, caching, speed.
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_inventory.rst)."
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_awx
     description: A Tencent Cloud credential type for AWX and Automation Platform, with this inventory as a source.
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_awx.rst).
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_credentials
-    description: "Credentials and regions: every place the plugins look, in order."
+    description: "Credentials and regions: every place the plugins look, in order.
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_credentials.rst)."
 """
 
 EXAMPLES = r"""

@@ -78,6 +78,7 @@ options:
     default: 600
 extends_documentation_fragment:
   - tencentcloud.cvm.tencentcloud
+  - tencentcloud.cvm.tencentcloud.instances
   - tencentcloud.cvm.attributes
 attributes:
   diff_mode:
@@ -93,18 +94,27 @@ notes:
     key pairs, then C(DescribeInstances) about every 0.25 to 3 seconds while waiting.
   - B(Interrupted runs.) An operation that was sent goes on without the task. The next run waits for it (an
     instance with an operation in progress is waited for first) and finishes what is left.
-  - "Every failure reads C(<what failed>: <why> (<Code>, RequestId <id>)) and is also returned in RV(failure).
+  - "Every failure is returned in RV(failure) with a non-empty C(code). A failure that Tencent Cloud answered reads
+    C(<what failed>: <why> (<Code>, RequestId <id>)), with the API's code and RequestId. A failure found on the
+    control node (bad input, a key file, credentials, a connection that failed or timed out, O(wait_timeout)) has
+    no RequestId: its RV(failure.code) is one of the collection's own codes, listed in the troubleshooting guide.
     A failure after something was sent reports C(changed=true) and lists what was sent."
 seealso:
   - module: tencentcloud.cvm.tencent_keypair
   - module: tencentcloud.cvm.tencent_keypair_info
+  - plugin: tencentcloud.cvm.tencent_cvm
+    plugin_type: inventory
+    description: The instances as an inventory, each with the private key of a key pair bound to it.
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_instance_key_pairs
     description: What Tencent Cloud does when key pairs are bound and unbound, with sources.
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_instance_key_pairs.rst).
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_provisioning
     description: From key pair to instances, and the rotation with the role
       R(tencentcloud.cvm.keypair_rotation,ansible_collections.tencentcloud.cvm.keypair_rotation_role).
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_provisioning.rst).
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_troubleshooting
     description: Every error code, what it means and what to do.
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_troubleshooting.rst).
   - name: AssociateInstancesKeyPairs API
     description: Tencent Cloud API documentation of AssociateInstancesKeyPairs.
     link: https://www.tencentcloud.com/document/api/213/33232

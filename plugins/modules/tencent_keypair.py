@@ -133,6 +133,8 @@ options:
         the same host with C(cvm.) replaced by C(tag.) (C(cvm.intl.tencentcloudapi.com) gives
         C(tag.intl.tencentcloudapi.com)), or the very same endpoint when it does not start with C(cvm.) (the
         bundled emulator serves both); else C(tag.tencentcloudapi.com).
+      - An C(http://) tag endpoint on another machine is refused like O(endpoint), unless
+        O(allow_insecure_http=true).
     type: str
     version_added: 0.2.0
   wait_timeout:
@@ -160,6 +162,7 @@ options:
     default: false
 extends_documentation_fragment:
   - tencentcloud.cvm.tencentcloud
+  - tencentcloud.cvm.tencentcloud.key_pairs
   - tencentcloud.cvm.attributes
 requirements:
   - cryptography (on the control node; ansible-core already depends on it)
@@ -193,23 +196,35 @@ notes:
   - B(API calls.) A converged run makes one call (C(DescribeKeyPairs)); a creation two, plus one to set
     O(description); a replacement four (describe, create, delete, rename with the description); a change of
     tags one C(ModifyResourceTags) per 10 tags added and 10 removed.
-  - "Every failure reads C(<what failed>: <why> (<Code>, RequestId <id>)) and is also returned in RV(failure).
+  - "Every failure is returned in RV(failure) with a non-empty C(code). A failure that Tencent Cloud answered reads
+    C(<what failed>: <why> (<Code>, RequestId <id>)), with the API's code and RequestId. A failure found on the
+    control node (bad input, a key file, credentials, a connection that failed or timed out, O(wait_timeout)) has
+    no RequestId: its RV(failure.code) is one of the collection's own codes, listed in the troubleshooting guide.
     A failure after something was changed reports C(changed=true) and says what was changed."
 seealso:
   - module: tencentcloud.cvm.tencent_keypair_info
+  - module: tencentcloud.cvm.tencent_instance_keypairs
+  - plugin: tencentcloud.cvm.tencent_cvm
+    plugin_type: inventory
+    description: The instances as an inventory, each with the private key this module wrote for its key pair.
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_private_keys
-    description: "Private keys and O(regenerate): where the key lives, encryption, replacements."
+    description: "Private keys and O(regenerate): where the key lives, encryption, replacements.
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_private_keys.rst)."
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_existing_key_pairs
     description: What each option does to a key pair that already exists.
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_existing_key_pairs.rst).
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_credentials
-    description: "Credentials and regions: every place the modules look, in order."
+    description: "Credentials and regions: every place the modules look, in order.
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_credentials.rst)."
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_troubleshooting
     description: Every error code, what it means and what to do.
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_troubleshooting.rst).
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_provisioning
     description: From the key pair to instances, with the role
       R(tencentcloud.cvm.keypair,ansible_collections.tencentcloud.cvm.keypair_role) (this module, and the key pair's
       ID as a fact) and the verified rotation of
       R(tencentcloud.cvm.keypair_rotation,ansible_collections.tencentcloud.cvm.keypair_rotation_role).
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_provisioning.rst).
   - name: CreateKeyPair API
     description: Tencent Cloud API documentation of CreateKeyPair.
     link: https://www.tencentcloud.com/document/api/213/33231
@@ -218,7 +233,7 @@ seealso:
     link: https://www.tencentcloud.com/document/api/213/33226
   - name: ModifyResourceTags API
     description: Tencent Cloud Tag API documentation of ModifyResourceTags.
-    link: https://www.tencentcloud.com/document/api/651/35321
+    link: https://www.tencentcloud.com/document/api/651/33012
 """
 
 EXAMPLES = r"""

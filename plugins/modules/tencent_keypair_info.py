@@ -44,6 +44,7 @@ options:
     type: dict
 extends_documentation_fragment:
   - tencentcloud.cvm.tencentcloud
+  - tencentcloud.cvm.tencentcloud.key_pairs
   - tencentcloud.cvm.attributes
 attributes:
   diff_mode:
@@ -54,9 +55,11 @@ requirements:
 seealso:
   - module: tencentcloud.cvm.tencent_keypair
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_credentials
-    description: "Credentials and regions: every place the modules look, in order."
+    description: "Credentials and regions: every place the modules look, in order.
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_credentials.rst)."
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_troubleshooting
     description: Every error code, what it means and what to do.
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_troubleshooting.rst).
   - name: DescribeKeyPairs API
     description: Tencent Cloud API documentation of DescribeKeyPairs.
     link: https://www.tencentcloud.com/document/api/213/33229
