@@ -212,7 +212,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials impo
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError, TencentCloudAPIError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory import (
     Host, InventorySpec, cache_entry, field_value, from_cache, host_name_problem, host_vars, path_safe, read_region,
-    unique_names, unknown_keys, unknown_keys_text,
+    unique_names, unknown_keys, unknown_keys_text, with_code,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory_files import LocalFileJudge
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
@@ -265,7 +265,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._secrets |= {value for value in (credentials.secret_key, credentials.token) if value}
             home = _home_region(args, spec)
         except (CredentialsError, TaskError, TencentCloudAPIError, ValueError) as exc:
-            raise AnsibleError("%s: %s" % (path, exc)) from None
+            code = getattr(exc, "code", None) or "InvalidArgument"  # a ValueError: a proxy setting, a number
+            raise AnsibleError("%s: %s" % (path, with_code(str(exc), code))) from None
         key = "%s_%s" % (self.get_cache_key(path), _digest(spec.regions or [home], spec, settings,
                                                            credentials.secret_id))
         use_cache = self.get_option("cache")
@@ -283,10 +284,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         found = unknown_keys(config, self.option_definitions)
         if not found:
             return
-        said = "%s: %s" % (path, unknown_keys_text(found))
         if self.get_option("strict"):
-            raise AnsibleError("tencent_cvm: %s (strict)" % said)
-        self._warn("%s; ignored (with strict: true, an error)" % said)
+            raise AnsibleError("tencent_cvm: %s: %s (strict: true)" % (path, unknown_keys_text(found)))
+        self._warn("%s: %s (with strict: true it is an error)" % (path, unknown_keys_text(found, ignored=True)))
 
     def _rendered(self, name):
         value = self.get_option(name)
@@ -354,7 +354,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     if not spec.strict_permissions and str(exc.code).startswith(UNAUTHORIZED):
                         self._warn("region %s skipped: %s" % (region, exc.msg))
                         continue
-                    raise AnsibleError("tencent_cvm: region %s: %s [%s]" % (region, exc.msg, exc.code)) from None
+                    raise AnsibleError("tencent_cvm: region %s: %s" % (region, with_code(exc.msg, exc.code))) from None
         return read
 
     # building ----------------------------------------------------------------------------------
@@ -541,7 +541,7 @@ def _all_regions(credentials, settings):
     try:
         return Regions(Client(credentials, settings)).available()
     except TaskError as exc:
-        raise AnsibleError("tencent_cvm: regions all: %s [%s]" % (exc.msg, exc.code)) from None
+        raise AnsibleError("tencent_cvm: regions all: %s" % with_code(exc.msg, exc.code)) from None
 
 
 def _digest(regions, spec, settings, secret_id):

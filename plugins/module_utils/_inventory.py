@@ -110,13 +110,21 @@ def unknown_keys(config, definitions):
     return found
 
 
-def unknown_keys_text(found):
-    """`unknown_keys`'s finding as a message says it: "the key 'filter' (did you mean 'filters'?) is not an option
-    of this plugin" (keys are shown quoted and cut short: the file may hold anything)."""
+def unknown_keys_text(found, ignored=False):
+    """`unknown_keys`'s finding as a message says it: "the key 'filter' (did you mean 'filters'?) is not an option of
+    this plugin[ and was ignored]" (keys are shown quoted and cut short: the file may hold anything)."""
     said = ["%s%s" % (_quoted(key), " (did you mean '%s'?)" % close if close else "") for key, close in found]
     if len(said) == 1:
-        return "the key %s is not an option of this plugin" % said[0]
-    return "the keys %s are not options of this plugin" % ", ".join(said)
+        return "the key %s is not an option of this plugin%s" % (said[0], " and was ignored" if ignored else "")
+    return "the keys %s are not options of this plugin%s" % (", ".join(said), " and were ignored" if ignored else "")
+
+
+def with_code(message, code):
+    """`message` ending with its code as the modules' API failures do: " (<Code>)" appended unless it already ends
+    with "(<Code>)" or holds "(<Code>, RequestId <id>)"."""
+    if message.endswith("(%s)" % code) or "(%s, RequestId " % code in message:
+        return message
+    return "%s (%s)" % (message, code)
 
 
 def _quoted(key, most=60):

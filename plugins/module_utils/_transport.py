@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import http.client
-import io
 import os
 import select
 import socket
@@ -24,16 +23,12 @@ from collections import namedtuple
 
 from ._errors import set_flags
 from ._proxies import _split_host, is_loopback, proxy_for
+from ._tls import NotTLS, TLSInTLS, answers_http, handshake, tls_context
 
 _POOL = {}
 MAX_ANSWER = 4 * 1024 * 1024  # bytes: Tencent Cloud's answers here are a few kB
+_PROBE_SECONDS = 2.0  # at most, to ask a port that met a TLS hello with no TLS whether it speaks HTTP
 
-
-# What OpenSSL says when the answer to a TLS hello is not TLS (an HTTP server answers with "HTTP/1.x 400"):
-# WRONG_VERSION_NUMBER up to OpenSSL 3.1, RECORD_LAYER_FAILURE from 3.2 on.
-_NOT_TLS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL",
-            "wrong version number", "record layer failure", "packet length too long", "unknown protocol")
-_PROBE_SECONDS = 2.0
 
 # Connection failures that another attempt may not meet: the server restarting, a reset, a full backlog.
 _TRANSIENT_ERRNOS = frozenset([errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT,
@@ -52,15 +47,6 @@ class TransportError(Exception):
         self.reason = reason
         self.sent = sent
         set_flags(self, flags)
-
-
-def _tls_context(verify, ca_path):
-    if not verify:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    return ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
 
 
 # --- a total deadline per call ---------------------------------------------------------------------
@@ -154,82 +140,6 @@ def _cut(sock):
         pass
 
 
-# --- TLS inside the TLS of an https:// proxy -------------------------------------------------------
-
-class _TLSInTLS:
-    """TLS to the endpoint inside the TLS connection to an https:// proxy (the ssl module cannot wrap an SSLSocket
-    in another): an SSLObject over memory buffers, fed from and flushed to the outer socket. Offers what
-    http.client uses of a socket."""
-
-    def __init__(self, outer, context, server_hostname):
-        self.outer = outer
-        self._in = ssl.MemoryBIO()
-        self._out = ssl.MemoryBIO()
-        self._tls = context.wrap_bio(self._in, self._out, server_hostname=server_hostname)
-        self._io(self._tls.do_handshake)
-
-    def _io(self, operation, *args):
-        while True:
-            try:
-                result = operation(*args)
-            except ssl.SSLWantReadError:
-                self._flush()
-                data = self.outer.recv(16384)
-                if data:
-                    self._in.write(data)
-                else:
-                    self._in.write_eof()
-                continue
-            self._flush()
-            return result
-
-    def _flush(self):
-        data = self._out.read()
-        if data:
-            self.outer.sendall(data)
-
-    def sendall(self, data):
-        view = memoryview(data)
-        while view:
-            view = view[self._io(self._tls.write, view):]
-
-    def recv_into(self, buffer, nbytes=0):
-        try:
-            return self._io(self._tls.read, nbytes or len(buffer), buffer)
-        except ssl.SSLZeroReturnError:
-            return 0
-
-    def recv(self, size):
-        buffer = bytearray(size)
-        return bytes(buffer[:self.recv_into(buffer)])
-
-    def makefile(self, mode="rb", buffering=None, **_kwargs):
-        if "r" not in mode:
-            raise ValueError("only reading is supported")
-        return io.BufferedReader(_Reader(self))
-
-    def settimeout(self, value):
-        self.outer.settimeout(value)
-
-    def fileno(self):
-        return self.outer.fileno()
-
-    def close(self):
-        self.outer.close()
-
-
-class _Reader(io.RawIOBase):
-    def __init__(self, source):
-        super().__init__()
-        self._source = source
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        return self._source.recv_into(buffer)
-
-
 # --- connections -----------------------------------------------------------------------------------
 
 class _Connection(http.client.HTTPConnection):
@@ -259,13 +169,13 @@ class _Connection(http.client.HTTPConnection):
         sock = raw
         try:
             if proxy is not None and proxy.tls:
-                sock = _handshake(self.context.wrap_socket, sock, proxy.host, "proxy")
+                sock = handshake(self.context.wrap_socket, sock, proxy.host, "proxy")
             if proxy is not None and self.scheme == "https":
                 _tunnel(sock, hostname, port, proxy)
             if self.scheme == "https":
                 wrap = self.context.wrap_socket if proxy is None or not proxy.tls else \
-                    lambda outer, server_hostname: _TLSInTLS(outer, self.context, server_hostname)
-                sock = _handshake(wrap, sock, hostname, "endpoint")
+                    lambda outer, server_hostname: TLSInTLS(outer, self.context, server_hostname)
+                sock = handshake(wrap, sock, hostname, "endpoint")
         except BaseException:
             raw.close()
             self.raw = None
@@ -279,48 +189,6 @@ class _Connection(http.client.HTTPConnection):
 
 class _TunnelRefused(Exception):
     pass
-
-
-class _NotTLS(Exception):
-    """The answer to our TLS hello was not TLS; `peer` is "proxy" or "endpoint"."""
-
-    def __init__(self, peer):
-        super().__init__(peer)
-        self.peer = peer
-
-
-def not_tls(exc):
-    """Whether the ssl.SSLError `exc` says that the peer answered the TLS hello with something that is not TLS."""
-    return getattr(exc, "reason", None) in _NOT_TLS or any(marker in str(exc) for marker in _NOT_TLS)
-
-
-def _handshake(wrap, sock, hostname, peer):
-    """`wrap(sock, server_hostname=hostname)`: the TLS connection; raises _NotTLS when the peer does not speak TLS."""
-    try:
-        return wrap(sock, server_hostname=hostname)
-    except ssl.SSLError as exc:
-        if not_tls(exc):
-            raise _NotTLS(peer) from exc
-        raise
-
-
-def answers_http(address, netloc, seconds):
-    """Whether the server at `address` answers plain HTTP, asked on a connection of its own with a HEAD request (safe
-    by HTTP's rules; it carries no credentials). Only called after a TLS hello was answered with something that is
-    not TLS."""
-    answer = b""
-    try:
-        with socket.create_connection(address, seconds) as probe:
-            probe.settimeout(seconds)
-            probe.sendall(("HEAD / HTTP/1.0\r\nHost: %s\r\n\r\n" % netloc).encode("ascii", "replace"))
-            while len(answer) < 5:
-                chunk = probe.recv(5 - len(answer))
-                if not chunk:
-                    break
-                answer += chunk
-    except OSError:
-        return False
-    return answer == b"HTTP/"
 
 
 def _not_tls_reason(conn, peer):
@@ -379,7 +247,7 @@ def _connection(scheme, netloc, options):
         return key, conn, proxy
     if conn is not None:
         conn.close()
-    context = _tls_context(options.verify, options.ca_path) if scheme == "https" or (proxy and proxy.tls) else None
+    context = tls_context(options.verify, options.ca_path) if scheme == "https" or (proxy and proxy.tls) else None
     return key, _Connection((scheme, hostname, port), proxy, options.timeout, context), proxy
 
 
@@ -451,7 +319,7 @@ def _connect(conn, timeout):
         conn.connect()
     except _TunnelRefused as exc:
         raise TransportError("the proxy refused the tunnel (%s)" % exc, sent=False)
-    except _NotTLS as exc:  # not a TLS failure that ca_path or validate_certs could change: a wrong URL
+    except NotTLS as exc:  # not a TLS failure that ca_path or validate_certs could change: a wrong URL
         raise TransportError(_not_tls_reason(conn, exc.peer), sent=False)
     except ssl.SSLError as exc:
         raise TransportError(_describe(exc), sent=False, tls=True)

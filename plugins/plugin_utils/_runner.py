@@ -127,8 +127,12 @@ class TencentCloudAction(ActionBase):
     SPEC = None  # the module's spec class (module_utils/_specs): SPEC.from_args(args) validates the options
 
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        return TaskRunner(self).execute(result, self._work)
+        runner = TaskRunner(self)
+        try:
+            result = super().run(tmp, task_vars)
+        except AnsibleActionFail as exc:  # ActionBase refuses the task (async: these actions have none)
+            return runner._fail({}, str(exc.message), "InvalidArgument")
+        return runner.execute(result, self._work)
 
     def _work(self, runner, spec, client):
         raise NotImplementedError

@@ -481,7 +481,9 @@ def test_bad_region_and_https_to_plain_port(ansible, admin, keys, tmp_path):
                              "endpoint": ansible.emulator.url.replace("http://", "https://")}, "tls"))
     assert run.task("region")["failure"]["code"] == "UnsupportedRegion"
     tls = run.task("tls")
-    assert tls["failure"]["code"] == "ClientNetworkError" and "does not speak TLS" in tls["msg"]
+    plain = ansible.emulator.url.replace("http://", "")
+    assert tls["failure"]["code"] == "ClientNetworkError" and tls["failure"]["message"] == (
+        "Could not connect to %s (the endpoint speaks plain HTTP, not TLS: use http://%s)" % (plain, plain))
     assert _no_writes(admin)
     invariants("bad region, https to a plain-HTTP port", admin, str(keys), run, expect_pairs=0)
 

@@ -349,7 +349,7 @@ def test_what_is_retried(emulator, fault, code, attempts):
 
 @pytest.mark.parametrize("endpoint,reason,retried", [
     ("refused", "connection refused", True),
-    ("tls", "does not speak TLS", False),
+    ("tls", "the endpoint speaks plain HTTP, not TLS: use http://127.0.0.1:", False),
     ("dns", "host name", False),
 ])
 def test_connection_failures_retried_only_when_transient(emulator, endpoint, reason, retried):
