@@ -2,6 +2,7 @@
 """The role keypair_rotation against emulator instances that run a real OpenSSH sshd: the rotation is proven by
 logging in with real `ssh`, before (by the role, through Ansible's SSH connection) and after (by the test)."""
 
+import datetime
 import os
 import signal
 import subprocess
@@ -101,25 +102,102 @@ def test_known_hosts_file_with_white_space_is_refused(ansible, admin, fleet, tmp
     assert admin.requests() == [] and not (tmp_path / "keys" / "key_b").exists()
 
 
-def test_verification_that_fails_keeps_the_old_key(ansible, admin, tmp_path):
-    """An image whose agent never writes bound keys (no cloud-init): the new key cannot log in, so the role stops
-    before anything is unbound, and the old key still works."""
+def one_instance(ansible, admin, tmp_path, **kw):
+    """Key pair key_a (its private key in keys/key_a) bound to one RUNNING instance that runs sshd."""
     (tmp_path / "keys").mkdir()
     made = ansible.play(yaml.safe_dump([{"name": "a", "tencentcloud.cvm.tencent_keypair": {
         "name": "key_a", "private_key_path": str(tmp_path / "keys" / "key_a")}, "register": "a"}]))
     a_id = made.task("a")["key_pair"]["key_id"]
-    inst = admin.instance(ssh=True, state="RUNNING", key_ids=[a_id], guest_agent=False)
-    play = rotation([inst["instance_id"]], tmp_path, keypair_rotation_verify_timeout=3,
-                    keypair_rotation_delete_old=True)
-    run = ansible.play(None, raw=play)
-    assert run.rc != 0
-    message = [r for r in run.results if r["status"] == "failed"][-1]["result"]["msg"]
+    return a_id, admin.instance(ssh=True, state="RUNNING", key_ids=[a_id], **kw)
+
+
+def tried(inst, tmp_path):
+    """How the role's messages name a login with the new key."""
+    return "%s (%s@127.0.0.1, port %d, key file %s)" % (inst["instance_id"], inst["login_user"], inst["ssh_port"],
+                                                         tmp_path / "keys" / "key_b")
+
+
+def no_private_key_in(run, tmp_path):
+    body = [x for x in (tmp_path / "keys" / "key_b").read_text().splitlines() if not x.startswith("-----")]
+    assert body and not any(line in run.stdout + run.stderr for line in body)
+
+
+def proof(ansible, admin, inst, play, env=None):
+    """Runs the rotation; returns its run and how long it ran after the emulator finished the bind (the proof, with
+    the role's wait for the bind's end: an upper bound of the proof's time)."""
+    proc = ansible.spawn(None, raw=play, env=env)
+    until(lambda: len(state_of(admin)[0][inst["instance_id"]]["key_ids"]) == 2 or proc.poll() is not None, 120,
+          "the bind")
+    bound = time.monotonic()
+    run = ansible.finish(proc, timeout=150)
+    return run, time.monotonic() - bound
+
+
+def test_verification_that_fails_keeps_the_old_key(ansible, admin, tmp_path):
+    """An image whose agent never writes bound keys (no cloud-init): the new key cannot log in, so the role stops
+    within keypair_rotation_login_timeout (30 s by default, not keypair_rotation_verify_timeout's 300) of the
+    instance's first answer, says what ssh said and what it tried, and unbinds nothing; the old key still works."""
+    a_id, inst = one_instance(ansible, admin, tmp_path, guest_agent=False)
+    run, seconds = proof(ansible, admin, inst, rotation([inst["instance_id"]], tmp_path,
+                                                       keypair_rotation_delete_old=True))
+    assert run.rc == 2, run.stdout + run.stderr
+    found = failures(run)
+    assert [name for name, _result in found] == ["Stop if the new key cannot log in",
+                                                 "Say that the rotation stopped before anything was unbound"], found
+    message = found[-1][1]["msg"]
+    assert 'The new key cannot log in to %s: ssh said "%s@127.0.0.1: Permission denied (publickey)."' % (
+        tried(inst, tmp_path), inst["login_user"]) in message
+    assert "tried for up to 30 seconds (keypair_rotation_login_timeout)" in message
     assert "could not be verified" in message and "stay bound; nothing was unbound" in message
+    # refused logins were tried again for most of keypair_rotation_login_timeout (the agent may be late), and the
+    # last one ended within it; the whole proof, from the bind's end, is not much longer
+    started = float(run.task("tencentcloud.cvm.keypair_rotation : Start the clock of the login with the new key")[
+        "ansible_facts"]["keypair_rotation_login_deadline"]) - 30
+    logins = run.task("tencentcloud.cvm.keypair_rotation : Log in with the new key (plain ssh; the image's agent may "
+                      "still be writing it)")["results"][0]
+    ended = datetime.datetime.strptime(logins["end"], "%Y-%m-%d %H:%M:%S.%f").timestamp()
+    print("login step: %.1f s, %d attempts; proof: %.1f s after the bind" % (ended - started, logins["attempts"],
+                                                                            seconds))
+    assert logins["attempts"] >= 3 and 20 < ended - started <= 30 and seconds < 45, (logins, ended - started, seconds)
+    no_private_key_in(run, tmp_path)
     now, pairs = state_of(admin)
     assert now[inst["instance_id"]]["key_ids"] == [a_id, pairs["key_b"]["key_id"]]  # the old one still bound
     assert login(tmp_path / "keys" / "key_a", now[inst["instance_id"]])
     assert not login(tmp_path / "keys" / "key_b", now[inst["instance_id"]])
     assert "key_a" in pairs and "DisassociateInstancesKeyPairs" not in [r["action"] for r in admin.writes()]
+
+
+@pytest.mark.core
+def test_a_login_where_python_cannot_run_stops_at_once(ansible, admin, tmp_path):
+    """The new key logs in, but Ansible cannot run a module there (what a new user met against the emulator, whose
+    instances are this machine: interpreter discovery found a Python that does not run; here the interpreter is
+    named and missing, which fails the same way everywhere): the role stops at once with the module's error, what
+    it tried and what to set, and unbinds nothing."""
+    a_id, inst = one_instance(ansible, admin, tmp_path)
+    missing = tmp_path / "no-python" / "python3"
+    run, seconds = proof(ansible, admin, inst, rotation([inst["instance_id"]], tmp_path),
+                         env={"ANSIBLE_PYTHON_INTERPRETER": str(missing)})
+    assert run.rc == 2, run.stdout + run.stderr
+    found = failures(run)
+    assert [name for name, _result in found] == ["Stop if Ansible could not use the login",
+                                                 "Say that the rotation stopped before anything was unbound"], found
+    message = found[-1][1]["msg"]
+    assert "The new key logs in to %s with plain ssh, but Ansible could not run a module there (exit status 127): " % (
+        tried(inst, tmp_path)) in message
+    # Ansible's own words vary ("The module interpreter ... was not found", 2.16: "MODULE FAILURE"); the shell's do not
+    assert '; it printed "/bin/sh: 1: %s: not found". Ansible\'s modules need Python on the instance' % missing \
+        in message
+    assert "Connection to 127.0.0.1 closed" not in message  # ssh's noise
+    assert "name the interpreter with ansible_python_interpreter (the environment variable ANSIBLE_PYTHON_INTERPRETER" \
+        in message and "for example ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3." in message
+    assert "The old key pairs ['key_a'] stay bound; nothing was unbound or deleted." in message
+    print("proof: %.1f s after the bind" % seconds)
+    assert seconds <= 30, seconds  # tried once (as the 300 s of keypair_rotation_verify_timeout go by, it was before)
+    no_private_key_in(run, tmp_path)
+    now, pairs = state_of(admin)
+    assert now[inst["instance_id"]]["key_ids"] == [a_id, pairs["key_b"]["key_id"]]
+    assert login(tmp_path / "keys" / "key_b", now[inst["instance_id"]])
+    assert "DisassociateInstancesKeyPairs" not in [r["action"] for r in admin.writes()]
 
 
 def test_running_instances_need_force_stop(ansible, admin, fleet, tmp_path):
