@@ -99,8 +99,8 @@ def _refused_endpoint():
 
 
 @pytest.mark.core
-def test_a_failing_inventory_source_leaves_no_hosts_and_exit_status_0_unless_any_unparsed_is_failed(ansible,
-                                                                                                       tmp_path):
+def test_a_failing_inventory_source_gives_no_hosts_and_exit_status_0_unless_any_unparsed_is_failed(
+        ansible, tmp_path):
     """What the inventory guide says, on this ansible-core (the oldest one's run checks 2.16)."""
     source = tmp_path / "fleet.tencent_cvm.yml"
     source.write_text(yaml.safe_dump({"plugin": "tencentcloud.cvm.tencent_cvm", "regions": ["ap-guangzhou"],
