@@ -169,8 +169,8 @@ class KeyPairs(Resource):
         except TencentCloudAPIError as exc:
             if name is None and description == "" and exc.code in ("MissingParameter", "InvalidParameter",
                                                                    "InvalidParameterValue"):
-                # Whether the service takes "" as a value or as "not given" is not documented (see the README's
-                # Fidelity table): if it refuses, say what that means.
+                # Whether the service takes "" as a value or as "not given" is not documented (see the Fidelity table
+                # of docs/docsite/rst/guide_emulator.rst): if it refuses, say what that means.
                 raise self.failure("Could not clear the description of %s: Tencent Cloud refused an empty "
                                    "Description, so a description cannot be removed through its API; set another "
                                    "description instead" % what, exc)
