@@ -68,8 +68,9 @@ def _stop_left_emulator(home):
 
 
 def test_installed_as_the_readme_says_the_first_play_runs(ansible, tmp_path):
-    """`ansible-galaxy collection install .` in the checkout, then the first play, twice, from that installation
-    alone: changed, then ok (the emulator keeps its state between the runs), the key file 0600, no emulator left."""
+    """`ansible-galaxy collection install .` in the checkout, then the first play from that installation alone: in
+    check mode (the role still starts the emulator; the key pair would be created, no file written), then twice:
+    changed, then ok (the emulator keeps its state between the runs), the key file 0600, no emulator left."""
     install = subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", ".", "-p",
                               str(tmp_path / "collections"), "--force"], cwd=ROOT, capture_output=True, text=True,
                              timeout=300, env=ansible.env(), check=False)
@@ -78,9 +79,14 @@ def test_installed_as_the_readme_says_the_first_play_runs(ansible, tmp_path):
            "TENCENTCLOUD_SECRET_KEY": None, "TENCENTCLOUD_ENDPOINT": None, "TENCENTCLOUD_REGION": None}
     home = ansible.env()["HOME"]
     try:
+        checked = ansible.play(None, raw=first_play(), env=env, check=True, diff=True)
+        assert not (tmp_path / "first_key").exists() and not (tmp_path / "first_key.pub").exists()
         runs = [ansible.play(None, raw=first_play(), env=env) for _run in range(2)]
     finally:
         _stop_left_emulator(home)
+    assert checked.rc == 0, checked.stdout + checked.stderr
+    would = checked.task("Ensure key pair first_key, and its private key in first_key beside this playbook")
+    assert would["changed"] is True and would["key_pair"]["key_id"] is None
     for run in runs:
         assert run.rc == 0, run.stdout + run.stderr
     name = "Ensure key pair first_key, and its private key in first_key beside this playbook"
