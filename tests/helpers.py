@@ -640,3 +640,17 @@ def doc_blocks(path, language="yaml"):
 def guide(name):
     """The path of a guide: guide("troubleshooting") is docs/docsite/rst/guide_troubleshooting.rst."""
     return os.path.join(GUIDES, "guide_%s.rst" % name)
+
+
+def stop_left_emulator(home):
+    """Stops an emulator that a failed play using the role tencentcloud.cvm.emulator left (the role's pid file under
+    `home`), so that no test leaks one."""
+    pid_file = os.path.join(home, ".cache", "tencentcloud-cvm-emulator", "pid")
+    try:
+        with open(pid_file, encoding="utf-8") as handle:
+            pid = int(handle.read().strip())
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            if b"cvm_emulator" in handle.read():
+                os.kill(pid, 15)
+    except (OSError, ValueError):
+        pass

@@ -8,7 +8,7 @@ import os
 import pytest
 import yaml
 
-from helpers import ROOT, Admin, doc_blocks, doc_pages
+from helpers import ROOT, Admin, doc_blocks, doc_pages, stop_left_emulator
 
 FILES = doc_pages()
 blocks = doc_blocks
@@ -62,7 +62,11 @@ def test_example(ansible, admin, page, index, text):
     # emulator instances get new host keys on reused ports: a known-hosts file of the test's own (see the role)
     extra = {"keypair_rotation_known_hosts_file": str(ansible.tmp_path / "known_hosts")} \
         if "keypair_rotation" in text else None
-    run = ansible.play(None, raw=text, extra_vars=extra)
+    try:
+        run = ansible.play(None, raw=text, extra_vars=extra)
+    finally:
+        if "tencentcloud.cvm.emulator" in text:
+            stop_left_emulator(ansible.env()["HOME"])  # a play that failed before its stop task
     assert run.rc == 0, run.stdout + run.stderr
     assert not [r for r in run.results if r["status"] == "failed" and "rescue" not in text]
 

@@ -12,7 +12,7 @@ import sys
 import pytest
 import yaml
 
-from helpers import ROOT, doc_blocks, guide
+from helpers import ROOT, doc_blocks, guide, stop_left_emulator
 
 README = os.path.join(ROOT, "README.md")
 BIN = os.path.dirname(sys.executable)
@@ -54,19 +54,6 @@ def test_the_failure_sentence_is_true():
         assert "no RequestId" in flat, path
 
 
-def _stop_left_emulator(home):
-    """Stops an emulator a failed run of the play left (the role's pid file), so that no test leaks one."""
-    pid_file = os.path.join(home, ".cache", "tencentcloud-cvm-emulator", "pid")
-    try:
-        with open(pid_file, encoding="utf-8") as handle:
-            pid = int(handle.read().strip())
-        with open("/proc/%d/cmdline" % pid, "rb") as handle:
-            if b"cvm_emulator" in handle.read():
-                os.kill(pid, 15)
-    except (OSError, ValueError):
-        pass
-
-
 def test_installed_as_the_readme_says_the_first_play_runs(ansible, tmp_path):
     """`ansible-galaxy collection install .` in the checkout, then the first play from that installation alone: in
     check mode (the role still starts the emulator; the key pair would be created, no file written), then twice:
@@ -83,7 +70,7 @@ def test_installed_as_the_readme_says_the_first_play_runs(ansible, tmp_path):
         assert not (tmp_path / "first_key").exists() and not (tmp_path / "first_key.pub").exists()
         runs = [ansible.play(None, raw=first_play(), env=env) for _run in range(2)]
     finally:
-        _stop_left_emulator(home)
+        stop_left_emulator(home)
     assert checked.rc == 0, checked.stdout + checked.stderr
     would = checked.task("Ensure key pair first_key, and its private key in first_key beside this playbook")
     assert would["changed"] is True and would["key_pair"]["key_id"] is None
