@@ -1,12 +1,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The two commands of README.md, plus helpers. Each sets up .venv itself (scripts/venv.sh).
-.PHONY: demo test docs venv emulator clean
+.PHONY: demo test sanity-matrix certification docs venv emulator clean
 
 demo:  ## start the emulator, run examples/demo.yml twice (changed, then ok), stop the emulator
 	@scripts/demo.sh
 
 test:  ## every test: unit, emulator (with the official SDK), integration playbooks
 	@scripts/test.sh
+
+sanity-matrix:  ## ansible-test sanity on ansible-core 2.16, 2.18, 2.20 and the newest, every target Python here (nightly)
+	@scripts/sanity-matrix.sh
+
+certification:  ## the partner certification checker's jobs with its pins: galaxy-importer, ansible-lint, sanity matrix
+	@scripts/certification.sh
 
 docs:  ## build the documentation site (modules, roles, plugins, guides) into .build/docsite, warnings as errors
 	@scripts/docs.sh

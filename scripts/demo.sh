@@ -14,7 +14,8 @@ python -m cvm_emulator --port 0 > "$url_file" 2> "$out/emulator.log" &
 emulator=$!
 trap 'kill $emulator 2>/dev/null; wait $emulator 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$url_file" ] && break; sleep 0.05; done
-export TENCENTCLOUD_ENDPOINT="$(head -1 "$url_file")"
+TENCENTCLOUD_ENDPOINT="$(head -1 "$url_file")"
+export TENCENTCLOUD_ENDPOINT
 echo "Emulator listening on $TENCENTCLOUD_ENDPOINT"
 export DEMO_KEY_DIR="$out"
 

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
+# shellcheck shell=bash
 # Sourced by the scripts: the project's virtualenv, the working tree as the collection, emulator credentials.
 root="${root:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 export VIRTUAL_ENV="$root/.venv"

@@ -30,12 +30,12 @@ if command -v pyenv >/dev/null 2>&1; then roots+=("$(pyenv root 2>/dev/null)"); 
 roots+=("${PYENV_ROOT:-$HOME/.pyenv}")
 for root in "${roots[@]}"; do
     [ -d "$root/versions" ] || continue
-    for candidate in $(ls -d "$root"/versions/3.* 2>/dev/null | sort -t. -k2,2nr -k3,3nr); do
+    for candidate in $(printf '%s\n' "$root"/versions/3.* | sort -t. -k2,2nr -k3,3nr); do
         if ok "$candidate/bin/python3"; then resolve "$candidate/bin/python3"; exit 0; fi
     done
 done
 
-for candidate in $(ls -d "$HOME"/.local/share/uv/python/cpython-3.* 2>/dev/null | sort -r); do
+for candidate in $(printf '%s\n' "$HOME"/.local/share/uv/python/cpython-3.* | sort -r); do
     if ok "$candidate/bin/python3"; then resolve "$candidate/bin/python3"; exit 0; fi
 done
 

@@ -4,10 +4,9 @@
 # (that one needs a container engine; ansible-test sanity runs on its own in the test command). Fails on an
 # import error and on any WARNING the importer prints (for example a role without a description).
 #
-# Galaxy requires `repository` in galaxy.yml, and the project's public repository URL is not known yet, so
-# galaxy.yml leaves it out. The importer checks a build of the tree with `repository` set from
-# $GALAXY_REPOSITORY, or, when that is unset, to a reserved .invalid name, and says so. RELEASE=1 (for a build to
-# publish) refuses to run without $GALAXY_REPOSITORY.
+# Galaxy requires `repository` in galaxy.yml, which leaves it out until the public repository URL is known: the
+# importer checks a copy with `repository` from $GALAXY_REPOSITORY or a reserved .invalid name
+# (scripts/collection-copy.sh; RELEASE=1 refuses to run without $GALAXY_REPOSITORY).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.build/venv-importer"
@@ -24,18 +23,8 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
     echo "$want" > "$stamp"
 fi
 work="$root/.build/importer"
-rm -rf "$work" && mkdir -p "$work/src"
-(cd "$root" && git ls-files -z -c -o --exclude-standard | perl -0 -ne 'chomp; print "$_\0" if -e $_' \
-    | tar --null -T - -cf -) | (cd "$work/src" && tar -xf -)
-if ! grep -q "^repository:" "$work/src/galaxy.yml"; then
-    if [ -z "${GALAXY_REPOSITORY:-}" ] && [ "${RELEASE:-0}" = "1" ]; then
-        echo "RELEASE=1: set GALAXY_REPOSITORY to the collection's public repository URL" >&2
-        exit 1
-    fi
-    repository="${GALAXY_REPOSITORY:-https://repository-unknown.invalid/tencentcloud/cvm}"
-    echo "note: galaxy.yml has no repository (not known yet; Galaxy requires one to publish); checked with $repository"
-    echo "repository: $repository" >> "$work/src/galaxy.yml"
-fi
+rm -rf "$work"
+"$root/scripts/collection-copy.sh" "$work/src" --repository
 "$root/.venv/bin/ansible-galaxy" collection build "$work/src" --output-path "$work" >/dev/null
 printf '[galaxy-importer]\nRUN_ANSIBLE_TEST = False\nRUN_ANSIBLE_LINT = True\n' > "$work/importer.cfg"
 status=0

@@ -208,3 +208,92 @@ def test_execution_environment_build_context(installed, tmp_path):
     suffix = "  # from collection tencentcloud.cvm"
     assert found["python"] == [line + suffix for line in ours("requirements.txt")]
     assert found["system"] == [line + suffix for line in ours("bindep.txt")]
+
+
+# What the partner certification checker runs (scripts/certification.sh) and what makes it pass here.
+CERTIFICATION_PINS = {"certification-lint.txt": {"ansible-core": "2.16.0", "ansible-lint": "24.12.2"},
+                      "certification-importer.txt": {"ansible-core": "2.16.0", "galaxy-importer": "0.4.31"}}
+# galaxy-importer 0.4.31's CHECK_REQUIRED_TAGS: one of these must be among galaxy.yml's tags
+REQUIRED_TAGS = {"ai", "application", "cloud", "database", "eda", "infrastructure", "linux", "monitoring",
+                 "networking", "security", "storage", "tools", "windows"}
+
+
+def _pins(name):
+    with open(os.path.join(ROOT, "requirements", name), encoding="utf-8") as handle:
+        return dict(line.strip().lower().replace("_", "-").split("==") for line in handle
+                    if line.strip() and not line.startswith("#"))
+
+
+def _yaml(*path):
+    with open(os.path.join(ROOT, *path), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def test_sanity_knows_the_modules_run_on_the_controller_and_ignores_nothing():
+    assert _yaml("tests", "config.yml") == {"modules": {"python_requires": "controller"}}
+    assert glob.glob(os.path.join(ROOT, "tests", "sanity", "ignore-*.txt")) == []
+
+
+def test_certification_runs_the_checkers_pins():
+    for name, pins in CERTIFICATION_PINS.items():
+        assert {package: _pins(name).get(package) for package in pins} == pins, name
+    for core in ("2.16", "2.18", "2.20"):  # the checker's stable-2.X sanity branches: that series' newest release
+        assert _pins("sanity-%s.txt" % core)["ansible-core"].startswith(core + "."), core
+    with open(os.path.join(ROOT, "scripts", "sanity-matrix.sh"), encoding="utf-8") as handle:
+        assert "cores=(2.16 2.18 2.20 newest)" in handle.read()
+    assert set(_yaml("galaxy.yml")["tags"]) & REQUIRED_TAGS
+
+
+def test_the_inventory_examples_are_one_document_of_documented_options(installed):
+    """ansible-test 2.16's yamllint wants one YAML document per EXAMPLES: the second inventory file is shown
+    commented out. Both must use only the plugin's options."""
+    from ansible_collections.tencentcloud.cvm.plugins.inventory import tencent_cvm
+
+    docs = list(yaml.safe_load_all(tencent_cvm.EXAMPLES))
+    lines = tencent_cvm.EXAMPLES.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("# plugin: tencentcloud.cvm.tencent_cvm"))
+    docs.append(yaml.safe_load("\n".join(line[2:] for line in lines[start:])))
+    out = subprocess.run([os.path.join(BIN, "ansible-doc"), "-t", "inventory", "--json", "tencentcloud.cvm.tencent_cvm"],
+                         check=True, capture_output=True, text=True, env=_doc_env(installed[1])).stdout
+    options = set(json.loads(out)["tencentcloud.cvm.tencent_cvm"]["doc"]["options"])
+    assert len(docs) == 2 and all(doc["plugin"] == "tencentcloud.cvm.tencent_cvm" for doc in docs)
+    assert [sorted(set(doc) - options) for doc in docs] == [[], []]
+    assert docs[1]["cache"] is True and docs[1]["exclude_filters"] == [{"project-id": 1001}]
+
+
+def test_repository_and_tracker_have_one_place():
+    """galaxy.yml holds `repository` and `issues` (neither until the public repository exists); the docs site takes
+    the tracker from there and links.yml's "edit on GitHub" names the same repository."""
+    from antsibull_docs import collection_links
+
+    galaxy, links = _yaml("galaxy.yml"), _yaml("docs", "docsite", "links.yml")
+    assert "issue_tracker" not in links
+    repository = galaxy.get("repository")
+    if repository:
+        assert galaxy.get("issues")
+        assert links["edit_on_github"]["repository"] == repository.split("github.com/", 1)[-1].strip("/")
+    else:
+        assert "issues" not in galaxy and "edit_on_github" not in links and "homepage" not in galaxy
+    # how the docs site reads them, for a repository that does not exist
+    example = dict(galaxy, repository="https://example.invalid/o/r", issues="https://example.invalid/o/r/issues")
+    read = collection_links.load(links_data=links, galaxy_data=example, manifest_data=None)
+    assert read.issue_tracker == "https://example.invalid/o/r/issues"
+    assert {"Repository (Sources)": "https://example.invalid/o/r"}.items() <= {
+        link.description: link.url for link in read.links}.items()
+
+
+@pytest.mark.parametrize("given,release,says,status", [
+    ({}, "0", "checked with https://repository-unknown.invalid/tencentcloud/cvm", 0),
+    ({"GALAXY_REPOSITORY": "https://example.invalid/o/r"}, "1", "checked with https://example.invalid/o/r", 0),
+    ({}, "1", "RELEASE=1: set GALAXY_REPOSITORY to the collection's public repository URL", 1)])
+def test_checks_that_need_a_repository_run_on_a_copy_that_has_one(tmp_path, given, release, says, status):
+    env = {k: v for k, v in os.environ.items() if k != "GALAXY_REPOSITORY"}
+    env.update(given, RELEASE=release)
+    run = subprocess.run([os.path.join(ROOT, "scripts", "collection-copy.sh"), str(tmp_path / "copy"), "--repository"],
+                         capture_output=True, text=True, env=env)
+    assert (run.returncode, says in run.stdout + run.stderr) == (status, True), run.stdout + run.stderr
+    if status == 0:
+        copied = yaml.safe_load((tmp_path / "copy" / "galaxy.yml").read_text())
+        assert copied["repository"] == says.rsplit(" ", 1)[1]
+        assert "repository" not in _yaml("galaxy.yml")
+        assert (tmp_path / "copy" / "plugins" / "inventory" / "tencent_cvm.py").is_file()
