@@ -17,7 +17,9 @@ description:
     existing private key file; C(ansible_user) and C(ansible_port) come from the instance's C(DefaultLoginUser) and
     C(DefaultLoginPort). So a play reaches instances provisioned with a key made by M(tencentcloud.cvm.tencent_keypair)
     with nothing written anywhere else.
-  - The configuration file's name must end in C(tencent_cvm.yml) or C(tencent_cvm.yaml).
+  - The configuration file's name must end in C(tencent_cvm.yml) or C(tencent_cvm.yaml). A key in it that is no
+    option of this plugin (C(filter) for O(filters), say) gives a warning that names it and the option it resembles;
+    with O(strict=true) it is an error, before any API call.
   - Credentials, region, endpoint and transport options are the modules' own (same names, same environment
     variables, same profile files), so one credential setup serves both.
   - Every value that comes from the cloud (names, tags, addresses) is data, never a template (marked unsafe before

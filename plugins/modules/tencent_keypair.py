@@ -67,6 +67,7 @@ options:
   private_key_mode:
     description:
       - File mode of the private key, an octal string. Group and others get no access (ssh refuses such keys).
+      - Quote it in YAML, as in V('0400'). Unquoted, C(0400) is read as the number 256, and the task fails saying so.
       - Enforced on an existing key file too (the task reports C(changed)).
     type: str
     default: '0600'
