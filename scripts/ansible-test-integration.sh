@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Run `ansible-test integration` on a copy of the working tree laid out as ansible_collections/tencentcloud/cvm,
-# with tests/integration/integration_config.yml made for this run:
+# Run `ansible-test integration` on a copy of the working tree laid out as ansible_collections/tencentcloud/cvm
+# (scripts/collection-copy.sh), with tests/integration/integration_config.yml (git-ignored) made for this run:
 #   - your own tests/integration/integration_config.yml (git-ignored) when there is one, else the template
 #     tests/integration/integration_config.yml.template (the bundled emulator);
 #   - tencent_resource_prefix, when empty, set to a new random prefix (every resource a target makes is named after
@@ -16,17 +16,17 @@ caller_secret_key="${TENCENTCLOUD_SECRET_KEY:-}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/env.sh"
 
-# Its own copy (not scripts/ansible-test.sh's .build/ansible-test): a sanity run at the same time keeps its tree.
+# Its own copy (not scripts/ansible-test.sh's): a sanity run at the same time keeps its tree.
 work="$root/.build/ansible-test-integration/ansible_collections/tencentcloud/cvm"
-rm -rf "$work" && mkdir -p "$work"
-# tracked (deleted ones skipped) and untracked-not-ignored files, as scripts/ansible-test.sh copies them
-(cd "$root" && git ls-files -z -c -o --exclude-standard | perl -0 -ne 'chomp; print "$_\0" if -e $_ || -l $_' \
-    | tar --null -T - -cf -) | (cd "$work" && tar -xf -)
+"$root/scripts/collection-copy.sh" "$work"
 
+config="$work/tests/integration/integration_config.yml"
+# it may hold credentials: gone when the run ends (each run writes it again)
+trap 'rm -f "$config"' EXIT
 config_src="$root/tests/integration/integration_config.yml"
 [ -f "$config_src" ] || config_src="$root/tests/integration/integration_config.yml.template"
 (umask 077 && CALLER_SECRET_ID="$caller_secret_id" CALLER_SECRET_KEY="$caller_secret_key" \
-    python - "$config_src" "$work/tests/integration/integration_config.yml" <<'PY'
+    python - "$config_src" "$config" <<'PY'
 import os
 import secrets
 import string
@@ -53,6 +53,4 @@ PY
 )
 
 cd "$work"
-# its own git repository: the copy sits under the checkout's ignored .build/, where git would hide every file
-git init -q . && git add -A && git -c user.name=ansible-test -c user.email=test@localhost commit -qm copy
 ansible-test integration --local --color no "$@"
