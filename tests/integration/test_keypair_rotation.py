@@ -536,3 +536,29 @@ def test_a_known_hosts_file_another_user_could_write_is_refused(ansible, admin, 
     assert message.startswith("keypair_rotation_known_hosts_file %s cannot be trusted: %s." % (path, said)), message
     assert "owned by the user that runs ssh (uid 0)" in message and "Nothing was created, bound or unbound" in message
     assert admin.requests() == [] and not (tmp_path / "keys" / "key_b").exists()
+
+
+def test_role_variables_may_refer_to_the_plays_facts(ansible, admin, tmp_path):
+    """The key file, the known-hosts file and the old key's file given through facts of the play's host: the logins
+    the role makes through its own host per instance (keypair_rotation_new_<id>, which has none of those facts) use
+    them as the play's host resolved them, and the rotation completes."""
+    a_id, inst = one_instance(ansible, admin, tmp_path)
+    known_hosts(tmp_path, [])
+    role_vars = {"keypair_rotation_instance_ids": [inst["instance_id"]], "keypair_rotation_name": "key_b",
+                 "keypair_rotation_private_key_path": "{{ keys_dir }}/key_b",
+                 "keypair_rotation_known_hosts_file": "{{ hosts_file }}",
+                 "keypair_rotation_old_private_key_path": "{{ keys_dir }}/key_a",
+                 "keypair_rotation_old_key_pairs": ["key_a"], "keypair_rotation_force_stop": True}
+    play = yaml.safe_dump([{"name": "rotate", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "Facts of the play's host", "ansible.builtin.set_fact": {
+            "keys_dir": str(tmp_path / "keys"), "hosts_file": str(tmp_path / "known_hosts")}},
+        {"name": "Rotate", "ansible.builtin.include_role": {"name": ROLE}, "vars": role_vars}]}], sort_keys=False)
+    run = ansible.play(None, raw=play)
+    assert run.rc == 0, run.stdout + run.stderr
+    assert "is undefined" not in run.stdout + run.stderr
+    now, pairs = state_of(admin)
+    assert now[inst["instance_id"]]["key_ids"] == [pairs["key_b"]["key_id"]] and a_id != pairs["key_b"]["key_id"]
+    assert login(tmp_path / "keys" / "key_b", now[inst["instance_id"]])
+    assert not login(tmp_path / "keys" / "key_a", now[inst["instance_id"]])
+    assert len((tmp_path / "known_hosts").read_text().splitlines()) == 1  # the instance's host key, in that file
+    no_private_key_in(run, tmp_path)
