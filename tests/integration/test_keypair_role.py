@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 ROLE = "tencentcloud.cvm.keypair"
-ENSURE = ROLE + " : Ensure the key pair for repro_check (check mode, before its private key's directory exists)"
+ENSURE = ROLE + " : Ensure the key pair (check mode, before its private key's directory exists), repro_check"
 RECORD = ROLE + " : Record the result a real run would have"
 
 
