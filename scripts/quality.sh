@@ -3,7 +3,8 @@
 # The collection-quality checks of the README test command, each timed:
 # changelog lint, ansible-lint (production + args, plus negative fixtures that `args` must reject),
 # antsibull-docs, ansible-test sanity (newest and oldest ansible-core; all of them: make sanity-matrix) and units,
-# molecule, the benchmark's API-call check. Exits non-zero on the first failure.
+# ansible-test integration (the targets in tests/integration/targets, against the bundled emulator), molecule, the
+# benchmark's API-call check. Exits non-zero on the first failure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/env.sh"
@@ -73,6 +74,7 @@ step "ansible-test sanity" scripts/ansible-test.sh sanity
 # 60 s here: the nightly `make sanity-matrix` and scripts/certification.sh run 2.16's pylint too
 step "ansible-test sanity, core 2.16" scripts/ansible-test.sh --core 2.16 sanity --skip-test pylint
 step "ansible-test units" scripts/ansible-test.sh units
+step "ansible-test integration" scripts/ansible-test-integration.sh
 step "molecule test -s keypair" molecule test -s keypair
 step "molecule test -s emulator_kit" molecule test -s emulator_kit
 step "galaxy-importer" "$root/scripts/galaxy-importer.sh"
