@@ -113,8 +113,8 @@ def one_instance(ansible, admin, tmp_path, **kw):
 
 def tried(inst, tmp_path):
     """How the role's messages name a login with the new key."""
-    return "%s (%s@127.0.0.1, port %d, key file %s)" % (inst["instance_id"], inst["login_user"], inst["ssh_port"],
-                                                         tmp_path / "keys" / "key_b")
+    return "%s (%s@127.0.0.1, port %d, key file %s)" % (
+        inst["instance_id"], inst["login_user"], inst["ssh_port"], tmp_path / "keys" / "key_b")
 
 
 def no_private_key_in(run, tmp_path):
@@ -138,8 +138,8 @@ def test_verification_that_fails_keeps_the_old_key(ansible, admin, tmp_path):
     within keypair_rotation_login_timeout (30 s by default, not keypair_rotation_verify_timeout's 300) of the
     instance's first answer, says what ssh said and what it tried, and unbinds nothing; the old key still works."""
     a_id, inst = one_instance(ansible, admin, tmp_path, guest_agent=False)
-    run, seconds = proof(ansible, admin, inst, rotation([inst["instance_id"]], tmp_path,
-                                                       keypair_rotation_delete_old=True))
+    run, seconds = proof(ansible, admin, inst,
+                         rotation([inst["instance_id"]], tmp_path, keypair_rotation_delete_old=True))
     assert run.rc == 2, run.stdout + run.stderr
     found = failures(run)
     assert [name for name, _result in found] == ["Stop if the new key cannot log in",
@@ -156,8 +156,8 @@ def test_verification_that_fails_keeps_the_old_key(ansible, admin, tmp_path):
     logins = run.task("tencentcloud.cvm.keypair_rotation : Log in with the new key (plain ssh; the image's agent may "
                       "still be writing it)")["results"][0]
     ended = datetime.datetime.strptime(logins["end"], "%Y-%m-%d %H:%M:%S.%f").timestamp()
-    print("login step: %.1f s, %d attempts; proof: %.1f s after the bind" % (ended - started, logins["attempts"],
-                                                                            seconds))
+    print("login step: %.1f s, %d attempts; proof: %.1f s after the bind" % (
+        ended - started, logins["attempts"], seconds))
     assert logins["attempts"] >= 3 and 20 < ended - started <= 30 and seconds < 45, (logins, ended - started, seconds)
     no_private_key_in(run, tmp_path)
     now, pairs = state_of(admin)
