@@ -133,6 +133,14 @@ def proof(ansible, admin, inst, play, env=None):
     return run, time.monotonic() - bound
 
 
+def stopped_at(run, step):
+    """The role failed at `step`, then said that it stopped before anything was unbound: that message."""
+    assert run.rc == 2, run.stdout + run.stderr
+    found = failures(run)
+    assert [name for name, _result in found] == [step, "Say that the rotation stopped before anything was unbound"], found
+    return found[-1][1]["msg"]
+
+
 def test_verification_that_fails_keeps_the_old_key(ansible, admin, tmp_path):
     """An image whose agent never writes bound keys (no cloud-init): the new key cannot log in, so the role stops
     within keypair_rotation_login_timeout (30 s by default, not keypair_rotation_verify_timeout's 300) of the
@@ -140,11 +148,7 @@ def test_verification_that_fails_keeps_the_old_key(ansible, admin, tmp_path):
     a_id, inst = one_instance(ansible, admin, tmp_path, guest_agent=False)
     run, seconds = proof(ansible, admin, inst,
                          rotation([inst["instance_id"]], tmp_path, keypair_rotation_delete_old=True))
-    assert run.rc == 2, run.stdout + run.stderr
-    found = failures(run)
-    assert [name for name, _result in found] == ["Stop if the new key cannot log in",
-                                                 "Say that the rotation stopped before anything was unbound"], found
-    message = found[-1][1]["msg"]
+    message = stopped_at(run, "Stop if the new key cannot log in")
     assert 'The new key cannot log in to %s: ssh said "%s@127.0.0.1: Permission denied (publickey)."' % (
         tried(inst, tmp_path), inst["login_user"]) in message
     assert "tried for up to 30 seconds (keypair_rotation_login_timeout)" in message
@@ -177,11 +181,7 @@ def test_a_login_where_python_cannot_run_stops_at_once(ansible, admin, tmp_path)
     missing = tmp_path / "no-python" / "python3"
     run, seconds = proof(ansible, admin, inst, rotation([inst["instance_id"]], tmp_path),
                          env={"ANSIBLE_PYTHON_INTERPRETER": str(missing)})
-    assert run.rc == 2, run.stdout + run.stderr
-    found = failures(run)
-    assert [name for name, _result in found] == ["Stop if Ansible could not use the login",
-                                                 "Say that the rotation stopped before anything was unbound"], found
-    message = found[-1][1]["msg"]
+    message = stopped_at(run, "Stop if Ansible could not use the login")
     assert "The new key logs in to %s with plain ssh, but Ansible could not run a module there (exit status 127): " % (
         tried(inst, tmp_path)) in message
     # Ansible's own words vary ("The module interpreter ... was not found", 2.16: "MODULE FAILURE"); the shell's do not
