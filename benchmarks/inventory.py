@@ -103,8 +103,8 @@ def static_copy(listing, work):
 
 def old_client(emu, regions):
     """Serial, 20 per page, no key lookup: the shape of Tencent's 2020 inventory script (reimplemented here)."""
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client, Settings
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.credentials import Credentials
 
     found = 0
     for region in regions:

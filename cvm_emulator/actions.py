@@ -5,6 +5,8 @@ Request schemas mirror `keypair-api-spec.json` (tccli's api.json); error codes c
 reference's per-action lists.
 """
 
+from __future__ import annotations
+
 import base64
 import hashlib
 import json
@@ -12,9 +14,34 @@ import re
 import secrets
 import string
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypedDict, cast
 
 from . import errorcodes
 from .instances import instance_model, os_name_of, start_operation, state_code
+from .store import JSON, Instance, KeyPair, Store, Tag
+
+# A request's parameters once validate() has checked them against the action's schema: the schema (data, below)
+# says their shape, so it is not repeated as a type.
+Params = dict[str, JSON]
+# An action's answer: the Response object, before RequestId is added.
+Response = dict[str, JSON]
+# A parameter's type in a schema: "string", "int", "bool", an object's name (OBJECTS), or [member] for a list.
+Kind = str | list[str]
+# name -> (type, required)
+Schema = dict[str, tuple[Kind, bool]]
+
+
+class Filter(TypedDict):
+    """A validated Filter (OBJECTS["Filter"])."""
+    Name: str
+    Values: list[str]
+
+
+class TagSpecification(TypedDict):
+    """A validated TagSpecification (OBJECTS["TagSpecification"])."""
+    ResourceType: str
+    Tags: list[Tag]
 
 API_VERSION = "2017-03-12"
 TAG_VERSION = "2018-08-13"
@@ -34,7 +61,7 @@ REGIONS = frozenset([
 ])
 
 # name -> (type, required); a list type is written [member]
-OBJECTS = {
+OBJECTS: dict[str, Schema] = {
     "Filter": {"Name": ("string", True), "Values": (["string"], True)},
     "Tag": {"Key": ("string", True), "Value": ("string", True)},
     "TagSpecification": {"ResourceType": ("string", True), "Tags": (["Tag"], True)},
@@ -42,7 +69,7 @@ OBJECTS = {
     "TagPair": {"TagKey": ("string", True), "TagValue": ("string", True)},
     "TagKeyObject": {"TagKey": ("string", True)},
 }
-SCHEMAS = {
+SCHEMAS: dict[str, Schema] = {
     "CreateKeyPair": {"KeyName": ("string", True), "ProjectId": ("int", True),
                       "TagSpecification": (["TagSpecification"], False)},
     "ImportKeyPair": {"KeyName": ("string", True), "ProjectId": ("int", True), "PublicKey": ("string", True),
@@ -69,7 +96,7 @@ SCHEMAS = {
 }
 TAG_ACTIONS = frozenset(["ModifyResourceTags", "DescribeResourceTagsByResourceIds"])
 # the Region API's action of the same name as CVM's: Product is required (tccli api.json), Scene is optional (SDK)
-REGION_SCHEMAS = {
+REGION_SCHEMAS: dict[str, Schema] = {
     "DescribeRegions": {"Product": ("string", True), "Scene": ("int", False)},
 }
 # the products whose regions the Region API answers here (the real one lists many more: DescribeProducts)
@@ -77,7 +104,7 @@ REGION_PRODUCTS = frozenset(["cvm"])
 WRITE_ACTIONS = frozenset(["CreateKeyPair", "ImportKeyPair", "DeleteKeyPairs", "ModifyKeyPairAttribute",
                            "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs", "ModifyResourceTags"])
 # signing service -> (API version, {action: request schema}). Two services have an action `DescribeRegions`.
-SERVICES = {
+SERVICES: dict[str, tuple[str, dict[str, Schema]]] = {
     "cvm": (API_VERSION, {name: fields for name, fields in SCHEMAS.items() if name not in TAG_ACTIONS}),
     "tag": (TAG_VERSION, {name: fields for name, fields in SCHEMAS.items() if name in TAG_ACTIONS}),
     "region": (REGION_VERSION, REGION_SCHEMAS),
@@ -87,7 +114,7 @@ SERVICES = {
 REGION_OPTIONAL = frozenset([("cvm", "DescribeRegions"), ("region", "DescribeRegions")])
 
 
-def route(action, version, signed_service=None):
+def route(action: str, version: str | None, signed_service: str | None = None) -> tuple[str, str]:
     """(service, API version it serves) for a request. The emulator serves every service at one address, where the
     real ones each have a host: the service a TC3 request was signed for (its credential scope) stands for the
     host; a v1 request (no scope) is told by its Version. An action no service has goes to the signed service, else
@@ -101,17 +128,17 @@ def route(action, version, signed_service=None):
     return service, SERVICES[service][0]
 
 
-def service_of(action):
+def service_of(action: str) -> tuple[str, str]:
     """(signing service, API version) of an action, where its name alone tells (CVM's DescribeRegions for the name
     both CVM and the Region API have)."""
     return route(action, None)
 
 
-def schemas_of(service):
+def schemas_of(service: str) -> dict[str, Schema]:
     return SERVICES[service][1]
 
 
-def region_optional(service, action):
+def region_optional(service: str, action: str) -> bool:
     """Whether a request may come without the common parameter Region."""
     return service != "cvm" or (service, action) in REGION_OPTIONAL
 
@@ -120,7 +147,7 @@ KEY_ID_RE = re.compile(r"^skey-[0-9a-z]{8}$")
 INSTANCE_ID_RE = re.compile(r"^ins-[0-9a-z]{8}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
 # Tag rules, written from the Tag documentation (doc 651/13354, "Tag restrictions"), independently of the
-# collection's own (plugins/module_utils/_rules.py); tests/unit/test_tag_rules_agree.py holds both to one table:
+# collection's own (plugins/module_utils/_core/rules.py); tests/unit/test_tag_rules_agree.py holds both to one table:
 #   "a tag key can contain 1 to 127 characters, a tag value 1 to 255";
 #   "letters (any language), digits, spaces and these symbols: + - = . _ : / @ ( ) [ ] , ; > <";
 #   "it cannot start or end with a space";
@@ -135,13 +162,13 @@ _ALNUM = string.ascii_lowercase + string.digits
 
 
 class ApiError(Exception):
-    def __init__(self, code, message):
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
 
 
-def random_id(prefix):
+def random_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_ALNUM) for _position in range(8))
 
 
@@ -149,7 +176,7 @@ def random_id(prefix):
 # parameter validation
 
 
-def _coerce(path, kind, value, from_strings):
+def _coerce(path: str, kind: Kind, value: JSON, from_strings: bool) -> JSON:
     if isinstance(kind, list):
         if not isinstance(value, list):
             raise ApiError("InvalidParameter", "The parameter `%s` must be an array." % path)
@@ -181,7 +208,7 @@ def _coerce(path, kind, value, from_strings):
     raise AssertionError(kind)
 
 
-def _validate_fields(prefix, fields, params, from_strings):
+def _validate_fields(prefix: str, fields: Schema, params: Mapping[str, JSON], from_strings: bool) -> Params:
     out = {}
     for name, value in params.items():
         if name not in fields:
@@ -193,24 +220,27 @@ def _validate_fields(prefix, fields, params, from_strings):
     return out
 
 
-def validate(action, params, from_strings, service=None):
+def validate(action: str, params: Mapping[str, JSON], from_strings: bool, service: str | None = None) -> Params:
     """The params of `action` of `service` (by default the service its name tells), checked and typed."""
     return _validate_fields("", schemas_of(service or service_of(action)[0])[action], params, from_strings)
 
 
-def unflatten(flat):
-    """`Filters.0.Values.1=x` style keys (form and GET) to nested lists and dicts."""
-    root = {}
+def unflatten(flat: Mapping[str, str]) -> dict[str, JSON] | list[JSON]:
+    """`Filters.0.Values.1=x` style keys (form and GET) to nested lists and dicts. The answer is a list when every
+    top-level name is an index (`0=x`)."""
+    root: dict[str, JSON] = {}
     for key, value in flat.items():
         parts = key.split(".")
         node = root
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
-            node = _child(node, part, key, value if last else None, last)
-    return _listify(root)
+            # None for the last part only, after which the loop ends
+            node = cast("dict[str, JSON]", _child(node, part, key, value if last else None, last))
+    top: dict[str, JSON] | list[JSON] = _listify(root)
+    return top
 
 
-def _child(node, part, key, value, last):
+def _child(node: dict[str, JSON], part: str, key: str, value: str | None, last: bool) -> dict[str, JSON] | None:
     if last:
         if part in node:
             raise ApiError("InvalidParameter", "The parameter `%s` is given twice." % key)
@@ -222,7 +252,7 @@ def _child(node, part, key, value, last):
     return nxt
 
 
-def _listify(node):
+def _listify(node: JSON) -> JSON:
     if not isinstance(node, dict):
         return node
     node = {k: _listify(v) for k, v in node.items()}
@@ -238,7 +268,7 @@ def _listify(node):
 # helpers
 
 
-def check_key_name(name, codes="current"):
+def check_key_name(name: str, codes: str = "current") -> None:
     """The name rules. Today's service answers InvalidParameterValue for a name too long or with an illegal
     character (cb-spider #486, 2021; cb-tumblebug #2455, 2026); the seed document's dedicated codes come with
     the setting error_codes=seed."""
@@ -258,7 +288,7 @@ def check_key_name(name, codes="current"):
                        "The specified key pair name `%s` is include illegal character `%s`." % (name, bad))
 
 
-def check_key_ids(key_ids, limit=100):
+def check_key_ids(key_ids: Sequence[str], limit: int = 100) -> None:
     if not key_ids:
         raise ApiError("MissingParameter", "The request is missing a required parameter `KeyIds`.")
     if len(key_ids) > limit:
@@ -268,7 +298,7 @@ def check_key_ids(key_ids, limit=100):
             raise ApiError("InvalidKeyPairId.Malformed", "The key pair ID `%s` is malformed." % key_id)
 
 
-def tag_problem(key, value):
+def tag_problem(key: str, value: str) -> tuple[str, str] | None:
     """What is wrong with a tag by the Tag service's documented rules, as (which part, what), or None."""
     problem = _tag_text_problem("key", key, TAG_KEY_RE, 127)
     if problem is None and RESERVED_TAG_KEY_RE.match(key):
@@ -276,7 +306,7 @@ def tag_problem(key, value):
     return problem or _tag_text_problem("value", value, TAG_VALUE_RE, 255)
 
 
-def _tag_text_problem(part, text, rule, longest):
+def _tag_text_problem(part: str, text: str, rule: re.Pattern[str], longest: int) -> tuple[str, str] | None:
     if not text:
         return part, "empty"
     if len(text) > longest:
@@ -286,9 +316,9 @@ def _tag_text_problem(part, text, rule, longest):
     return None
 
 
-def tags_from_spec(tag_specs):
+def tags_from_spec(tag_specs: Sequence[TagSpecification] | None) -> list[Tag]:
     """CreateKeyPair/ImportKeyPair TagSpecification -> [{Key, Value}], with the CVM side's codes."""
-    tags = []
+    tags: list[Tag] = []
     for spec in tag_specs or []:
         if spec["ResourceType"] != "keypair":
             raise ApiError("InvalidParameterValue",
@@ -309,8 +339,8 @@ def tags_from_spec(tag_specs):
     return tags
 
 
-def key_pair_model(kp, private_key=None):
-    model = {
+def key_pair_model(kp: KeyPair, private_key: str | None = None) -> dict[str, JSON]:
+    model: dict[str, JSON] = {
         "KeyId": kp["key_id"],
         "KeyName": kp["key_name"],
         "ProjectId": kp["project_id"],
@@ -325,11 +355,11 @@ def key_pair_model(kp, private_key=None):
     return model
 
 
-def _now_iso():
+def _now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _generate_rsa():
+def _generate_rsa() -> tuple[str, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -341,7 +371,7 @@ def _generate_rsa():
     return private_pem, public.decode("ascii").split()[1]
 
 
-def parse_rsa_public_key(text):
+def parse_rsa_public_key(text: str) -> str:
     """Returns the base64 key blob of an OpenSSH RSA public key, or raises InvalidPublicKey.Malformed."""
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import load_ssh_public_key
@@ -364,10 +394,16 @@ def parse_rsa_public_key(text):
 
 
 class Actions:
-    def __init__(self, store):
+    # set by run() for the action it runs
+    now: float
+    request_id: str
+    fail: str | None
+
+    def __init__(self, store: Store) -> None:
         self.store = store
 
-    def run(self, action, region, params, now=None, request_id=None, fail=None, service=None):
+    def run(self, action: str, region: str, params: Params, now: float | None = None, request_id: str | None = None,
+            fail: str | None = None, service: str | None = None) -> Response:
         """`request_id` is the call's RequestId (an asynchronous operation records it); `fail` is the message of
         an injected `operation_failed` fault (the operation is accepted and ends FAILED). `service`: the one that
         serves the action (by default the one its name tells); the Region API's actions are methods `Region<name>`."""
@@ -375,15 +411,19 @@ class Actions:
         self.request_id = request_id or random_id("req-")
         self.fail = fail
         self.store.purge_terminated(self.now, self.store.setting("binding_linger"))
+        handler: Callable[[str, Params], Response]
         if (service or service_of(action)[0]) == "region":
-            return getattr(self, "Region" + action)(region, params)
-        return getattr(self, action)(region, params)
+            handler = getattr(self, "Region" + action)
+        else:
+            handler = getattr(self, action)
+        return handler(region, params)
 
     @property
-    def codes(self):
-        return self.store.setting("error_codes")
+    def codes(self) -> str:
+        codes: str = self.store.setting("error_codes")  # one of admin.CHOICES["error_codes"]
+        return codes
 
-    def _check_create(self, region, params):
+    def _check_create(self, region: str, params: Params) -> list[Tag]:
         check_key_name(params["KeyName"], self.codes)
         if params["ProjectId"] not in self.store.setting("projects"):
             raise ApiError("InvalidProjectId.NotFound", "The project ID `%s` does not exist." % params["ProjectId"])
@@ -396,17 +436,17 @@ class Actions:
                            "The number of key pairs exceeds the limit of %d." % self.store.setting("quota"))
         return tags
 
-    def _new_key_id(self):
+    def _new_key_id(self) -> str:
         while True:
             key_id = random_id("skey-")
             if self.store.key_pair(key_id) is None:
                 return key_id
 
-    def CreateKeyPair(self, region, params):
+    def CreateKeyPair(self, region: str, params: Params) -> Response:
         tags = self._check_create(region, params)
         private_pem, blob = _generate_rsa()
         key_id = self._new_key_id()
-        kp = {
+        kp: KeyPair = {
             "key_id": key_id, "region": region, "key_name": params["KeyName"], "project_id": params["ProjectId"],
             "description": "", "public_key": "ssh-rsa %s %s" % (blob, key_id), "key_blob": blob,
             "created_time": _now_iso(), "tags": tags,
@@ -416,7 +456,7 @@ class Actions:
         return {"KeyPair": {"KeyId": key_id, "KeyName": kp["key_name"], "ProjectId": kp["project_id"],
                             "PublicKey": kp["public_key"], "PrivateKey": private_pem}}
 
-    def ImportKeyPair(self, region, params):
+    def ImportKeyPair(self, region: str, params: Params) -> Response:
         blob = parse_rsa_public_key(params["PublicKey"])
         tags = self._check_create(region, params)
         if self.store.blob_taken(region, blob):
@@ -429,7 +469,7 @@ class Actions:
         })
         return {"KeyId": key_id}
 
-    def seed(self, region, names, project_id=0, public_key=None):
+    def seed(self, region: str, names: Iterable[str], project_id: int = 0, public_key: str | None = None) -> list[str]:
         blob = parse_rsa_public_key(public_key) if public_key else _generate_rsa()[1]
         key_ids = []
         with self.store:
@@ -446,7 +486,7 @@ class Actions:
                 key_ids.append(key_id)
         return key_ids
 
-    def DescribeKeyPairs(self, region, params):
+    def DescribeKeyPairs(self, region: str, params: Params) -> Response:
         key_ids = params.get("KeyIds")
         filters = params.get("Filters")
         if key_ids and filters:
@@ -471,7 +511,7 @@ class Actions:
         page = [self.store.with_bindings(kp) for kp in pairs[offset:offset + limit]]
         return {"TotalCount": len(pairs), "KeyPairSet": [key_pair_model(kp) for kp in page]}
 
-    def DeleteKeyPairs(self, region, params):
+    def DeleteKeyPairs(self, region: str, params: Params) -> Response:
         key_ids = params["KeyIds"]
         check_key_ids(key_ids)
         found = []
@@ -491,7 +531,7 @@ class Actions:
             self.store.delete_key_pair(key_id)
         return {}
 
-    def ModifyKeyPairAttribute(self, region, params):
+    def ModifyKeyPairAttribute(self, region: str, params: Params) -> Response:
         key_id = params["KeyId"]
         if not KEY_ID_RE.match(key_id):
             raise ApiError("InvalidKeyPairId.Malformed", "The key pair ID `%s` is malformed." % key_id)
@@ -517,7 +557,7 @@ class Actions:
         self.store.update_key_pair(key_id, **fields)
         return {}
 
-    def _instances_and_keys(self, action, region, params):
+    def _instances_and_keys(self, action: str, region: str, params: Params) -> tuple[list[Instance], list[str], bool]:
         """The checks of research-instance-key-binding.md §8.1, in its order; any failure refuses the whole batch."""
         instance_ids, key_ids = params["InstanceIds"], params["KeyIds"]
         if not instance_ids:
@@ -528,7 +568,8 @@ class Actions:
         for instance_id in instance_ids:
             if not INSTANCE_ID_RE.match(instance_id):
                 raise ApiError("InvalidInstanceId.Malformed", "The instance ID `%s` is malformed." % instance_id)
-        instances, missing = [], []
+        instances: list[Instance] = []
+        missing: list[str] = []
         for instance_id in dict.fromkeys(instance_ids):
             inst = self.store.instance(instance_id)
             if inst is None or inst["region"] != region:
@@ -559,7 +600,8 @@ class Actions:
                 inst["instance_id"], inst["state"], " unless ForceStop is true" if inst["state"] == "RUNNING" else ""))
         return instances, list(dict.fromkeys(key_ids)), force
 
-    def _operate(self, action, region, params, add=(), remove=()):
+    def _operate(self, action: str, region: str, params: Params, add: Iterable[str] = (),
+                 remove: Iterable[str] = ()) -> Response:
         instances, _key_ids, force = self._instances_and_keys(action, region, params)
         for inst in instances:
             start_operation(inst, action, self.request_id, add=add, remove=remove, force_stop=force, now=self.now,
@@ -567,16 +609,16 @@ class Actions:
             self.store.put_instance(inst)
         return {}
 
-    def AssociateInstancesKeyPairs(self, region, params):
+    def AssociateInstancesKeyPairs(self, region: str, params: Params) -> Response:
         """Asynchronous: the keys are added (by default; `associate_mode: replace` drops the others) when the
         operation ends; binding a key that is bound already changes nothing (research §1)."""
         return self._operate("AssociateInstancesKeyPairs", region, params, add=dict.fromkeys(params["KeyIds"]))
 
-    def DisassociateInstancesKeyPairs(self, region, params):
+    def DisassociateInstancesKeyPairs(self, region: str, params: Params) -> Response:
         """Asynchronous: the keys are removed when the operation ends; one that is not bound is ignored."""
         return self._operate("DisassociateInstancesKeyPairs", region, params, remove=dict.fromkeys(params["KeyIds"]))
 
-    def DescribeInstances(self, region, params):
+    def DescribeInstances(self, region: str, params: Params) -> Response:
         """Enough of DescribeInstances to see instances, their state, their latest operation and their key pairs.
         Unknown well-formed IDs are left out, not refused (research §6)."""
         ids = params.get("InstanceIds")
@@ -598,7 +640,7 @@ class Actions:
         return {"TotalCount": len(found), "InstanceSet": [instance_model(inst, self.now, report) for inst in
                                                           found[offset:offset + limit]]}
 
-    def DescribeRegions(self, region, params):
+    def DescribeRegions(self, region: str, params: Params) -> Response:
         """CVM's (2017-03-12): the regions CVM offers (RegionInfo: Region, RegionName, RegionState), the ones the
         emulator serves. The common parameter Region is not required."""
         return {"TotalCount": len(REGIONS), "RegionSet": [
@@ -606,7 +648,7 @@ class Actions:
 
     # the Region API --------------------------------------------------------------------------------
 
-    def RegionDescribeRegions(self, region, params):
+    def RegionDescribeRegions(self, region: str, params: Params) -> Response:
         """The Region API's (2022-06-27) for Product `cvm`: the same regions, each RegionInfo with its console
         fields null as the real service answers them (tccli's example). Scene (whether an optional whitelist is
         read) changes nothing here. Another Product answers InvalidParameter: the only parameter code the SDKs list
@@ -619,7 +661,7 @@ class Actions:
 
     # the Tag service ------------------------------------------------------------------------------
 
-    def _tagged_key_pair(self, resource):
+    def _tagged_key_pair(self, resource: str) -> KeyPair:
         """`qcs::cvm:<region>:uin/<uin>:keypair/<KeyId>` -> the key pair."""
         parts = resource.split(":")
         if len(parts) != 6 or parts[0] != "qcs" or parts[1] != "" or not parts[4].startswith("uin/"):
@@ -635,7 +677,7 @@ class Actions:
                            "The key pair `%s` does not exist in `%s`." % (key_id, parts[3]))
         return kp
 
-    def ModifyResourceTags(self, region, params):
+    def ModifyResourceTags(self, region: str, params: Params) -> Response:
         replace, delete = params.get("ReplaceTags"), params.get("DeleteTags")
         if replace is None and delete is None:
             raise ApiError("MissingParameter", "Give ReplaceTags or DeleteTags.")
@@ -664,7 +706,7 @@ class Actions:
         self.store.update_key_pair(kp["key_id"], tags=json.dumps(tags))
         return {}
 
-    def DescribeResourceTagsByResourceIds(self, region, params):
+    def DescribeResourceTagsByResourceIds(self, region: str, params: Params) -> Response:
         if params["ServiceType"] != "cvm":
             raise ApiError("InvalidParameterValue.ServiceTypeInvalid", "The emulator knows ServiceType `cvm` only.")
         if params["ResourcePrefix"] != "keypair":
@@ -689,7 +731,7 @@ class Actions:
         return {"TotalCount": len(found), "Offset": offset, "Limit": limit, "Tags": found[offset:offset + limit]}
 
 
-def _filter_matches(flt, kp):
+def _filter_matches(flt: Filter, kp: KeyPair) -> bool:
     name, values = flt["Name"], flt["Values"]
     if name == "key-name":
         # The reference cannot say whether the real filter is exact or fuzzy; matching by substring is the
@@ -707,7 +749,7 @@ def _filter_matches(flt, kp):
     raise AssertionError(name)
 
 
-def check_filters(filters):
+def check_filters(filters: Sequence[Filter] | None) -> None:
     for flt in filters or []:
         name = flt["Name"]
         if name not in ("key-name", "project-id", "tag-key", "tag-value") and not (
@@ -721,7 +763,7 @@ def check_filters(filters):
 
 # DescribeInstances filters (CVM API 2017-03-12; research-instance-key-binding.md §6.1): name -> the instance's
 # values it compares with. Names the emulator knows but does not model match nothing.
-INSTANCE_FILTERS = {
+INSTANCE_FILTERS: dict[str, Callable[[Instance], Sequence[str | None]]] = {
     "zone": lambda i: [i.get("zone") or i["region"] + "-3"],
     "project-id": lambda i: [str(i.get("project_id", 0))],
     "vpc-id": lambda i: [i.get("vpc_id") or "vpc-00000000"],
@@ -743,7 +785,7 @@ INSTANCE_FILTERS = {
 }
 
 
-def _instance_matches(flt, inst):
+def _instance_matches(flt: Filter, inst: Instance) -> bool:
     """Values of one filter are OR-ed. instance-name matches by substring: the reference does not say whether the
     real filter is exact or fuzzy (InvalidParameterValue.InvalidVagueName suggests fuzzy), and a client that needs
     exact names must compare them itself."""
@@ -755,7 +797,7 @@ def _instance_matches(flt, inst):
     return any(v in values for v in INSTANCE_FILTERS[name](inst))
 
 
-def check_instance_filters(filters):
+def check_instance_filters(filters: Sequence[Filter]) -> None:
     for flt in filters:
         name = flt["Name"]
         if name not in INSTANCE_FILTERS and name != "instance-name" and not (name.startswith("tag:") and len(name) > 4):

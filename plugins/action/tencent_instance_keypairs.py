@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs import InstanceKeyPairsReconciler
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._specs import InstanceKeyPairsSpec
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.reconcile import (
+    InstanceKeyPairsReconciler,
+)
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.spec import InstanceKeyPairsSpec
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_instance_keypairs import DOCUMENTATION
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TencentCloudAction

@@ -193,33 +193,32 @@ keyed_groups:
 # cache_connection: ~/.cache/tencent_cvm
 """
 
+from concurrent.futures import ThreadPoolExecutor
 import hashlib
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
-
-import jinja2
-import jinja2.meta
 
 from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.parameters import remove_values
-from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.module_utils.compat.version import LooseVersion
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.release import __version__ as core_version
 from ansible.utils.unsafe_proxy import wrap_var as _wrap_var
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import (
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client, Settings
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.credentials import (
     CredentialsError, resolve_credentials, resolve_region,
 )
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError, TencentCloudAPIError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory import (
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import TaskError, TencentCloudAPIError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.files import LocalFileJudge
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import (
     Host, InventorySpec, cache_entry, field_value, from_cache, host_name_problem, host_vars, path_safe, read_region,
     unique_names, unknown_keys, unknown_keys_text, with_code,
 )
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory_files import LocalFileJudge
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keys import KeyFileError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._resources import Regions
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.regions import Regions
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.keys import KeyFileError
+import jinja2
+import jinja2.meta
 
 CLIENT_OPTIONS = ("secret_id", "secret_key", "security_token", "profile", "region", "endpoint", "allow_insecure_http",
                   "api_style", "validate_certs", "ca_path", "timeout", "retries", "retry_max_delay")

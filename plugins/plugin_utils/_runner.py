@@ -9,11 +9,13 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import (
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client, Settings
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.credentials import (
     CredentialsError, resolve_credentials, resolve_region,
 )
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError, TencentCloudAPIError, unexpected
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import (
+    TaskError, TencentCloudAPIError, unexpected,
+)
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import OCTAL_STRINGS
 
 # Result keys never masked: the private key a task asked for (masking a passphrase's letters inside it would corrupt
@@ -124,7 +126,7 @@ class TencentCloudAction(ActionBase):
     _supports_async = False
     ARGUMENT_SPEC = {}
     MUTUALLY_EXCLUSIVE = None
-    SPEC = None  # the module's spec class (module_utils/_specs): SPEC.from_args(args) validates the options
+    SPEC = None  # the module's spec class (module_utils/<resource>/spec.py): SPEC.from_args(args) validates the options
 
     def run(self, tmp=None, task_vars=None):
         runner = TaskRunner(self)

@@ -4,10 +4,10 @@ refuses a bad tag before any call) and by the emulator (cvm_emulator/actions.py,
 codes). Both are fed this one table, taken from the Tag documentation (doc 651/13354) and the Tag SDK's error
 texts; where they disagree with the table, or with each other, a test fails and says which."""
 
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import ArgumentError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.rules import check_tags
 import pytest
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import ArgumentError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._rules import check_tags
 from cvm_emulator.actions import tag_problem
 
 # (key, value, allowed?, why)

@@ -4,14 +4,13 @@
 
 import dataclasses
 
-import pytest
-import yaml
-
 from ansible_collections.tencentcloud.cvm.plugins.action import tencent_keypair as action
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _specs
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CLIENT_OPTIONS
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import CLIENT_OPTIONS
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import spec as _specs
 from ansible_collections.tencentcloud.cvm.plugins.modules import tencent_keypair as module
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import NO_LOG
+import pytest
+import yaml
 
 
 @pytest.mark.parametrize("name", ["tencent_keypair", "tencent_keypair_info", "tencent_instance_keypairs"])
@@ -47,7 +46,7 @@ def test_client_side_codes_are_the_documented_ones():
     import os
     import re
 
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import CLIENT_CODES
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import CLIENT_CODES
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     raised = set()

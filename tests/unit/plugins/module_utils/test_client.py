@@ -5,14 +5,13 @@ import base64
 import json
 import socket
 
-import pytest
-
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _transport
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings, parse_endpoint
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._wait import Again, Backoff, Exhausted, Waiter
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import ArgumentError, TencentCloudAPIError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core import transport as _transport
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client, Settings, parse_endpoint
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.credentials import Credentials
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import ArgumentError, TencentCloudAPIError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.wait import Again, Backoff, Exhausted, Waiter
 from helpers import CREDS, HostileEndpoint, drip, forwarding_proxy, make_client, self_signed, tls_proxy
+import pytest
 
 
 def make(emulator, api_style="tc3", retries=3, sleeps=None, **kw):
@@ -253,8 +252,9 @@ def test_https_through_a_connect_proxy(monkeypatch, tmp_path):
     import socketserver
     import threading
 
-    from cvm_emulator.server import start
     from helpers import self_signed
+
+    from cvm_emulator.server import start
 
     cert, key = self_signed(tmp_path, names=("cvm.tunnel.invalid",))
     server = start(tls_cert=cert, tls_key=key)
@@ -398,7 +398,7 @@ def test_tag_client_shares_settings_and_request_ids(emulator):
     ("https://gateway.example.com:8443", "https://gateway.example.com:8443"),
 ])
 def test_tag_endpoint_beside_the_cvm_endpoint(endpoint, expected):
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import derive_endpoint
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import derive_endpoint
 
     assert derive_endpoint(endpoint, "tag") == expected
 

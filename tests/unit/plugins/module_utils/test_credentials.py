@@ -3,11 +3,10 @@
 
 import json
 
-import pytest
-
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import (
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.credentials import (
     CredentialsError, resolve_credentials, resolve_region,
 )
+import pytest
 
 
 @pytest.fixture

@@ -8,15 +8,14 @@ import base64
 import calendar
 import struct
 
-import pytest
-
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_decide
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair_decide import Observed
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._records import KeyPair, LocalFiles
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._rules import pending_name
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._specs import KeyPairSpec
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import TaskError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.rules import pending_name
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import decide as _keypair_decide
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.decide import Observed
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.records import KeyPair, LocalFiles
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.spec import KeyPairSpec
 from helpers import unchecked_spec
+import pytest
 
 
 def key(n):

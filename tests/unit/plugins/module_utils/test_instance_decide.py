@@ -2,14 +2,15 @@
 """The pure part of tencent_instance_keypairs: validate() and decide() on DescribeInstances models; and the
 waiting logic of the manager against a scripted client (each poll answers the next model)."""
 
-import pytest
-
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _instance_decide
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_decide import Observed, check
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs import InstanceKeyPairsReconciler
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._records import Instance
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import TaskError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs import decide as _instance_decide
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.decide import Observed, check
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.reconcile import (
+    InstanceKeyPairsReconciler,
+)
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.records import Instance
 from helpers import instance_keypairs_spec
+import pytest
 
 ONE, TWO = "ins-00000001", "ins-00000002"
 KA, KB, KC = "skey-0000000a", "skey-0000000b", "skey-0000000c"
@@ -132,7 +133,7 @@ class ScriptedClient:
         self.now += seconds
 
     def call(self, action, params, retry=True):
-        from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TencentCloudAPIError
+        from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import TencentCloudAPIError
 
         self.calls.append(action)
         if action == "DescribeInstances":

@@ -2,14 +2,13 @@
 """The inventory's pure logic: filters checked and split to the service's limits, host names without silent merges,
 where to connect, the spec, and the trust boundary cloud strings cross (host names, key names, paths, the cache)."""
 
-import pytest
-
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import ArgumentError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory import (
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import ArgumentError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.records import Instance
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import (
     CACHE_VERSION, InventorySpec, admitted_key_names, cache_entry, checked_filters, connect_address, field_value,
     from_cache, host_name_problem, host_vars, path_safe, queries, unique_names,
 )
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._records import Instance
+import pytest
 
 DEFAULTS = {"regions": [], "filters": {}, "exclude_filters": [], "hostnames": ["instance-id"],
             "connect_with": "public_ip", "private_key_paths": [], "use_login_user": True, "use_login_port": True,
@@ -142,7 +141,7 @@ def test_values_with_a_slash_or_dot_dot_never_reach_a_path_template():
 
 
 def test_an_instance_id_or_key_id_of_another_shape_is_refused_or_dropped_on_a_read():
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TencentCloudAPIError
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import TencentCloudAPIError
 
     for bad in ("{{ lookup('pipe', 'id') }}", "-oProxyCommand=x", "localhost", "ins-AAAAAAAA"):
         with pytest.raises(TencentCloudAPIError, match="InstanceId that is not an instance ID") as info:
@@ -190,7 +189,7 @@ def test_a_tampered_cache_is_refused_by_the_checks_an_answer_passes(change, mess
 
 
 def test_a_cache_entry_beyond_what_a_read_can_return_is_refused():
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory import MAX_CACHED
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import MAX_CACHED
 
     with pytest.raises(ValueError, match="not a region name with a list"):
         from_cache({"version": CACHE_VERSION, "regions": {"ap-guangzhou": {

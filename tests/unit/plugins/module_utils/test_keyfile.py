@@ -9,11 +9,15 @@ import os
 import stat
 import subprocess
 
-import pytest
-
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keyfile, _keys, _reservation
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keys import KeyFileError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core import files as _files
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.files import open_directory
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import (
+    keys as _keys, reservation as _reservation,
+)
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.destination import Destination
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.keys import KeyFileError
 from helpers import PEM_BEGIN, PEM_END
+import pytest
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +41,7 @@ def test_fingerprint_matches_ssh_keygen(tmp_path, rsa_pem):
 
 def inspect(path, passphrase=None):
     """What the reconciler reads: the destination and what an interrupted creation left there."""
-    dest = _keyfile.Destination.open(path)
+    dest = Destination.open(path)
     try:
         return dest.inspect(passphrase, read_record=_reservation.read_leftovers)
     except BaseException:
@@ -46,7 +50,7 @@ def inspect(path, passphrase=None):
 
 
 def write_file(path, data, mode=0o600):
-    with _keyfile.open_directory(str(path.parent)) as where:
+    with open_directory(str(path.parent)) as where:
         where.write_new(path.name, data, mode)
 
 
@@ -110,7 +114,7 @@ def test_write_new_failure_mid_way_leaves_old_file_and_no_temp(tmp_path, monkeyp
         os.write(fd, data[:3])
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_keyfile, "_write_fd", broken)
+    monkeypatch.setattr(_files, "write_fd", broken)
     with pytest.raises(OSError, match="No space left on device"):
         write_file(path, b"new key material")
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["key"] and seen["mode"] == 0o600

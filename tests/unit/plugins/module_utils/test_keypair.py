@@ -5,15 +5,17 @@ import os
 import re
 import stat
 
-import pytest
-
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keyfile, _keypair, _keypair_act, _reservation
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import KeyPairReconciler
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keys import fingerprint, public_key_of_private
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._resources import KeyPairs
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._specs import KeyPairInfoSpec, KeyPairSpec
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import TaskError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import (
+    act as _keypair_act, reconcile as _keypair, reservation as _reservation,
+)
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.api import KeyPairs
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.destination import Destination
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.keys import fingerprint, public_key_of_private
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.reconcile import KeyPairReconciler
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.spec import KeyPairInfoSpec, KeyPairSpec
 from helpers import PEM_BEGIN, PEM_END, keypair_spec, make_client, module_options
+import pytest
 
 
 def manager(emulator, check_mode=False, **kw):
@@ -446,7 +448,7 @@ def test_install_failure_mid_replacement_is_finished_by_the_next_run(emulator, t
     def broken(dest, mode):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(_keyfile.Destination, "install_staged", broken)
+    monkeypatch.setattr(Destination, "install_staged", broken)
     with pytest.raises(TaskError, match="Could not update the key files") as info:
         ensure(emulator, private_key_path=path, regenerate="always")
     assert info.value.changed and info.value.code == "KeyFileWriteFailed"
@@ -487,7 +489,7 @@ def test_replacement_without_a_file_returns_the_key_even_when_the_rename_fails(e
         ensure(emulator, name="mem", return_private_key=True, private_key_path=None, regenerate="always")
     (pending,) = emulator.key_pairs()
     assert info.value.changed and info.value.result["private_key"].startswith(PEM_BEGIN)
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._keys import public_key_of_private
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.keys import public_key_of_private
     assert public_key_of_private(info.value.result["private_key"].encode()).split()[1] == pending["key_blob"]
 
 

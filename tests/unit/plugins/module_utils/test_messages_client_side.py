@@ -6,16 +6,15 @@ import socket
 import ssl
 import threading
 
-import pytest
-
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _tls, _transport
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import ArgumentError, TencentCloudAPIError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory import (
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core import tls as _tls, transport as _transport
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import ArgumentError, TencentCloudAPIError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.rules import parse_mode
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import (
     unknown_keys, unknown_keys_text, with_code,
 )
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._rules import parse_mode
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import numbers_kept
 from helpers import forwarding_proxy, make_client, self_signed
+import pytest
 
 
 @pytest.fixture(autouse=True)

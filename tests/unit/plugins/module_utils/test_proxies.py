@@ -2,12 +2,11 @@
 """What counts as this machine (is_loopback): literal loopback addresses and `localhost` itself; a name under
 .localhost only when everything it resolves to is loopback. What counts gets plain HTTP and no proxy."""
 
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client, Settings
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.credentials import Credentials
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import ArgumentError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.proxies import is_loopback, proxy_for
 import pytest
-
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import ArgumentError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._proxies import is_loopback, proxy_for
 
 
 @pytest.mark.parametrize("hostname,expected", [

@@ -6,14 +6,14 @@ parameter), against a real emulator and against an endpoint that scripts its ans
 import json
 import uuid
 
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client, Settings
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.credentials import Credentials
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import TaskError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.regions import REGION_API_UNAVAILABLE, Regions
+from helpers import CREDS, HostileEndpoint, send_json
 import pytest
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._errors import TaskError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._resources import REGION_API_UNAVAILABLE, Regions
 from cvm_emulator.actions import REGIONS
-from helpers import CREDS, HostileEndpoint, send_json
 
 CREDENTIALS = Credentials(CREDS["secret_id"], CREDS["secret_key"])
 

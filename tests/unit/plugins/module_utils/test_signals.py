@@ -5,9 +5,8 @@ import os
 import signal
 import threading
 
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.signals import DeferredSignals
 import pytest
-
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._signals import DeferredSignals
 
 
 class Delivered(Exception):

@@ -7,9 +7,8 @@ import random
 import string
 from urllib.parse import parse_qsl
 
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core import signing as _signing
 import pytest
-
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _signing
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "..", "fixtures")

@@ -2,7 +2,7 @@
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The key-pair reconciler: read (remote and local) -> decide (_keypair_decide, pure) -> act (_keypair_act).
+"""The key-pair reconciler: read (remote and local) -> decide (decide.py, pure) -> act (steps.py).
 Knows nothing of Ansible.
 
 A replacement is make-before-break: the new key pair is created under a temporary name derived from the real
@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._errors import Journal, TaskError
-from ._keyfile import Destination, KeyFileError
-from ._keypair_act import KeyPairRun, predicted
-from ._keypair_decide import Observed, decide
-from ._reservation import read_leftovers
-from ._resources import Instances, KeyPairs
-from ._rules import pending_name
-from ._wait import Again, Backoff, Exhausted, waiter_for
+from .._core.errors import Journal, TaskError
+from .._core.rules import pending_name
+from .._core.wait import Again, Backoff, Exhausted, waiter_for
+from .._instance_keypairs.api import Instances
+from .act import KeyPairRun, predicted
+from .api import KeyPairs
+from .decide import Observed, decide
+from .destination import Destination
+from .keys import KeyFileError
+from .reservation import read_leftovers
 
 # DescribeInstances states of an instance on its way out; its key bindings linger for a while (TF #194, #375).
 GOING_AWAY = frozenset(["TERMINATING", "LAUNCH_FAILED"])

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Key formats, pure: OpenSSH public keys and fingerprints, private keys (PEM, PKCS#8, OpenSSH) and their
-encryption at rest, and the checks of a generated key. No file access (see _keyfile).
+encryption at rest, and the checks of a generated key. No file access (see destination.py).
 
 `cryptography` is imported only when a key is actually parsed or encrypted.
 """
@@ -16,14 +16,7 @@ import hashlib
 import os
 import struct
 
-
-class KeyFileError(Exception):
-    """A key, key file or destination problem; `code` is the failure code when it is not InvalidDestination."""
-
-    def __init__(self, message, code=None):
-        super().__init__(message)
-        self.code = code
-
+from .._core.files import KeyFileError
 
 # --- public keys ----------------------------------------------------------------------------------
 
@@ -88,7 +81,7 @@ def _load_ssh(data, password):
     return serialization.load_ssh_private_key(data, password=password)
 
 
-def _load_private(data, passphrase):
+def load_private(data, passphrase):
     """Private key bytes -> (key object, encrypted?). Reads PEM (PKCS#1, PKCS#8) and OpenSSH keys."""
     from cryptography.exceptions import UnsupportedAlgorithm
 
@@ -116,7 +109,7 @@ def _load_private(data, passphrase):
     raise KeyFileError("not a private key that can be read (PEM or OpenSSH format expected)")
 
 
-def _openssh_public(key):
+def openssh_public(key):
     from cryptography.hazmat.primitives import serialization
     public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     return public.decode("ascii")
@@ -124,7 +117,7 @@ def _openssh_public(key):
 
 def public_key_of_private(data, passphrase=None):
     """Private key bytes -> `ssh-rsa <blob>` (OpenSSH public key of the same key)."""
-    return _openssh_public(_load_private(data, passphrase)[0])
+    return openssh_public(load_private(data, passphrase)[0])
 
 
 # --- encryption at rest ---------------------------------------------------------------------------
@@ -232,7 +225,7 @@ def private_key_bytes(pem, passphrase=None):
 
 def encrypted_copy(data, passphrase, old_passphrase=None):
     """The private key in `data` (plaintext, or encrypted with `old_passphrase`), encrypted with `passphrase`."""
-    key, _encrypted = _load_private(data, old_passphrase)
+    key, _encrypted = load_private(data, old_passphrase)
     return _encrypted_pkcs8(key, passphrase)
 
 
@@ -256,7 +249,7 @@ def check_generated_key(private_pem, public_key):
     if not lam or p * q != n or (d * e) % lam != 1 or nums.dmp1 != d % (p - 1) or nums.dmq1 != d % (q - 1) \
             or (nums.iqmp * q) % p != 1:
         raise KeyFileError("the PrivateKey of the answer is not a consistent RSA key")
-    mine = blob_of(_openssh_public(key))
+    mine = blob_of(openssh_public(key))
     if mine is None or mine != blob_of(public_key):
         raise KeyFileError("the PrivateKey of the answer does not belong to its PublicKey")
 

@@ -8,11 +8,11 @@ repeating a URL, which may hold a password, in an error; and what counts as loop
 from __future__ import annotations
 
 import base64
+from collections import namedtuple
 import functools
 import ipaddress
 import os
 import socket
-from collections import namedtuple
 from urllib.parse import unquote, urlsplit
 
 

@@ -7,20 +7,23 @@ queries a filter set needs (the service takes at most 10 filters of at most 5 va
 host variables, its host-name candidates and where to connect; and the trust boundary every cloud string crosses
 before it becomes a host name or part of a path, for fresh answers and cached ones alike (the cache holds answers'
 models and is read back through Instance.from_api, the code an answer goes through). Reading is the resource
-layer's (_resources); templates and groups are the plugin's (plugins/inventory/tencent_cvm.py)."""
+layer's (the api modules); templates and groups are the plugin's (plugins/inventory/tencent_cvm.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import difflib
 import ipaddress
 import itertools
 import re
-from dataclasses import dataclass
 
-from ._errors import TencentCloudAPIError
-from ._resources import PAGE, Instances, KeyPairs
-from ._records import MAX_PAGES, Instance
-from ._rules import KEY_ID_RE, KEY_PAIR_NAME_RE, REGION_RE, invalid
+from .._core.errors import TencentCloudAPIError
+from .._core.resource import PAGE
+from .._core.rules import KEY_ID_RE, KEY_PAIR_NAME_RE, REGION_RE, invalid
+from .._core.shape import MAX_PAGES
+from .._instance_keypairs.api import Instances
+from .._instance_keypairs.records import Instance
+from .._keypair.api import KeyPairs
 
 # DescribeInstances filter names (CVM API 2017-03-12, Filters; see research-instance-key-binding.md §6.1).
 FILTER_NAMES = frozenset([

@@ -2,32 +2,21 @@
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The one spec stage: each module's options become a frozen, fully validated spec here, and nowhere else. The
-values come from Ansible's validation of the documented argument spec (which supplies every default); from_args()
-checks what the argument spec cannot say and raises ArgumentError (code InvalidArgument) before any API call.
-Nothing changes a spec afterwards."""
+"""The spec stage of the key-pair modules (tencent_keypair, tencent_keypair_info)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
-from ._keys import MIN_PASSPHRASE, KeyFileError, parse_rsa_public_key
-from ._rules import (
-    INSTANCE_ID_RE, KEY_ID_RE, KEY_PAIR_NAME_RE, check_choice, check_key_pair_name, check_project_id, check_seconds,
-    check_tags, invalid, parse_mode,
+from .._core.rules import (
+    check_choice, check_key_pair_name, check_project_id, check_seconds, check_tags, invalid, parse_mode,
 )
+from .._core.spec import _take
+from .keys import MIN_PASSPHRASE, KeyFileError, parse_rsa_public_key
 
 REGENERATE = ("never", "fail", "mismatch", "always")
 STATES = ("present", "absent")
 INFO_TAGS = 8  # the API takes 10 filters; project-id and key-name may need two of them
-
-
-def _take(cls, args):
-    """The spec's fields from the task's arguments: every one must be there (Ansible fills in the defaults)."""
-    missing = [f.name for f in fields(cls) if f.init and f.name not in args]
-    if missing:
-        raise TypeError("%s needs the arguments %s" % (cls.__name__, ", ".join(missing)))
-    return {f.name: args[f.name] for f in fields(cls) if f.init}
 
 
 @dataclass(frozen=True)
@@ -117,41 +106,4 @@ class KeyPairInfoSpec:
             if len(values["tags"]) > INFO_TAGS:
                 raise invalid("At most %d tags can be matched at once (the API takes 10 filters, and project-id and "
                               "key-name may need two of them)." % INFO_TAGS)
-        return cls(**values)
-
-
-@dataclass(frozen=True)
-class InstanceKeyPairsSpec:
-    """tencent_instance_keypairs' options, validated; duplicates dropped, order kept."""
-
-    instance_ids: tuple
-    key_pairs: tuple
-    state: str
-    exclusive: bool
-    force_stop: bool
-    wait: bool
-    wait_timeout: int
-
-    @classmethod
-    def from_args(cls, args):
-        values = _take(cls, args)
-        if not values["instance_ids"]:
-            raise invalid("instance_ids is empty: name at least one instance (an empty templated list would otherwise "
-                          "do nothing without a word)")
-        if not values["key_pairs"]:
-            raise invalid("key_pairs is empty: name at least one key pair by name or KeyId")
-        bad = [i for i in values["instance_ids"] if not isinstance(i, str) or not INSTANCE_ID_RE.match(i)]
-        if bad:
-            raise invalid("instance_ids %s are not instance IDs (ins- and 8 lower-case letters or digits)" % bad)
-        bad = [k for k in values["key_pairs"]
-               if not isinstance(k, str) or not (KEY_ID_RE.match(k) or KEY_PAIR_NAME_RE.match(k))]
-        if bad:
-            raise invalid("key_pairs %s are neither key-pair names (1 to 25 letters, digits or underscores) nor KeyIds "
-                          "(skey- and 8 lower-case letters or digits)" % bad)
-        check_choice(values["state"], "state", STATES)
-        if values["exclusive"] and values["state"] == "absent":
-            raise invalid("exclusive applies to state=present only (it unbinds every key pair not listed)")
-        check_seconds(values["wait_timeout"], "wait_timeout", positive=True)
-        values["instance_ids"] = tuple(dict.fromkeys(values["instance_ids"]))
-        values["key_pairs"] = tuple(dict.fromkeys(values["key_pairs"]))
         return cls(**values)

@@ -7,11 +7,11 @@
 from __future__ import annotations
 
 import base64
+from collections import namedtuple
+from datetime import datetime, timezone
 import hashlib
 import hmac
 import json
-from collections import namedtuple
-from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
 
 TC3_ALGORITHM = "TC3-HMAC-SHA256"

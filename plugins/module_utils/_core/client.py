@@ -6,20 +6,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 import json
 import os
 import random
 import re
 import time
-import uuid
-from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
+import uuid
 
-from ._errors import ArgumentError, TencentCloudAPIError
-from ._signing import Tc3Request, V1Request, flatten_params, form_encode, json_body, tc3_sign, v1_sign
-from ._proxies import ProxyError, is_loopback, proxy_for
-from ._transport import Options, Request, TransportError, request
-from ._wait import Again, Backoff, Exhausted, waiter_for
+from .errors import ArgumentError, TencentCloudAPIError
+from .proxies import ProxyError, is_loopback, proxy_for
+from .signing import Tc3Request, V1Request, flatten_params, form_encode, json_body, tc3_sign, v1_sign
+from .transport import Options, Request, TransportError, request
+from .wait import Again, Backoff, Exhausted, waiter_for
 
 # service -> (API version, default host). Each signs with the service name in the TC3 credential scope. The Region
 # API is global: its calls need no region (the SDK then sends no X-TC-Region header and no Region parameter).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ._errors import ArgumentError
+from .errors import ArgumentError
 
 KEY_PAIR_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
 KEY_ID_RE = re.compile(r"^skey-[0-9a-z]{8}$")

@@ -3,21 +3,21 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The key-pair decision, pure: the spec and what was read (Observed: the remote key pairs, the local files, where
-the task talks to) go in, a Plan (or a TaskError) comes out. No API call, no file access: the reconciler (_keypair)
-reads, this decides, the run (_keypair_act) acts. tests/unit/plugins/module_utils/test_decide.py holds the table,
+the task talks to) go in, a Plan (or a TaskError) comes out. No API call, no file access: the reconciler (reconcile.py)
+reads, this decides, the steps (steps.py) act. tests/unit/plugins/module_utils/test_decide.py holds the table,
 the recovery of an interrupted creation included."""
 
 from __future__ import annotations
 
 import calendar
 import copy
-import time
 from dataclasses import dataclass, field
+import time
 
-from ._errors import TaskError
-from ._keys import blob_of
-from ._records import KeyPair, LocalFiles
-from ._rules import checked_total, pending_name
+from .._core.errors import TaskError
+from .._core.rules import checked_total, pending_name
+from .keys import blob_of
+from .records import KeyPair, LocalFiles
 
 # How far a key pair's CreatedTime may lie before the time recorded in a reservation and still be the one that
 # creation made: the signature window (the control node's clock is within 5 minutes of Tencent Cloud's).

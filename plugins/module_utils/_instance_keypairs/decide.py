@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._errors import TaskError
+from .._core.errors import TaskError
 
 STABLE = frozenset(["RUNNING", "STOPPED"])
 # States that pass by themselves: an instance in one of them is waited for, like one with an operation in progress.

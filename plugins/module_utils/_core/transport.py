@@ -11,6 +11,7 @@ should cost; http.client costs ~10 ms (see docs/docsite/rst/guide_performance.rs
 
 from __future__ import annotations
 
+from collections import namedtuple
 import errno
 import http.client
 import os
@@ -19,11 +20,10 @@ import socket
 import ssl
 import threading
 import time
-from collections import namedtuple
 
-from ._errors import set_flags
-from ._proxies import _split_host, is_loopback, proxy_for
-from ._tls import NotTLS, TLSInTLS, answers_http, handshake, tls_context
+from .errors import set_flags
+from .proxies import _split_host, is_loopback, proxy_for
+from .tls import NotTLS, TLSInTLS, answers_http, handshake, tls_context
 
 _POOL = {}
 MAX_ANSWER = 4 * 1024 * 1024  # bytes: Tencent Cloud's answers here are a few kB

@@ -19,9 +19,9 @@ import os
 import socket
 import time
 
-from ._keyfile import _owner, _write_fd
-from ._keys import KeyFileError
-from ._records import sibling
+from .._core.files import owner_of, write_fd
+from .keys import KeyFileError
+from .records import sibling
 
 RECORD_FIELDS = {"version": int, "name": str, "key_pair": str, "region": str, "endpoint": str, "project_id": int,
                  "path": str, "time": (int, float), "timeout": (int, float), "pid": int, "host": str}
@@ -115,7 +115,7 @@ class Reservation(Places):
     def _create(where, name, data, keep=False):
         fd = where.create(name)
         try:
-            _write_fd(fd, data)
+            write_fd(fd, data)
             os.fsync(fd)
         except BaseException:
             os.close(fd)
@@ -132,7 +132,7 @@ class Reservation(Places):
         fd = self._fds.pop(reserved)
         try:
             os.lseek(fd, 0, os.SEEK_SET)
-            _write_fd(fd, data)
+            write_fd(fd, data)
             os.ftruncate(fd, len(data))
             os.fsync(fd)
             os.fchmod(fd, mode)
@@ -187,7 +187,7 @@ def read_record(places):
         return None
     if info.st_uid != os.geteuid():
         raise KeyFileError("%s, the record of a creation, belongs to %s, not to you: it is not trusted, and nothing "
-                           "was done. Remove it if you did not make it" % (places.record, _owner(info)),
+                           "was done. Remove it if you did not make it" % (places.record, owner_of(info)),
                            code="UntrustedRecord")
     try:
         record = json.loads(where.read(places.record_name, RECORD_LIMIT, info).decode("utf-8"))

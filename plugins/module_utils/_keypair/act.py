@@ -13,15 +13,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from ._errors import Journal, TaskError, TencentCloudAPIError, unexpected
-from ._keyfile import KeyFileError
-from ._keys import blob_of, check_generated_key, private_key_bytes, public_key_line
-from ._records import KeyPair
-from ._reservation import Reservation, clean_up, new_record
-from ._resources import Tags
-from ._rules import pending_name
-from ._signals import DeferredSignals
-from ._wait import Again, Backoff, Exhausted, waiter_for
+from .._core.errors import Journal, TaskError, TencentCloudAPIError, unexpected
+from .._core.rules import pending_name
+from .._core.signals import DeferredSignals
+from .._core.wait import Again, Backoff, Exhausted, waiter_for
+from .api import Tags
+from .keys import KeyFileError, blob_of, check_generated_key, private_key_bytes, public_key_line
+from .records import KeyPair
+from .reservation import Reservation, clean_up, new_record
 
 LOOKUP = Backoff(first=0.5, factor=2.0, ceiling=4.0)  # looking for a key pair after a lost CreateKeyPair answer
 

@@ -2,18 +2,20 @@
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The instance key-pair reconciler: read (DescribeInstances, DescribeKeyPairs) -> decide (_instance_decide,
+"""The instance key-pair reconciler: read (DescribeInstances, DescribeKeyPairs) -> decide (decide.py,
 pure) -> act (AssociateInstancesKeyPairs first, DisassociateInstancesKeyPairs after), waiting for the asynchronous
 operations: both calls answer at once, and the instance then shows LatestOperation/LatestOperationState OPERATING
 until the operation ends in SUCCESS or FAILED, its state lagging behind (Packer #9054, Terraform's 10 s sleep)."""
 
 from __future__ import annotations
 
-from ._errors import Journal, TaskError, TencentCloudAPIError
-from ._instance_decide import STABLE, Observed, busy, check, decide
-from ._resources import PAGE, Instances, KeyPairs
-from ._rules import KEY_ID_RE
-from ._wait import Again, Backoff, Exhausted, waiter_for
+from .._core.errors import Journal, TaskError, TencentCloudAPIError
+from .._core.resource import PAGE
+from .._core.rules import KEY_ID_RE
+from .._core.wait import Again, Backoff, Exhausted, waiter_for
+from .._keypair.api import KeyPairs
+from .api import Instances
+from .decide import STABLE, Observed, busy, check, decide
 
 # Answers that say the instance is busy and nothing was done: retried until wait_timeout.
 BUSY_CODES = frozenset(["OperationDenied.InstanceOperationInProgress", "MutexOperation.TaskRunning"])

@@ -2,17 +2,16 @@
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The resource layer: KeyPairs, Tags, Instances and Regions are the only code that names Tencent Cloud API actions,
-pages through answers, maps them to records (_records) and turns API errors into TaskErrors with the domain's hints.
-Reconcilers (and the inventory plugin) talk to the cloud through these classes only."""
+"""The key-pair resource: KeyPairs (CVM) and Tags (the Tag API, for key pairs), the only code that names their API
+actions, pages through their answers and maps them to records."""
 
 from __future__ import annotations
 
-from ._errors import TaskError, TencentCloudAPIError
-from ._rules import REGION_RE
-from ._records import MAX_PAGES, Instance, KeyPair, Shape, created_key_pair, invalid_answer
+from .._core.errors import TencentCloudAPIError
+from .._core.resource import PAGE, Resource
+from .._core.shape import Shape, invalid_answer
+from .records import KeyPair, created_key_pair
 
-PAGE = 100              # items per Describe page, and IDs per call
 NAMES_PER_FILTER = 5    # a filter takes at most 5 values
 TAG_BATCH = 10          # ModifyResourceTags: at most 10 keys to replace and 10 to delete per call
 
@@ -48,52 +47,6 @@ KEY_PAIR_HINTS = {
     "LimitExceeded.Quota": "the account's tag quota is used up",
     "FailedOperation.PolicyEnforcedInvalid": "a tag policy of the account refuses this tag",
 }
-INSTANCE_HINTS = {
-    "UnsupportedOperation.InstanceStateRunning": "the instance is running: stop it first, or set force_stop=true "
-                                                 "(a forced power-off, then the instance is started again)",
-    "UnsupportedOperation.InstanceOsWindows": "key pairs can be bound to Linux instances only",
-    "OperationDenied.InstanceOperationInProgress": "another operation is in progress on the instance; try again "
-                                                   "when it has finished",
-    "MutexOperation.TaskRunning": "the same task is already running on the instance; try again later",
-    "InvalidInstanceId.NotFound": "no such instance in this region",
-    "InvalidKeyPairId.NotFound": "no such key pair in this region",
-    "UnsupportedOperation.StoppedModeStopCharging": "the instance was stopped in no-charge mode; start it, or stop "
-                                                    "it with charging kept, first",
-}
-
-
-class Resource:
-    """What every resource shares: the client, and the failure funnel with the domain's hints."""
-
-    HINTS = {}
-
-    def __init__(self, client):
-        self.client = client
-
-    def failure(self, what, exc, changed=False):
-        return TaskError.from_api(what, exc, self.HINTS, changed=changed)
-
-    def call(self, action, params, what, retry=True):
-        try:
-            return self.client.call(action, params, retry=retry)
-        except TencentCloudAPIError as exc:
-            raise self.failure(what, exc)
-
-    def pages(self, action, params, list_name, record, what):
-        """Every page of a Describe* action (Offset/Limit, pages of PAGE) as records (`record(model, answer=...)`);
-        at most MAX_PAGES pages: an answer that never ends is refused."""
-        found = []
-        for number in range(MAX_PAGES):
-            answer = self.call(action, dict(params, Offset=number * PAGE, Limit=PAGE), what)
-            try:
-                page, total = Shape(action, answer).page(answer, list_name, PAGE)
-                found.extend(record(model, answer=answer) for model in page)
-            except TencentCloudAPIError as exc:
-                raise self.failure(what, exc)
-            if (number + 1) * PAGE >= total or not page:
-                return found
-        raise self.failure(what, invalid_answer(action, answer.get("RequestId"), "more than %d pages (TotalCount "
-                                                "%d): not a list that ends" % (MAX_PAGES, total)))
 
 
 class KeyPairs(Resource):
@@ -212,77 +165,3 @@ class Tags(Resource):
                       % (key_pair.key_name, key_pair.key_id))
             yield dict(replace[:TAG_BATCH]), delete[:TAG_BATCH]
             replace, delete = replace[TAG_BATCH:], delete[TAG_BATCH:]
-
-
-# What a gateway answers when a service, a version of it or an action is not there (reference section 8), or when
-# the credentials may not call it: then CVM's own DescribeRegions is asked instead. The Region API missing at an
-# endpoint (an older or private one); a least-privilege CAM policy that grants CVM's read actions (cvm:Describe*) but
-# not region:DescribeRegions, which worked before the Region API was used.
-REGION_API_UNAVAILABLE = frozenset(["InvalidAction", "NoSuchVersion", "UnsupportedOperation", "ActionOffline",
-                                    "UnauthorizedOperation", "AuthFailure.UnauthorizedOperation"])
-
-
-class Regions(Resource):
-    """The regions CVM offers. Neither call needs a region: the client may have none (no home region)."""
-
-    def available(self):
-        """The names of the regions CVM offers this account (RegionState AVAILABLE): the Region API's DescribeRegions
-        (region.tencentcloudapi.com, 2022-06-27, Product cvm), to which CVM's DescribeRegions page points (CVM's is
-        no longer updated); CVM's own DescribeRegions only when the Region API is not there or not permitted
-        (REGION_API_UNAVAILABLE).
-        One call when the Region API answers, two when it is missing."""
-        what = "Could not list the regions"
-        try:
-            answer = self.client.for_service("region").call("DescribeRegions", {"Product": "cvm"})
-        except TencentCloudAPIError as exc:
-            if exc.code not in REGION_API_UNAVAILABLE:
-                raise self.failure(what, exc)
-            answer = self.call("DescribeRegions", {}, what)
-        shape = Shape("DescribeRegions", answer)
-        try:
-            listed = shape.items(answer.get("RegionSet"), "RegionSet", optional=False)
-            regions = [shape.obj(r, "RegionSet[]") for r in listed]
-            names = [shape.text(r.get("Region"), "RegionSet[].Region", limit=64) for r in regions
-                     if shape.text(r.get("RegionState"), "RegionSet[].RegionState", limit=64) == "AVAILABLE"]
-            if not all(REGION_RE.match(name) for name in names):
-                raise shape.fail("RegionSet[].Region", "a region name (lower-case letters, digits, -)")
-            return names
-        except TencentCloudAPIError as exc:
-            raise self.failure(what, exc)
-
-
-class Instances(Resource):
-    HINTS = INSTANCE_HINTS
-
-    def describe(self, instance_ids, what=None):
-        """{instance_id: Instance} of those that exist (DescribeInstances leaves unknown IDs out)."""
-        found = {}
-        for start in range(0, len(instance_ids), PAGE):
-            chunk = list(instance_ids[start:start + PAGE])
-            answer = self.call("DescribeInstances", {"InstanceIds": chunk, "Limit": PAGE},
-                               what or "Could not read instances %s" % chunk)
-            try:
-                page, _total = Shape("DescribeInstances", answer).page(answer, "InstanceSet", PAGE)
-                models = [Instance.from_api(model, answer=answer) for model in page]
-            except TencentCloudAPIError as exc:
-                raise self.failure(what or "Could not read instances %s" % chunk, exc)
-            found.update((m.instance_id, m) for m in models if m.instance_id in chunk)
-        return found
-
-    def list(self, filters):
-        """Every instance that matches `filters` (DescribeInstances Filters; at most 10, 5 values each), as Instance
-        records, in the service's order."""
-        params = {"Filters": filters} if filters else {}
-        return self.pages("DescribeInstances", params, "InstanceSet", Instance.from_api, "Could not list instances")
-
-    # what binding and unbinding are called in the API (an instance's LatestOperation names them too)
-    OPERATIONS = {"bind": "AssociateInstancesKeyPairs", "unbind": "DisassociateInstancesKeyPairs"}
-
-    def change_key_pairs(self, verb, instance_ids, key_ids, force_stop):
-        """`verb` "bind" (AssociateInstancesKeyPairs) or "unbind" (DisassociateInstancesKeyPairs), never repeated
-        blindly (only a throttled call, which did nothing, is retried). Returns the RequestId; raises
-        TencentCloudAPIError as it is."""
-        params = {"InstanceIds": list(instance_ids), "KeyIds": list(key_ids)}
-        if force_stop:
-            params["ForceStop"] = True
-        return self.client.call(self.OPERATIONS[verb], params, retry="throttled").get("RequestId")

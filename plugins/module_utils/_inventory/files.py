@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The local files an inventory takes: the private key files its private_key_paths name and its cache entries. Each
-is judged as the modules judge a key destination (_keyfile): reached from / without following a link someone else
+is judged as the modules judge a key destination (_core/files.py): reached from / without following a link someone else
 could have made, in a directory owned by you or root that others cannot write (unless it is sticky), and taken only
 as a regular file owned by you or root, opened without following a link, without blocking (a FIFO) and without
 becoming a controlling terminal (a device). Nothing here knows Ansible."""
@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import posixpath
 
-from ._keyfile import KeyFileError, MissingDirectory, open_directory
+from .._core.files import MissingDirectory, open_directory
+from .._keypair.keys import KeyFileError
 
 
 class LocalFileJudge:

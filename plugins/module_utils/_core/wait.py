@@ -8,8 +8,8 @@ that tests can drive time and every loop is bounded by a deadline or a number of
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
+import random
 
 
 class Again(Exception):

@@ -1,0 +1,183 @@
+# Private to the tencentcloud.cvm collection: not a public API, may change without notice.
+# Copyright (c) tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The destination of a private key (private_key_path): inspected, locked, written through descriptors."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+import fcntl
+import os
+import posixpath
+import stat
+import time
+
+from .._core.files import KEY_LIMIT, PUB_LIMIT, file_kind, open_directory, owner_of, trusted_link, trusted_owner
+from .keys import KeyFileError, load_private, openssh_public, blob_of, encrypted_copy, encryption_is_weak
+from .records import LocalFiles, sibling
+
+# --- the destination ------------------------------------------------------------------------------
+
+class Destination(LocalFiles):
+    """Where the private key lives: what is there (LocalFiles, read by inspect()), and the descriptors of its
+    directories, through which alone it is changed. `dir` holds the path given (and its .pub); `key_dir` holds the
+    key file itself (the same, unless the path is a symbolic link of yours to a file elsewhere)."""
+
+    def __init__(self, path):
+        super().__init__(os.path.abspath(os.path.expanduser(path)))
+        self.dir = self.key_dir = None
+        self.name = posixpath.basename(self.path)
+        self.key_name = self.name
+        self.key_stat = None     # lstat of the key file when it exists
+
+    @classmethod
+    def open(cls, path):
+        """The destination with its directory opened and judged (nothing read yet). Close it (or use `with`)."""
+        dest = cls(path)
+        if not dest.name:
+            raise KeyFileError("%s is a directory" % dest.path)
+        dest.dir = dest.key_dir = open_directory(posixpath.dirname(dest.path))
+        return dest
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self.close()
+        return False
+
+    def close(self):
+        if self.key_dir is not None and self.key_dir is not self.dir:
+            self.key_dir.close()
+        if self.dir is not None:
+            self.dir.close()
+        self.dir = self.key_dir = None
+
+    @property
+    def pub_name(self):
+        return sibling(self.name, "public")
+
+    @property
+    def staging_name(self):
+        return sibling(self.key_name, "staging")
+
+    @contextmanager
+    def locked(self):
+        """Serialises the tasks (forks) that write key files into this directory, for the whole
+        check-create-write."""
+        fcntl.flock(self.dir.fd, fcntl.LOCK_EX)
+        try:
+            yield self
+        finally:
+            fcntl.flock(self.dir.fd, fcntl.LOCK_UN)
+
+    # reading ------------------------------------------------------------------------------------
+    def inspect(self, passphrase=None, read_record=None):
+        """Read what is at the destination; refuse what no key file may be (see KeyDir.regular). `read_record`
+        reads an interrupted creation's record and reserved key (_reservation.read_leftovers)."""
+        info = self.dir.lstat(self.name)
+        if info is not None and stat.S_ISLNK(info.st_mode):
+            self._follow(info)
+        self.key_stat = self.key_dir.regular(self.key_name, "the private key")
+        if self.key_stat is not None:
+            self.exists, self.mode = True, stat.S_IMODE(self.key_stat.st_mode)
+            self.public_key, self.encrypted, self.read_error, self.weakly_encrypted = self.read_key(
+                self.key_dir, self.key_name, passphrase, self.key_stat)
+        pub = self.dir.regular(self.pub_name, "the public key")
+        if pub is not None:
+            self.pub_exists = True
+            text = self.dir.read(self.pub_name, PUB_LIMIT, pub).decode("ascii", "replace")
+            self.pub_blob = blob_of(text) or ""
+        if read_record is not None:
+            read_record(self, passphrase)
+        self._inspect_staged(passphrase)
+        return self
+
+    def _inspect_staged(self, passphrase):
+        staged = self.key_dir.lstat(self.staging_name)
+        if staged is None:
+            return
+        if not stat.S_ISREG(staged.st_mode) or not trusted_owner(staged):
+            raise KeyFileError("%s is in the way: a replacement stages its new key there, and it is %s; move it away"
+                               % (self.staging_path, file_kind(staged) if not stat.S_ISREG(staged.st_mode)
+                                  else "a file of " + owner_of(staged)))
+        self.staged_public_key, _encrypted, error, _weak = self.read_key(
+            self.key_dir, self.staging_name, passphrase, staged)
+        if error:
+            raise KeyFileError("%s is in the way: a replacement stages its new key there, and it is not a private "
+                               "key (%s); move it away" % (self.staging_path, error))
+
+    def _follow(self, link):
+        """The path is a symbolic link: follow it only when it is trusted, to a regular file of yours."""
+        if not trusted_link(link, self.dir):
+            raise KeyFileError("%s is a symbolic link that another user could have made or changed (it belongs to "
+                               "%s, in a directory others can write): it is not followed. Use a path that is not a "
+                               "link, or a link of yours in a directory only you can write"
+                               % (self.path, owner_of(link)))
+        target = os.readlink(self.name, dir_fd=self.dir.fd)
+        target = posixpath.normpath(target if target.startswith("/") else self.dir.join(target))
+        self.key_dir = open_directory(posixpath.dirname(target))
+        self.key_name, self.target = posixpath.basename(target), target
+        info = self.key_dir.lstat(self.key_name)
+        if info is None:
+            raise KeyFileError("%s is a dangling symbolic link (to %s)" % (self.path, target))
+        if not stat.S_ISREG(info.st_mode):
+            raise KeyFileError("%s is a symbolic link to %s, which is %s" % (self.path, target, file_kind(info)))
+        if info.st_uid != os.geteuid():
+            raise KeyFileError("%s is a symbolic link to %s, a file owned by another user (%s)"
+                               % (self.path, target, owner_of(info)))
+
+    @staticmethod
+    def read_key(where, name, passphrase, expect):
+        """(public key, encrypted, error, weakly encrypted) of the private key file `name` in `where`."""
+        try:
+            data = where.read(name, KEY_LIMIT, expect)
+        except OSError as exc:
+            raise KeyFileError("cannot read the existing file %s (%s)" % (where.join(name), exc.strerror))
+        try:
+            key, encrypted = load_private(data, passphrase)
+        except KeyFileError as exc:
+            if "passphrase" in str(exc) or "bcrypt" in str(exc):
+                raise KeyFileError("%s: %s" % (where.join(name), exc))
+            return None, None, str(exc), False
+        return openssh_public(key), encrypted, None, encrypted and encryption_is_weak(data)
+
+    # writing (only ever through the directories' descriptors) ----------------------------------
+    def backup(self):
+        """A timestamped copy of the key file (Ansible's naming: <file>.<pid>.<YYYY-MM-DD@HH:MM:SS>~), mode 0600
+        whatever the key file's mode was. Returns its path."""
+        data = self.key_dir.read(self.key_name, KEY_LIMIT, self.key_stat)
+        name = "%s.%d.%s~" % (self.key_name, os.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S", time.localtime()))
+        self.key_dir.write_new(name, data, 0o600)
+        return self.key_dir.join(name)
+
+    def set_mode(self, mode):
+        fd = self.key_dir.open_regular(self.key_name, expect=self.key_stat)
+        try:
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+
+    def encrypt(self, passphrase, mode):
+        """Encrypt the existing key file (plaintext, or encrypted more weakly) with `passphrase`, in place."""
+        data = self.key_dir.read(self.key_name, KEY_LIMIT, self.key_stat)
+        self.key_dir.write_new(self.key_name, encrypted_copy(data, passphrase, passphrase if self.encrypted
+                                                             else None), mode)
+
+    def install_staged(self, mode):
+        """Move the staged key (a replacement's) into place, with `mode`."""
+        fd = self.key_dir.open_regular(self.staging_name)
+        try:
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        self.key_dir.rename(self.staging_name, self.key_name)
+        self.key_dir.sync()
+
+    def remove_staged(self):
+        self.key_dir.unlink(self.staging_name)
+        self.key_dir.sync()
+
+    def write_pub(self, data):
+        self.dir.write_new(self.pub_name, data, 0o644)

@@ -1,0 +1,133 @@
+# Private to the tencentcloud.cvm collection: not a public API, may change without notice.
+# Copyright (c) tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Records of the key-pair resource: KeyPair (from the API's answers) and LocalFiles (what a destination holds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .._core.shape import MAX_PRIVATE_KEY, MAX_PUBLIC_KEY, Shape
+from .keys import KeyFileError, blob_of, fingerprint
+
+# --- key pairs -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KeyPair:
+    """A key pair as DescribeKeyPairs shows it (fields this collection reads)."""
+
+    key_id: str | None
+    key_name: str
+    project_id: int | None = None
+    public_key: str | None = None
+    description: str = ""
+    associated_instance_ids: tuple = ()
+    created_time: str | None = None
+    tags: dict = field(default_factory=dict)
+
+    @property
+    def blob(self):
+        return blob_of(self.public_key)
+
+    def but(self, **changes):
+        return replace(self, **changes)
+
+    def result(self):
+        """The module's key_pair: API field names in snake_case, with the fingerprint; never a private key."""
+        try:
+            fp = fingerprint(self.public_key) if self.public_key else None
+        except KeyFileError:
+            fp = None
+        return {"key_id": self.key_id, "key_name": self.key_name, "project_id": self.project_id,
+                "public_key": self.public_key or None, "fingerprint": fp, "description": self.description or "",
+                "associated_instance_ids": list(self.associated_instance_ids), "created_time": self.created_time,
+                "tags": dict(self.tags)}
+
+    @classmethod
+    def from_api(cls, model, action="DescribeKeyPairs", answer=None, where="KeyPairSet[]"):
+        shape = Shape(action, answer if answer is not None else {})
+        shape.obj(model, where)
+        tags = {}
+        for i, tag in enumerate(shape.items(model.get("Tags"), where + ".Tags")):
+            shape.obj(tag, "%s.Tags[%d]" % (where, i))
+            tags[shape.text(tag.get("Key"), "%s.Tags[%d].Key" % (where, i))] = shape.text(
+                tag.get("Value"), "%s.Tags[%d].Value" % (where, i))
+        return cls(key_id=shape.text(model.get("KeyId"), where + ".KeyId"),
+                   key_name=shape.text(model.get("KeyName"), where + ".KeyName"),
+                   project_id=shape.integer(model.get("ProjectId"), where + ".ProjectId", optional=True),
+                   public_key=shape.text(model.get("PublicKey"), where + ".PublicKey", optional=True,
+                                         limit=MAX_PUBLIC_KEY),
+                   description=shape.text(model.get("Description"), where + ".Description", optional=True) or "",
+                   associated_instance_ids=shape.texts(model.get("AssociatedInstanceIds"),
+                                                       where + ".AssociatedInstanceIds"),
+                   created_time=shape.text(model.get("CreatedTime"), where + ".CreatedTime", optional=True),
+                   tags=tags)
+
+
+def created_key_pair(answer, name, project_id):
+    """(KeyPair, PrivateKey) from CreateKeyPair's answer: KeyId, PublicKey and PrivateKey are required."""
+    shape = Shape("CreateKeyPair", answer)
+    model = shape.obj(answer.get("KeyPair"), "KeyPair")
+    key_id = shape.text(model.get("KeyId"), "KeyPair.KeyId")
+    public = shape.text(model.get("PublicKey"), "KeyPair.PublicKey", limit=MAX_PUBLIC_KEY)
+    private = shape.text(model.get("PrivateKey"), "KeyPair.PrivateKey", limit=MAX_PRIVATE_KEY)
+    created = shape.text(model.get("CreatedTime"), "KeyPair.CreatedTime", optional=True)
+    if not key_id or not public or not private:
+        raise shape.fail("KeyPair.KeyId/PublicKey/PrivateKey", "filled in")
+    return KeyPair(key_id, name, project_id, public, created_time=created), private
+
+
+# --- what is at a destination ------------------------------------------------------------------------------
+
+SIBLINGS = {"public": "%s.pub", "staging": "%s.new", "record": ".%s.reservation"}
+
+
+def sibling(path, kind):
+    """The one naming rule of the files beside a key file (a path or a bare name): its public key ("public"),
+    a replacement's new private key waiting for its key pair to take the name ("staging"), and the record of a
+    creation in progress ("record", see _reservation)."""
+    head, sep, tail = path.rpartition("/")
+    return head + sep + SIBLINGS[kind] % tail
+
+
+@dataclass
+class LocalFiles:
+    """What is at private_key_path, as the decision sees it (the Destination in _keyfile reads it)."""
+
+    path: str
+    target: str = ""             # the file really written (a trusted symlink's target)
+    exists: bool = False
+    public_key: str | None = None  # `ssh-rsa <blob>` of the key in the existing file
+    read_error: str | None = None
+    encrypted: bool | None = None
+    weakly_encrypted: bool = False  # encrypted more weakly than this collection writes keys
+    mode: int | None = None      # permission bits of the existing file
+    pub_exists: bool = False
+    pub_blob: str | None = None  # base64 blob in <path>.pub, "" when that file is not a public key
+    staged_public_key: str | None = None  # the key in the staging file of an interrupted replacement
+    record: dict | None = None   # the record an interrupted creation left (see _reservation), if any
+    reserved_public_key: str | None = None  # the key in that creation's reserved key file, if it was written
+    reserved_encrypted: bool | None = None
+    reserved_mode: int | None = None
+
+    def __post_init__(self):
+        self.target = self.target or self.path
+
+    @property
+    def pub_path(self):
+        return sibling(self.path, "public")
+
+    @property
+    def staging_path(self):
+        return sibling(self.target, "staging")
+
+    @property
+    def record_path(self):
+        return sibling(self.target, "record")
+
+    def summary(self):
+        """What the diff shows of the local files."""
+        return {"private_key_mode": "%04o" % self.mode if self.exists else None,
+                "private_key_encrypted": self.encrypted if self.exists else None,
+                "public_key_file": "present" if self.pub_exists else "absent"}
