@@ -8,6 +8,8 @@ codes live with the key-pair reconciler."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 # The client-side codes: failures found on the control node, before or instead of an API answer. Each is
 # explained in docs/docsite/rst/guide_troubleshooting.rst (a test keeps the two in step).
 CLIENT_CODES = {
@@ -122,15 +124,26 @@ class TaskError(Exception):
     """A failure of a task that a user can act on: a final message, a non-empty code, the API error behind it
     (if any), and whether something was already changed (created, deleted, renamed, written) when it failed."""
 
-    def __init__(self, msg, code=None, api_error=None, changed=False):
+    def __init__(self, msg: str, code: str | None = None, api_error: TencentCloudAPIError | None = None,
+                 changed: bool = False, result: Mapping[str, object] | None = None) -> None:
         super().__init__(msg)
         self.msg = msg
         self.api_error = api_error
-        self.code = api_error.code if api_error is not None else code
+        self.code: str = api_error.code if api_error is not None else (code or "")
         if not self.code:
             raise ValueError("a TaskError needs a code")
         self.changed = changed
-        self.result = {}  # keys a failed task still returns (a private key that exists nowhere else)
+        self.result: dict[str, object] = dict(result or {})  # what a failed task still returns (a private key
+        # that exists nowhere else)
+
+    def but(self, msg: str | None = None, changed: bool | None = None,
+            result: Mapping[str, object] | None = None) -> TaskError:
+        """A copy with another message, `changed`, or more result keys: the one way a failure's text grows (the
+        journal, an undo, what was kept), never by changing the exception that was raised."""
+        copy = type(self).__new__(type(self))
+        TaskError.__init__(copy, self.msg if msg is None else msg, code=self.code, api_error=self.api_error,
+                           changed=self.changed if changed is None else changed, result=dict(self.result, **(result or {})))
+        return copy
 
     @classmethod
     def from_api(cls, what, exc, hints=None, changed=False):
@@ -186,10 +199,8 @@ class Journal:
     def text(self):
         return "; ".join(self.entries) if self.entries else "nothing"
 
-    def failure(self, exc, advice="Run the task again to finish."):
-        """The TaskError `exc`, with changed=true and the changes made before it, when there were any."""
-        if self.entries:
-            exc.msg = "%s Changes made before the failure: %s. %s" % (exc.msg, self.text(), advice)
-            exc.args = (exc.msg,)
-            exc.changed = True
-        return exc
+    def failure(self, exc: TaskError, advice: str = "Run the task again to finish.") -> TaskError:
+        """`exc` with changed=true and the changes made before it, when there were any."""
+        if not self.entries:
+            return exc
+        return exc.but("%s Changes made before the failure: %s. %s" % (exc.msg, self.text(), advice), changed=True)
