@@ -91,6 +91,6 @@ def test_every_source_file_names_its_license():
     for name in sources:
         with open(os.path.join(root, name), encoding="utf-8") as handle:
             head = [handle.readline() for _line in range(5)]
-        if "# SPDX-License-Identifier: GPL-3.0-or-later\n" not in head:
-            missing.append(name)
+        if "# SPDX-License-Identifier: GPL-3.0-or-later\n" not in head and head != [""] * 5:
+            missing.append(name)  # empty files (module_utils packages' __init__.py, which ansible-test keeps empty)
     assert len(sources) > 80 and missing == []
