@@ -1,17 +1,22 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """python -m cvm_emulator: run the local emulator of the CVM and Tag APIs until stopped."""
 
+from __future__ import annotations
+
 import argparse
 import os
 import signal
 import sys
+from collections.abc import Sequence
+from types import FrameType
+from typing import NoReturn
 
 from . import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, __version__
 from .server import ADMIN_TOKEN_ENV, Emulator, EmulatorServer
 from .store import Store
 
 
-def parse_args(argv=None):
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m cvm_emulator",
         description="Local emulator of the Tencent Cloud CVM (2017-03-12: key pairs, instances, regions) "
@@ -46,7 +51,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if len(args.secret_id) != len(args.secret_key):
         parser.error("give --secret-id and --secret-key the same number of times")
-    creds = [{"secret_id": i, "secret_key": k} for i, k in zip(args.secret_id, args.secret_key)]
+    creds: list[dict[str, str | None]] = [{"secret_id": i, "secret_key": k}
+                                          for i, k in zip(args.secret_id, args.secret_key)]
     for item in args.credential:
         parts = item.split(":", 2)
         if len(parts) < 2:
@@ -60,7 +66,7 @@ def parse_args(argv=None):
     return args
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.operation_delay is not None and not 0 <= args.operation_delay <= 600:
         raise SystemExit("--operation-delay must be 0 to 600 seconds")
@@ -74,7 +80,7 @@ def main(argv=None):
         emulator.set_rate_limits(args.rate_limits, default=True)
     server = EmulatorServer(emulator, args.host, args.port, args.tls_cert, args.tls_key)
 
-    def stop(signum, frame):
+    def stop(signum: int, frame: FrameType | None) -> NoReturn:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)

@@ -43,6 +43,7 @@ class TagSpecification(TypedDict):
     ResourceType: str
     Tags: list[Tag]
 
+
 API_VERSION = "2017-03-12"
 TAG_VERSION = "2018-08-13"
 # The Region API (region.tencentcloudapi.com, signing service `region`), which CVM's DescribeRegions page points to

@@ -2,21 +2,32 @@
 """The emulator's admin API (/_emulator/...): a route table, (HTTP method, name) -> one method each. The HTTP front
 (server.py) authenticates the caller and parses the JSON body before a route is looked up."""
 
+from __future__ import annotations
+
 import getpass
 import ipaddress
 import re
 import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from .actions import random_id
+from .faults import FaultRule, FaultState
 from .instances import INSTANCE_ID_RE, LOGIN_USER_RE, STATES, find_sshd
-from .store import INSTANCE_ATTRS
+from .store import INSTANCE_ATTRS, JSON, Image, Instance, State
+
+if TYPE_CHECKING:  # server.py imports this module
+    from .server import Emulator, LogEntry
+
+# An admin call's JSON object: arbitrary until a route has checked the fields it reads.
+Spec = Mapping[str, JSON]
 
 IMAGE_ID_RE = re.compile(r"^img-[0-9a-z]{8}$")
 CHOICES = {"error_codes": ("current", "seed"), "empty_description": ("clear", "missing"),
            "operation_report": ("request_id", "lagging"), "associate_mode": ("add", "replace")}
 SETTINGS = ("quota", "projects", "clock_offset", "binding_linger", "operation_delay") + tuple(CHOICES)
 
-ROUTES = {
+ROUTES: dict[tuple[str, str], str] = {
     ("GET", "health"): "health",
     ("POST", "reset"): "reset",
     ("GET", "state"): "state",
@@ -41,20 +52,21 @@ class AdminApi:
     """One method per route; each takes the request's JSON object and returns what to answer (None: {"ok": true}).
     A ValueError, KeyError or TypeError is a bad request (400), a LookupError a missing thing (404)."""
 
-    def __init__(self, emulator):
+    def __init__(self, emulator: Emulator) -> None:
         self.emu = emulator
 
-    def route(self, method, name, spec):
+    def route(self, method: str, name: str, spec: Spec) -> JSON:
         handler = ROUTES.get((method, name))
         if handler is None:
             raise LookupError("no admin route %s %s" % (method, name))
-        return getattr(self, handler)(spec)
+        call: Callable[[Spec], JSON] = getattr(self, handler)
+        return call(spec)
 
     # the emulator ---------------------------------------------------------------------------------
-    def health(self, _spec):
+    def health(self, _spec: Spec) -> dict[str, bool]:
         return {"ok": True}
 
-    def reset(self, _spec):
+    def reset(self, _spec: Spec) -> None:
         emu = self.emu
         emu.wait_idle()
         emu.store.reset()
@@ -65,35 +77,35 @@ class AdminApi:
         with emu.log_lock:
             emu.request_log = []
 
-    def state(self, _spec):
+    def state(self, _spec: Spec) -> State:
         state = self.emu.store.dump()
         for inst in state["instances"]:
             if inst.get("ssh"):  # connections handed to the instance's sshd: a test can see a login begin
                 inst["ssh_connections"] = self.emu.lifecycle.guests.connections.get(inst["instance_id"], 0)
         return state
 
-    def requests(self, _spec):
+    def requests(self, _spec: Spec) -> dict[str, list[LogEntry]]:
         with self.emu.log_lock:
             return {"requests": list(self.emu.request_log)}
 
-    def clear_requests(self, _spec):
+    def clear_requests(self, _spec: Spec) -> None:
         self.emu.wait_idle()
         with self.emu.log_lock:
             self.emu.request_log = []
 
-    def faults(self, _spec):
+    def faults(self, _spec: Spec) -> FaultState:
         return self.emu.faults.describe()
 
-    def add_fault(self, spec):
+    def add_fault(self, spec: Spec) -> FaultRule:
         return self.emu.faults.add(spec)
 
-    def clear_faults(self, _spec):
+    def clear_faults(self, _spec: Spec) -> None:
         self.emu.faults.clear()
 
-    def rate_limit(self, spec):
+    def rate_limit(self, spec: Spec) -> None:
         self.emu.faults.set_rate_limit(spec.get("action", "*"), spec.get("per_second"))
 
-    def config(self, spec):
+    def config(self, spec: Spec) -> None:
         if "operation_delay" in spec and not 0 <= float(spec["operation_delay"]) <= 600:
             raise ValueError("operation_delay must be 0 to 600 seconds")
         for key, allowed in CHOICES.items():
@@ -106,31 +118,32 @@ class AdminApi:
                 if key in spec:
                     self.emu.store.set_setting(key, spec[key])
 
-    def credentials(self, spec):
+    def credentials(self, spec: Spec) -> None:
         self.emu.add_credential(spec)
 
     # resources ------------------------------------------------------------------------------------
-    def terminate(self, spec):
+    def terminate(self, spec: Spec) -> None:
         with self.emu.store:
             if self.emu.store.instance(spec["instance_id"]) is None:
                 raise LookupError("no instance %s" % spec["instance_id"])
             self.emu.store.terminate_instance(spec["instance_id"], time.time())
 
-    def key_pairs(self, spec):
+    def key_pairs(self, spec: Spec) -> dict[str, list[str]]:
         """Bulk seeding for tests and benchmarks: key pairs sharing one public key, no private key kept."""
         return {"key_ids": self.emu.actions.seed(spec.get("region", "ap-guangzhou"), spec["names"],
                                                  int(spec.get("project_id", 0)), spec.get("public_key"))}
 
-    def image(self, spec):
+    def image(self, spec: Spec) -> Image:
         if spec.get("image_id") is not None and not IMAGE_ID_RE.match(str(spec["image_id"])):
             raise ValueError("image_id must look like img-xxxxxxxx (8 lower-case letters or digits)")
+        image: Image
         image = {"image_id": spec.get("image_id") or random_id("img-"),
                  "region": spec.get("region", "ap-guangzhou"), "key_ids": spec.get("key_ids", [])}
         with self.emu.store:
             self.emu.store.put_image(image)
         return image
 
-    def instance_state(self, spec):
+    def instance_state(self, spec: Spec) -> Instance:
         """Powers an instance on or off (or puts it in any state) at once, as a console would."""
         if spec.get("state") not in STATES:
             raise ValueError("state must be one of %s" % ", ".join(STATES))
@@ -142,7 +155,7 @@ class AdminApi:
             self.emu.store.put_instance(inst)
         return self._settled(spec["instance_id"])
 
-    def instance(self, spec):
+    def instance(self, spec: Spec) -> Instance:
         """An instance: {instance_id, region, state, os, os_name, key_ids, ssh, login_user, guest_agent,
         private_ip, public_ip} and what an inventory reads (INSTANCE_ATTRS: instance_name, zone, project_id,
         instance_type, image_id, vpc_id, subnet_id, security_group_ids, tags, charge_type, ipv6_addresses).
@@ -156,8 +169,8 @@ class AdminApi:
         inst["ssh_port"] = emu.lifecycle.guests.listen(instance_id) if ssh else None
         try:
             with emu.store:
-                inst["authorized_keys"] = "".join(emu.store.key_pair(k)["public_key"].strip() + "\n"
-                                                  for k in inst["key_ids"] if emu.store.key_pair(k))
+                bound = [emu.store.key_pair(k) for k in inst["key_ids"]]
+                inst["authorized_keys"] = "".join(kp["public_key"].strip() + "\n" for kp in bound if kp)
                 emu.store.put_instance(inst)
         except Exception:
             if ssh and emu.store.instance(instance_id) is None:
@@ -165,7 +178,7 @@ class AdminApi:
             raise
         return self._settled(instance_id)
 
-    def instance_batch(self, spec):
+    def instance_batch(self, spec: Spec) -> dict[str, list[str]]:
         """`count` instances without sshd in one call (for inventories, tests and benchmarks): each gets the fields of
         `spec` (as for one instance), a new ID and, unless given, a name `name_prefix`-N. Returns their IDs."""
         count = spec.get("count")
@@ -184,19 +197,23 @@ class AdminApi:
             self.emu.store.put_instances(made)
         return {"instance_ids": [inst["instance_id"] for inst in made]}
 
-    def _settled(self, instance_id):
+    def _settled(self, instance_id: str) -> Instance:
         """The instance once the lifecycle has acted on it (its sshd listening), with ssh_port; an sshd that could
         not start is an error."""
+        # stored by the caller's request: only a concurrent reset could have removed it
         inst = self.emu.store.instance(instance_id)
+        assert inst is not None
         error = self.emu.lifecycle.settle() if inst.get("ssh") else None
         inst = self.emu.store.instance(instance_id)
+        assert inst is not None
         if error:
             raise ValueError(error)
         inst.pop("authorized_keys", None)
         return inst
 
 
-def _new_instance(spec, instance_id, ssh):
+def _new_instance(spec: Spec, instance_id: str, ssh: bool) -> Instance:
+    inst: Instance
     inst = {"instance_id": instance_id, "region": spec.get("region", "ap-guangzhou"),
             "state": spec.get("state", "STOPPED"), "os": spec.get("os", "linux"), "os_name": spec.get("os_name"),
             "key_ids": spec.get("key_ids", []), "ssh": int(ssh),
@@ -206,19 +223,21 @@ def _new_instance(spec, instance_id, ssh):
                 int(instance_id[4:6], 36) % 250, int(instance_id[6:9], 36) % 250, int(instance_id[9:], 36) % 250 + 2)),
             "public_ip": spec.get("public_ip") or ("127.0.0.1" if ssh else None),
             "created_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    inst.update((name, spec[name]) for name in INSTANCE_ATTRS if spec.get(name) is not None)
+    for name in INSTANCE_ATTRS:
+        if spec.get(name) is not None:
+            inst[name] = spec[name]
     return inst
 
 
-def _checked_attrs(spec):
+def _checked_attrs(spec: Spec) -> None:
     """The fields an inventory reads: each the type and form the real service answers."""
     patterns = {"image_id": IMAGE_ID_RE, "vpc_id": re.compile(r"^vpc-[0-9a-z]{8}$"),
                 "subnet_id": re.compile(r"^subnet-[0-9a-z]{8}$"), "zone": re.compile(r"^[a-z]+-[a-z0-9-]+-\d+$"),
                 "instance_type": re.compile(r"^[A-Z0-9a-z.]{1,32}$"),
                 "charge_type": re.compile(r"^(PREPAID|POSTPAID_BY_HOUR|CDHPAID|SPOTPAID|CDCPAID)$")}
-    for name, pattern in patterns.items():
-        if spec.get(name) is not None and not (isinstance(spec[name], str) and pattern.match(spec[name])):
-            raise ValueError("%s is not in the form the service answers (%s)" % (name, pattern.pattern))
+    for field, pattern in patterns.items():
+        if spec.get(field) is not None and not (isinstance(spec[field], str) and pattern.match(spec[field])):
+            raise ValueError("%s is not in the form the service answers (%s)" % (field, pattern.pattern))
     name = spec.get("instance_name")
     if name is not None and not (isinstance(name, str) and 0 < len(name) <= 128):
         raise ValueError("instance_name must be a string of 1 to 128 characters")
@@ -238,7 +257,7 @@ def _checked_attrs(spec):
             raise ValueError("ipv6_addresses must be IPv6 addresses")
 
 
-def _checked_instance(spec, ssh_allowed):
+def _checked_instance(spec: Spec, ssh_allowed: bool) -> bool:
     """Whether the instance is an ssh one; every field that reaches sshd_config or a path is checked first."""
     if spec.get("state", "STOPPED") not in STATES:
         raise ValueError("state must be one of %s" % ", ".join(STATES))

@@ -4,11 +4,18 @@
 Written from the reference (sections 3 and 4), independently of the collection's signer.
 """
 
+from __future__ import annotations
+
 import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
+from typing import TypedDict
+
+# hashlib.sha256 and its like, as hmac.new takes them (hashlib._Hash: typeshed's name for a hash object)
+Digest = Callable[[], "hashlib._Hash"]
 
 TC3_ALGORITHM = "TC3-HMAC-SHA256"
 SERVICE = "cvm"
@@ -22,21 +29,30 @@ _AUTH_RE = re.compile(
 
 
 class AuthError(Exception):
-    def __init__(self, code, message):
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
 
 
-def utc_date(ts):
+class Tc3Authorization(TypedDict):
+    """The parts of a TC3-HMAC-SHA256 Authorization header."""
+    secret_id: str
+    date: str
+    service: str
+    signed_headers: list[str]
+    signature: str
+
+
+def utc_date(ts: int) -> str:
     return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%Y-%m-%d")
 
 
-def _hmac(key, msg, digest=hashlib.sha256):
+def _hmac(key: bytes, msg: str, digest: Digest = hashlib.sha256) -> bytes:
     return hmac.new(key, msg.encode("utf-8"), digest).digest()
 
 
-def parse_tc3_authorization(value):
+def parse_tc3_authorization(value: str) -> Tc3Authorization:
     m = _AUTH_RE.match(value.strip())
     if not m:
         raise AuthError("AuthFailure.InvalidAuthorization", "Authorization header is malformed or incomplete.")
@@ -52,8 +68,9 @@ def parse_tc3_authorization(value):
     }
 
 
-def tc3_expected_signature(secret_key, method, raw_query, headers, signed_headers, body, timestamp, date,
-                           service=SERVICE):
+def tc3_expected_signature(secret_key: str, method: str, raw_query: str, headers: Mapping[str, str],
+                           signed_headers: Sequence[str], body: bytes, timestamp: int, date: str,
+                           service: str = SERVICE) -> str:
     """headers: a case-insensitive mapping of the received headers."""
     canonical_headers = ""
     for name in signed_headers:
@@ -76,7 +93,8 @@ def tc3_expected_signature(secret_key, method, raw_query, headers, signed_header
     return hmac.new(k_signing, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def v1_expected_signature(secret_key, method, host, path, params, signature_method):
+def v1_expected_signature(secret_key: str, method: str, host: str, path: str, params: Mapping[str, str],
+                          signature_method: str) -> str:
     """params: flat dict of every received parameter except Signature (raw, decoded values)."""
     digest = {"HmacSHA256": hashlib.sha256, "HmacSHA1": hashlib.sha1}.get(signature_method)
     if digest is None:
@@ -88,9 +106,9 @@ def v1_expected_signature(secret_key, method, host, path, params, signature_meth
     return base64.b64encode(mac).decode()
 
 
-def check_timestamp(timestamp, now, window):
+def check_timestamp(timestamp: str | None, now: float, window: int) -> int:
     try:
-        ts = int(timestamp)
+        ts = int(timestamp)  # type: ignore[arg-type]  # no timestamp (None) raises TypeError: refused below
     except (TypeError, ValueError):
         raise AuthError("AuthFailure.InvalidAuthorization", "Timestamp `%s` is not an integer." % timestamp)
     if abs(now - ts) > window:
@@ -101,5 +119,5 @@ def check_timestamp(timestamp, now, window):
     return ts
 
 
-def constant_equal(a, b):
+def constant_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))

@@ -10,6 +10,8 @@ The emulator answers a subset of these organically; any of them can be injected 
 The collection's tests check that every code listed here for an action the module calls is explained in its
 docs/docsite/rst/guide_troubleshooting.rst."""
 
+from __future__ import annotations
+
 COMMON = (
     "ActionOffline", "AuthFailure.InvalidAuthorization", "AuthFailure.InvalidSecretId", "AuthFailure.MFAFailure",
     "AuthFailure.SecretIdNotFound", "AuthFailure.SignatureExpire", "AuthFailure.SignatureFailure",
@@ -21,7 +23,7 @@ COMMON = (
     "UnsupportedOperation", "UnsupportedProtocol", "UnsupportedRegion",
 )
 
-BY_ACTION = {
+BY_ACTION: dict[str, tuple[str, ...]] = {
     'CreateKeyPair': (
         'FailedOperation.TagKeyReserved', 'InternalServerError', 'InvalidKeyPair.LimitExceeded',
         'InvalidKeyPairName.Duplicate', 'InvalidKeyPairNameEmpty', 'InvalidKeyPairNameIncludeIllegalChar',
@@ -105,7 +107,7 @@ BY_ACTION = {
     ),
 }
 
-EXTRA = {
+EXTRA: dict[str, tuple[str, ...]] = {
     # cvm errors.go defines these for tag checks on CreateKeyPair/ImportKeyPair's TagSpecification, although the
     # per-action comments do not list them (research-api-behaviour.md, section 3)
     "CreateKeyPair": ("FailedOperation.IllegalTagKey", "FailedOperation.IllegalTagValue"),
@@ -121,6 +123,6 @@ SEED = ("InvalidKeyPairNameEmpty", "InvalidKeyPairNameTooLong", "InvalidKeyPairN
         "InvalidKeyPair.NotSupported")
 
 
-def codes(action):
+def codes(action: str) -> tuple[str, ...]:
     """Every code `action` can answer: its own list, the extra ones, and the common ones."""
     return tuple(BY_ACTION.get(action, ())) + tuple(EXTRA.get(action, ())) + COMMON

@@ -1,10 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Fault injection and rate limiting, configured through the admin API."""
 
+from __future__ import annotations
+
 import random
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
+from typing import TypedDict
+
+from .store import JSON
 
 PRE_MODES = ("latency", "error", "http_error", "close_before")
 POST_MODES = ("hold", "close_after", "private_key_no_newline", "malformed_json", "missing_fields", "no_response",
@@ -18,19 +24,39 @@ class FaultError(ValueError):
     pass
 
 
+class FaultRule(TypedDict):
+    """A fault rule. action, count, probability, code and message are kept as the admin API gave them (count and
+    probability are meant as numbers; probability is read with float() when it applies)."""
+    action: str
+    mode: str
+    count: int | None
+    probability: JSON
+    latency: float
+    code: str
+    message: str | None
+    status: int
+    after: int
+    fired: int
+
+
+class FaultState(TypedDict):
+    rules: list[FaultRule]
+    rate_limits: dict[str, int]
+
+
 class Faults:
-    def __init__(self, seed=None):
+    def __init__(self, seed: int | None = None) -> None:
         self.lock = threading.Lock()
-        self.rules = []
-        self.rate_limits = {}
-        self.hits = {}
+        self.rules: list[FaultRule] = []
+        self.rate_limits: dict[str, int] = {}
+        self.hits: dict[str, deque[float]] = {}
         self.random = random.Random(seed)
 
-    def add(self, spec):
+    def add(self, spec: Mapping[str, JSON]) -> FaultRule:
         mode = spec.get("mode")
         if mode not in MODES:
             raise FaultError("mode must be one of %s" % ", ".join(MODES))
-        rule = {
+        rule: FaultRule = {
             "action": spec.get("action", "*"),
             "mode": mode,
             "count": spec.get("count"),
@@ -52,15 +78,15 @@ class Faults:
             self.rules.append(rule)
         return rule
 
-    def clear(self):
+    def clear(self) -> None:
         with self.lock:
             self.rules = []
             self.rate_limits = {}
             self.hits = {}
 
-    def take(self, action):
+    def take(self, action: str) -> list[FaultRule]:
         """Returns the rules that fire for this request (at most one per mode), consuming counts."""
-        fired = []
+        fired: list[FaultRule] = []
         with self.lock:
             for rule in list(self.rules):
                 if rule["action"] not in ("*", action):
@@ -73,21 +99,21 @@ class Faults:
                 if rule["probability"] is not None and self.random.random() >= float(rule["probability"]):
                     continue
                 rule["fired"] += 1
-                fired.append(dict(rule))
+                fired.append(rule.copy())
                 if rule["count"] is not None:
                     rule["count"] -= 1
                     if rule["count"] <= 0:
                         self.rules.remove(rule)
         return fired
 
-    def set_rate_limit(self, action, per_second):
+    def set_rate_limit(self, action: str, per_second: JSON) -> None:
         with self.lock:
             if per_second:
                 self.rate_limits[action] = int(per_second)
             else:
                 self.rate_limits.pop(action, None)
 
-    def over_rate(self, action):
+    def over_rate(self, action: str) -> tuple[int, int] | None:
         with self.lock:
             limit = self.rate_limits.get(action, self.rate_limits.get("*"))
             if not limit:
@@ -101,6 +127,6 @@ class Faults:
             window.append(now)
             return None
 
-    def describe(self):
+    def describe(self) -> FaultState:
         with self.lock:
-            return {"rules": [dict(r) for r in self.rules], "rate_limits": dict(self.rate_limits)}
+            return {"rules": [r.copy() for r in self.rules], "rate_limits": dict(self.rate_limits)}

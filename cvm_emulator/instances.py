@@ -17,6 +17,8 @@ One lifecycle thread advances the operations in progress every TICK seconds; one
 hands each SSH connection to a running instance to its own `sshd -i`.
 """
 
+from __future__ import annotations
+
 import getpass
 import json
 import os
@@ -30,6 +32,13 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
+from typing import cast
+
+from .store import JSON, Instance, Store
+
+# key ID -> its public key (OpenSSH line), or None for a key pair that is gone
+PublicKeyOf = Callable[[str], str | None]
 
 TICK = 0.05
 # States an instance can be given through the admin API (the InstanceStatus values of DescribeInstances).
@@ -43,20 +52,22 @@ APPLY_AT = 0.5
 LAG = 0.3  # operation_report=lagging: the previous operation is shown for this part of the duration
 
 
-def os_name_of(inst):
-    if inst.get("os_name"):
-        return inst["os_name"]
+def os_name_of(inst: Instance) -> str:
+    os_name = inst.get("os_name")
+    if os_name:
+        return os_name
     return "TencentOS Server 3.1 (TK4)" if inst.get("os", "linux") == "linux" else \
         "Windows Server 2022 DataCenter 64bit Chinese Edition"
 
 
-def state_code(state):
+def state_code(state: str) -> str:
     """UnsupportedOperation.InstanceState<CamelCase> of a state: EXIT_RESCUE_MODE -> InstanceStateExitRescueMode."""
     return "UnsupportedOperation.InstanceState" + "".join(w.capitalize() for w in state.split("_"))
 
 
-def start_operation(inst, action, request_id, add=(), remove=(), force_stop=False, now=None, duration=0.5,
-                    fail=None):
+def start_operation(inst: Instance, action: str, request_id: str, add: Iterable[str] = (), remove: Iterable[str] = (),
+                    force_stop: bool = False, now: float | None = None, duration: float = 0.5,
+                    fail: str | None = None) -> None:
     """Marks `inst` (a store row, changed in place) as carrying out `action`; the lifecycle finishes it."""
     now = time.time() if now is None else now
     inst["operation"] = {
@@ -72,7 +83,7 @@ def start_operation(inst, action, request_id, add=(), remove=(), force_stop=Fals
     inst["latest_operation_error_msg"] = None
 
 
-def advance(inst, now, public_key_of, associate_mode="add"):
+def advance(inst: Instance, now: float, public_key_of: PublicKeyOf, associate_mode: str = "add") -> bool:
     """Moves an operation in progress on to `now`. Returns True when `inst` changed."""
     op = inst.get("operation")
     if not op:
@@ -98,7 +109,7 @@ def advance(inst, now, public_key_of, associate_mode="add"):
     return json.dumps(inst, sort_keys=True, default=str) != before
 
 
-def authorized_keys_text(key_ids, public_key_of):
+def authorized_keys_text(key_ids: Iterable[str], public_key_of: PublicKeyOf) -> str:
     lines = []
     for key_id in key_ids:
         public = public_key_of(key_id)
@@ -107,7 +118,7 @@ def authorized_keys_text(key_ids, public_key_of):
     return "".join(line + "\n" for line in lines)
 
 
-def instance_model(inst, now=None, report="request_id"):
+def instance_model(inst: Instance, now: float | None = None, report: str = "request_id") -> dict[str, JSON]:
     """The DescribeInstances Instance object (the fields a key-pair tool reads; research §6.2)."""
     now = time.time() if now is None else now
     latest = [inst.get("latest_operation"), inst.get("latest_operation_state"),
@@ -157,7 +168,7 @@ LOGIN_USER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")  # a plain POSIX 
 INSTANCE_ID_RE = re.compile(r"^ins-[0-9a-z]{8}$")                # Tencent Cloud's format
 
 
-def find_sshd():
+def find_sshd() -> str | None:
     """The sshd binary (Debian's openssh-server puts it in /usr/sbin, often not on PATH), or None."""
     return shutil.which("sshd") or next(
         (p for p in ("/usr/sbin/sshd", "/usr/local/sbin/sshd", "/sbin/sshd") if os.access(p, os.X_OK)), None)
@@ -173,25 +184,26 @@ class Guests:
     port open, only the sessions in progress until their clients go. (sshd is started without a preexec_fn: one
     that loaded libc with ctypes deadlocked a forked child now and then, and Popen with it, under load.)"""
 
-    def __init__(self):
-        self.root = None
+    def __init__(self) -> None:
+        self.root: str | None = None
         self.lock = threading.Lock()
-        self.listeners = {}  # instance_id -> listening socket
-        self.unseen = set()  # instance_ids given a port that the lifecycle has not yet seen in the store
-        self.running = {}    # instance_id -> login user, while the instance is RUNNING
-        self.sessions = {}   # instance_id -> [Popen]
-        self.files = {}      # instance_id -> authorized_keys text written
-        self.connections = {}  # instance_id -> connections handed to sshd so far (the admin state shows them)
+        self.listeners: dict[str, socket.socket] = {}  # instance_id -> listening socket
+        self.unseen: set[str] = set()  # instance_ids given a port that the lifecycle has not yet seen in the store
+        self.running: dict[str, str] = {}  # instance_id -> login user, while the instance is RUNNING
+        self.sessions: dict[str, list[subprocess.Popen[bytes]]] = {}  # instance_id -> [Popen]
+        self.files: dict[str, str] = {}  # instance_id -> authorized_keys text written
+        # instance_id -> connections handed to sshd so far (the admin state shows them)
+        self.connections: dict[str, int] = {}
         self.selector = selectors.DefaultSelector()
         self.wakeup_r, self.wakeup_w = socket.socketpair()
         self.selector.register(self.wakeup_r, selectors.EVENT_READ, None)
         self.closing = False
-        self.error = None
+        self.error: str | None = None
         self.thread = threading.Thread(target=self._accept_loop, name="cvm-emulator-sshd", daemon=True)
         self.thread.start()
 
     # files ---------------------------------------------------------------------------------------
-    def _dir(self, instance_id):
+    def _dir(self, instance_id: str) -> str:
         if not INSTANCE_ID_RE.match(instance_id or ""):
             raise OSError("refusing a guest directory for instance %r" % (instance_id,))
         if self.root is None:
@@ -205,7 +217,7 @@ class Guests:
         return path
 
     @staticmethod
-    def _host_key(path):
+    def _host_key(path: str) -> None:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -215,7 +227,7 @@ class Guests:
             handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
                                            serialization.NoEncryption()))
 
-    def _config(self, instance_id, user):
+    def _config(self, instance_id: str, user: str) -> str:
         if not LOGIN_USER_RE.match(user or "") or not INSTANCE_ID_RE.match(instance_id or ""):
             raise OSError("refusing to write an sshd_config for instance %r, user %r" % (instance_id, user))
         path = self._dir(instance_id)
@@ -240,7 +252,7 @@ class Guests:
                 handle.write(text)
         return config
 
-    def write_keys(self, inst):
+    def write_keys(self, inst: Instance) -> None:
         path = self._dir(inst["instance_id"])
         text = inst.get("authorized_keys") or ""
         target = os.path.join(path, "authorized_keys")
@@ -253,7 +265,7 @@ class Guests:
             self.files[inst["instance_id"]] = text
 
     # ports ---------------------------------------------------------------------------------------
-    def listen(self, instance_id):
+    def listen(self, instance_id: str) -> int:
         """The instance's port: a listening socket on 127.0.0.1 that it keeps until it is gone."""
         with self.lock:
             sock = self.listeners.get(instance_id)
@@ -267,13 +279,14 @@ class Guests:
                 self.unseen.add(instance_id)  # not forgotten before its instance is stored
                 self.selector.register(sock, selectors.EVENT_READ, instance_id)
                 self.wakeup_w.send(b"x")
-            return sock.getsockname()[1]
+            port: int = sock.getsockname()[1]  # an AF_INET address: (host, port)
+            return port
 
-    def forget(self, instance_id):
+    def forget(self, instance_id: str) -> None:
         """Closes the instance's port and ends its sessions (an instance that could not be stored)."""
         self._forget(instance_id)
 
-    def _forget(self, instance_id):
+    def _forget(self, instance_id: str) -> None:
         with self.lock:
             sock = self.listeners.pop(instance_id, None)
             self.unseen.discard(instance_id)
@@ -288,7 +301,7 @@ class Guests:
             shutil.rmtree(os.path.join(self.root, instance_id), ignore_errors=True)
 
     # the lifecycle's view ------------------------------------------------------------------------
-    def reconcile(self, instances):
+    def reconcile(self, instances: Iterable[Instance]) -> None:
         """Follows the store: which instances run (their connections go to sshd), their authorized_keys, and the
         ports of instances that are gone."""
         present = set()
@@ -311,7 +324,7 @@ class Guests:
         for instance_id in gone:
             self._forget(instance_id)
 
-    def _end_sessions(self, instance_id):
+    def _end_sessions(self, instance_id: str) -> None:
         """Ends the instance's SSH sessions: each sshd and what it runs (a session's command is a process group of
         its own, so it is found through /proc), as a power-off would."""
         for proc in self.sessions.pop(instance_id, []):
@@ -324,14 +337,15 @@ class Guests:
                     pass
 
     # the acceptor --------------------------------------------------------------------------------
-    def _accept_loop(self):
+    def _accept_loop(self) -> None:
         while not self.closing:
             for key, _events in self.selector.select(timeout=0.5):
                 if key.data is None:
                     self.wakeup_r.recv(64)
                     continue
+                listener = cast(socket.socket, key.fileobj)  # registered with data: a port of listen()
                 try:
-                    conn, _peer = key.fileobj.accept()
+                    conn, _peer = listener.accept()
                 except OSError:
                     continue
                 with conn:
@@ -342,7 +356,7 @@ class Guests:
             for instance_id, procs in list(self.sessions.items()):
                 self.sessions[instance_id] = [p for p in procs if p.poll() is None]
 
-    def _serve(self, instance_id, conn):
+    def _serve(self, instance_id: str, conn: socket.socket) -> None:
         user = self.running.get(instance_id)
         if user is None:
             return  # the instance is not running: the connection is closed at once
@@ -368,7 +382,7 @@ class Guests:
         self.sessions.setdefault(instance_id, []).append(proc)
         self.connections[instance_id] = self.connections.get(instance_id, 0) + 1
 
-    def close(self):
+    def close(self) -> None:
         self.closing = True
         self.wakeup_w.send(b"x")
         if threading.current_thread() is not self.thread:
@@ -385,14 +399,14 @@ class Guests:
             self.root = None
 
 
-def _hex_address(address):
+def _hex_address(address: tuple[str, int]) -> str:
     """('127.0.0.1', 40123) -> '0100007F:9CBB', as /proc/net/tcp writes an IPv4 socket address."""
     host, port = address[:2]
     packed = socket.inet_aton(host)
     return "%08X:%04X" % (int.from_bytes(packed, "little"), port)
 
 
-def peer_uid(conn, table="/proc/net/tcp"):
+def peer_uid(conn: socket.socket, table: str = "/proc/net/tcp") -> int | None:
     """The uid owning the client end of an accepted loopback TCP connection (its socket appears in this network
     namespace's /proc/net/tcp with local and remote addresses swapped), or None when it cannot be found."""
     try:
@@ -408,8 +422,8 @@ def peer_uid(conn, table="/proc/net/tcp"):
     return None
 
 
-def descendants(pid):
-    children = {}
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
@@ -425,7 +439,7 @@ def descendants(pid):
     return found
 
 
-def _terminate(proc):
+def _terminate(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -438,21 +452,21 @@ def _terminate(proc):
 class Lifecycle:
     """The thread that advances operations in progress and keeps the guests' sshd in step with the store."""
 
-    def __init__(self, store):
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.guests = Guests()
         self.stopping = threading.Event()
         self.changed = threading.Condition()
         self.generation = 0
-        self.error = None
+        self.error: str | None = None
         self.thread = threading.Thread(target=self._run, name="cvm-emulator-lifecycle", daemon=True)
         self.thread.start()
 
-    def _public_key(self, key_id):
+    def _public_key(self, key_id: str) -> str | None:
         kp = self.store.key_pair(key_id)
         return kp["public_key"] if kp else None
 
-    def tick(self, now=None):
+    def tick(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
         mode = self.store.setting("associate_mode")
         with self.store:
@@ -470,14 +484,14 @@ class Lifecycle:
             self.generation += 1
             self.changed.notify_all()
 
-    def settle(self, timeout=15.0):
+    def settle(self, timeout: float = 15.0) -> str | None:
         """Waits for two full ticks after now (so that a change made before the call has been acted on)."""
         with self.changed:
             target = self.generation + 2
             self.changed.wait_for(lambda: self.generation >= target or self.stopping.is_set(), timeout)
         return self.error
 
-    def _run(self):
+    def _run(self) -> None:
         while not self.stopping.is_set():
             try:
                 self.tick()
@@ -486,7 +500,7 @@ class Lifecycle:
             self.stopping.wait(TICK)
         self.guests.close()
 
-    def close(self):
+    def close(self) -> None:
         self.stopping.set()
         if self.thread.is_alive() and threading.current_thread() is not self.thread:
             self.thread.join(15)

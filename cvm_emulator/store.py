@@ -1,10 +1,117 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Emulator state in SQLite: in memory by default, a file with --db (survives a restart)."""
 
+from __future__ import annotations
+
 import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import Any, Literal, TypedDict, cast, get_args
+
+# A value decoded from JSON or bound for it: a setting (the admin API stores what it is given, unchecked), a request
+# log entry's field, an admin call's answer. Its shape is data, checked (where it is) at run time, not a type.
+JSON = Any
+
+
+class Tag(TypedDict):
+    """A key pair's tag, as the CVM API writes it."""
+    Key: str
+    Value: str
+
+
+class _KeyPairColumns(TypedDict):
+    key_id: str
+    region: str
+    key_name: str
+    project_id: int
+    public_key: str
+    key_blob: str
+    created_time: str
+    tags: list[Tag]
+
+
+class KeyPair(_KeyPairColumns, total=False):
+    """A row of key_pairs (tags decoded), with its bindings unless they were skipped."""
+    description: str
+    seq: int
+    associated_instance_ids: list[str]
+    bound_images: list[str]
+
+
+class Operation(TypedDict):
+    """An Associate/Disassociate operation in progress on an instance (cvm_emulator.instances)."""
+    action: str
+    request_id: str
+    add: list[str]
+    remove: list[str]
+    from_state: str
+    forced: bool
+    started: float
+    duration: float
+    applied: bool
+    fail: str | None
+    # latest_operation, latest_operation_state, latest_operation_request_id, latest_operation_error_msg before it
+    previous: list[str | None]
+
+
+class _InstanceKeys(TypedDict):
+    instance_id: str
+    region: str
+    state: str
+    os: str
+    key_ids: list[str]
+
+
+class Instance(_InstanceKeys, total=False):
+    """An instance: a row of instances (key_ids, operation and attrs decoded, attrs merged in), or one being made.
+    A field missing here is its column's default (INSTANCE_COLUMNS)."""
+    terminated_at: float | None
+    os_name: str | None
+    login_user: str | None
+    private_ip: str | None
+    public_ip: str | None
+    ssh: int
+    ssh_port: int | None
+    guest_agent: int
+    authorized_keys: str
+    created_time: str | None
+    latest_operation: str | None
+    latest_operation_state: str | None
+    latest_operation_request_id: str | None
+    latest_operation_error_msg: str | None
+    operation: Operation | None
+    # INSTANCE_ATTRS (the `attrs` column): as the admin API was given them, each checked (admin._checked_attrs)
+    instance_name: str
+    zone: str
+    project_id: int
+    instance_type: str
+    image_id: str
+    vpc_id: str
+    subnet_id: str
+    security_group_ids: list[str]
+    tags: dict[str, str]
+    charge_type: str
+    ipv6_addresses: list[str]
+    # in the admin API's state only: connections handed to the instance's sshd so far
+    ssh_connections: int
+
+
+class Image(TypedDict):
+    image_id: str
+    region: str
+    key_ids: list[str]
+
+
+class State(TypedDict):
+    """What the admin API's /_emulator/state answers."""
+    key_pairs: list[KeyPair]
+    instances: list[Instance]
+    images: list[Image]
+    settings: dict[str, JSON]
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS key_pairs (
@@ -41,7 +148,7 @@ CREATE TABLE IF NOT EXISTS settings (
 
 # Instance columns added since the first release (name, SQL type and default); older --db files get them by
 # ALTER TABLE. `operation` is the JSON of the asynchronous operation in progress (cvm_emulator.instances).
-INSTANCE_COLUMNS = (
+INSTANCE_COLUMNS: tuple[tuple[str, str, JSON], ...] = (
     ("terminated_at", "REAL", None),
     ("os_name", "TEXT", None),
     ("login_user", "TEXT", None),
@@ -63,10 +170,11 @@ INSTANCE_COLUMNS = (
 )
 
 # The instance fields an inventory reads, kept in the `attrs` column (JSON).
-INSTANCE_ATTRS = ("instance_name", "zone", "project_id", "instance_type", "image_id", "vpc_id", "subnet_id",
-                  "security_group_ids", "tags", "charge_type", "ipv6_addresses")
+InstanceAttr = Literal["instance_name", "zone", "project_id", "instance_type", "image_id", "vpc_id", "subnet_id",
+                       "security_group_ids", "tags", "charge_type", "ipv6_addresses"]
+INSTANCE_ATTRS: tuple[InstanceAttr, ...] = get_args(InstanceAttr)
 
-DEFAULT_SETTINGS = {
+DEFAULT_SETTINGS: dict[str, JSON] = {
     "quota": 100,                   # key pairs per account (all regions)
     "projects": [0, 1000, 1001, 1002],
     "clock_offset": 0,
@@ -83,7 +191,7 @@ class Store:
     """A single connection guarded by one lock: every action runs as one serialised transaction,
     which is what makes duplicate-name checks race-free under concurrent clients."""
 
-    def __init__(self, path=":memory:", defaults=None):
+    def __init__(self, path: str = ":memory:", defaults: dict[str, JSON] | None = None) -> None:
         self.path = path
         self.defaults = dict(DEFAULT_SETTINGS, **(defaults or {}))  # what a setting is until set (and after reset)
         self.lock = threading.RLock()
@@ -103,46 +211,49 @@ class Store:
                               "WHERE operation IS NOT NULL;"
                               "CREATE INDEX IF NOT EXISTS instances_ssh ON instances(ssh) WHERE ssh=1;")
 
-    def _execute(self, sql, args=()):
+    def _execute(self, sql: str, args: Sequence[object] = ()) -> _Rows:
         # One connection is shared by every handler thread: each statement (and each transaction, see
         # __enter__) runs under the lock, and rows are fetched before it is released.
         with self.lock:
             return _Rows(self.db.execute(sql, args).fetchall())
 
     # settings -----------------------------------------------------------------------------
-    def setting(self, name):
+    def setting(self, name: str) -> JSON:
         row = self._execute("SELECT value FROM settings WHERE name=?", (name,)).fetchone()
         return json.loads(row["value"]) if row else self.defaults[name]
 
-    def set_setting(self, name, value):
+    def set_setting(self, name: str, value: JSON) -> None:
         self._execute(
             "INSERT INTO settings(name, value) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
             (name, json.dumps(value)),
         )
 
     # transactions -------------------------------------------------------------------------
-    def __enter__(self):
+    def __enter__(self) -> Store:
         self.lock.acquire()
         self.db.execute("BEGIN IMMEDIATE")
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> Literal[False]:
         try:
             self.db.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
             self.lock.release()
         return False
 
-    def reset(self):
+    def reset(self) -> None:
         with self:
             for table in ("key_pairs", "instances", "images", "settings"):
                 self._execute("DELETE FROM %s" % table)
 
     # key pairs ----------------------------------------------------------------------------
-    def key_pairs(self, region=None, name_contains=None, bindings=True):
+    def key_pairs(self, region: str | None = None, name_contains: Sequence[str] | None = None,
+                  bindings: bool = True) -> list[KeyPair]:
         """Key pairs in creation order, with a name containing one of `name_contains` (a list) when given;
         bindings=False skips the instance/image lookups (add them per page)."""
-        sql, args = "SELECT * FROM key_pairs WHERE 1=1", []
+        sql = "SELECT * FROM key_pairs WHERE 1=1"
+        args: list[str] = []
         if region is not None:
             sql, args = sql + " AND region=?", args + [region]
         if name_contains:
@@ -151,25 +262,26 @@ class Store:
         rows = self._execute(sql + " ORDER BY seq", tuple(args)).fetchall()
         return [self._key_pair(r, bindings) for r in rows]
 
-    def with_bindings(self, kp):
-        kp = dict(kp)
+    def with_bindings(self, kp: KeyPair) -> KeyPair:
+        kp = kp.copy()
         kp["associated_instance_ids"] = self.bound_instances(kp["key_id"])
         kp["bound_images"] = self.bound_images(kp["key_id"])
         return kp
 
-    def key_pair(self, key_id, region=None):
+    def key_pair(self, key_id: str, region: str | None = None) -> KeyPair | None:
         row = self._execute("SELECT * FROM key_pairs WHERE key_id=?", (key_id,)).fetchone()
         if row is None or (region is not None and row["region"] != region):
             return None
         return self._key_pair(row)
 
-    def _key_pair(self, row, bindings=True):
-        kp = dict(row)
-        kp["tags"] = json.loads(kp["tags"])
+    def _key_pair(self, row: sqlite3.Row, bindings: bool = True) -> KeyPair:
+        columns = dict(row)
+        columns["tags"] = json.loads(columns["tags"])
+        kp = cast(KeyPair, columns)  # the table's columns (SCHEMA), tags decoded
         return self.with_bindings(kp) if bindings else kp
 
-    def insert_key_pair(self, kp):
-        seq = self._execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM key_pairs").fetchone()[0]
+    def insert_key_pair(self, kp: KeyPair) -> None:
+        seq = self._execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM key_pairs").scalar()
         self._execute(
             "INSERT INTO key_pairs(key_id, region, key_name, project_id, description, public_key, key_blob,"
             " created_time, tags, seq) VALUES(?,?,?,?,?,?,?,?,?,?)",
@@ -177,82 +289,86 @@ class Store:
              kp["public_key"], kp["key_blob"], kp["created_time"], json.dumps(kp.get("tags", [])), seq),
         )
 
-    def update_key_pair(self, key_id, **fields):
+    def update_key_pair(self, key_id: str, **fields: str) -> None:
         for name, value in fields.items():
             self._execute("UPDATE key_pairs SET %s=? WHERE key_id=?" % name, (value, key_id))
 
-    def delete_key_pair(self, key_id):
+    def delete_key_pair(self, key_id: str) -> None:
         self._execute("DELETE FROM key_pairs WHERE key_id=?", (key_id,))
 
-    def count_key_pairs(self, region=None):
+    def count_key_pairs(self, region: str | None = None) -> int:
+        count: int
         if region is None:
-            return self._execute("SELECT COUNT(*) FROM key_pairs").fetchone()[0]
-        return self._execute("SELECT COUNT(*) FROM key_pairs WHERE region=?", (region,)).fetchone()[0]
+            count = self._execute("SELECT COUNT(*) FROM key_pairs").scalar()
+        else:
+            count = self._execute("SELECT COUNT(*) FROM key_pairs WHERE region=?", (region,)).scalar()
+        return count
 
-    def name_taken(self, region, name):
+    def name_taken(self, region: str, name: str) -> bool:
         return self._execute(
             "SELECT 1 FROM key_pairs WHERE region=? AND key_name=?", (region, name)).fetchone() is not None
 
-    def blob_taken(self, region, blob):
+    def blob_taken(self, region: str, blob: str) -> bool:
         return self._execute(
             "SELECT 1 FROM key_pairs WHERE region=? AND key_blob=?", (region, blob)).fetchone() is not None
 
     # instances and images -----------------------------------------------------------------
-    def bound_instances(self, key_id):
+    def bound_instances(self, key_id: str) -> list[str]:
         rows = self._execute("SELECT instance_id, key_ids FROM instances ORDER BY instance_id").fetchall()
         return [r["instance_id"] for r in rows if key_id in json.loads(r["key_ids"])]
 
-    def bound_images(self, key_id):
+    def bound_images(self, key_id: str) -> list[str]:
         rows = self._execute("SELECT image_id, key_ids FROM images ORDER BY image_id").fetchall()
         return [r["image_id"] for r in rows if key_id in json.loads(r["key_ids"])]
 
     @staticmethod
-    def _instance(row):
-        inst = dict(row)
-        inst["key_ids"] = json.loads(inst["key_ids"])
-        inst["operation"] = json.loads(inst["operation"]) if inst.get("operation") else None
-        inst.update(json.loads(inst.pop("attrs", None) or "{}"))
-        return inst
+    def _instance(row: sqlite3.Row) -> Instance:
+        columns = dict(row)
+        columns["key_ids"] = json.loads(columns["key_ids"])
+        columns["operation"] = json.loads(columns["operation"]) if columns.get("operation") else None
+        columns.update(json.loads(columns.pop("attrs", None) or "{}"))
+        return cast(Instance, columns)  # the table's columns (SCHEMA, INSTANCE_COLUMNS), decoded
 
-    def instance(self, instance_id):
+    def instance(self, instance_id: str) -> Instance | None:
         row = self._execute("SELECT * FROM instances WHERE instance_id=?", (instance_id,)).fetchone()
         return None if row is None else self._instance(row)
 
-    def instances(self, region=None):
+    def instances(self, region: str | None = None) -> list[Instance]:
         if region is None:
             rows = self._execute("SELECT * FROM instances ORDER BY instance_id").fetchall()
         else:
             rows = self._execute("SELECT * FROM instances WHERE region=? ORDER BY instance_id", (region,)).fetchall()
         return [self._instance(r) for r in rows]
 
-    def busy_instances(self):
+    def busy_instances(self) -> list[Instance]:
         """The instances with an operation in progress: all the lifecycle has to advance."""
         rows = self._execute("SELECT * FROM instances WHERE operation IS NOT NULL").fetchall()
         return [self._instance(r) for r in rows]
 
-    def ssh_instances(self):
+    def ssh_instances(self) -> list[Instance]:
         """The instances whose sshd the lifecycle keeps in step (the others are records only)."""
         rows = self._execute("SELECT * FROM instances WHERE ssh=1").fetchall()
         return [self._instance(r) for r in rows]
 
-    def terminate_instance(self, instance_id, now):
+    def terminate_instance(self, instance_id: str, now: float) -> None:
         """TERMINATING now; gone (with its key bindings) once purge_terminated finds it past the linger time."""
         self._execute("UPDATE instances SET state='TERMINATING', terminated_at=? WHERE instance_id=?",
                       (now, instance_id))
 
-    def purge_terminated(self, now, linger):
+    def purge_terminated(self, now: float, linger: JSON) -> None:
         if linger is not None and float(linger) >= 0:
             self._execute("DELETE FROM instances WHERE terminated_at IS NOT NULL AND terminated_at + ? <= ?",
                           (float(linger), now))
 
-    def put_instance(self, inst):
+    def put_instance(self, inst: Instance) -> None:
         """Inserts or replaces the instance: every column, from `inst` or its default."""
         self.put_instances([inst])
 
-    def put_instances(self, instances):
+    def put_instances(self, instances: Iterable[Instance]) -> None:
         """Inserts or replaces the instances (one statement for all); INSTANCE_ATTRS are kept as JSON."""
         rows = []
         for inst in instances:
+            values: dict[str, JSON]
             values = {"instance_id": inst["instance_id"], "region": inst["region"],
                       "state": inst.get("state", "STOPPED"), "os": inst.get("os", "linux"),
                       "key_ids": json.dumps(list(inst.get("key_ids", [])))}
@@ -270,20 +386,21 @@ class Store:
                 "INSERT OR REPLACE INTO instances(%s) VALUES(%s)" % (", ".join(names), ", ".join("?" * len(names))),
                 [tuple(values[n] for n in names) for values in rows])
 
-    def put_image(self, image):
+    def put_image(self, image: Image) -> None:
         self._execute(
             "INSERT INTO images(image_id, region, key_ids) VALUES(?,?,?)"
             " ON CONFLICT(image_id) DO UPDATE SET region=excluded.region, key_ids=excluded.key_ids",
             (image["image_id"], image["region"], json.dumps(image.get("key_ids", []))),
         )
 
-    def dump(self):
+    def dump(self) -> State:
         with self:
             self.purge_terminated(time.time(), self.setting("binding_linger"))
             instances = self.instances()
-            images = [dict(r) for r in self._execute("SELECT * FROM images ORDER BY image_id")]
-            for item in images:
+            rows = [dict(r) for r in self._execute("SELECT * FROM images ORDER BY image_id")]
+            for item in rows:
                 item["key_ids"] = json.loads(item["key_ids"])
+            images = cast("list[Image]", rows)  # the table's columns (SCHEMA), key_ids decoded
             key_pairs = self.key_pairs()
             for kp in key_pairs:
                 kp.pop("seq", None)
@@ -295,11 +412,15 @@ class Store:
             }
 
 
-class _Rows(list):
+class _Rows(list[sqlite3.Row]):
     """Fetched rows with the cursor methods the store uses."""
 
-    def fetchall(self):
+    def fetchall(self) -> list[sqlite3.Row]:
         return list(self)
 
-    def fetchone(self):
+    def fetchone(self) -> sqlite3.Row | None:
         return self[0] if self else None
+
+    def scalar(self) -> JSON:
+        """The first column of the first row: what an aggregate (COUNT, MAX) answers, always one row."""
+        return self[0][0]
