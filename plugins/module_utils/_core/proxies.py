@@ -8,11 +8,12 @@ repeating a URL, which may hold a password, in an error; and what counts as loop
 from __future__ import annotations
 
 import base64
-from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
 import functools
 import ipaddress
 import os
 import socket
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 
@@ -21,18 +22,21 @@ class ProxyError(ValueError):
     password)."""
 
 
-class Proxy(namedtuple("Proxy", "host port authorization tls")):
+class Proxy(NamedTuple):
     """A proxy from the environment; `authorization` is the Proxy-Authorization value of its user:password; `tls`
     says that the connection to the proxy itself is TLS (an https:// proxy URL)."""
 
-    __slots__ = ()
+    host: str
+    port: int
+    authorization: str | None
+    tls: bool
 
-    def __repr__(self):  # never show the credentials
+    def __repr__(self) -> str:  # never show the credentials
         return "Proxy(host=%r, port=%r, authenticated=%r, tls=%r)" % (
             self.host, self.port, bool(self.authorization), self.tls)
 
 
-def is_loopback(hostname, resolve=None):
+def is_loopback(hostname: str, resolve: Callable[[str], Sequence[str]] | None = None) -> bool:
     """Whether `hostname` is this machine: a literal loopback address, or `localhost` itself. A name under .localhost
     counts only when every address it resolves to (`resolve(name)`: getaddrinfo by default) is a loopback one: a
     resolver may send such a name anywhere, and what is loopback gets plain HTTP and no proxy."""
@@ -50,16 +54,17 @@ def is_loopback(hostname, resolve=None):
 
 
 @functools.lru_cache(maxsize=32)
-def _resolve(name):
+def _resolve(name: str) -> tuple[str, ...]:
     """The addresses `name` resolves to; none when it does not resolve (asked once a process: every request asks)."""
     try:
         found = socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        return []
-    return tuple(info[4][0].split("%")[0] for info in found)
+        return ()
+    # str(): the stubs allow an int in the address slot (AF_INET and AF_INET6 give the text of the address)
+    return tuple(str(info[4][0]).split("%")[0] for info in found)
 
 
-def _split_host(netloc, scheme):
+def _split_host(netloc: str, scheme: str) -> tuple[str, int]:
     """`host`, `host:port` or `[v6]:port` -> (host, port)."""
     default = 443 if scheme == "https" else 80
     if netloc.startswith("["):
@@ -72,7 +77,7 @@ def _split_host(netloc, scheme):
     return host, int(port) if port else default
 
 
-def _no_proxy_match(hostname, environ):
+def _no_proxy_match(hostname: str, environ: Mapping[str, str]) -> bool:
     value = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
     for entry in (e.strip().lower() for e in value.split(",")):
         if not entry:
@@ -85,7 +90,7 @@ def _no_proxy_match(hostname, environ):
     return False
 
 
-def proxy_for(scheme, hostname, environ=None):
+def proxy_for(scheme: str, hostname: str, environ: Mapping[str, str] | None = None) -> Proxy | None:
     """The Proxy to use, or None. Loopback endpoints (the emulator) are always reached directly. Credentials in
     the proxy URL (`http://user:pass@host:port`, percent-encoded) are sent as Basic Proxy-Authorization."""
     environ = os.environ if environ is None else environ
@@ -99,7 +104,7 @@ def proxy_for(scheme, hostname, environ=None):
     return parse_proxy(url if "://" in url else "http://" + url, variable)
 
 
-def parse_proxy(url, variable):
+def parse_proxy(url: str, variable: str) -> Proxy:
     """A proxy URL (http:// or https://, with an optional percent-encoded user:password) -> Proxy. Raises
     ProxyError, whose message never repeats the URL or a part of it."""
     fix = ("%s is not a usable proxy URL: write it as http://[user:password@]host:port (or https://), with "

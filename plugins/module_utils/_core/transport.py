@@ -6,12 +6,15 @@
 verification, proxies from the environment (loopback excluded; TLS to an https:// proxy itself), a total deadline
 per call and a bounded answer, and failures classified by whether the request may have reached the server.
 
-Why not requests: importing it costs ~80 ms in every Ansible worker process, more than a whole converged task
-should cost; http.client costs ~10 ms (see docs/docsite/rst/guide_performance.rst)."""
+Why this module exists, a sealed part of core: `import requests` was measured at 82 ms in every Ansible worker
+process (each task is a fresh fork that imports its plugin's code), more than a whole converged task should cost;
+http.client and ssl cost ~10 ms (docs/docsite/rst/guide_performance.rst, "What made it fast"). Only client.py uses
+it, through `request()`; nothing else in the collection opens a connection."""
 
 from __future__ import annotations
 
-from collections import namedtuple
+from collections.abc import Mapping
+from dataclasses import dataclass
 import errno
 import http.client
 import os
@@ -20,12 +23,18 @@ import socket
 import ssl
 import threading
 import time
+from typing import ClassVar, NamedTuple, Union
 
 from .errors import set_flags
-from .proxies import _split_host, is_loopback, proxy_for
+from .proxies import Proxy, _split_host, is_loopback, proxy_for
 from .tls import NotTLS, TLSInTLS, answers_http, handshake, tls_context
 
-_POOL = {}
+# A connection's socket as http.client uses it: the TCP socket, a TLS one over it, or TLS inside a proxy's TLS.
+Stream = Union[socket.socket, TLSInTLS]
+# What a pooled connection can serve: the endpoint, whether and how certificates are verified, and the proxy.
+PoolKey = tuple[str, str, bool, Union[str, None], Union[Proxy, None]]
+
+_POOL: dict[PoolKey, _Connection] = {}
 MAX_ANSWER = 4 * 1024 * 1024  # bytes: Tencent Cloud's answers here are a few kB
 _PROBE_SECONDS = 2.0  # at most, to ask a port that met a TLS hello with no TLS whether it speaks HTTP
 
@@ -41,8 +50,12 @@ class TransportError(Exception):
     true for an answer that cannot be a Tencent Cloud answer (too large)."""
 
     FLAGS = ("timed_out", "tls", "transient", "invalid")
+    timed_out: bool
+    tls: bool
+    transient: bool
+    invalid: bool
 
-    def __init__(self, reason, sent, **flags):
+    def __init__(self, reason: str, sent: bool, **flags: bool) -> None:
         super().__init__(reason)
         self.reason = reason
         self.sent = sent
@@ -57,29 +70,29 @@ class _Deadline:
     ever. When the time is up, the TCP socket under any TLS layer is shut down, which ends whatever read or write
     is waiting on it. One watchdog thread per process serves every deadline (_Watchdog)."""
 
-    def __init__(self, seconds):
+    def __init__(self, seconds: float) -> None:
         self.at = time.monotonic() + seconds
         self.expired = False
-        self._sock = None
+        self._sock: socket.socket | None = None
         self._lock = threading.Lock()
         _Watchdog.watch(self)
 
-    def remaining(self):
+    def remaining(self) -> float:
         return max(0.001, self.at - time.monotonic())
 
-    def attach(self, sock):
+    def attach(self, sock: socket.socket) -> None:
         with self._lock:
             self._sock = sock
             if self.expired:
                 _cut(sock)
 
-    def expire(self):
+    def expire(self) -> None:
         with self._lock:
             self.expired = True
             if self._sock is not None:
                 _cut(self._sock)
 
-    def cancel(self):
+    def cancel(self) -> None:
         _Watchdog.forget(self)
 
 
@@ -87,13 +100,13 @@ class _Watchdog:
     """The thread that expires deadlines, started on first use in each process (Ansible forks a worker per task;
     a thread is not inherited across fork, hence the pid)."""
 
-    _lock = threading.Lock()
-    _wake = threading.Condition(_lock)
-    _deadlines = set()
-    _pid = None
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _wake: ClassVar[threading.Condition] = threading.Condition(_lock)
+    _deadlines: ClassVar[set[_Deadline]] = set()
+    _pid: ClassVar[int | None] = None
 
     @classmethod
-    def watch(cls, deadline):
+    def watch(cls, deadline: _Deadline) -> None:
         with cls._lock:
             if cls._pid != os.getpid():
                 cls._pid = os.getpid()
@@ -104,12 +117,12 @@ class _Watchdog:
             cls._wake.notify()
 
     @classmethod
-    def forget(cls, deadline):
+    def forget(cls, deadline: _Deadline) -> None:
         with cls._lock:
             cls._deadlines.discard(deadline)
 
     @classmethod
-    def _after_fork(cls):
+    def _after_fork(cls) -> None:
         """In a forked child the thread is gone, and its lock may have been held at the fork: start afresh."""
         cls._lock = threading.Lock()
         cls._wake = threading.Condition(cls._lock)
@@ -117,7 +130,7 @@ class _Watchdog:
         cls._pid = None
 
     @classmethod
-    def _run(cls):
+    def _run(cls) -> None:
         with cls._lock:
             while True:
                 now = time.monotonic()
@@ -133,7 +146,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_Watchdog._after_fork)
 
 
-def _cut(sock):
+def _cut(sock: socket.socket) -> None:
     try:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the TCP socket itself, under any TLS object
     except (OSError, ValueError):
@@ -142,22 +155,40 @@ def _cut(sock):
 
 # --- connections -----------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a request goes: `hostname` without brackets (an IPv6 address is bare), `port` always given."""
+
+    scheme: str
+    hostname: str
+    port: int
+
+
 class _Connection(http.client.HTTPConnection):
     """http.client's framing over a socket this module opens: directly, or through a proxy (a forwarding one for
     http:// endpoints, a CONNECT tunnel for https:// ones), with TLS to an https:// proxy itself."""
 
-    def __init__(self, target, proxy, timeout, context):
-        scheme, hostname, port = target
-        super().__init__(hostname, port, timeout=timeout)
-        self.scheme = scheme
-        self.target = (hostname, port)
-        self.proxy = proxy
-        self.context = context
-        self.raw = None  # the TCP socket under every layer
-        self.deadline = None
+    timeout: float  # always given (http.client allows None: no timeout)
+    deadline: _Deadline  # the current call's; request() gives one before anything reads it
 
-    def connect(self):
-        hostname, port = self.target
+    def __init__(self, endpoint: Endpoint, proxy: Proxy | None, timeout: float,
+                 context: ssl.SSLContext | None) -> None:
+        super().__init__(endpoint.hostname, endpoint.port, timeout=timeout)
+        self.endpoint = endpoint
+        self.proxy = proxy
+        self.context = context  # None for plain HTTP without an https:// proxy
+        self.raw: socket.socket | None = None  # the TCP socket under every layer
+
+    def _tls(self) -> ssl.SSLContext:
+        if self.context is None:  # _connection() makes one for every connection that speaks TLS
+            raise ValueError("no TLS context for a connection that speaks TLS")
+        return self.context
+
+    def _in_proxy_tls(self, outer: socket.socket, /, *, server_hostname: str) -> TLSInTLS:
+        return TLSInTLS(outer, self._tls(), server_hostname)
+
+    def connect(self) -> None:
+        https, hostname, port = self.endpoint.scheme == "https", self.endpoint.hostname, self.endpoint.port
         proxy = self.proxy
         address = (proxy.host, proxy.port) if proxy else (hostname, port)
         raw = socket.create_connection(address, min(self.timeout, self.deadline.remaining()))
@@ -166,23 +197,24 @@ class _Connection(http.client.HTTPConnection):
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.raw = raw
         self.deadline.attach(raw)
-        sock = raw
+        sock: Stream = raw
         try:
             if proxy is not None and proxy.tls:
-                sock = handshake(self.context.wrap_socket, sock, proxy.host, "proxy")
-            if proxy is not None and self.scheme == "https":
-                _tunnel(sock, hostname, port, proxy)
-            if self.scheme == "https":
-                wrap = self.context.wrap_socket if proxy is None or not proxy.tls else \
-                    lambda outer, server_hostname: TLSInTLS(outer, self.context, server_hostname)
-                sock = handshake(wrap, sock, hostname, "endpoint")
+                sock = outer = handshake(self._tls().wrap_socket, raw, proxy.host, "proxy")
+                if https:
+                    _tunnel(outer, hostname, port, proxy)
+                    sock = handshake(self._in_proxy_tls, outer, hostname, "endpoint")
+            elif https:
+                if proxy is not None:
+                    _tunnel(raw, hostname, port, proxy)
+                sock = handshake(self._tls().wrap_socket, raw, hostname, "endpoint")
         except BaseException:
             raw.close()
             self.raw = None
             raise
         self.sock = sock
 
-    def close(self):
+    def close(self) -> None:
         super().close()
         self.raw = None
 
@@ -191,11 +223,11 @@ class _TunnelRefused(Exception):
     pass
 
 
-def _not_tls_reason(conn, peer):
+def _not_tls_reason(conn: _Connection, peer: str) -> str:
     """What a handshake that met no TLS means: for an endpoint reached directly that answers plain HTTP, the URL to
     use instead (ca_path and validate_certs cannot help)."""
-    hostname, port = conn.target
-    if peer == "proxy":
+    hostname, port = conn.endpoint.hostname, conn.endpoint.port
+    if peer == "proxy" and conn.proxy is not None:
         return "the proxy %s:%d does not speak TLS on this port (is its URL http://, given as https://?)" % (
             conn.proxy.host, conn.proxy.port)
     netloc = "[%s]:%d" % (hostname, port) if ":" in hostname else "%s:%d" % (hostname, port)
@@ -205,7 +237,7 @@ def _not_tls_reason(conn, peer):
     return "the server does not speak TLS on this port"
 
 
-def _tunnel(sock, hostname, port, proxy):
+def _tunnel(sock: socket.socket, hostname: str, port: int, proxy: Proxy) -> None:
     """CONNECT hostname:port through the proxy on `sock`; raises _TunnelRefused unless it answers 200."""
     authority = "[%s]:%d" % (hostname, port) if ":" in hostname else "%s:%d" % (hostname, port)
     lines = ["CONNECT %s HTTP/1.1" % authority, "Host: %s" % authority]
@@ -225,7 +257,7 @@ def _tunnel(sock, hostname, port, proxy):
         raise _TunnelRefused("HTTP %s" % " ".join(status[1:])[:100])
 
 
-def _dropped(conn):
+def _dropped(conn: _Connection) -> bool:
     """True when a pooled connection was closed by the server (readable while idle means EOF)."""
     if conn.sock is None or conn.raw is None:
         return True
@@ -236,10 +268,10 @@ def _dropped(conn):
     return bool(readable)
 
 
-def _connection(scheme, netloc, options):
+def _connection(scheme: str, netloc: str, options: Options) -> tuple[PoolKey, _Connection, Proxy | None]:
     hostname, port = _split_host(netloc, scheme)
     proxy = proxy_for(scheme, hostname)
-    key = (scheme, netloc, bool(options.verify), options.ca_path, proxy)
+    key: PoolKey = (scheme, netloc, bool(options.verify), options.ca_path, proxy)
     conn = _POOL.pop(key, None)
     if conn is not None and not _dropped(conn):
         conn.timeout = options.timeout
@@ -248,10 +280,10 @@ def _connection(scheme, netloc, options):
     if conn is not None:
         conn.close()
     context = tls_context(options.verify, options.ca_path) if scheme == "https" or (proxy and proxy.tls) else None
-    return key, _Connection((scheme, hostname, port), proxy, options.timeout, context), proxy
+    return key, _Connection(Endpoint(scheme, hostname, port), proxy, options.timeout, context), proxy
 
 
-def _describe(exc):
+def _describe(exc: BaseException) -> str:
     text = "%s %s" % (type(exc).__name__, exc)
     for marker, reason in (("CERTIFICATE_VERIFY_FAILED", "certificate verify failed"),
                            ("WRONG_VERSION_NUMBER", "the server does not speak TLS on this port"),
@@ -266,22 +298,27 @@ def _describe(exc):
     return type(exc).__name__
 
 
-class Request(namedtuple("Request", "method scheme netloc path headers body")):
+class Request(NamedTuple):
     """One HTTP request: `netloc` is host[:port], `path` the path with its query."""
 
-    __slots__ = ()
+    method: str
+    scheme: str
+    netloc: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes | None
 
 
-class Options(namedtuple("Options", "timeout verify ca_path max_answer")):
+class Options(NamedTuple):
     """`timeout` bounds the whole call; answers larger than `max_answer` bytes are refused."""
 
-    __slots__ = ()
+    timeout: float
+    verify: bool = True
+    ca_path: str | None = None
+    max_answer: int = MAX_ANSWER
 
-    def __new__(cls, timeout, verify=True, ca_path=None, max_answer=MAX_ANSWER):
-        return super().__new__(cls, timeout, verify, ca_path, max_answer)
 
-
-def request(req, options):
+def request(req: Request, options: Options) -> tuple[int, bytes]:
     """Send one Request; returns (status, body bytes). The whole call, from connecting to the last byte of the
     answer, takes at most options.timeout seconds. Raises TransportError."""
     key, conn, proxy = _connection(req.scheme, req.netloc, options)
@@ -304,7 +341,7 @@ def request(req, options):
     return response.status, data
 
 
-def _through(req, proxy):
+def _through(req: Request, proxy: Proxy | None) -> Request:
     """The request as sent: a forwarding proxy (for an http:// endpoint) gets the absolute URL and its
     credentials."""
     if not (proxy and req.scheme == "http"):
@@ -313,7 +350,7 @@ def _through(req, proxy):
     return req._replace(path="%s://%s%s" % (req.scheme, req.netloc, req.path), headers=headers)
 
 
-def _connect(conn, timeout):
+def _connect(conn: _Connection, timeout: float) -> None:
     """Connects (through the proxy's tunnel, TLS included); the request certainly was not sent if this fails."""
     try:
         conn.connect()
@@ -331,7 +368,7 @@ def _connect(conn, timeout):
         raise TransportError(_describe(exc), sent=False, transient=exc.errno in _TRANSIENT_ERRNOS)
 
 
-def _exchange(conn, req, options):
+def _exchange(conn: _Connection, req: Request, options: Options) -> tuple[http.client.HTTPResponse, bytes]:
     """Sends the request and reads the whole answer, bounded in size; (response, body)."""
     timeout, most = options.timeout, options.max_answer
     try:
