@@ -6,20 +6,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 import json
 import os
 import random
 import re
 import time
+from typing import Literal, TypeVar, Union
 from urllib.parse import urlsplit
 import uuid
 
+from .credentials import Credentials, TaskOptions
 from .errors import ArgumentError, TencentCloudAPIError
-from .proxies import ProxyError, is_loopback, proxy_for
-from .signing import Tc3Request, V1Request, flatten_params, form_encode, json_body, tc3_sign, v1_sign
+from .proxies import Proxy, ProxyError, is_loopback, proxy_for
+from .shape import JSON
+from .signing import Params, Tc3Request, V1Request, flatten_params, form_encode, json_body, tc3_sign, v1_sign
 from .transport import Options, Request, TransportError, request
 from .wait import Again, Backoff, Exhausted, waiter_for
+
+# Whether a failed call is tried again: True (every failure worth it), False (never), or "throttled" (only a
+# RequestLimitExceeded answer, which says that nothing was done: for calls that must not be repeated blindly).
+Retry = Union[bool, Literal["throttled"]]
 
 # service -> (API version, default host). Each signs with the service name in the TC3 credential scope. The Region
 # API is global: its calls need no region (the SDK then sends no X-TC-Region header and no Region parameter).
@@ -36,7 +44,8 @@ RETRYABLE_CODES = frozenset([
 ])
 
 
-def parse_endpoint(endpoint, api_style="tc3", service="cvm", option="endpoint"):
+def parse_endpoint(endpoint: str | None, api_style: str = "tc3", service: str = "cvm",
+                   option: str = "endpoint") -> tuple[str, str]:
     """Returns (scheme, host[:port]). Accepts a host, host:port, or a full URL. Raises ArgumentError, whose message
     repeats the endpoint only when it holds no user:password part."""
     endpoint = (endpoint or "").strip()
@@ -61,7 +70,7 @@ def parse_endpoint(endpoint, api_style="tc3", service="cvm", option="endpoint"):
     return parts.scheme, parts.netloc.lower()
 
 
-def derive_endpoint(endpoint, service):
+def derive_endpoint(endpoint: str, service: str) -> str:
     """The endpoint of another service next to a given CVM endpoint: `cvm.<rest>` becomes `<service>.<rest>`
     (cvm.intl.tencentcloudapi.com -> tag.intl.tencentcloudapi.com); the legacy gateway's host gives the service's
     default host (API 3.0 is not served there); any other host (an emulator, a gateway) is taken to serve every
@@ -81,7 +90,7 @@ CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9._]{0,127}$")
 MAX_MESSAGE = 1024
 
 
-def _printable(text):
+def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else " " for c in text)
 
 
@@ -109,30 +118,36 @@ class Settings:
     service: str = "cvm"
     language: str = "en-US"
 
-    def but(self, **changes):
-        return replace(self, **changes)
+    def but(self, *, region: str | None) -> Settings:
+        """These settings in another region (None: a call that needs none)."""
+        return replace(self, region=region)
 
     @classmethod
-    def from_args(cls, args, environ=None):
+    def from_args(cls, args: TaskOptions, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings of a task's options (region not yet resolved: _credentials does that). Raises
-        ArgumentError, never ValueError."""
+        ArgumentError, never ValueError or TypeError."""
         environ = os.environ if environ is None else environ
-        for name, low in (("timeout", 0), ("retries", 0), ("retry_max_delay", 0)):
-            value = args.get(name)
-            if value is not None and (value < low or (name == "timeout" and value == 0)):
+        timeout, retries, delay = _number(args, "timeout"), _count(args, "retries"), _number(args, "retry_max_delay")
+        for name, value in (("timeout", timeout), ("retries", retries), ("retry_max_delay", delay)):
+            if value is not None and (value < 0 or (name == "timeout" and value == 0)):
                 raise ArgumentError("%s must be %s, not %s" % (
                     name, "a positive number of seconds" if name == "timeout" else "0 or more", value))
-        if (args.get("api_style") or "tc3") not in API_STYLES:
+        api_style = _text(args, "api_style") or "tc3"
+        if api_style not in API_STYLES:
             raise ArgumentError("api_style must be one of %s" % ", ".join(API_STYLES))
-        endpoint = args.get("endpoint") or environ.get("TENCENTCLOUD_ENDPOINT") or None
+        endpoint = _text(args, "endpoint") or environ.get("TENCENTCLOUD_ENDPOINT") or None
         # The Tag API: its own option or variable; else beside an explicit CVM endpoint; else its default host.
-        tag_endpoint = args.get("tag_endpoint") or environ.get("TENCENTCLOUD_TAG_ENDPOINT") or (
+        tag_endpoint = _text(args, "tag_endpoint") or environ.get("TENCENTCLOUD_TAG_ENDPOINT") or (
             derive_endpoint(endpoint, "tag") if endpoint else None)
-        given = {name: args[name] for name in ("timeout", "validate_certs", "ca_path", "retries", "retry_max_delay",
-                                               "allow_insecure_http") if args.get(name) is not None}
-        return cls(endpoint=endpoint, api_style=args.get("api_style") or "tc3", tag_endpoint=tag_endpoint, **given)
+        default = cls()
+        return cls(endpoint=endpoint, api_style=api_style, tag_endpoint=tag_endpoint,
+                   timeout=_given(timeout, default.timeout), retries=_given(retries, default.retries),
+                   retry_max_delay=_given(delay, default.retry_max_delay),
+                   validate_certs=_given(_flag(args, "validate_certs"), default.validate_certs),
+                   allow_insecure_http=_given(_flag(args, "allow_insecure_http"), default.allow_insecure_http),
+                   ca_path=_text(args, "ca_path"))
 
-    def for_service(self, service):
+    def for_service(self, service: str) -> Settings:
         """The settings of another service (the Tag API, the Region API) beside this one, API 3.0: the Tag API's
         endpoint is its own setting; the Region API's is derived from an explicit CVM endpoint (as tag_endpoint is
         by default), else its default host."""
@@ -140,14 +155,52 @@ class Settings:
             endpoint = self.tag_endpoint
         else:
             endpoint = derive_endpoint(self.endpoint, service) if self.endpoint else None
-        return self.but(service=service, endpoint=endpoint,
-                        api_style="tc3" if self.api_style == "legacy" else self.api_style)
+        return replace(self, service=service, endpoint=endpoint,
+                       api_style="tc3" if self.api_style == "legacy" else self.api_style)
+
+
+# The options as Ansible gives them (validated against the doc fragment's types); a value of another type comes
+# from a caller that is not Ansible, and is refused the same way.
+T = TypeVar("T")
+
+
+def _given(value: T | None, default: T) -> T:
+    return default if value is None else value
+
+
+def _text(args: TaskOptions, name: str) -> str | None:
+    value = args.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise ArgumentError("%s must be a string" % name)
+
+
+def _flag(args: TaskOptions, name: str) -> bool | None:
+    value = args.get(name)
+    if value is None or isinstance(value, bool):
+        return value
+    raise ArgumentError("%s must be true or false" % name)
+
+
+def _number(args: TaskOptions, name: str) -> float | None:
+    value = args.get(name)
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    raise ArgumentError("%s must be a number" % name)
+
+
+def _count(args: TaskOptions, name: str) -> int | None:
+    value = args.get(name)
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ArgumentError("%s must be a whole number" % name)
 
 
 class Client:
     """Signed calls to one Tencent Cloud service (`settings.service`): the error envelope, retries, request_ids."""
 
-    def __init__(self, credentials, settings, sleep=time.sleep, clock=time.time, request_ids=None):
+    def __init__(self, credentials: Credentials, settings: Settings, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.time, request_ids: list[str] | None = None) -> None:
         self.credentials = credentials
         self.settings = settings
         self.region, self.service, self.api_style = settings.region, settings.service, settings.api_style
@@ -168,9 +221,9 @@ class Client:
         self.timeout, self.retries = settings.timeout, max(0, int(settings.retries))
         self.sleep, self.clock = sleep, clock
         self.request_ids = [] if request_ids is None else request_ids
-        self._siblings = {}
+        self._siblings: dict[str, Client] = {}
 
-    def for_service(self, service):
+    def for_service(self, service: str) -> Client:
         """A client of another service (the Tag API, the Region API) with the same credentials, region (or none),
         TLS, timeout and retry settings, recording into the same request_ids."""
         if service == self.service:
@@ -181,27 +234,27 @@ class Client:
         return self._siblings[service]
 
     @property
-    def hostname(self):
+    def hostname(self) -> str:
         return urlsplit("//" + self.host).hostname or ""
 
     @property
-    def insecure(self):
+    def insecure(self) -> bool:
         """Plain HTTP to another machine (loopback, such as the emulator, is not the network)."""
         return self.scheme == "http" and not is_loopback(self.hostname)
 
     @property
-    def proxy(self):
+    def proxy(self) -> Proxy | None:
         """The Proxy the environment names for this endpoint, or None (never for loopback)."""
         return proxy_for(self.scheme, self.hostname)
 
     # ---------------------------------------------------------------------------------------------
-    def call(self, action, params, retry=True):
+    def call(self, action: str, params: Params, retry: Retry = True) -> dict[str, JSON]:
         """Returns the `Response` dict of a successful call, or raises TencentCloudAPIError. Failures worth another
         attempt are tried again `retries` times, with exponential backoff and jitter.
 
         retry="throttled" for actions that must never be repeated blindly (CreateKeyPair, ImportKeyPair): only a
         RequestLimitExceeded answer, which says that nothing was done, is retried."""
-        def attempt():
+        def attempt() -> dict[str, JSON]:
             try:
                 return self._call_once(action, params)
             except TencentCloudAPIError as exc:
@@ -215,9 +268,11 @@ class Client:
         try:
             return waiter_for(self).wait_until(attempt, backoff, attempts=self.retries + 1)
         except Exhausted as exhausted:
-            raise exhausted.reason from None
+            if isinstance(exhausted.reason, TencentCloudAPIError):  # always: attempt() gives Again its error
+                raise exhausted.reason from None
+            raise
 
-    def _call_once(self, action, params):
+    def _call_once(self, action: str, params: Params) -> dict[str, JSON]:
         method, path, headers, body = self._build(action, params)
         try:
             status, data = request(Request(method, self.scheme, self.host, path, headers, body),
@@ -239,7 +294,7 @@ class Client:
                                        timed_out=exc.timed_out, retryable=exc.transient, message=message)
         return self._parse(action, status, data)
 
-    def _parse(self, action, status, content):
+    def _parse(self, action: str, status: int, content: bytes) -> dict[str, JSON]:
         if status != 200:  # 5xx: the server may have acted, and may do better next time; 4xx: it will not
             raise TencentCloudAPIError(
                 code="ServerNetworkError", action=action, ambiguous=status >= 500, retryable=status >= 500,
@@ -275,7 +330,7 @@ class Client:
         return body
 
     # ---------------------------------------------------------------------------------------------
-    def _common_v1(self, action, timestamp):
+    def _common_v1(self, action: str, timestamp: int) -> dict[str, str]:
         common = {
             "Action": action, "Version": self.version, "Timestamp": str(timestamp),
             "Nonce": str(random.randint(1, 2 ** 31 - 1)), "SecretId": self.credentials.secret_id,
@@ -287,7 +342,7 @@ class Client:
             common["Token"] = self.credentials.token
         return common
 
-    def _build(self, action, params):
+    def _build(self, action: str, params: Params) -> tuple[str, str, dict[str, str], bytes | None]:
         """(method, path with query, headers, body bytes) of a signed request."""
         timestamp = int(self.clock())
         if self.api_style == "tc3":

@@ -6,9 +6,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 import configparser
 import json
 import os
+
+# A task's options (or an inventory source's), as Ansible gives them: the credential options are strings or None.
+TaskOptions = Mapping[str, object]
 
 TOKEN_VARIABLES = ("TENCENTCLOUD_SECURITY_TOKEN", "TENCENTCLOUD_TOKEN", "TENCENTCLOUD_SESSION_TOKEN")
 
@@ -17,7 +21,7 @@ class CredentialsError(Exception):
     """No credentials or no region (code MissingCredentials), or malformed ones (code InvalidArgument). The message
     never holds a secret."""
 
-    def __init__(self, message, code="MissingCredentials"):
+    def __init__(self, message: str, code: str = "MissingCredentials") -> None:
         super().__init__(message)
         self.code = code
 
@@ -25,45 +29,51 @@ class CredentialsError(Exception):
 class Credentials:
     __slots__ = ("secret_id", "secret_key", "token", "source")
 
-    def __init__(self, secret_id, secret_key, token=None, source=""):
+    def __init__(self, secret_id: str, secret_key: str, token: str | None = None, source: str = "") -> None:
         self.secret_id = secret_id
         self.secret_key = secret_key
         self.token = token or None
         self.source = source
 
-    def __repr__(self):  # never show the secret
+    def __repr__(self) -> str:  # never show the secret
         return "Credentials(secret_id=%r, source=%r)" % (self.secret_id, self.source)
 
 
-def _home(environ):
+def _home(environ: Mapping[str, str]) -> str:
     return environ.get("HOME") or os.path.expanduser("~")
 
 
-def _profile(options, environ):
-    return options.get("profile") or environ.get("TENCENTCLOUD_PROFILE") or environ.get("TCCLI_PROFILE") or "default"
+def _profile(options: TaskOptions, environ: Mapping[str, str]) -> str:
+    profile = options.get("profile")
+    if profile:
+        return str(profile)
+    return environ.get("TENCENTCLOUD_PROFILE") or environ.get("TCCLI_PROFILE") or "default"
 
 
-def _clean(value):
+def _clean(value: object) -> str | None:
     if value is None:
         return None
-    value = str(value)
-    return value if value.strip() else None
+    text = str(value)
+    return text if text.strip() else None
 
 
-def _env_token(environ):
+def _env_token(environ: Mapping[str, str]) -> str | None:
     for name in TOKEN_VARIABLES:
         if _clean(environ.get(name)):
             return environ[name].strip()
     return None
 
 
-def resolve_credentials(options, environ=None, origin="task options"):
+def resolve_credentials(options: TaskOptions, environ: Mapping[str, str] | None = None,
+                        origin: str = "task options") -> Credentials:
     """The first of: the options (`origin` names where they were given), the environment (not with `profile`),
     ~/.tencentcloud/credentials, tccli's credential file. Raises CredentialsError naming every place it looked, and
     which half of a pair is missing where only half was found."""
     environ = os.environ if environ is None else environ
     search = _Search(options, environ, _profile(options, environ), origin)
-    for source in (_from_options, _from_environment, _from_ini, _from_tccli):
+    sources: tuple[Callable[[_Search], Credentials | None], ...] = (_from_options, _from_environment, _from_ini,
+                                                                    _from_tccli)
+    for source in sources:
         found = source(search)
         if found is not None:
             return _checked(found)
@@ -76,12 +86,12 @@ def resolve_credentials(options, environ=None, origin="task options"):
 class _Search:
     """What resolve_credentials reads from, and what it has seen: the places looked in, and the half pairs."""
 
-    def __init__(self, options, environ, profile, origin):
+    def __init__(self, options: TaskOptions, environ: Mapping[str, str], profile: str, origin: str) -> None:
         self.options, self.environ, self.profile, self.origin = options, environ, profile, origin
-        self.looked = []
-        self.halves = []
+        self.looked: list[str] = []
+        self.halves: list[str] = []
 
-    def pair(self, where, sid, skey, names):
+    def pair(self, where: str, sid: str | None, skey: str | None, names: tuple[str, str]) -> tuple[str, str] | None:
         """(sid, skey) when both are there; else None, and a half is noted: "<where> <name> but not <other>"."""
         if sid and skey:
             return sid, skey
@@ -91,7 +101,7 @@ class _Search:
         return None
 
 
-def _from_options(search):
+def _from_options(search: _Search) -> Credentials | None:
     options = search.options
     sid, skey = _clean(options.get("secret_id")), _clean(options.get("secret_key"))
     if sid or skey:
@@ -105,7 +115,7 @@ def _from_options(search):
     return None
 
 
-def _from_environment(search):
+def _from_environment(search: _Search) -> Credentials | None:
     options, environ = search.options, search.environ
     if options.get("profile"):
         return None
@@ -118,7 +128,7 @@ def _from_environment(search):
     return Credentials(pair[0], pair[1], _clean(options.get("security_token")) or _env_token(environ), "environment")
 
 
-def _from_ini(search):
+def _from_ini(search: _Search) -> Credentials | None:
     options, profile = search.options, search.profile
     ini = os.path.join(_home(search.environ), ".tencentcloud", "credentials")
     where = "%s [%s]" % (ini, profile)
@@ -140,7 +150,7 @@ def _from_ini(search):
     return Credentials(pair[0].strip(), pair[1].strip(), token, where)
 
 
-def _from_tccli(search):
+def _from_tccli(search: _Search) -> Credentials | None:
     tccli = os.path.join(_home(search.environ), ".tccli", "%s.credential" % search.profile)
     search.looked.append(tccli)
     data = _read_json(tccli) or {}
@@ -152,7 +162,7 @@ def _from_tccli(search):
     return Credentials(pair[0].strip(), pair[1].strip(), token, tccli)
 
 
-def resolve_region(options, environ=None, required=True):
+def resolve_region(options: TaskOptions, environ: Mapping[str, str] | None = None, required: bool = True) -> str | None:
     """The region of the options, TENCENTCLOUD_REGION or the profile; with required=False None when none gives one
     (a call that needs no region: the Region API's DescribeRegions)."""
     environ = os.environ if environ is None else environ
@@ -165,7 +175,8 @@ def resolve_region(options, environ=None, required=True):
     profile = _profile(options, environ)
     configure = os.path.join(_home(environ), ".tccli", "%s.configure" % profile)
     data = _read_json(configure) or {}
-    region = _clean((data.get("_sys_param") or {}).get("region"))
+    sys_param = data.get("_sys_param")
+    region = _clean(sys_param.get("region") if isinstance(sys_param, dict) else None)
     if region:
         return _checked_region(region.strip(), configure)
     if not required:
@@ -174,7 +185,7 @@ def resolve_region(options, environ=None, required=True):
                            "variable; %s (_sys_param.region)." % configure)
 
 
-def _read_json(path):
+def _read_json(path: str) -> dict[str, object] | None:
     if not os.path.isfile(path):
         return None
     try:
@@ -185,11 +196,11 @@ def _read_json(path):
     return data if isinstance(data, dict) else None
 
 
-def _unprintable(value):
+def _unprintable(value: str) -> bool:
     return any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value)
 
 
-def _checked(creds):
+def _checked(creds: Credentials) -> Credentials:
     """Credentials go into HTTP headers: a newline or another control character there would fail the request with
     the value in the error. Say which one is malformed, never its value."""
     for what, value in (("secret_id", creds.secret_id), ("secret_key", creds.secret_key),
@@ -201,7 +212,7 @@ def _checked(creds):
     return creds
 
 
-def _checked_region(region, source):
+def _checked_region(region: str, source: str) -> str:
     if len(region) > 64 or not all(c.isalnum() or c in "-_" for c in region) or not region.isascii():
         raise CredentialsError("The region from %s is not a region name (letters, digits and hyphens, such as "
                                "ap-guangzhou)." % source, code="InvalidArgument")

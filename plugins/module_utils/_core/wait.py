@@ -8,14 +8,19 @@ that tests can drive time and every loop is bounded by a deadline or a number of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 import random
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class Again(Exception):
-    """Raised by a probe: not done yet; `reason` is what the caller gets if time or attempts run out."""
+    """Raised by a probe: not done yet; `reason` is what the caller gets if time or attempts run out (whatever the
+    probe's caller wants to know then: the last error, what was still pending)."""
 
-    def __init__(self, reason=None):
+    def __init__(self, reason: object = None) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -23,7 +28,7 @@ class Again(Exception):
 class Exhausted(Exception):
     """The deadline or the attempts ran out; `reason` is the last Again's."""
 
-    def __init__(self, reason=None):
+    def __init__(self, reason: object = None) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -37,7 +42,7 @@ class Backoff:
     ceiling: float = 10.0
     jitter: bool = False
 
-    def delay(self, attempt, rand=random.random):
+    def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         ceiling = min(float(self.ceiling), self.first * (self.factor ** attempt))
         return ceiling / 2 + rand() * ceiling / 2 if self.jitter else ceiling
 
@@ -46,10 +51,11 @@ class Backoff:
 class Waiter:
     """The time and the sleep a wait uses (the client's; tests give a sleep that returns at once)."""
 
-    now: object
-    sleep: object
+    now: Callable[[], float]
+    sleep: Callable[[float], None]
 
-    def wait_until(self, probe, backoff, deadline=None, attempts=None):
+    def wait_until(self, probe: Callable[[], T], backoff: Backoff, deadline: float | None = None,
+                   attempts: int | None = None) -> T:
         """Calls probe() until it returns, and returns its value. The probe raises Again to be called again after
         the next delay; when the next call would come after `deadline` (a time on this clock) or would be call
         number `attempts` + 1, Exhausted(the last Again's reason) is raised instead. Anything else the probe
@@ -70,6 +76,16 @@ class Waiter:
             slept += delay
 
 
-def waiter_for(client):
+class Clocked(Protocol):
+    """What a Waiter is made from: a Client, or a test double with a clock and a sleep."""
+
+    @property
+    def clock(self) -> Callable[[], float]: ...
+
+    @property
+    def sleep(self) -> Callable[[float], None]: ...
+
+
+def waiter_for(client: Clocked) -> Waiter:
     """The Waiter on a client's clock and sleep (a test double needs only those two)."""
     return Waiter(client.clock, client.sleep)
