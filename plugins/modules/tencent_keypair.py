@@ -71,6 +71,14 @@ options:
       - Enforced on an existing key file too (the task reports C(changed)).
     type: str
     default: '0600'
+  public_key_comment:
+    description:
+      - The comment of the line in C(<private_key_path>.pub), as C(ssh-keygen -C) sets it. Default, the key pair's name.
+      - Given, it is enforced on an existing C(.pub) file too (the task reports C(changed)); not given, the comment of an
+        existing C(.pub) file is left as it is.
+      - Printable characters only, at most 255.
+    type: str
+    version_added: 0.3.0
   passphrase:
     description:
       - Write the private key file encrypted with this passphrase, at least 8 characters. The file is PKCS#8 PEM

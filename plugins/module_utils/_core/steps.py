@@ -13,8 +13,9 @@ failure. Values move as return values: nothing a step returns is changed afterwa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Generic, Protocol, Sequence, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import Journal, TaskError, unexpected
 
@@ -45,12 +46,25 @@ class Step(Protocol[C_contra, M]):
 class Done(Generic[M]):
     """What a step did: the model after it, what the journal says (nothing, for a step that found nothing to do),
     an Undo while its effect is not safe yet, and `keeps`: from here, earlier steps are kept even if a later one
-    fails (the private key of the key pair they created is on disk)."""
+    fails (the old key pair they replace is gone). `result`: what a later failure must still return (a private key
+    that exists nowhere else), dropped if this step is undone. `final`: the plan ends here (someone else's key pair
+    stands: nothing after it applies)."""
 
     model: M
     said: tuple[str, ...] = ()
-    undo: Undo[object] | None = None
+    undo: Undo[Any] | None = None
     keeps: bool = False
+    result: Mapping[str, object] = field(default_factory=dict)
+    final: bool = False
+
+
+class StepFailed(Exception):
+    """A step that had changed something before it failed: the executor journals `said`, then fails with
+    `error`."""
+
+    def __init__(self, error: TaskError, said: tuple[str, ...]) -> None:
+        super().__init__(error.msg)
+        self.error, self.said = error, said
 
 
 @dataclass(frozen=True)
@@ -66,38 +80,62 @@ def predict(steps: Sequence[Step[C, M]], model: M) -> M:
     return model
 
 
-def execute(steps: Sequence[Step[C, M]], context: C, model: M) -> Executed[M]:
+def execute(steps: Sequence[Step[C, M]], context: C, model: M,
+            failure: Callable[[Journal, TaskError], TaskError] = Journal.failure) -> Executed[M]:
     """Runs `steps` in order from `model`. Raises TaskError (changed=true and the journal in its message when
-    something had been changed); an unexpected exception is reported by type and place only (unexpected())."""
-    journal = Journal()
-    undos: list[Undo[C]] = []
+    something had been changed); an unexpected exception is reported by type and place only (unexpected()).
+    `failure` words the journal into the error (a module whose users read other words passes its own)."""
+    run = _Run(Journal(), failure)
     for step in steps:
         try:
             done = step.run(context, model)
+        except StepFailed as failed:
+            run.record(Done(model, failed.said))
+            raise run.taken_back(failed.error, context) from None
         except TaskError as exc:
-            raise _taken_back(exc, undos, context, journal) from None
+            raise run.taken_back(exc, context) from None
         except Exception as exc:  # a bug: still say what was changed before it (its text is not shown)
-            raise _taken_back(unexpected(exc), undos, context, journal) from None
+            raise run.taken_back(unexpected(exc), context) from None
         except BaseException:  # KeyboardInterrupt and the like: take back what cannot stay, then let it go on
-            _taken_back(TaskError("interrupted", code="Interrupted"), undos, context, journal)
+            run.taken_back(TaskError("interrupted", code="Interrupted"), context)
             raise
-        for line in done.said:
-            journal.add(line)
-        if done.keeps:
-            undos = []
-        if done.undo is not None:
-            undos.append(done.undo)
+        run.record(done)
         model = done.model
-    return Executed(model, tuple(journal.entries))
+        if done.final:
+            break
+    return Executed(model, tuple(run.journal.entries))
 
 
-def _taken_back(exc: TaskError, undos: list[Undo[C]], context: C, journal: Journal) -> TaskError:
-    """`exc` after the undos ran (newest first), with what they did, and the journal, in its message."""
-    for undo in reversed(undos):
-        try:
-            journal.add(undo.run(context))
-        except TaskError as failed:
-            exc = exc.but("%s, and %s %s" % (exc.msg, undo.stuck, failed.msg), changed=True)
+class _Run:
+    """The executor's bookkeeping: the journal, the undos still possible (each with the result it would drop), and
+    the result keys kept for any failure."""
+
+    def __init__(self, journal: Journal, failure: Callable[[Journal, TaskError], TaskError]) -> None:
+        self.journal = journal
+        self.failure = failure
+        self.undos: list[tuple[Undo[Any], Mapping[str, object]]] = []
+        self.kept: dict[str, object] = {}
+
+    def record(self, done: Done[Any]) -> None:
+        for line in done.said:
+            self.journal.add(line)
+        if done.keeps:
+            for _undo, result in self.undos:
+                self.kept.update(result)
+            self.undos = []
+        if done.undo is not None:
+            self.undos.append((done.undo, done.result))
         else:
-            exc = exc.but("%s; %s" % (exc.msg, undo.undone))
-    return journal.failure(exc)
+            self.kept.update(done.result)
+
+    def taken_back(self, exc: TaskError, context: object) -> TaskError:
+        """`exc` after the undos ran (newest first), with what they did, the kept result and the journal."""
+        for undo, _result in reversed(self.undos):
+            try:
+                self.journal.add(undo.run(context))
+            except TaskError as failed:
+                exc = exc.but("%s, and %s %s" % (exc.msg, undo.stuck, failed.msg), changed=True)
+            else:
+                exc = exc.but("%s; %s" % (exc.msg, undo.undone))
+        self.undos = []
+        return self.failure(self.journal, exc.but(result=self.kept) if self.kept else exc)

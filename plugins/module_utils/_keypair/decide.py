@@ -9,19 +9,21 @@ the recovery of an interrupted creation included."""
 
 from __future__ import annotations
 
-import calendar
-import copy
-from dataclasses import dataclass, field
-import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from .._core.errors import TaskError
 from .._core.rules import checked_total, pending_name
 from .keys import blob_of
+from .._core.steps import Step
+from .create import Create
 from .records import KeyPair, LocalFiles
+from .recovery import Recovery, recover
+from .steps import (
+    DeleteKeyPair, DeleteOld, KeyPairContext, Modify, Progress, RecoverFiles, RemoveStaged, SetTags, UpdateKeyFile,
+    WritePub,
+)
 
-# How far a key pair's CreatedTime may lie before the time recorded in a reservation and still be the one that
-# creation made: the signature window (the control node's clock is within 5 minutes of Tencent Cloud's).
-CLOCK_SLACK = 300
 
 
 @dataclass(frozen=True)
@@ -36,21 +38,11 @@ class Observed:
     target: tuple = (None, None)
 
 
-@dataclass
-class Recovery:
-    """What to do about the record an interrupted creation left (found under the directory lock, so its process is
-    gone). Its files are always cleaned up; `finish` renames a fully written reserved key into place; `orphan` is a
-    key pair to delete because nobody holds its private key."""
 
-    record: dict
-    finish: str | None = None
-    orphan: KeyPair | None = None
-    warnings: list = field(default_factory=list)
-
-
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    """What the run does, decided from (spec, observed) alone. `warnings` are part of the decision; `local` is the
+    """What the run does, decided from (spec, observed) alone: the facts of the decision (below), and `steps`, the
+    order in which the executor carries them out (_steps_of). `warnings` are part of the decision; `local` is the
     local files as the plan sees them (after a recovery's rename)."""
 
     create: bool = False            # create (or import) a key pair
@@ -67,13 +59,14 @@ class Plan:
     encrypt: bool = False
     write_pub: bool = False
     project_id: int | None = None   # of the key pair to create
-    tags: dict | None = None        # of the key pair to create
-    tag_replace: dict = field(default_factory=dict)  # tags to add or change (Tag API) on the key pair kept
-    tag_delete: list = field(default_factory=list)   # tag keys to remove from it
+    tags: Mapping[str, str] | None = None  # of the key pair to create
+    tag_replace: Mapping[str, str] = field(default_factory=dict)  # tags to add or change (Tag API) on the key pair kept
+    tag_delete: tuple[str, ...] = ()  # tag keys to remove from it
     description: str | None = None  # to set (on the new key pair, or on the kept one when it differs)
     private_key_matches: bool | None = None
-    warnings: list = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
     local: LocalFiles | None = None
+    steps: tuple[Step[KeyPairContext, Progress], ...] = ()
 
     @property
     def changes(self):
@@ -100,21 +93,40 @@ def desired_tags(spec, current):
 def decide(spec, observed):
     """The pure decision. Returns a Plan or raises TaskError (before anything is changed)."""
     recovery, current, pending, local = recover(spec, observed)
-    plan = Plan(recovery=recovery, warnings=list(recovery.warnings) if recovery else [], local=local)
-    candidate = _leftovers(spec, current, pending, local, plan)
+    plan = Plan(recovery=recovery, warnings=recovery.warnings if recovery else (), local=local)
+    candidate, plan = _leftovers(spec, Leftovers(current, pending, local), plan)
     if current is None:
-        return _decide_new(spec, candidate, local, plan)
-    matches, differences = _compare(spec, current, local)
-    plan.private_key_matches = matches if local is not None else None
-    replace = spec.regenerate == "always" or (bool(differences) and spec.regenerate == "mismatch")
-    if differences and not replace:
+        plan = _decide_new(spec, candidate, plan)
+    else:
+        plan = _decide_existing(spec, current, candidate, plan)
+    return replace(plan, steps=_steps_of(spec, current, plan))
+
+
+def _decide_existing(spec, current, candidate, plan):
+    matches, differences = _compare(spec, current, plan.local)
+    plan = replace(plan, private_key_matches=matches if plan.local is not None else None)
+    renew = spec.regenerate == "always" or (bool(differences) and spec.regenerate == "mismatch")
+    if differences and not renew:
         if spec.regenerate == "fail":
             raise TaskError("regenerate=fail: %s" % "; ".join(differences), code="KeyMismatch")
-        plan.warnings.append("%s; keeping it (regenerate=never). Use regenerate=mismatch to replace the key pair."
-                             % "; ".join(differences))
-    if replace:
+        plan = _warned(plan, "%s; keeping it (regenerate=never). Use regenerate=mismatch to replace the key pair."
+                       % "; ".join(differences))
+    if renew:
         return _decide_replace(spec, current, candidate, plan)
     return _decide_keep(spec, current, candidate, matches, plan)
+
+
+def _warned(plan, warning):
+    return replace(plan, warnings=plan.warnings + (warning,))
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What the decision found before it decides: the key pair, a pending one, the local files."""
+
+    current: KeyPair | None
+    pending: KeyPair | None
+    local: LocalFiles | None
 
 
 def _staged(local):
@@ -125,10 +137,11 @@ def _staged_is(local, model):
     return model is not None and _staged(local) is not None and _staged(local) == model.blob
 
 
-def _leftovers(spec, current, pending, local, plan):
+def _leftovers(spec, found, plan):
     """What an interrupted replacement left. A pending key pair whose key is held (staged, or the imported public
     key) is the candidate to take over; one whose key nobody holds is deleted (never when bound to instances). A
-    staged key that belongs to neither key pair is removed."""
+    staged key that belongs to neither key pair is removed. Returns (the candidate or None, the plan)."""
+    current, pending, local = found.current, found.pending, found.local
     candidate = None
     if pending is not None:
         held = blob_of(spec.public_key) if spec.public_key is not None else _staged(local)
@@ -140,27 +153,24 @@ def _leftovers(spec, current, pending, local, plan):
                             % (pending.key_name, pending.key_id, spec.name, list(pending.associated_instance_ids)),
                             code="KeyPairInUse")
         else:
-            plan.drop = pending
-            plan.warnings.append("Key pair %s (%s) was left by an interrupted replacement of %s and nobody holds "
-                                 "its private key; it is deleted." % (pending.key_name, pending.key_id, spec.name))
+            plan = _warned(replace(plan, drop=pending), "Key pair %s (%s) was left by an interrupted replacement of "
+                           "%s and nobody holds its private key; it is deleted." % (pending.key_name, pending.key_id,
+                                                                                   spec.name))
     if _staged(local) is not None and candidate is None and not _staged_is(local, current):
-        plan.remove_staged = True
-    return candidate
+        plan = replace(plan, remove_staged=True)
+    return candidate, plan
 
 
-def _decide_new(spec, candidate, local, plan):
+def _decide_new(spec, candidate, plan):
     """No key pair of that name: finish an interrupted replacement (its old key pair is already gone), or create."""
-    plan.project_id = spec.project_id if spec.project_id is not None else 0
-    plan.tags = spec.tags
-    plan.private_key_matches = True if local is not None else None
-    plan.write_pub = local is not None
+    local = plan.local
+    plan = replace(plan, project_id=spec.project_id if spec.project_id is not None else 0, tags=spec.tags,
+                   private_key_matches=True if local is not None else None, write_pub=local is not None)
     if candidate is not None:
-        plan.adopt = candidate
-        plan.install_staged = local is not None
+        plan = replace(plan, adopt=candidate, install_staged=local is not None)
         if spec.description is not None and spec.description != candidate.description:
-            plan.description = spec.description
-        _converge_tags(spec, candidate, plan)
-        return plan
+            plan = replace(plan, description=spec.description)
+        return _converge_tags(spec, candidate, plan)
     may_overwrite = spec.backup or spec.regenerate in ("mismatch", "always")
     if local is not None and local.exists and not may_overwrite:
         what = "a private key" if local.public_key else \
@@ -168,9 +178,7 @@ def _decide_new(spec, candidate, local, plan):
         raise TaskError("%s already holds %s, and key pair %s does not exist, so creating it would overwrite that "
                         "file. Move it away, or set backup=true (keep a copy) or regenerate=mismatch/always."
                         % (local.target, what, spec.name), code="DestinationExists")
-    plan.create = True
-    plan.description = spec.description or None
-    return plan
+    return replace(plan, create=True, description=spec.description or None)
 
 
 def _compare(spec, current, local):
@@ -205,150 +213,93 @@ def _decide_replace(spec, current, candidate, plan):
                         "implicitly. Disassociate it first." % (spec.name, current.key_id,
                                                                 list(current.associated_instance_ids)),
                         code="KeyPairInUse")
-    plan.replace = current
-    plan.project_id = spec.project_id if spec.project_id is not None else current.project_id
-    plan.tags = checked_total(desired_tags(spec, current.tags))
     description = spec.description if spec.description is not None else current.description
-    plan.private_key_matches = True if plan.local is not None else None
-    plan.write_pub = plan.install_staged = plan.local is not None
+    plan = replace(plan, replace=current, tags=checked_total(desired_tags(spec, current.tags)),
+                   project_id=spec.project_id if spec.project_id is not None else current.project_id,
+                   private_key_matches=True if plan.local is not None else None,
+                   write_pub=plan.local is not None, install_staged=plan.local is not None)
     if candidate is not None:
-        plan.adopt = candidate
+        plan = replace(plan, adopt=candidate)
         if (description or "") != candidate.description:
-            plan.description = description
-        _converge_tags(spec, candidate, plan, target=plan.tags)
-    else:
-        plan.create = True
-        plan.delete_first = spec.public_key is not None and blob_of(spec.public_key) == current.blob
-        plan.description = description or None
-    return plan
+            plan = replace(plan, description=description)
+        return _converge_tags(spec, candidate, plan, target=plan.tags)
+    return replace(plan, create=True, description=description or None,
+                   delete_first=spec.public_key is not None and blob_of(spec.public_key) == current.blob)
 
 
 def _decide_keep(spec, current, candidate, matches, plan):
     """Keep the key pair, and converge what can be converged on it and on its files."""
     local = plan.local
     if candidate is not None:
-        plan.drop = candidate
-        plan.remove_staged = _staged(local) is not None
-        plan.warnings.append("Key pair %s (%s), staged by an interrupted replacement of %s, is no longer needed "
-                             "(regenerate=%s); it is deleted." % (candidate.key_name, candidate.key_id, spec.name,
-                                                                  spec.regenerate))
+        plan = _warned(replace(plan, drop=candidate, remove_staged=_staged(local) is not None),
+                       "Key pair %s (%s), staged by an interrupted replacement of %s, is no longer needed "
+                       "(regenerate=%s); it is deleted." % (candidate.key_name, candidate.key_id, spec.name,
+                                                            spec.regenerate))
     if local is not None and spec.public_key is None:
         if _staged_is(local, current):
-            plan.install_staged = plan.write_pub = True
+            plan = replace(plan, install_staged=True, write_pub=True)
         elif local.exists and local.public_key is not None:
-            plan.fix_mode = local.mode != spec.mode
             # a plaintext key, or one encrypted more weakly than this collection writes keys (PBKDF2 at 2,048
             # iterations, as 0.1.0 did, or OpenSSL's traditional PEM encryption), is encrypted again
-            plan.encrypt = bool(spec.passphrase) and (local.encrypted is False or local.weakly_encrypted)
-            plan.write_pub = matches and (not local.pub_exists or local.pub_blob != current.blob)
+            plan = replace(plan, fix_mode=local.mode != spec.mode,
+                           encrypt=bool(spec.passphrase) and (local.encrypted is False or local.weakly_encrypted),
+                           write_pub=matches and _pub_differs(spec, local, current))
     if spec.description is not None and spec.description != current.description:
-        plan.description = spec.description
-    _converge_tags(spec, current, plan)
-    return plan
+        plan = replace(plan, description=spec.description)
+    return _converge_tags(spec, current, plan)
+
+
+def _pub_differs(spec, local, current):
+    """<path>.pub is missing, holds another key, or (public_key_comment given) another comment."""
+    if not local.pub_exists or local.pub_blob != current.blob:
+        return True
+    return spec.public_key_comment is not None and local.pub_comment != spec.public_key_comment
 
 
 def _converge_tags(spec, model, plan, target=None):
     """The Tag API changes that bring `model`'s tags to the target (by default what `tags`/`purge_tags` ask)."""
     want = checked_total(desired_tags(spec, model.tags) if target is None else target)
-    plan.tag_replace = {k: v for k, v in want.items() if model.tags.get(k) != v}
-    plan.tag_delete = sorted(k for k in model.tags if k not in want)
+    return replace(plan, tag_replace={k: v for k, v in want.items() if model.tags.get(k) != v},
+                   tag_delete=tuple(sorted(k for k in model.tags if k not in want)))
 
 
-# --- recovery of an interrupted creation --------------------------------------------------------------
+# --- the order of the steps ------------------------------------------------------------------------------
 
-def recover(spec, observed):
-    """(Recovery or None, current, pending, local) as the decision sees them: an orphan to be deleted counts as
-    gone, and a reserved key to be renamed into place as there."""
-    current, pending, local = observed.current, observed.pending, observed.local
-    if local is None or local.record is None:
-        return None, current, pending, local
-    recovery = assess(spec, observed)
-    if recovery.finish:
-        local = _finished(local, recovery)
-    if recovery.orphan is not None and current is not None and recovery.orphan.key_id == current.key_id:
-        current = None
-    elif recovery.orphan is not None:
-        pending = None
-    return recovery, current, pending, local
-
-
-def _finished(local, recovery):
-    """The local files as they are once the reserved key is renamed into place (a copy: `local` is what is there)."""
-    view = copy.copy(local)
-    if recovery.finish == local.staging_path:
-        view.staged_public_key = local.reserved_public_key
-    else:
-        view.exists, view.public_key, view.read_error = True, local.reserved_public_key, None
-        view.mode, view.encrypted = local.reserved_mode, local.reserved_encrypted
-    return view
-
-
-def _created_at(model):
-    try:
-        return calendar.timegm(time.strptime(model.created_time or "", "%Y-%m-%dT%H:%M:%SZ"))
-    except ValueError:
-        return None
+def _steps_of(spec, current, plan):
+    """The plan's steps, in the order that is the safety argument: local leftovers first, then what the plan drops,
+    the creation (its reservation fails before anything is created when the destination cannot be written), the old
+    key pair only once the new one and its key exist (make before break), then names, tags and files."""
+    steps = []
+    recovery = plan.recovery
+    if recovery is not None:
+        steps.append(RecoverFiles(recovery.finish))
+        if recovery.orphan is not None:
+            steps.append(DeleteKeyPair(recovery.orphan, "key pair %s (its private key never reached the disk)"
+                                       % recovery.orphan.key_name))
+    if plan.drop is not None:
+        steps.append(DeleteKeyPair(plan.drop))
+    if plan.remove_staged:
+        steps.append(RemoveStaged())
+    if plan.delete_first:
+        steps.append(DeleteKeyPair(current, "key pair %s" % spec.name, forget=True))
+    if plan.create:
+        steps.append(Create(pending_name(spec.name) if plan.staged else spec.name, plan.project_id,
+                            dict(plan.tags) if plan.tags else None, staged=plan.staged, replacing=plan.replace))
+    if plan.replace is not None and not plan.delete_first:
+        steps.append(DeleteOld(plan.replace))
+    if plan.staged or plan.adopt is not None or plan.description is not None:
+        steps.append(Modify(plan.description))
+    if plan.tag_replace or plan.tag_delete:
+        steps.append(SetTags(plan.tag_replace, plan.tag_delete))
+    steps += _file_steps(plan)
+    return tuple(steps)
 
 
-def _utc(when):
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(when))
-
-
-def assess(spec, observed):
-    """The judgement of a record an interrupted creation left. Returns a Recovery, or raises
-    TaskError(InterruptedCreation) when it cannot tell safely what the interrupted creation left."""
-    local, record = observed.local, observed.local.record or {}
-    recovery = Recovery(record=record)
-    name, when = record.get("key_pair"), record.get("time")
-    if not name or not isinstance(when, (int, float)):
-        return recovery  # never completed: the process died before it sent anything
-    what, remove_it = _about(record, local)
-    if (record.get("region"), record.get("endpoint")) != tuple(observed.target) or \
-            name not in (spec.name, pending_name(spec.name)):
-        raise TaskError("%s left %s. This task manages key pair %s in region %s at %s, so it cannot tell what that "
-                        "creation left. Run the task for key pair %s with region %s and endpoint %s once, so that it "
-                        "can recover; or %s."
-                        % (what, local.record_path, spec.name, observed.target[0], observed.target[1],
-                           record.get("name", name), record.get("region"), record.get("endpoint"), remove_it),
-                        code="InterruptedCreation")
-    model = observed.current if name == spec.name else observed.pending
-    if model is None:
-        return recovery  # nothing was committed, or it was deleted again
-    if blob_of(local.reserved_public_key) == model.blob and record.get("path") in (local.target, local.staging_path):
-        recovery.finish = record["path"]  # the key had been written; only the rename was missing
-        return recovery
-    if model.blob in (blob_of(local.public_key), blob_of(local.staged_public_key)):
-        return recovery  # the key made it to disk
-    return _orphan(spec, local, recovery, model)
-
-
-def _about(record, local):
-    """(what the record says in words, what the user may do with it)."""
-    what = "An interrupted creation of key pair %s (region %s, endpoint %s, at %s UTC, process %s on %s)" % (
-        record.get("key_pair"), record.get("region"), record.get("endpoint"), _utc(record["time"]),
-        record.get("pid"), record.get("host"))
-    return what, "remove %s once you know what became of it" % local.record_path
-
-
-def _orphan(spec, local, recovery, model):
-    """The interrupted creation committed and its key is lost: delete the key pair, unless it may not be its."""
-    what, remove_it = _about(recovery.record, local)
-    if model.associated_instance_ids:
-        raise TaskError("%s committed: key pair %s (%s) exists, nobody holds its private key, and it is bound to "
-                        "instances %s, so it is not deleted implicitly. Disassociate and delete it, then %s."
-                        % (what, model.key_name, model.key_id, list(model.associated_instance_ids), remove_it),
-                        code="InterruptedCreation")
-    created, when = _created_at(model), recovery.record["time"]
-    latest = when + 2 * float(recovery.record.get("timeout") or 30) + 60 + CLOCK_SLACK
-    if created is None or not when - CLOCK_SLACK <= created <= latest:
-        raise TaskError("%s was followed by key pair %s (%s), created at %s, which is not when that creation ran; it "
-                        "may be someone else's, so it is not deleted. Nobody here holds its private key. Delete it "
-                        "yourself if it is not needed (or use regenerate=mismatch), then %s."
-                        % (what, model.key_name, model.key_id, model.created_time or "an unknown time", remove_it),
-                        code="InterruptedCreation")
-    recovery.orphan = model
-    recovery.warnings.append("%s committed, but the process was killed before the private key reached %s: key pair "
-                             "%s (%s) is one nobody can use, so it is deleted%s." % (
-                                 what, local.path, model.key_name, model.key_id,
-                                 " and created again" if model.key_name == spec.name else ""))
-    return recovery
+def _file_steps(plan):
+    """The key file's step (one at most), then the .pub file's: a creation straight into the key file writes its
+    .pub itself (inside the reservation)."""
+    how = "install" if plan.install_staged else "encrypt" if plan.encrypt else "mode" if plan.fix_mode else None
+    steps = [UpdateKeyFile(how)] if how else []
+    if plan.write_pub and not (plan.create and not plan.staged):
+        steps.append(WritePub())
+    return steps

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import fields
 import fcntl
 import os
 import posixpath
@@ -14,18 +15,25 @@ import stat
 import time
 
 from .._core.files import KEY_LIMIT, PUB_LIMIT, file_kind, open_directory, owner_of, trusted_link, trusted_owner
-from .keys import KeyFileError, load_private, openssh_public, blob_of, encrypted_copy, encryption_is_weak
-from .records import LocalFiles, sibling
+from .keys import KeyFileError, comment_of, load_private, openssh_public, blob_of, encrypted_copy, encryption_is_weak
+from .records import LocalFiles, SiblingPaths, sibling
 
 # --- the destination ------------------------------------------------------------------------------
 
-class Destination(LocalFiles):
-    """Where the private key lives: what is there (LocalFiles, read by inspect()), and the descriptors of its
-    directories, through which alone it is changed. `dir` holds the path given (and its .pub); `key_dir` holds the
-    key file itself (the same, unless the path is a symbolic link of yours to a file elsewhere)."""
+class Destination(SiblingPaths):
+    """Where the private key lives: the descriptors of its directories, through which alone it is changed, and
+    what inspect() read there (returned as a LocalFiles snapshot; the decision sees only that). `dir` holds the path
+    given (and its .pub); `key_dir` holds the key file itself (the same, unless the path is a symbolic link of yours
+    to a file elsewhere)."""
 
     def __init__(self, path):
-        super().__init__(os.path.abspath(os.path.expanduser(path)))
+        self.path = os.path.abspath(os.path.expanduser(path))
+        self.target = self.path
+        self.exists, self.public_key, self.read_error, self.encrypted = False, None, None, None
+        self.weakly_encrypted, self.mode = False, None
+        self.pub_exists, self.pub_blob, self.pub_comment = False, None, None
+        self.staged_public_key = None
+        self.record = self.reserved_public_key = self.reserved_encrypted = self.reserved_mode = None
         self.dir = self.key_dir = None
         self.name = posixpath.basename(self.path)
         self.key_name = self.name
@@ -89,10 +97,15 @@ class Destination(LocalFiles):
             self.pub_exists = True
             text = self.dir.read(self.pub_name, PUB_LIMIT, pub).decode("ascii", "replace")
             self.pub_blob = blob_of(text) or ""
+            self.pub_comment = comment_of(text)
         if read_record is not None:
             read_record(self, passphrase)
         self._inspect_staged(passphrase)
-        return self
+        return self.snapshot()
+
+    def snapshot(self):
+        """What was read, as the frozen LocalFiles the decision takes."""
+        return LocalFiles(**{f.name: getattr(self, f.name) for f in fields(LocalFiles)})
 
     def _inspect_staged(self, passphrase):
         staged = self.key_dir.lstat(self.staging_name)

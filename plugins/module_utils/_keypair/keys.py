@@ -266,3 +266,9 @@ def public_key_line(public_key, comment):
     """The `.pub` file's line: `ssh-rsa <blob> <comment>` and a newline, as ssh-keygen writes it."""
     key_type, blob = ssh_blob(public_key)
     return ("%s %s %s\n" % (key_type, blob, comment)).encode("ascii")
+
+
+def comment_of(line):
+    """The comment of a `.pub` line (`ssh-rsa <blob> <comment>`: what follows the blob, stripped), "" for none."""
+    parts = line.strip().split(None, 2)
+    return parts[2].strip() if len(parts) == 3 else ""

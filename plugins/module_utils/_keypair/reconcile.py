@@ -20,11 +20,14 @@ from .._core.errors import Journal, TaskError
 from .._core.rules import pending_name
 from .._core.wait import Again, Backoff, Exhausted, waiter_for
 from .._instance_keypairs.api import Instances
-from .act import KeyPairRun, predicted
+from .._core.steps import execute
+from .keys import blob_of
+from .steps import KeyPairContext, Progress
 from .api import KeyPairs
 from .decide import Observed, decide
 from .destination import Destination
 from .keys import KeyFileError
+from .records import KeyPair
 from .reservation import read_leftovers
 
 # DescribeInstances states of an instance on its way out; its key bindings linger for a while (TF #194, #375).
@@ -34,7 +37,7 @@ IN_USE_CODES = frozenset(["InvalidParameterValue.KeyPairNotSupported", "InvalidK
 LINGER = Backoff(first=1.0, factor=2.0, ceiling=10.0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     changed: bool = False
     key_pair: dict | None = None
@@ -46,7 +49,7 @@ class Outcome:
     backup_file: str | None = None
     generated: bool = False         # a private key was (or would be) generated
     private_key: str | None = field(default=None, repr=False)
-    warnings: list = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
     files_before: dict | None = None
     files_after: dict | None = None
 
@@ -77,6 +80,21 @@ def _diffable(key_pair, files):
     if files is not None:
         shown["local_files"] = files
     return shown
+
+
+def predicted(spec, plan, current):
+    """The key pair a real run would leave (check mode): IDs and keys not yet generated are None."""
+    if plan.create:
+        model = KeyPair(None, spec.name, plan.project_id, spec.public_key, plan.description or "",
+                        tags=dict(plan.tags or {}))
+    else:
+        model = (plan.adopt if plan.adopt is not None else current).but(key_name=spec.name)
+    if plan.description is not None:
+        model = model.but(description=plan.description)
+    if plan.tag_replace or plan.tag_delete:
+        tags = dict(model.tags, **plan.tag_replace)
+        model = model.but(tags={k: v for k, v in tags.items() if k not in plan.tag_delete})
+    return model
 
 
 def files_after(spec, plan):
@@ -112,33 +130,43 @@ class KeyPairReconciler:
             raise _destination_failure(exc)
         with dest, dest.locked():
             try:
-                dest.inspect(spec.passphrase, read_record=read_leftovers)
+                local = dest.inspect(spec.passphrase, read_record=read_leftovers)
             except (KeyFileError, OSError) as exc:
                 raise _destination_failure(exc)
-            return self.converge(spec, dest)
+            return self.converge(spec, dest, local)
 
-    def converge(self, spec, dest):
-        """read -> decide -> act, the steps of every reconciler (dest: the opened Destination, or None)."""
-        observed = self.read(spec, dest)
-        return self.act(spec, observed, decide(spec, observed))
+    def converge(self, spec, dest, local=None):
+        """read -> decide -> act, the steps of every reconciler (dest: the opened Destination, or None; local: what
+        its inspect() read)."""
+        observed = self.read(spec, local)
+        return self.act(KeyPairContext(self.client, self.key_pairs, spec, dest, local), observed,
+                        decide(spec, observed))
 
-    def read(self, spec, dest):
+    def read(self, spec, local):
         current, pending = self.key_pairs.find(spec.name, pending_name(spec.name))
-        return Observed(current, pending, dest, (self.client.region, self.client.url))
+        return Observed(current, pending, local, (self.client.region, self.client.url))
 
-    def act(self, spec, observed, plan):
-        local = plan.local
-        outcome = Outcome(before=observed.current.result() if observed.current else None, changed=plan.changes,
-                          private_key_matches=plan.private_key_matches, warnings=list(plan.warnings),
-                          files_before=local.summary() if local else None, files_after=files_after(spec, plan),
-                          generated=plan.create and spec.public_key is None)
-        if local is not None:
-            outcome.private_key_path, outcome.public_key_path = local.path, local.pub_path
-            outcome.backup = spec.backup and local.exists and (plan.create or plan.install_staged or plan.encrypt)
+    def act(self, context, observed, plan):
+        """The plan's steps, carried out by the executor (or, in check mode, predicted); the Outcome."""
+        spec, local = context.spec, plan.local
+        facts = dict(before=observed.current.result() if observed.current else None,
+                     private_key_matches=plan.private_key_matches, files_before=local.summary() if local else None,
+                     files_after=files_after(spec, plan), generated=plan.create and spec.public_key is None,
+                     private_key_path=local.path if local else None, public_key_path=local.pub_path if local else None,
+                     backup=bool(local is not None and spec.backup and local.exists
+                                 and (plan.create or plan.install_staged or plan.encrypt)))
         if self.check_mode:
-            outcome.key_pair = predicted(spec, plan, observed.current).result()
-            return outcome
-        return KeyPairRun(self, spec, observed, plan, outcome).execute()
+            return Outcome(changed=plan.changes, key_pair=predicted(spec, plan, observed.current).result(),
+                           warnings=plan.warnings, **facts)
+        done = execute(plan.steps, context, Progress(plan.adopt or observed.current))
+        progress = done.model
+        facts.update(changed=bool(done.journal), key_pair=progress.model().result(), backup_file=progress.backup_file,
+                     private_key=progress.private_key if spec.return_private_key else None,
+                     warnings=plan.warnings + progress.warnings)
+        if progress.concurrent:
+            facts.update(_concurrent(context, progress.model()), warnings=facts["warnings"] + _concurrent_warning(
+                context, progress.model()))
+        return Outcome(**facts)
 
     # state=absent ------------------------------------------------------------------------------
     def remove(self, spec):
@@ -146,16 +174,16 @@ class KeyPairReconciler:
         being terminated linger on the real cloud for a while: those are waited for (wait_timeout); a binding to a
         live instance fails at once."""
         doomed = [kp for kp in self.key_pairs.find(spec.name, pending_name(spec.name)) if kp is not None]
-        outcome = Outcome(before=doomed[0].result() if doomed and doomed[0].key_name == spec.name else None,
-                          changed=bool(doomed))
+        facts = {"before": doomed[0].result() if doomed and doomed[0].key_name == spec.name else None,
+                 "changed": bool(doomed)}
         if spec.private_key_path:  # named, never opened: the files stay (and the playbook may remove them)
             named = Destination(spec.private_key_path)
-            outcome.private_key_path, outcome.public_key_path = named.path, named.pub_path
+            facts.update(private_key_path=named.path, public_key_path=named.pub_path)
         bound = sorted({i for kp in doomed for i in kp.associated_instance_ids})
         if bound:
-            outcome.warnings.append(self._going_away(spec, doomed, bound))
+            facts["warnings"] = (self._going_away(spec, doomed, bound),)
         if self.check_mode or not doomed:
-            return outcome
+            return Outcome(**facts)
         deadline = self.client.clock() + spec.wait_timeout if bound else None
         journal = Journal()
         try:
@@ -164,8 +192,8 @@ class KeyPairReconciler:
             for key_pair in doomed:
                 self._delete_when_free(key_pair, journal, deadline)
         except TaskError as exc:
-            raise journal.failure(exc)
-        return outcome
+            raise journal.failure(exc) from None
+        return Outcome(**facts)
 
     def _going_away(self, spec, doomed, bound):
         """Fails at once unless every bound instance is being terminated (or already gone); else the warning."""
@@ -213,6 +241,22 @@ class KeyPairReconciler:
         except Exhausted as exhausted:
             raise exhausted.reason from None
         journal.add("deleted key pair %s (%s)" % (key_pair.key_name, key_pair.key_id))
+
+
+def _concurrent(context, model):
+    """Someone else created the key pair between our read and our create: reported like an existing one,
+    unchanged by this task (`before` stays what this task read: no key pair)."""
+    held = context.local.public_key if context.local is not None else None
+    matches = (held is not None and blob_of(held) == model.blob) if context.dest is not None else None
+    return {"generated": False, "private_key_matches": matches, "private_key": None}
+
+
+def _concurrent_warning(context, model):
+    held = context.local.public_key if context.local is not None else None
+    if context.dest is not None and held is not None and blob_of(held) == model.blob:
+        return ()
+    return ("Key pair %s (%s) was created concurrently by someone else; its private key is not in %s."
+            % (context.spec.name, model.key_id, context.dest.path if context.dest else "this task's result"),)
 
 
 def _destination_failure(exc):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from .._core.shape import MAX_PRIVATE_KEY, MAX_PUBLIC_KEY, Shape
@@ -91,9 +92,28 @@ def sibling(path, kind):
     return head + sep + SIBLINGS[kind] % tail
 
 
-@dataclass
-class LocalFiles:
-    """What is at private_key_path, as the decision sees it (the Destination in _keyfile reads it)."""
+class SiblingPaths:
+    """The paths beside a key file, from `path` (as given) and `target` (the file really written)."""
+
+    path: str
+    target: str
+
+    @property
+    def pub_path(self) -> str:
+        return sibling(self.path, "public")
+
+    @property
+    def staging_path(self) -> str:
+        return sibling(self.target, "staging")
+
+    @property
+    def record_path(self) -> str:
+        return sibling(self.target, "record")
+
+
+@dataclass(frozen=True)
+class LocalFiles(SiblingPaths):
+    """What is at private_key_path, as the decision sees it: a snapshot the Destination's inspect() returns."""
 
     path: str
     target: str = ""             # the file really written (a trusted symlink's target)
@@ -105,29 +125,18 @@ class LocalFiles:
     mode: int | None = None      # permission bits of the existing file
     pub_exists: bool = False
     pub_blob: str | None = None  # base64 blob in <path>.pub, "" when that file is not a public key
+    pub_comment: str | None = None  # the comment of the line in <path>.pub (None: none, or no such file)
     staged_public_key: str | None = None  # the key in the staging file of an interrupted replacement
-    record: dict | None = None   # the record an interrupted creation left (see _reservation), if any
+    record: Mapping[str, object] | None = None  # the record an interrupted creation left (see reservation.py)
     reserved_public_key: str | None = None  # the key in that creation's reserved key file, if it was written
     reserved_encrypted: bool | None = None
     reserved_mode: int | None = None
 
-    def __post_init__(self):
-        self.target = self.target or self.path
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", self.target or self.path)
 
-    @property
-    def pub_path(self):
-        return sibling(self.path, "public")
-
-    @property
-    def staging_path(self):
-        return sibling(self.target, "staging")
-
-    @property
-    def record_path(self):
-        return sibling(self.target, "record")
-
-    def summary(self):
+    def summary(self) -> dict[str, str | bool | None]:
         """What the diff shows of the local files."""
-        return {"private_key_mode": "%04o" % self.mode if self.exists else None,
+        return {"private_key_mode": "%04o" % self.mode if self.exists and self.mode is not None else None,
                 "private_key_encrypted": self.encrypted if self.exists else None,
                 "public_key_file": "present" if self.pub_exists else "absent"}

@@ -29,6 +29,7 @@ class KeyPairSpec:
     public_key: str | None
     private_key_path: str | None
     private_key_mode: str
+    public_key_comment: str | None
     passphrase: str | None
     regenerate: str
     description: str | None
@@ -54,11 +55,24 @@ class KeyPairSpec:
             parse_mode(values["private_key_mode"])
             values["public_key"] = _checked_key_source(values)
             _check_passphrase(values["passphrase"])
+            _check_comment(values)
             if values["description"] is not None and len(values["description"]) > 60:
                 raise invalid("description must not exceed 60 characters (it has %d)" % len(values["description"]))
             if values["tags"] is not None:
                 values["tags"] = check_tags(values["tags"])
         return cls(**values)
+
+
+def _check_comment(values):
+    """public_key_comment: one line of printable characters for the .pub file, which only a key file has."""
+    comment = values["public_key_comment"]
+    if comment is None:
+        return
+    if not values["private_key_path"]:
+        raise invalid("public_key_comment is the comment of <private_key_path>.pub; give private_key_path")
+    if len(comment) > 255 or not comment.isprintable():
+        raise invalid("public_key_comment must be at most 255 printable characters (no line breaks or control "
+                      "characters)")
 
 
 def _checked_key_source(values):

@@ -5,6 +5,7 @@ No network and no files: the remote side is API models (as records), the local s
 the options a spec with the module's documented defaults."""
 
 import base64
+import dataclasses
 import calendar
 import struct
 
@@ -40,15 +41,14 @@ def pending(public=B, **kw):
 def local(private=A, mode=0o600, encrypted=False, pub="same", staged=None):
     """The files at /keys/web: private is a public key (the file holds its private half), None for a file that
     is not a key, MISSING for no file. pub: "same" (matches the private key), "other", or MISSING."""
-    dest = LocalFiles("/keys/web")
+    dest = {}
     if private is not MISSING:
-        dest.exists, dest.mode, dest.encrypted = True, mode, encrypted
-        dest.public_key = private
-        dest.read_error = None if private else "not a private key that can be read"
+        dest.update(exists=True, mode=mode, encrypted=encrypted, public_key=private,
+                    read_error=None if private else "not a private key that can be read")
     if pub is not MISSING:
-        dest.pub_exists = True
-        dest.pub_blob = (private if pub == "same" and private not in (None, MISSING) else C).split()[1]
-    dest.staged_public_key = staged
+        dest.update(pub_exists=True,
+                    pub_blob=(private if pub == "same" and private not in (None, MISSING) else C).split()[1])
+    dest = LocalFiles("/keys/web", staged_public_key=staged, **dest)
     return dest
 
 
@@ -71,7 +71,7 @@ FLAGS = ("create", "replace", "delete_first", "adopt", "drop", "install_staged",
 
 
 def summary(plan):
-    done = {flag for flag in FLAGS if getattr(plan, flag) not in (None, False, {}, [])}
+    done = {flag for flag in FLAGS if getattr(plan, flag) not in (None, False, {}, [], ())}
     if plan.warnings:
         done.add("warn")
     return done
@@ -194,9 +194,9 @@ def test_private_key_matches_is_what_the_file_will_hold():
 
 def test_tag_changes_and_limits():
     plan = decide(spec(tags={"team": "a", "new": "1"}), model(tags={"team": "b", "old": "x"}), None, local())
-    assert (plan.tag_replace, plan.tag_delete, plan.warnings) == ({"team": "a", "new": "1"}, ["old"], [])
+    assert (plan.tag_replace, list(plan.tag_delete), list(plan.warnings)) == ({"team": "a", "new": "1"}, ["old"], [])
     merged = decide(spec(tags={"team": "a"}, purge_tags=False), model(tags={"old": "x"}), None, local())
-    assert (merged.tag_replace, merged.tag_delete) == ({"team": "a"}, [])
+    assert (merged.tag_replace, list(merged.tag_delete)) == ({"team": "a"}, [])
     replaced = decide(spec(tags={"team": "a"}, purge_tags=False, regenerate="always"), model(tags={"old": "x"}),
                       None, local())
     assert replaced.tags == {"old": "x", "team": "a"}  # the new key pair is created with the merged tags
@@ -240,12 +240,13 @@ CREATED = calendar.timegm((2026, 11, 30, 0, 0, 0))  # model()'s CreatedTime, 202
 def interrupted(dest, key_pair="web", when=CREATED - 5, region=TARGET[0], reserved=None, path="/keys/web"):
     """`dest` (LocalFiles) with the record of a creation of `key_pair` that was interrupted; key_pair None: one
     that never sent its request. `reserved`: the public half of the key it had written to its reserved file."""
-    dest.record = {"version": 1, "name": "web", "key_pair": key_pair, "region": region, "endpoint": TARGET[1],
-                   "project_id": 0, "path": path, "time": when if key_pair else None, "timeout": 30, "pid": 4242,
-                   "host": "ctl"}
+    record = {"version": 1, "name": "web", "key_pair": key_pair, "region": region, "endpoint": TARGET[1],
+              "project_id": 0, "path": path, "time": when if key_pair else None, "timeout": 30, "pid": 4242,
+              "host": "ctl"}
     if key_pair is None:
-        del dest.record["key_pair"]
-    dest.reserved_public_key, dest.reserved_mode, dest.reserved_encrypted = reserved, 0o600, False
+        del record["key_pair"]
+    dest = dataclasses.replace(dest, record=record, reserved_public_key=reserved, reserved_mode=0o600,
+                               reserved_encrypted=False)
     return dest
 
 
@@ -301,3 +302,43 @@ def test_decide_with_recovery(options, current, pending_kp, dest, expected):
         assert info.value.code == expected
     else:
         assert recovered(task, current, pending_kp, dest) == expected
+
+
+# --- the plan's steps: the order is the pure function's ------------------------------------------------------
+
+def names(plan):
+    return [type(step).__name__ for step in plan.steps]
+
+
+STEP_ROWS = [
+    # id, options, current, pending, local files, the step list
+    ("new", {}, None, None, local(MISSING, pub=MISSING), ["Create"]),
+    ("new with a description", {"description": "d"}, None, None, local(MISSING, pub=MISSING), ["Create", "Modify"]),
+    ("converged", {}, model(), None, local(), []),
+    ("mode and .pub", {}, model(), None, local(mode=0o644, pub=MISSING), ["UpdateKeyFile", "WritePub"]),
+    ("encrypt", {"passphrase": "pass-phrase"}, model(), None, local(), ["UpdateKeyFile"]),
+    ("tags", {"tags": {"team": "a"}}, model(), None, local(), ["SetTags"]),
+    ("replace: make before break", {"regenerate": "always"}, model(), None, local(),
+     ["Create", "DeleteOld", "Modify", "UpdateKeyFile", "WritePub"]),
+    ("replace an import of the same key: delete first", {"public_key": A, "regenerate": "always"}, model(), None,
+     NO_FILE, ["DeleteKeyPair", "Create"]),
+    ("leftover pending nobody holds", {}, model(), pending(), local(), ["DeleteKeyPair"]),
+    ("interrupted replacement finished", {}, None, pending(), local(A, staged=B),
+     ["Modify", "UpdateKeyFile", "WritePub"]),
+    (".pub comment given and different", {"public_key_comment": "ops@example"}, model(), None, local(),
+     ["WritePub"]),
+]
+
+
+@pytest.mark.parametrize("options,current,pending_kp,dest,expected", [r[1:] for r in STEP_ROWS],
+                         ids=[r[0] for r in STEP_ROWS])
+def test_steps(options, current, pending_kp, dest, expected):
+    assert names(decide(spec(**options), current, pending_kp, dest)) == expected
+
+
+def test_plans_are_frozen():
+    plan = decide(spec(), None, None, local(MISSING, pub=MISSING))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.create = False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.steps[0].name = "other"

@@ -40,10 +40,12 @@ def test_fingerprint_matches_ssh_keygen(tmp_path, rsa_pem):
 
 
 def inspect(path, passphrase=None):
-    """What the reconciler reads: the destination and what an interrupted creation left there."""
+    """What the reconciler reads: the destination and what an interrupted creation left there (the Destination,
+    whose attributes hold what its inspect() returned as a snapshot)."""
     dest = Destination.open(path)
     try:
-        return dest.inspect(passphrase, read_record=_reservation.read_leftovers)
+        dest.inspect(passphrase, read_record=_reservation.read_leftovers)
+        return dest
     except BaseException:
         dest.close()
         raise

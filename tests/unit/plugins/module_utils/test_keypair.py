@@ -7,7 +7,7 @@ import stat
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import TaskError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import (
-    act as _keypair_act, reconcile as _keypair, reservation as _reservation,
+    create as _keypair_create, reconcile as _keypair, reservation as _reservation, steps as _keypair_steps,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.api import KeyPairs
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.destination import Destination
@@ -474,7 +474,7 @@ def test_unexpected_error_still_says_what_was_changed(emulator, tmp_path, monkey
     def bug(*args):
         raise RuntimeError("a bug that shows sec-ret-456")
 
-    monkeypatch.setattr(_keypair_act, "public_key_line", bug)
+    monkeypatch.setattr(_keypair_steps, "public_key_line", bug)
     with pytest.raises(TaskError, match=r"Unexpected error: RuntimeError at test_keypair.py:\d+ \(a bug") as info:
         ensure(emulator, private_key_path=path, regenerate="always")
     assert info.value.code == "UnexpectedError" and info.value.changed
@@ -613,7 +613,7 @@ def test_a_lost_answer_with_a_signal_waiting_stops_at_once_and_the_next_run_reco
         emulator, tmp_path, monkeypatch):
     path = str(tmp_path / "key")
     emulator.fault(action="CreateKeyPair", mode="close_after")
-    monkeypatch.setattr(_keypair_act, "DeferredSignals", SignalWaiting)
+    monkeypatch.setattr(_keypair_create, "DeferredSignals", SignalWaiting)
     with pytest.raises(TaskError, match="Interrupted while CreateKeyPair for unit_key got no answer") as info:
         ensure(emulator, private_key_path=path)
     assert info.value.code == "Interrupted" and info.value.changed
