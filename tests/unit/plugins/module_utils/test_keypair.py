@@ -701,3 +701,18 @@ def test_info_query_limits_and_empty_lists(emulator):
         KeyPairInfoSpec.from_args(module_options("tencent_keypair_info", tags={"t%d" % i: "v" for i in range(9)}))
     assert info.value.code == "InvalidArgument"
     assert pairs.query(names=[]) == [] and pairs.query(key_ids=[]) == [] and emulator.requests() == []
+
+
+def test_public_key_comment_on_new_and_existing_key_files(emulator, tmp_path):
+    path = str(tmp_path / "key")
+    ensure(emulator, private_key_path=path, public_key_comment="deploy@ci")
+    assert open(path + ".pub").read().split(" ", 2)[2] == "deploy@ci\n"
+    emulator.clear_requests()
+    assert not ensure(emulator, private_key_path=path, public_key_comment="deploy@ci").changed
+    assert not ensure(emulator, private_key_path=path).changed  # not given: an existing comment is left alone
+    out = ensure(emulator, private_key_path=path, public_key_comment="ops team")
+    assert out.changed and open(path + ".pub").read().split(" ", 2)[2] == "ops team\n"
+    assert actions(emulator) == ["DescribeKeyPairs"] * 3  # a local change: no API write
+    with pytest.raises(TaskError, match="public_key_comment must be at most 255 printable") as info:
+        ensure(emulator, private_key_path=path, public_key_comment="two\nlines")
+    assert info.value.code == "InvalidArgument" and open(path + ".pub").read().endswith("ops team\n")
