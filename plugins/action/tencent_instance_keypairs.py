@@ -6,13 +6,14 @@
 from __future__ import annotations
 
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.reconcile import (
-    InstanceKeyPairsReconciler,
+    InstanceKeyPairsReconciler, result,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.spec import InstanceKeyPairsSpec
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_instance_keypairs import DOCUMENTATION
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
-from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TencentCloudAction
+from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TaskRunner, TencentCloudAction
 
 
 class ActionModule(TencentCloudAction):
@@ -20,22 +21,20 @@ class ActionModule(TencentCloudAction):
 
     SPEC = InstanceKeyPairsSpec
 
-    def _work(self, runner, spec, client):
-        result = InstanceKeyPairsReconciler(client, check_mode=runner.check_mode).run(spec)
-        if not runner.diff_mode:
-            result.pop("diff", None)
-        result["request_ids"] = list(client.request_ids)
-        return result
+    def _work(self, runner: TaskRunner, spec: InstanceKeyPairsSpec, client: Client) -> dict[str, object]:
+        outcome = InstanceKeyPairsReconciler(client, check_mode=runner.check_mode).run(spec)
+        return dict(result(outcome, spec, runner.diff_mode), request_ids=list(client.request_ids))
 
 
 ARGUMENT_SPEC = ActionModule.ARGUMENT_SPEC
 
 
-def main():
+def main() -> None:
     """Lets ansible-lint's `args` rule validate task options against the same spec (never run by Ansible)."""
     from ansible.module_utils.basic import AnsibleModule
 
-    AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    # ansible-core does not annotate AnsibleModule.__init__
+    AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)  # type: ignore[no-untyped-call]
 
 
 if __name__ == "__main__":

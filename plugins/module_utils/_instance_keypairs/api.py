@@ -2,13 +2,17 @@
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The instance resource: Instances (DescribeInstances, binding and unbinding key pairs)."""
+"""The instance resource: Instances (DescribeInstances, binding and unbinding key pairs). Every method raises
+TaskError (LostAnswer when a write's answer was lost), never the API error itself."""
 
 from __future__ import annotations
 
-from .._core.errors import TencentCloudAPIError
+from collections.abc import Sequence
+
+from .._core.errors import TaskError, TencentCloudAPIError
 from .._core.resource import PAGE, Resource
 from .._core.shape import Shape
+from .._core.signing import Param, Params
 from .records import Instance
 
 INSTANCE_HINTS = {
@@ -24,13 +28,36 @@ INSTANCE_HINTS = {
                                                     "it with charging kept, first",
 }
 
+# Answers that say the instance is busy and nothing was done: a caller may try again.
+BUSY_CODES = frozenset(["OperationDenied.InstanceOperationInProgress", "MutexOperation.TaskRunning"])
+
+# What binding and unbinding are called in the API (an instance's LatestOperation names them too).
+OPERATIONS = {"bind": "AssociateInstancesKeyPairs", "unbind": "DisassociateInstancesKeyPairs"}
+
+
+class LostAnswer(TaskError):
+    """A write whose answer was lost (a timeout, a connection closed mid-answer, an unreadable body): it may have
+    been carried out, so `changed` is true. `api_error.timed_out` tells a timeout from the other ways to lose it."""
+
+    ambiguous = True
+
+    @property
+    def timed_out(self) -> bool:
+        return bool(self.api_error is not None and self.api_error.timed_out)
+
+
+def preposition(verb: str) -> str:
+    """"bind ... to", "unbind ... from"."""
+    return "to" if verb == "bind" else "from"
+
 
 class Instances(Resource):
     HINTS = INSTANCE_HINTS
+    OPERATIONS = OPERATIONS
 
-    def describe(self, instance_ids, what=None):
+    def describe(self, instance_ids: Sequence[str], what: str | None = None) -> dict[str, Instance]:
         """{instance_id: Instance} of those that exist (DescribeInstances leaves unknown IDs out)."""
-        found = {}
+        found: dict[str, Instance] = {}
         for start in range(0, len(instance_ids), PAGE):
             chunk = list(instance_ids[start:start + PAGE])
             answer = self.call("DescribeInstances", {"InstanceIds": chunk, "Limit": PAGE},
@@ -43,20 +70,30 @@ class Instances(Resource):
             found.update((m.instance_id, m) for m in models if m.instance_id in chunk)
         return found
 
-    def list(self, filters):
+    def list(self, filters: Sequence[Params]) -> list[Instance]:
         """Every instance that matches `filters` (DescribeInstances Filters; at most 10, 5 values each), as Instance
         records, in the service's order."""
-        params = {"Filters": filters} if filters else {}
-        return self.pages("DescribeInstances", params, "InstanceSet", Instance.from_api, "Could not list instances")
+        params: Params = {"Filters": list(filters)} if filters else {}
+        found: list[Instance] = self.pages("DescribeInstances", params, "InstanceSet", Instance.from_api,
+                                           "Could not list instances")
+        return found
 
-    # what binding and unbinding are called in the API (an instance's LatestOperation names them too)
-    OPERATIONS = {"bind": "AssociateInstancesKeyPairs", "unbind": "DisassociateInstancesKeyPairs"}
-
-    def change_key_pairs(self, verb, instance_ids, key_ids, force_stop):
+    def change_key_pairs(self, verb: str, instance_ids: Sequence[str], key_ids: Sequence[str],
+                         force_stop: bool) -> str | None:
         """`verb` "bind" (AssociateInstancesKeyPairs) or "unbind" (DisassociateInstancesKeyPairs), never repeated
-        blindly (only a throttled call, which did nothing, is retried). Returns the RequestId; raises
-        TencentCloudAPIError as it is."""
-        params = {"InstanceIds": list(instance_ids), "KeyIds": list(key_ids)}
+        blindly (only a throttled call, which did nothing, is retried). Returns the RequestId. Raises TaskError
+        (its code BUSY_CODES when the instance was busy and nothing was done), or LostAnswer."""
+        what = "Could not %s key pairs %s %s instances %s" % (verb, list(key_ids), preposition(verb),
+                                                              list(instance_ids))
+        params: dict[str, Param] = {"InstanceIds": list(instance_ids), "KeyIds": list(key_ids)}
         if force_stop:
             params["ForceStop"] = True
-        return self.client.call(self.OPERATIONS[verb], params, retry="throttled").get("RequestId")
+        try:
+            answer = self.client.call(OPERATIONS[verb], params, retry="throttled")
+        except TencentCloudAPIError as exc:
+            if exc.ambiguous:
+                raise LostAnswer.from_api("%s: the answer was lost, so the operation may be under way; the next run "
+                                          "waits for it and finishes" % what, exc, self.HINTS, changed=True) from None
+            raise self.failure(what, exc) from None
+        request_id: str | None = answer.get("RequestId")
+        return request_id
