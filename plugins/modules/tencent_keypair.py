@@ -73,10 +73,8 @@ options:
     default: '0600'
   public_key_comment:
     description:
-      - The comment of the line in C(<private_key_path>.pub), as C(ssh-keygen -C) sets it. Default, the key pair's name.
-      - Given, it is enforced on an existing C(.pub) file too (the task reports C(changed)); not given, the comment of an
-        existing C(.pub) file is left as it is.
-      - Printable characters only, at most 255.
+      - The comment in C(<private_key_path>.pub) (C(ssh-keygen -C)); default the key pair's name. Printable, at most 255
+        characters. Given, it is enforced on an existing C(.pub) file too; not given, an existing comment stays.
     type: str
     version_added: 0.3.0
   passphrase:
@@ -192,6 +190,7 @@ attributes:
         place, and the directory synced.
       - SELinux contexts are not copied and there is no C(unsafe_writes) fallback.
 notes:
+  - The guides linked below also ship in the collection, under C(docs/docsite/rst/).
   - B(Lost answers.) C(CreateKeyPair) and C(ImportKeyPair) are never retried blindly. When one gets no answer
     (timeout, reset connection, HTTP 5xx, unreadable body), the module looks the name up. A generated key pair
     that now exists, matches no local key and is bound to nothing is one whose private key was lost in transit, so
@@ -217,32 +216,21 @@ seealso:
     plugin_type: inventory
     description: The instances as an inventory, each with the private key this module wrote for its key pair.
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_private_keys
-    description: "Private keys and O(regenerate): where the key lives, encryption, replacements.
-      The guide also ships in the collection, as C(docs/docsite/rst/guide_private_keys.rst)."
+    description: "Private keys and O(regenerate): where the key lives, encryption, replacements."
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_existing_key_pairs
     description: What each option does to a key pair that already exists.
-      The guide also ships in the collection, as C(docs/docsite/rst/guide_existing_key_pairs.rst).
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_credentials
-    description: "Credentials and regions: every place the modules look, in order.
-      The guide also ships in the collection, as C(docs/docsite/rst/guide_credentials.rst)."
+    description: "Credentials and regions: every place the modules look, in order."
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_troubleshooting
     description: Every error code, what it means and what to do.
-      The guide also ships in the collection, as C(docs/docsite/rst/guide_troubleshooting.rst).
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_provisioning
     description: From the key pair to instances, with the role
       R(tencentcloud.cvm.keypair,ansible_collections.tencentcloud.cvm.keypair_role) (this module, and the key pair's
       ID as a fact) and the verified rotation of
       R(tencentcloud.cvm.keypair_rotation,ansible_collections.tencentcloud.cvm.keypair_rotation_role).
-      The guide also ships in the collection, as C(docs/docsite/rst/guide_provisioning.rst).
   - name: CreateKeyPair API
     description: Tencent Cloud API documentation of CreateKeyPair.
     link: https://www.tencentcloud.com/document/api/213/33231
-  - name: ModifyKeyPairAttribute API
-    description: Tencent Cloud API documentation of ModifyKeyPairAttribute (rename, description).
-    link: https://www.tencentcloud.com/document/api/213/33226
-  - name: ModifyResourceTags API
-    description: Tencent Cloud Tag API documentation of ModifyResourceTags.
-    link: https://www.tencentcloud.com/document/api/651/33012
 """
 
 EXAMPLES = r"""

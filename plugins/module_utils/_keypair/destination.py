@@ -86,11 +86,11 @@ class Destination(SiblingPaths):
         reads an interrupted creation's record and reserved key (_reservation.read_leftovers)."""
         info = self.dir.lstat(self.name)
         if info is not None and stat.S_ISLNK(info.st_mode):
-            self._follow(info)
+            _follow(self, info)
         self.key_stat = self.key_dir.regular(self.key_name, "the private key")
         if self.key_stat is not None:
             self.exists, self.mode = True, stat.S_IMODE(self.key_stat.st_mode)
-            self.public_key, self.encrypted, self.read_error, self.weakly_encrypted = self.read_key(
+            self.public_key, self.encrypted, self.read_error, self.weakly_encrypted = read_key(
                 self.key_dir, self.key_name, passphrase, self.key_stat)
         pub = self.dir.regular(self.pub_name, "the public key")
         if pub is not None:
@@ -100,63 +100,13 @@ class Destination(SiblingPaths):
             self.pub_comment = comment_of(text)
         if read_record is not None:
             read_record(self, passphrase)
-        self._inspect_staged(passphrase)
+        _inspect_staged(self, passphrase)
         return self.snapshot()
 
     def snapshot(self):
         """What was read, as the frozen LocalFiles the decision takes."""
         return LocalFiles(**{f.name: getattr(self, f.name) for f in fields(LocalFiles)})
 
-    def _inspect_staged(self, passphrase):
-        staged = self.key_dir.lstat(self.staging_name)
-        if staged is None:
-            return
-        if not stat.S_ISREG(staged.st_mode) or not trusted_owner(staged):
-            raise KeyFileError("%s is in the way: a replacement stages its new key there, and it is %s; move it away"
-                               % (self.staging_path, file_kind(staged) if not stat.S_ISREG(staged.st_mode)
-                                  else "a file of " + owner_of(staged)))
-        self.staged_public_key, _encrypted, error, _weak = self.read_key(
-            self.key_dir, self.staging_name, passphrase, staged)
-        if error:
-            raise KeyFileError("%s is in the way: a replacement stages its new key there, and it is not a private "
-                               "key (%s); move it away" % (self.staging_path, error))
-
-    def _follow(self, link):
-        """The path is a symbolic link: follow it only when it is trusted, to a regular file of yours."""
-        if not trusted_link(link, self.dir):
-            raise KeyFileError("%s is a symbolic link that another user could have made or changed (it belongs to "
-                               "%s, in a directory others can write): it is not followed. Use a path that is not a "
-                               "link, or a link of yours in a directory only you can write"
-                               % (self.path, owner_of(link)))
-        target = os.readlink(self.name, dir_fd=self.dir.fd)
-        target = posixpath.normpath(target if target.startswith("/") else self.dir.join(target))
-        self.key_dir = open_directory(posixpath.dirname(target))
-        self.key_name, self.target = posixpath.basename(target), target
-        info = self.key_dir.lstat(self.key_name)
-        if info is None:
-            raise KeyFileError("%s is a dangling symbolic link (to %s)" % (self.path, target))
-        if not stat.S_ISREG(info.st_mode):
-            raise KeyFileError("%s is a symbolic link to %s, which is %s" % (self.path, target, file_kind(info)))
-        if info.st_uid != os.geteuid():
-            raise KeyFileError("%s is a symbolic link to %s, a file owned by another user (%s)"
-                               % (self.path, target, owner_of(info)))
-
-    @staticmethod
-    def read_key(where, name, passphrase, expect):
-        """(public key, encrypted, error, weakly encrypted) of the private key file `name` in `where`."""
-        try:
-            data = where.read(name, KEY_LIMIT, expect)
-        except OSError as exc:
-            raise KeyFileError("cannot read the existing file %s (%s)" % (where.join(name), exc.strerror))
-        try:
-            key, encrypted = load_private(data, passphrase)
-        except KeyFileError as exc:
-            if "passphrase" in str(exc) or "bcrypt" in str(exc):
-                raise KeyFileError("%s: %s" % (where.join(name), exc))
-            return None, None, str(exc), False
-        return openssh_public(key), encrypted, None, encrypted and encryption_is_weak(data)
-
-    # writing (only ever through the directories' descriptors) ----------------------------------
     def backup(self):
         """A timestamped copy of the key file (Ansible's naming: <file>.<pid>.<YYYY-MM-DD@HH:MM:SS>~), mode 0600
         whatever the key file's mode was. Returns its path."""
@@ -165,32 +115,91 @@ class Destination(SiblingPaths):
         self.key_dir.write_new(name, data, 0o600)
         return self.key_dir.join(name)
 
-    def set_mode(self, mode):
-        fd = self.key_dir.open_regular(self.key_name, expect=self.key_stat)
-        try:
-            os.fchmod(fd, mode)
-        finally:
-            os.close(fd)
-
-    def encrypt(self, passphrase, mode):
-        """Encrypt the existing key file (plaintext, or encrypted more weakly) with `passphrase`, in place."""
-        data = self.key_dir.read(self.key_name, KEY_LIMIT, self.key_stat)
-        self.key_dir.write_new(self.key_name, encrypted_copy(data, passphrase, passphrase if self.encrypted
-                                                             else None), mode)
-
-    def install_staged(self, mode):
-        """Move the staged key (a replacement's) into place, with `mode`."""
-        fd = self.key_dir.open_regular(self.staging_name)
-        try:
-            os.fchmod(fd, mode)
-        finally:
-            os.close(fd)
-        self.key_dir.rename(self.staging_name, self.key_name)
-        self.key_dir.sync()
-
-    def remove_staged(self):
-        self.key_dir.unlink(self.staging_name)
-        self.key_dir.sync()
-
     def write_pub(self, data):
         self.dir.write_new(self.pub_name, data, 0o644)
+
+
+# --- reading and changing through a destination's descriptors --------------------------------------
+
+def _inspect_staged(dest, passphrase):
+    staged = dest.key_dir.lstat(dest.staging_name)
+    if staged is None:
+        return
+    if not stat.S_ISREG(staged.st_mode) or not trusted_owner(staged):
+        raise KeyFileError("%s is in the way: a replacement stages its new key there, and it is %s; move it away"
+                           % (dest.staging_path, file_kind(staged) if not stat.S_ISREG(staged.st_mode)
+                              else "a file of " + owner_of(staged)))
+    dest.staged_public_key, _encrypted, error, _weak = read_key(
+        dest.key_dir, dest.staging_name, passphrase, staged)
+    if error:
+        raise KeyFileError("%s is in the way: a replacement stages its new key there, and it is not a private "
+                           "key (%s); move it away" % (dest.staging_path, error))
+
+
+def _follow(dest, link):
+    """The path is a symbolic link: follow it only when it is trusted, to a regular file of yours."""
+    if not trusted_link(link, dest.dir):
+        raise KeyFileError("%s is a symbolic link that another user could have made or changed (it belongs to "
+                           "%s, in a directory others can write): it is not followed. Use a path that is not a "
+                           "link, or a link of yours in a directory only you can write"
+                           % (dest.path, owner_of(link)))
+    target = os.readlink(dest.name, dir_fd=dest.dir.fd)
+    target = posixpath.normpath(target if target.startswith("/") else dest.dir.join(target))
+    dest.key_dir = open_directory(posixpath.dirname(target))
+    dest.key_name, dest.target = posixpath.basename(target), target
+    info = dest.key_dir.lstat(dest.key_name)
+    if info is None:
+        raise KeyFileError("%s is a dangling symbolic link (to %s)" % (dest.path, target))
+    if not stat.S_ISREG(info.st_mode):
+        raise KeyFileError("%s is a symbolic link to %s, which is %s" % (dest.path, target, file_kind(info)))
+    if info.st_uid != os.geteuid():
+        raise KeyFileError("%s is a symbolic link to %s, a file owned by another user (%s)"
+                           % (dest.path, target, owner_of(info)))
+
+
+def read_key(where, name, passphrase, expect):
+    """(public key, encrypted, error, weakly encrypted) of the private key file `name` in `where`."""
+    try:
+        data = where.read(name, KEY_LIMIT, expect)
+    except OSError as exc:
+        raise KeyFileError("cannot read the existing file %s (%s)" % (where.join(name), exc.strerror))
+    try:
+        key, encrypted = load_private(data, passphrase)
+    except KeyFileError as exc:
+        if "passphrase" in str(exc) or "bcrypt" in str(exc):
+            raise KeyFileError("%s: %s" % (where.join(name), exc))
+        return None, None, str(exc), False
+    return openssh_public(key), encrypted, None, encrypted and encryption_is_weak(data)
+
+# writing (only ever through the directories' descriptors) ----------------------------------
+
+
+def set_mode(dest, mode):
+    fd = dest.key_dir.open_regular(dest.key_name, expect=dest.key_stat)
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
+def encrypt(dest, passphrase, mode):
+    """Encrypt the existing key file (plaintext, or encrypted more weakly) with `passphrase`, in place."""
+    data = dest.key_dir.read(dest.key_name, KEY_LIMIT, dest.key_stat)
+    dest.key_dir.write_new(dest.key_name, encrypted_copy(data, passphrase, passphrase if dest.encrypted
+                                                         else None), mode)
+
+
+def install_staged(dest, mode):
+    """Move the staged key (a replacement's) into place, with `mode`."""
+    fd = dest.key_dir.open_regular(dest.staging_name)
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+    dest.key_dir.rename(dest.staging_name, dest.key_name)
+    dest.key_dir.sync()
+
+
+def remove_staged(dest):
+    dest.key_dir.unlink(dest.staging_name)
+    dest.key_dir.sync()

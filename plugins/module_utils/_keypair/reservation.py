@@ -21,6 +21,7 @@ import time
 
 from .._core.files import owner_of, write_fd
 from .keys import KeyFileError
+from .destination import read_key
 from .records import sibling
 
 RECORD_FIELDS = {"version": int, "name": str, "key_pair": str, "region": str, "endpoint": str, "project_id": int,
@@ -167,7 +168,7 @@ def read_leftovers(dest, passphrase):
     dest.record = read_record(places)
     if dest.record is not None and reserved is not None:
         try:
-            dest.reserved_public_key, dest.reserved_encrypted, _error, _weak = dest.read_key(
+            dest.reserved_public_key, dest.reserved_encrypted, _error, _weak = read_key(
                 dest.key_dir, places.key_name, passphrase, reserved)
             dest.reserved_mode = reserved.st_mode & 0o777
         except KeyFileError:

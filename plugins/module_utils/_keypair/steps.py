@@ -15,6 +15,7 @@ from .._core.errors import TaskError
 from .._core.files import KeyFileError
 from .._core.steps import Done
 from .api import KeyPairs, Tags
+from . import destination
 from .destination import Destination
 from .keys import public_key_line
 from .records import KeyPair, LocalFiles
@@ -112,7 +113,7 @@ class RemoveStaged:
 
     def run(self, context: KeyPairContext, model: Progress) -> Done[Progress]:
         dest = _destination(context)
-        dest.remove_staged()
+        destination.remove_staged(dest)
         return Done(model, ("removed %s" % dest.staging_path,))
 
     def predict(self, model: Progress) -> Progress:
@@ -217,12 +218,12 @@ class UpdateKeyFile:
 
     def _apply(self, dest: Destination, spec: KeyPairSpec) -> str:
         if self.how == "install":
-            dest.install_staged(spec.mode)
+            destination.install_staged(dest, spec.mode)
             return "moved the new private key from %s to %s" % (dest.staging_path, dest.target)
         if self.how == "encrypt":
-            dest.encrypt(spec.passphrase, spec.mode)
+            destination.encrypt(dest, spec.passphrase, spec.mode)
             return "encrypted %s with the passphrase" % dest.target
-        dest.set_mode(spec.mode)
+        destination.set_mode(dest, spec.mode)
         return "set the mode of %s to %04o" % (dest.target, spec.mode)
 
     def predict(self, model: Progress) -> Progress:

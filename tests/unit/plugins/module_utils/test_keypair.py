@@ -10,7 +10,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import (
     create as _keypair_create, reconcile as _keypair, reservation as _reservation, steps as _keypair_steps,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.api import KeyPairs
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.destination import Destination
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import destination as _destination
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.keys import fingerprint, public_key_of_private
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.reconcile import KeyPairReconciler
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.spec import KeyPairInfoSpec, KeyPairSpec
@@ -448,7 +448,7 @@ def test_install_failure_mid_replacement_is_finished_by_the_next_run(emulator, t
     def broken(dest, mode):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(Destination, "install_staged", broken)
+    monkeypatch.setattr(_destination, "install_staged", broken)
     with pytest.raises(TaskError, match="Could not update the key files") as info:
         ensure(emulator, private_key_path=path, regenerate="always")
     assert info.value.changed and info.value.code == "KeyFileWriteFailed"
