@@ -11,6 +11,7 @@ import os
 import posixpath
 import stat
 import time
+from typing import Literal, TypeVar
 
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
@@ -25,7 +26,7 @@ PUB_LIMIT = 64 * 1024
 class KeyFileError(Exception):
     """A key, key file or destination problem; `code` is the failure code when it is not InvalidDestination."""
 
-    def __init__(self, message, code=None):
+    def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.code = code
 
@@ -34,11 +35,11 @@ class MissingDirectory(KeyFileError):
     """A directory of the path does not exist (nothing can be there yet; not a refusal)."""
 
 
-def trusted_owner(st):
+def trusted_owner(st: os.stat_result) -> bool:
     return st.st_uid in (os.geteuid(), 0)
 
 
-def file_kind(st):
+def file_kind(st: os.stat_result) -> str:
     mode = st.st_mode
     for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
                        (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
@@ -48,7 +49,7 @@ def file_kind(st):
     return "not a regular file"
 
 
-def owner_of(st):
+def owner_of(st: os.stat_result) -> str:
     try:
         import pwd
         return "%s (uid %d)" % (pwd.getpwuid(st.st_uid).pw_name, st.st_uid)
@@ -56,38 +57,42 @@ def owner_of(st):
         return "uid %d" % st.st_uid
 
 
-class KeyDir:
-    """One directory of the destination, opened once. Every operation on a name in it goes through the descriptor
-    (dir_fd=) and never follows a symbolic link, so that nobody can redirect it by swapping names."""
+D = TypeVar("D", bound="DirHandle")
 
-    def __init__(self, fd, path):
-        self.fd = fd
+
+class DirHandle:
+    """A directory opened once, and what looks at and reads the names in it (KeyDir adds writing). Every operation
+    on a name goes through the descriptor (dir_fd=) and never follows a symbolic link, so that nobody can redirect
+    it by swapping names."""
+
+    def __init__(self, fd: int, path: str) -> None:
+        self.fd = fd  # -1 once closed
         self.path = path
         info = os.fstat(fd)
         self.private = not info.st_mode & 0o022 and trusted_owner(info)  # no one else can write in it
 
-    def __enter__(self):
+    def __enter__(self: D) -> D:
         return self
 
-    def __exit__(self, *_exc):
+    def __exit__(self, *_exc: object) -> Literal[False]:
         self.close()
         return False
 
-    def join(self, name):
+    def join(self, name: str) -> str:
         return posixpath.join(self.path, name)
 
-    def close(self):
-        if self.fd is not None:
+    def close(self) -> None:
+        if self.fd >= 0:
             os.close(self.fd)
-            self.fd = None
+            self.fd = -1
 
-    def lstat(self, name):
+    def lstat(self, name: str) -> os.stat_result | None:
         try:
             return os.stat(name, dir_fd=self.fd, follow_symlinks=False)
         except FileNotFoundError:
             return None
 
-    def regular(self, name, what=None):
+    def regular(self, name: str, what: str | None = None) -> os.stat_result | None:
         """The lstat of `name` when it is a regular file of yours (or root's); None when nothing is there.
         A symbolic link, FIFO, socket, device or directory, or another user's file, is a KeyFileError."""
         info = self.lstat(name)
@@ -100,7 +105,7 @@ class KeyDir:
             raise KeyFileError("%s belongs to %s, not to you; move it away" % (self.join(name), owner_of(info)))
         return info
 
-    def open_regular(self, name, flags=os.O_RDONLY, expect=None):
+    def open_regular(self, name: str, flags: int = os.O_RDONLY, expect: os.stat_result | None = None) -> int:
         """A descriptor of the regular file `name`, opened without following a link and without blocking on a FIFO,
         checked to be a regular file (and, with `expect`, the same file as that lstat)."""
         fd = os.open(name, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, dir_fd=self.fd)
@@ -115,10 +120,11 @@ class KeyDir:
             raise
         return fd
 
-    def read(self, name, limit, expect=None):
+    def read(self, name: str, limit: int, expect: os.stat_result | None = None) -> bytes:
         fd = self.open_regular(name, expect=expect)
         try:
-            chunks, size = [], 0
+            chunks: list[bytes] = []
+            size = 0
             while size <= limit:
                 chunk = os.read(fd, 65536)
                 if not chunk:
@@ -131,29 +137,34 @@ class KeyDir:
             raise KeyFileError("%s is larger than %d bytes: not a key file" % (self.join(name), limit))
         return b"".join(chunks)
 
-    def create(self, name, mode=0o600):
+
+class KeyDir(DirHandle):
+    """One directory of the destination, opened once: DirHandle, and writing in it (never through a link, never
+    over a name someone else made)."""
+
+    def create(self, name: str, mode: int = 0o600) -> int:
         """A new file `name` (never an existing one, never through a link)."""
         return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode, dir_fd=self.fd)
 
-    def rename(self, source, name, into=None):
+    def rename(self, source: str, name: str, into: KeyDir | None = None) -> None:
         """Rename `source` to `name` (in `into`, another KeyDir on the same file system, or here); a link at `name`
         is replaced, never followed."""
         os.replace(source, name, src_dir_fd=self.fd, dst_dir_fd=(into or self).fd)
 
-    def unlink(self, name):
+    def unlink(self, name: str) -> bool:
         try:
             os.unlink(name, dir_fd=self.fd)
         except FileNotFoundError:
             return False
         return True
 
-    def sync(self):
+    def sync(self) -> None:
         try:
             os.fsync(self.fd)
         except OSError:
             pass
 
-    def write_new(self, name, data, mode):
+    def write_new(self, name: str, data: bytes, mode: int) -> None:
         """Write `data` to a new temporary file here, sync it, give it `mode`, rename it to `name`, sync the
         directory. A failure leaves `name` as it was and removes the temporary file."""
         for _attempt in range(100):
@@ -179,23 +190,23 @@ class KeyDir:
         self.sync()
 
 
-def write_fd(fd, data):
+def write_fd(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
 
 
-def trusted_link(info, parent):
+def trusted_link(info: os.stat_result, parent: KeyDir) -> bool:
     """A symbolic link is followed only when it is yours (or root's) and sits in a directory no one else can write:
     then nobody else can have made it or changed it. A link planted in /tmp is not followed."""
     return trusted_owner(info) and parent.private
 
 
-def _root():
+def _root() -> KeyDir:
     return KeyDir(os.open("/", os.O_RDONLY | O_DIRECTORY | O_CLOEXEC), "/")
 
 
-def open_directory(path):
+def open_directory(path: str) -> KeyDir:
     """The directory `path` (absolute), reached component by component from / without following a symbolic link
     that someone else could have made or changed (see trusted_link), opened, and judged as OpenSSH's StrictModes
     judges paths: owned by you or root, not writable by others unless it is sticky (/tmp). Raises KeyFileError."""
@@ -214,7 +225,7 @@ def open_directory(path):
         raise
 
 
-def _step(here, parts, path):
+def _step(here: KeyDir, parts: list[str], path: str) -> tuple[KeyDir, int]:
     """Goes one component down from `here` (parts[0], taken off); a trusted link puts its target's components in
     front. Returns (the directory now, 1 if a link was followed else 0)."""
     part = parts.pop(0)
@@ -243,7 +254,7 @@ def _step(here, parts, path):
     return KeyDir(fd, where), 0
 
 
-def _judge(here):
+def _judge(here: KeyDir) -> None:
     info = os.fstat(here.fd)
     if not trusted_owner(info):
         raise KeyFileError("the directory %s belongs to %s, who could swap files in it under you; use a directory "

@@ -7,8 +7,10 @@ value that breaks a rule is an ArgumentError (code InvalidArgument) saying which
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 import hashlib
 import re
+from typing import TypeVar
 
 from .errors import ArgumentError
 
@@ -25,45 +27,48 @@ MAX_TAGS = 50
 TAG_PUNCTUATION = frozenset(" +-=._:/@()[],;><")
 RESERVED_TAG_PREFIXES = ("qcs:", "qcloud", "tencent", "project", "项目")
 
+Tags = TypeVar("Tags", bound=Mapping[str, str])
 
-def invalid(message):
+
+def invalid(message: str) -> ArgumentError:
     return ArgumentError(message)
 
 
-def pending_name(name):
+def pending_name(name: str) -> str:
     """The name a replacement's new key pair has until the old one is gone: derived from `name` (so that the next
     run finds it), unlike any name a person picks, and within the 25-character limit."""
     return "%s_rp%s" % (name[:14], hashlib.sha256(name.encode("utf-8")).hexdigest()[:8])
 
 
-def check_key_pair_name(name, option="name"):
+def check_key_pair_name(name: object, option: str = "name") -> str:
     if not isinstance(name, str) or not KEY_PAIR_NAME_RE.match(name):
         raise invalid("%s %r is invalid: use 1 to 25 letters, digits or underscores" % (option, name))
     return name
 
 
-def check_project_id(project_id):
+def check_project_id(project_id: object) -> int | None:
     if project_id is not None and (isinstance(project_id, bool) or not isinstance(project_id, int)
                                    or not 0 <= project_id < 2 ** 63):
         raise invalid("project_id must be an integer >= 0, not %r" % (project_id,))
     return project_id
 
 
-def check_choice(value, option, choices):
-    if value not in choices:
-        allowed = " or ".join(choices) if len(choices) == 2 else "one of " + ", ".join(choices)
-        raise invalid("%s must be %s, not %r" % (option, allowed, value))
-    return value
+def check_choice(value: object, option: str, choices: Sequence[str]) -> str:
+    for choice in choices:
+        if value == choice:
+            return choice
+    allowed = " or ".join(choices) if len(choices) == 2 else "one of " + ", ".join(choices)
+    raise invalid("%s must be %s, not %r" % (option, allowed, value))
 
 
-def check_seconds(value, option, positive=False):
+def check_seconds(value: object, option: str, positive: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < (1 if positive else 0):
         raise invalid("%s must be a %snumber of seconds%s, not %r" % (option, "positive " if positive else "",
                                                                       "" if positive else " >= 0", value))
     return value
 
 
-def parse_mode(value):
+def parse_mode(value: object) -> int:
     """private_key_mode ('0600', '600', '0o600', or a YAML number: see _mode_of_number) -> int; only modes that keep
     others out."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -81,7 +86,7 @@ def parse_mode(value):
     return mode
 
 
-def _mode_of_number(number):
+def _mode_of_number(number: int) -> int:
     """private_key_mode given as a YAML number. Unquoted 600 is the number 600 and means '600', as it always did;
     unquoted 0400 is an octal literal to YAML, the number 256, whose digits are no longer the mode: refused, with
     the quoted form to write."""
@@ -94,17 +99,17 @@ def _mode_of_number(number):
     raise invalid("private_key_mode must be an octal string such as '0600', not the number %d" % number)
 
 
-def check_tags(tags, most=MAX_TAGS):
+def check_tags(tags: object, most: int = MAX_TAGS) -> dict[str, str]:
     """The tags as strings, checked by the Tag service's rules; raises ArgumentError."""
     if not isinstance(tags, dict):
         raise invalid("tags must be a dictionary of strings")
     if len(tags) > most:
         raise invalid("tags: a key pair can have at most %d tags, not %d" % (most, len(tags)))
-    checked = {}
-    for key, value in tags.items():
-        if not isinstance(key, str) or value is None or isinstance(value, (dict, list, bool)):
-            raise invalid("tags must map strings to strings (or numbers), not %r: %r" % (key, value))
-        value = str(value)
+    checked: dict[str, str] = {}
+    for key, given in tags.items():
+        if not isinstance(key, str) or given is None or isinstance(given, (dict, list, bool)):
+            raise invalid("tags must map strings to strings (or numbers), not %r: %r" % (key, given))
+        value = str(given)
         _check_tag_text("key", key, key, 127)
         _check_tag_text("value", value, key, 255)
         if key.lower().startswith(RESERVED_TAG_PREFIXES):
@@ -114,7 +119,7 @@ def check_tags(tags, most=MAX_TAGS):
     return checked
 
 
-def _check_tag_text(part, text, key, longest):
+def _check_tag_text(part: str, text: str, key: str, longest: int) -> None:
     where = "tags: the %s %r%s" % (part, text, "" if part == "key" else " of tag %r" % key)
     if not text:
         raise invalid("%s is empty; Tencent Cloud refuses empty tag %ss" % (where, part))
@@ -128,7 +133,7 @@ def _check_tag_text(part, text, key, longest):
                       "spaces and + - = . _ : / @ ( ) [ ] , ; > <)" % (where, " ".join(bad)))
 
 
-def checked_total(tags):
+def checked_total(tags: Tags) -> Tags:
     """The tags a key pair would end with, which may not exceed the limit either."""
     if len(tags) > MAX_TAGS:
         raise invalid("tags: with purge_tags=false the key pair would have %d tags; at most %d are allowed"

@@ -24,6 +24,7 @@ MAX_TEXT = 4096            # names, IDs, states, descriptions, times
 MAX_PUBLIC_KEY = 16384     # an OpenSSH RSA-16384 public key is about 2.8 kB
 MAX_PRIVATE_KEY = 65536
 MAX_ITEMS = 1000           # elements of a list inside one item (tags, bindings, addresses)
+COUNT = (0, 2 ** 63 - 1)   # the bounds of an integer by default: a count, an ID, a port
 
 
 def invalid_answer(action: str, request_id: str | None, message: str) -> TencentCloudAPIError:
@@ -55,17 +56,13 @@ class Shape:
             raise self.fail(where, "a string of at most %d characters" % limit)
         return value
 
-    @overload
-    def integer(self, value: JSON, where: str, optional: Literal[False] = ...,
-                bounds: tuple[int, int] = ...) -> int: ...
-
-    @overload
-    def integer(self, value: JSON, where: str, optional: bool, bounds: tuple[int, int] = ...) -> int | None: ...
-
     def integer(self, value: JSON, where: str, optional: bool = False,
-                bounds: tuple[int, int] = (0, 2 ** 63 - 1)) -> int | None:
+                bounds: tuple[int, int] = COUNT) -> int | None:
         if value is None and optional:
             return None
+        return self._integer_within(value, where, bounds)
+
+    def _integer_within(self, value: JSON, where: str, bounds: tuple[int, int]) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not bounds[0] <= value <= bounds[1]:
             raise self.fail(where, "an integer from %d to %d" % bounds)
         return value
@@ -96,7 +93,7 @@ class Shape:
     def page(self, answer: Mapping[str, JSON], list_name: str, limit: int) -> tuple[list[JSON], int]:
         """(items, TotalCount) of one page of a Describe* answer."""
         items = self.items(answer.get(list_name), list_name, optional=False, limit=limit)
-        return items, self.integer(answer.get("TotalCount"), "TotalCount")
+        return items, self._integer_within(answer.get("TotalCount"), "TotalCount", COUNT)
 
 
 def _is_ip_address(text: str) -> bool:

@@ -15,10 +15,17 @@ SIGKILL cannot be deferred: the key-file reservation (see _keyfile.Reservation) 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import signal
 import threading
+from types import FrameType, TracebackType
+from typing import Literal, Union
 
 DEFERRED = (signal.SIGINT, signal.SIGTERM)
+
+# What signal.signal() installs and returns: a function, SIG_DFL or SIG_IGN, or None (a handler not installed
+# from Python).
+Handler = Union[Callable[[int, Union[FrameType, None]], object], int, signal.Handlers, None]
 
 
 class DeferredSignals:
@@ -29,15 +36,15 @@ class DeferredSignals:
     ignored. When the section ends, every signal that arrived is raised again, in order: if the first one's handler
     returns, the next still takes effect (a SIGTERM after a SIGINT is not lost)."""
 
-    def __init__(self):
-        self.pending = []
-        self._previous = {}
+    def __init__(self) -> None:
+        self.pending: list[int] = []
+        self._previous: dict[int, Handler] = {}
 
-    def _record(self, signum, _frame):
+    def _record(self, signum: int, _frame: FrameType | None) -> None:
         if signum not in self.pending:
             self.pending.append(signum)
 
-    def __enter__(self):
+    def __enter__(self) -> DeferredSignals:
         if threading.current_thread() is threading.main_thread():
             for signum in DEFERRED:
                 if signal.getsignal(signum) is signal.SIG_IGN:
@@ -45,7 +52,8 @@ class DeferredSignals:
                 self._previous[signum] = signal.signal(signum, self._record)
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> Literal[False]:
         for signum, handler in self._previous.items():
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
         self._previous = {}

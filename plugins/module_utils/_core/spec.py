@@ -6,12 +6,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import fields
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
-def _take(cls, args):
-    """The spec's fields from the task's arguments: every one must be there (Ansible fills in the defaults)."""
-    missing = [f.name for f in fields(cls) if f.init and f.name not in args]
+def spec_arguments(spec_class: type[DataclassInstance], args: Mapping[str, object]) -> dict[str, object]:
+    """The task's arguments that are fields of the spec class (a dataclass): every one must be there (Ansible fills
+    in the defaults); other arguments (the client's options) are left out. Raises TypeError naming the missing."""
+    missing = [f.name for f in fields(spec_class) if f.init and f.name not in args]
     if missing:
-        raise TypeError("%s needs the arguments %s" % (cls.__name__, ", ".join(missing)))
-    return {f.name: args[f.name] for f in fields(cls) if f.init}
+        raise TypeError("%s needs the arguments %s" % (spec_class.__name__, ", ".join(missing)))
+    return {f.name: args[f.name] for f in fields(spec_class) if f.init}
+
+
+_take = spec_arguments  # the old name, still imported by _keypair/spec.py and _instance_keypairs/spec.py
