@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.reconcile import KeyPairReconciler
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.spec import KeyPairSpec
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.steps import Faults
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair import DOCUMENTATION
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TencentCloudAction
@@ -19,9 +20,10 @@ class ActionModule(TencentCloudAction):
                           ["public_key", "return_private_key"]]
 
     SPEC = KeyPairSpec
+    FAULTS = Faults()  # production: none; a test's subclass passes seams (tests/integration/action_plugins)
 
     def _work(self, runner, spec, client):
-        outcome = KeyPairReconciler(client, check_mode=runner.check_mode).run(spec)
+        outcome = KeyPairReconciler(client, check_mode=runner.check_mode, faults=self.FAULTS).run(spec)
         result = outcome.as_result(spec, client.request_ids, diff=runner.diff_mode)
         if spec.return_private_key and not self._task.no_log:
             result.setdefault("warnings", []).append(

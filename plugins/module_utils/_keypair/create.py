@@ -112,7 +112,7 @@ class Create:
         record = new_record(context.spec.name, self.name, dest.staging_path if self.staged else dest.target,
                             context.client, self.project_id)
         try:
-            reservation = Reservation(dest, record).__enter__()
+            reservation = Reservation(dest, record, before_rename=context.faults.before_rename).__enter__()
         except KeyFileError as exc:
             raise TaskError("Cannot use private_key_path %s: %s" % (dest.path, exc), code="InvalidDestination")
         try:

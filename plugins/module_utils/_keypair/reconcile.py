@@ -22,7 +22,7 @@ from .._core.wait import Again, Backoff, Exhausted, waiter_for
 from .._instance_keypairs.api import Instances
 from .._core.steps import execute
 from .keys import blob_of
-from .steps import KeyPairContext, Progress
+from .steps import Faults, KeyPairContext, Progress
 from .api import KeyPairs
 from .decide import Observed, decide
 from .destination import Destination
@@ -114,10 +114,11 @@ def files_after(spec, plan):
 class KeyPairReconciler:
     """tencent_keypair: run(spec) reads, decides and acts (present), or removes (absent)."""
 
-    def __init__(self, client, check_mode=False):
+    def __init__(self, client, check_mode=False, faults=None):
         self.client = client
         self.check_mode = check_mode
         self.key_pairs = KeyPairs(client)
+        self.faults = faults or Faults()
 
     def run(self, spec):
         if spec.state == "absent":
@@ -139,7 +140,7 @@ class KeyPairReconciler:
         """read -> decide -> act, the steps of every reconciler (dest: the opened Destination, or None; local: what
         its inspect() read)."""
         observed = self.read(spec, local)
-        return self.act(KeyPairContext(self.client, self.key_pairs, spec, dest, local), observed,
+        return self.act(KeyPairContext(self.client, self.key_pairs, spec, dest, local, self.faults), observed,
                         decide(spec, observed))
 
     def read(self, spec, local):

@@ -77,9 +77,10 @@ class Reservation(Places):
     that is over: the key is on disk, or no key pair of this creation is left without it ("settled"). On the way
     out, every reserved file goes; the record stays only while "committed", for the next run to recover."""
 
-    def __init__(self, dest, record):
+    def __init__(self, dest, record, before_rename=None):
         super().__init__(dest)
         self.content = record
+        self.before_rename = before_rename or (lambda: None)  # a fault-injection seam (steps.Faults)
         self.state = None
         self._fds = {}
 
@@ -139,9 +140,7 @@ class Reservation(Places):
             os.fchmod(fd, mode)
         finally:
             os.close(fd)
-        pause = os.environ.get("_TENCENTCLOUD_CVM_TEST_PAUSE_BEFORE_RENAME")  # a test seam: see test_interrupts
-        if pause:
-            time.sleep(float(pause))
+        self.before_rename()
         where.rename(reserved, into)
         where.sync()
 

@@ -9,7 +9,7 @@ the most to say, is in create.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Mapping
+from typing import Callable, Mapping
 
 from .._core.errors import TaskError
 from .._core.files import KeyFileError
@@ -41,6 +41,19 @@ class Progress:
         return self.key_pair
 
 
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Fault-injection seams a test passes in (production code passes none): `before_rename` runs between writing a
+    private key into its reserved file and renaming it into place (tests/integration/test_interrupts.py kills the
+    process there)."""
+
+    before_rename: Callable[[], None] = _nothing
+
+
 @dataclass(frozen=True)
 class KeyPairContext:
     """What every step of one run may use: the API, the task's spec, the destination's descriptors (None without
@@ -51,6 +64,7 @@ class KeyPairContext:
     spec: KeyPairSpec
     dest: Destination | None
     local: LocalFiles | None
+    faults: Faults = Faults()
 
 
 def _pair(model: KeyPair) -> str:
