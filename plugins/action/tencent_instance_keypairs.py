@@ -33,8 +33,7 @@ def main() -> None:
     """Lets ansible-lint's `args` rule validate task options against the same spec (never run by Ansible)."""
     from ansible.module_utils.basic import AnsibleModule
 
-    # ansible-core does not annotate AnsibleModule.__init__
-    AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)  # type: ignore[no-untyped-call]
+    AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .._core.rules import INSTANCE_ID_RE, KEY_ID_RE, KEY_PAIR_NAME_RE, check_choice, check_seconds, invalid
-from .._core.spec import _take
+from .._core.spec import spec_arguments
 from .._keypair.spec import STATES
 
 
@@ -28,7 +28,7 @@ class InstanceKeyPairsSpec:
 
     @classmethod
     def from_args(cls, args: Mapping[str, object]) -> InstanceKeyPairsSpec:
-        values: dict[str, object] = dict(_take(cls, args))
+        values = spec_arguments(cls, args)
         given_ids, given_pairs = _listed(values["instance_ids"]), _listed(values["key_pairs"])
         if not given_ids:
             raise invalid("instance_ids is empty: name at least one instance (an empty templated list would otherwise "
