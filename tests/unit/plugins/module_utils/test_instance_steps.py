@@ -235,3 +235,16 @@ def test_one_result_shape():
     assert out == {"changed": True, "key_ids": [KB], "instances": [after[ONE].result()], "warnings": ["a warning"]}
     diff = {"before": {"instances": {ONE: [KA]}}, "after": {"instances": {ONE: [KA, KB]}}}
     assert result(outcome, spec(), diff=True)["diff"] == diff
+
+
+def test_force_stop_only_as_decided():
+    # STOPPED when the task decided, started by someone else during the bind: the unbind does not power it off
+    client = ScriptedClient({ONE: [model(keys=[KA]), model(state="RUNNING", keys=[KA, KB], op="SUCCESS",
+                                                           request_id="r-write")]})
+    InstanceKeyPairsReconciler(client).run(spec(exclusive=True))
+    assert [(action, "ForceStop" in params) for action, params in client.sent] == [
+        ("AssociateInstancesKeyPairs", False), ("DisassociateInstancesKeyPairs", False)]
+    client = ScriptedClient({ONE: [model(state="RUNNING", keys=[KA]),
+                                   model(state="RUNNING", keys=[KA, KB], op="SUCCESS", request_id="r-write")]})
+    InstanceKeyPairsReconciler(client).run(spec(exclusive=True, force_stop=True))
+    assert [params.get("ForceStop") for _action, params in client.sent] == [True, True]
