@@ -61,7 +61,7 @@ def _resolve(name: str) -> tuple[str, ...]:
     except (OSError, UnicodeError):
         return ()
     # str(): the stubs allow an int in the address slot (AF_INET and AF_INET6 give the text of the address)
-    return tuple(str(info[4][0]).split("%")[0] for info in found)
+    return tuple(str(info[4][0]).partition("%")[0] for info in found)
 
 
 def _split_host(netloc: str, scheme: str) -> tuple[str, int]:
