@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 import fcntl
@@ -13,10 +14,17 @@ import os
 import posixpath
 import stat
 import time
+from typing import Literal
 
-from .._core.files import KEY_LIMIT, PUB_LIMIT, file_kind, open_directory, owner_of, trusted_link, trusted_owner
-from .keys import KeyFileError, comment_of, load_private, openssh_public, blob_of, encrypted_copy, encryption_is_weak
-from .records import LocalFiles, SiblingPaths, sibling
+from .._core.files import (
+    KEY_LIMIT, PUB_LIMIT, DirHandle, KeyDir, KeyFileError, file_kind, open_directory, owner_of, trusted_link,
+    trusted_owner,
+)
+from .keys import comment_of, load_private, openssh_public, blob_of, encrypted_copy, encryption_is_weak
+from .records import CreationRecord, LocalFiles, SiblingPaths, sibling
+
+# What the key file holds, as read_key reads it: (its public key, encrypted?, why it is not a key, weakly encrypted?)
+KeyRead = tuple[str | None, bool | None, str | None, bool]
 
 # --- the destination ------------------------------------------------------------------------------
 
@@ -24,9 +32,28 @@ class Destination(SiblingPaths):
     """Where the private key lives: the descriptors of its directories, through which alone it is changed, and
     what inspect() read there (returned as a LocalFiles snapshot; the decision sees only that). `dir` holds the path
     given (and its .pub); `key_dir` holds the key file itself (the same, unless the path is a symbolic link of yours
-    to a file elsewhere)."""
+    to a file elsewhere). Both are there once open() made the destination (a Destination(path) only names it)."""
 
-    def __init__(self, path):
+    dir: KeyDir
+    key_dir: KeyDir
+    # what inspect() read: the fields of LocalFiles (path and target: SiblingPaths)
+    exists: bool
+    public_key: str | None
+    read_error: str | None
+    encrypted: bool | None
+    weakly_encrypted: bool
+    mode: int | None
+    pub_exists: bool
+    pub_blob: str | None
+    pub_comment: str | None
+    staged_public_key: str | None
+    record: CreationRecord | None
+    reserved_public_key: str | None
+    reserved_encrypted: bool | None
+    reserved_mode: int | None
+    key_stat: os.stat_result | None  # lstat of the key file when it exists
+
+    def __init__(self, path: str) -> None:
         self.path = os.path.abspath(os.path.expanduser(path))
         self.target = self.path
         self.exists, self.public_key, self.read_error, self.encrypted = False, None, None, None
@@ -34,13 +61,12 @@ class Destination(SiblingPaths):
         self.pub_exists, self.pub_blob, self.pub_comment = False, None, None
         self.staged_public_key = None
         self.record = self.reserved_public_key = self.reserved_encrypted = self.reserved_mode = None
-        self.dir = self.key_dir = None
         self.name = posixpath.basename(self.path)
         self.key_name = self.name
-        self.key_stat = None     # lstat of the key file when it exists
+        self.key_stat = None
 
     @classmethod
-    def open(cls, path):
+    def open(cls, path: str) -> Destination:
         """The destination with its directory opened and judged (nothing read yet). Close it (or use `with`)."""
         dest = cls(path)
         if not dest.name:
@@ -48,30 +74,29 @@ class Destination(SiblingPaths):
         dest.dir = dest.key_dir = open_directory(posixpath.dirname(dest.path))
         return dest
 
-    def __enter__(self):
+    def __enter__(self) -> Destination:
         return self
 
-    def __exit__(self, *_exc):
+    def __exit__(self, *_exc: object) -> Literal[False]:
         self.close()
         return False
 
-    def close(self):
-        if self.key_dir is not None and self.key_dir is not self.dir:
+    def close(self) -> None:
+        """Closes the directories (again: nothing; a closed KeyDir's fd is -1)."""
+        if self.key_dir is not self.dir:
             self.key_dir.close()
-        if self.dir is not None:
-            self.dir.close()
-        self.dir = self.key_dir = None
+        self.dir.close()
 
     @property
-    def pub_name(self):
+    def pub_name(self) -> str:
         return sibling(self.name, "public")
 
     @property
-    def staging_name(self):
+    def staging_name(self) -> str:
         return sibling(self.key_name, "staging")
 
     @contextmanager
-    def locked(self):
+    def locked(self) -> Iterator[Destination]:
         """Serialises the tasks (forks) that write key files into this directory, for the whole
         check-create-write."""
         fcntl.flock(self.dir.fd, fcntl.LOCK_EX)
@@ -81,9 +106,10 @@ class Destination(SiblingPaths):
             fcntl.flock(self.dir.fd, fcntl.LOCK_UN)
 
     # reading ------------------------------------------------------------------------------------
-    def inspect(self, passphrase=None, read_record=None):
-        """Read what is at the destination; refuse what no key file may be (see KeyDir.regular). `read_record`
-        reads an interrupted creation's record and reserved key (_reservation.read_leftovers)."""
+    def inspect(self, passphrase: str | None = None,
+                read_leftovers: Callable[[Destination, str | None], None] | None = None) -> LocalFiles:
+        """Read what is at the destination; refuse what no key file may be (see KeyDir.regular). `read_leftovers`
+        reads what an interrupted creation left: its record and reserved key (reservation.read_leftovers)."""
         info = self.dir.lstat(self.name)
         if info is not None and stat.S_ISLNK(info.st_mode):
             _follow(self, info)
@@ -98,16 +124,16 @@ class Destination(SiblingPaths):
             text = self.dir.read(self.pub_name, PUB_LIMIT, pub).decode("ascii", "replace")
             self.pub_blob = blob_of(text) or ""
             self.pub_comment = comment_of(text)
-        if read_record is not None:
-            read_record(self, passphrase)
+        if read_leftovers is not None:
+            read_leftovers(self, passphrase)
         _inspect_staged(self, passphrase)
         return self.snapshot()
 
-    def snapshot(self):
+    def snapshot(self) -> LocalFiles:
         """What was read, as the frozen LocalFiles the decision takes."""
         return LocalFiles(**{f.name: getattr(self, f.name) for f in fields(LocalFiles)})
 
-    def backup(self):
+    def backup(self) -> str:
         """A timestamped copy of the key file (Ansible's naming: <file>.<pid>.<YYYY-MM-DD@HH:MM:SS>~), mode 0600
         whatever the key file's mode was. Returns its path."""
         data = self.key_dir.read(self.key_name, KEY_LIMIT, self.key_stat)
@@ -115,13 +141,13 @@ class Destination(SiblingPaths):
         self.key_dir.write_new(name, data, 0o600)
         return self.key_dir.join(name)
 
-    def write_pub(self, data):
+    def write_pub(self, data: bytes) -> None:
         self.dir.write_new(self.pub_name, data, 0o644)
 
 
 # --- reading and changing through a destination's descriptors --------------------------------------
 
-def _inspect_staged(dest, passphrase):
+def _inspect_staged(dest: Destination, passphrase: str | None) -> None:
     staged = dest.key_dir.lstat(dest.staging_name)
     if staged is None:
         return
@@ -136,7 +162,7 @@ def _inspect_staged(dest, passphrase):
                            "key (%s); move it away" % (dest.staging_path, error))
 
 
-def _follow(dest, link):
+def _follow(dest: Destination, link: os.stat_result) -> None:
     """The path is a symbolic link: follow it only when it is trusted, to a regular file of yours."""
     if not trusted_link(link, dest.dir):
         raise KeyFileError("%s is a symbolic link that another user could have made or changed (it belongs to "
@@ -157,7 +183,7 @@ def _follow(dest, link):
                            % (dest.path, target, owner_of(info)))
 
 
-def read_key(where, name, passphrase, expect):
+def read_key(where: DirHandle, name: str, passphrase: str | None, expect: os.stat_result) -> KeyRead:
     """(public key, encrypted, error, weakly encrypted) of the private key file `name` in `where`."""
     try:
         data = where.read(name, KEY_LIMIT, expect)
@@ -174,7 +200,7 @@ def read_key(where, name, passphrase, expect):
 # writing (only ever through the directories' descriptors) ----------------------------------
 
 
-def set_mode(dest, mode):
+def set_mode(dest: Destination, mode: int) -> None:
     fd = dest.key_dir.open_regular(dest.key_name, expect=dest.key_stat)
     try:
         os.fchmod(fd, mode)
@@ -182,14 +208,14 @@ def set_mode(dest, mode):
         os.close(fd)
 
 
-def encrypt(dest, passphrase, mode):
+def encrypt(dest: Destination, passphrase: str, mode: int) -> None:
     """Encrypt the existing key file (plaintext, or encrypted more weakly) with `passphrase`, in place."""
     data = dest.key_dir.read(dest.key_name, KEY_LIMIT, dest.key_stat)
     dest.key_dir.write_new(dest.key_name, encrypted_copy(data, passphrase, passphrase if dest.encrypted
                                                          else None), mode)
 
 
-def install_staged(dest, mode):
+def install_staged(dest: Destination, mode: int) -> None:
     """Move the staged key (a replacement's) into place, with `mode`."""
     fd = dest.key_dir.open_regular(dest.staging_name)
     try:
@@ -200,6 +226,6 @@ def install_staged(dest, mode):
     dest.key_dir.sync()
 
 
-def remove_staged(dest):
+def remove_staged(dest: Destination) -> None:
     dest.key_dir.unlink(dest.staging_name)
     dest.key_dir.sync()

@@ -15,12 +15,17 @@ import binascii
 import hashlib
 import os
 import struct
+from typing import TYPE_CHECKING, Callable
 
 from .._core.files import KeyFileError
 
+if TYPE_CHECKING:  # cryptography is imported only when a key is parsed (see above)
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+    from cryptography.hazmat.primitives.serialization.ssh import SSHPrivateKeyTypes
+
 # --- public keys ----------------------------------------------------------------------------------
 
-def ssh_blob(public_key):
+def ssh_blob(public_key: str | None) -> tuple[str, str]:
     """`ssh-rsa AAAA... comment` -> (key type, base64 blob). Raises KeyFileError."""
     parts = (public_key or "").strip().split()
     if len(parts) < 2:
@@ -37,14 +42,14 @@ def ssh_blob(public_key):
     return parts[0], parts[1]
 
 
-def fingerprint(public_key):
+def fingerprint(public_key: str) -> str:
     """SHA256 fingerprint exactly as `ssh-keygen -lf` prints it: SHA256:<base64, no padding>."""
     _type, blob = ssh_blob(public_key)
     digest = hashlib.sha256(base64.b64decode(blob)).digest()
     return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
 
 
-def parse_rsa_public_key(text):
+def parse_rsa_public_key(text: str) -> str:
     """Validates an OpenSSH RSA public key; returns `ssh-rsa <blob>[ <comment>]` normalised."""
     if "PRIVATE KEY" in (text or ""):
         raise KeyFileError("public_key holds a private key; give the public half (`ssh-keygen -y -f KEY`)")
@@ -64,7 +69,7 @@ def parse_rsa_public_key(text):
 
 # --- private keys ---------------------------------------------------------------------------------
 
-def _load_pem_fast(data, password):
+def _load_pem_fast(data: bytes, password: bytes | None) -> PrivateKeyTypes:
     from cryptography.hazmat.primitives import serialization
     try:
         # Only the public half is derived from the key: skip the RSA consistency check, which costs ~45 ms
@@ -76,27 +81,28 @@ def _load_pem_fast(data, password):
         return serialization.load_pem_private_key(data, password=password)  # cryptography < 39
 
 
-def _load_ssh(data, password):
+def _load_ssh(data: bytes, password: bytes | None) -> SSHPrivateKeyTypes:
     from cryptography.hazmat.primitives import serialization
     return serialization.load_ssh_private_key(data, password=password)
 
 
-def load_private(data, passphrase):
+def load_private(data: bytes, passphrase: str | None) -> tuple[PrivateKeyTypes, bool]:
     """Private key bytes -> (key object, encrypted?). Reads PEM (PKCS#1, PKCS#8) and OpenSSH keys."""
     from cryptography.exceptions import UnsupportedAlgorithm
 
     password = passphrase.encode("utf-8") if passphrase else None
-    loaders = (_load_ssh, _load_pem_fast) if b"OPENSSH PRIVATE KEY" in data else (_load_pem_fast,)
-    last = None
+    loaders: tuple[Callable[[bytes, bytes | None], PrivateKeyTypes], ...] = (
+        (_load_ssh, _load_pem_fast) if b"OPENSSH PRIVATE KEY" in data else (_load_pem_fast,))
+    last: Exception | None = None
     for loader in loaders:
         try:
-            return loader(data, password=password), password is not None
+            return loader(data, password), password is not None
         except TypeError as exc:  # encrypted without password, or password given for a plain key
             last = exc
             if password is None:
                 raise KeyFileError("the private key is encrypted; give its passphrase")
             try:
-                return loader(data, password=None), False
+                return loader(data, None), False
             except (TypeError, ValueError):
                 pass
         except UnsupportedAlgorithm:
@@ -109,13 +115,13 @@ def load_private(data, passphrase):
     raise KeyFileError("not a private key that can be read (PEM or OpenSSH format expected)")
 
 
-def openssh_public(key):
+def openssh_public(key: PrivateKeyTypes) -> str:
     from cryptography.hazmat.primitives import serialization
     public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     return public.decode("ascii")
 
 
-def public_key_of_private(data, passphrase=None):
+def public_key_of_private(data: bytes, passphrase: str | None = None) -> str:
     """Private key bytes -> `ssh-rsa <blob>` (OpenSSH public key of the same key)."""
     return openssh_public(load_private(data, passphrase)[0])
 
@@ -135,7 +141,7 @@ _OID_AES256_CBC = bytes.fromhex("060960864801650304012a")
 _ENCRYPTED_PEM = tuple("-----%s ENCRYPTED PRIVATE KEY-----" % edge for edge in ("BEGIN", "END"))
 
 
-def _der(tag, body):
+def _der(tag: int, body: bytes) -> bytes:
     size = len(body)
     if size < 0x80:
         return bytes([tag, size]) + body
@@ -143,11 +149,11 @@ def _der(tag, body):
     return bytes([tag, 0x80 | len(encoded)]) + encoded + body
 
 
-def _der_int(value):
+def _der_int(value: int) -> bytes:
     return _der(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big"))
 
 
-def _encrypted_pkcs8(key, passphrase, iterations=PBKDF2_ITERATIONS):
+def _encrypted_pkcs8(key: PrivateKeyTypes, passphrase: str, iterations: int = PBKDF2_ITERATIONS) -> bytes:
     """The key as an encrypted PKCS#8 PEM (EncryptedPrivateKeyInfo, RFC 5958 and 8018)."""
     from cryptography.hazmat.primitives import hashes, padding, serialization
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -169,9 +175,10 @@ def _encrypted_pkcs8(key, passphrase, iterations=PBKDF2_ITERATIONS):
     return "\n".join(lines).encode("ascii")
 
 
-def _der_items(data):
+def _der_items(data: bytes) -> list[tuple[int, bytes]]:
     """The TLV items of a DER body: [(tag, content)]. Raises ValueError on malformed input."""
-    items, pos = [], 0
+    items: list[tuple[int, bytes]] = []
+    pos = 0
     while pos < len(data):
         if pos + 2 > len(data):
             raise ValueError("truncated DER")
@@ -190,7 +197,7 @@ def _der_items(data):
     return items
 
 
-def encryption_is_weak(data):
+def encryption_is_weak(data: bytes) -> bool:
     """Whether an encrypted private key file is protected more weakly than this collection writes them: OpenSSL's
     traditional PEM encryption (one MD5 round), or PKCS#8 PBES2/PBKDF2 with fewer iterations. False for plaintext
     keys, OpenSSH's own format (bcrypt-pbkdf) and anything it cannot tell."""
@@ -214,7 +221,7 @@ def encryption_is_weak(data):
     return iterations < PBKDF2_ITERATIONS
 
 
-def private_key_bytes(pem, passphrase=None):
+def private_key_bytes(pem: str, passphrase: str | None = None) -> bytes:
     """What goes into the file: Tencent's PKCS#1 PEM as received, or the same key as encrypted PKCS#8 PEM."""
     if not passphrase:
         return pem.encode("ascii")
@@ -223,13 +230,13 @@ def private_key_bytes(pem, passphrase=None):
     return _encrypted_pkcs8(key, passphrase)
 
 
-def encrypted_copy(data, passphrase, old_passphrase=None):
+def encrypted_copy(data: bytes, passphrase: str, old_passphrase: str | None = None) -> bytes:
     """The private key in `data` (plaintext, or encrypted with `old_passphrase`), encrypted with `passphrase`."""
     key, _encrypted = load_private(data, old_passphrase)
     return _encrypted_pkcs8(key, passphrase)
 
 
-def check_generated_key(private_pem, public_key):
+def check_generated_key(private_pem: str, public_key: str | None) -> None:
     """A private key that CreateKeyPair returned, before it is written: it must be an RSA key of at least 2048 bits
     whose parameters agree (n = pq, ed = 1 mod lcm(p-1, q-1), the CRT values) and whose public half is
     `public_key`. (Arithmetic, not OpenSSL's full check, whose primality tests cost ~70 ms.) Raises KeyFileError."""
@@ -254,7 +261,7 @@ def check_generated_key(private_pem, public_key):
         raise KeyFileError("the PrivateKey of the answer does not belong to its PublicKey")
 
 
-def blob_of(public_key):
+def blob_of(public_key: str | None) -> str | None:
     """The base64 blob of an OpenSSH public key, or None when there is none (or it is malformed)."""
     try:
         return ssh_blob(public_key)[1] if public_key else None
@@ -262,13 +269,13 @@ def blob_of(public_key):
         return None
 
 
-def public_key_line(public_key, comment):
+def public_key_line(public_key: str | None, comment: str) -> bytes:
     """The `.pub` file's line: `ssh-rsa <blob> <comment>` and a newline, as ssh-keygen writes it."""
     key_type, blob = ssh_blob(public_key)
     return ("%s %s %s\n" % (key_type, blob, comment)).encode("ascii")
 
 
-def comment_of(line):
+def comment_of(line: str) -> str:
     """The comment of a `.pub` line (`ssh-rsa <blob> <comment>`: what follows the blob, stripped), "" for none."""
     parts = line.strip().split(None, 2)
     return parts[2].strip() if len(parts) == 3 else ""

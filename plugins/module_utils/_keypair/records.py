@@ -2,15 +2,17 @@
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Records of the key-pair resource: KeyPair (from the API's answers) and LocalFiles (what a destination holds)."""
+"""Records of the key-pair resource: KeyPair (from the API's answers), LocalFiles (what a destination holds) and
+CreationRecord (what a creation in progress leaves beside the key file)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Literal, TypedDict
 
-from .._core.shape import MAX_PRIVATE_KEY, MAX_PUBLIC_KEY, Shape
-from .keys import KeyFileError, blob_of, fingerprint
+from .._core.files import KeyFileError
+from .._core.shape import JSON, MAX_PRIVATE_KEY, MAX_PUBLIC_KEY, Shape
+from .keys import blob_of, fingerprint
 
 # --- key pairs -------------------------------------------------------------------------------------------
 
@@ -23,18 +25,22 @@ class KeyPair:
     project_id: int | None = None
     public_key: str | None = None
     description: str = ""
-    associated_instance_ids: tuple = ()
+    associated_instance_ids: tuple[str, ...] = ()
     created_time: str | None = None
-    tags: dict = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
-    def blob(self):
+    def blob(self) -> str | None:
         return blob_of(self.public_key)
 
-    def but(self, **changes):
-        return replace(self, **changes)
+    def but(self, *, key_name: str | None = None, description: str | None = None,
+            tags: dict[str, str] | None = None) -> KeyPair:
+        """This key pair with another name, description or tags (what a run changes; None: unchanged)."""
+        return replace(self, key_name=self.key_name if key_name is None else key_name,
+                       description=self.description if description is None else description,
+                       tags=self.tags if tags is None else tags)
 
-    def result(self):
+    def result(self) -> dict[str, object]:
         """The module's key_pair: API field names in snake_case, with the fingerprint; never a private key."""
         try:
             fp = fingerprint(self.public_key) if self.public_key else None
@@ -46,10 +52,11 @@ class KeyPair:
                 "tags": dict(self.tags)}
 
     @classmethod
-    def from_api(cls, model, action="DescribeKeyPairs", answer=None, where="KeyPairSet[]"):
+    def from_api(cls, model: JSON, action: str = "DescribeKeyPairs", answer: JSON = None,
+                 where: str = "KeyPairSet[]") -> KeyPair:
         shape = Shape(action, answer if answer is not None else {})
         shape.obj(model, where)
-        tags = {}
+        tags: dict[str, str] = {}
         for i, tag in enumerate(shape.items(model.get("Tags"), where + ".Tags")):
             shape.obj(tag, "%s.Tags[%d]" % (where, i))
             tags[shape.text(tag.get("Key"), "%s.Tags[%d].Key" % (where, i))] = shape.text(
@@ -66,7 +73,7 @@ class KeyPair:
                    tags=tags)
 
 
-def created_key_pair(answer, name, project_id):
+def created_key_pair(answer: dict[str, JSON], name: str, project_id: int | None) -> tuple[KeyPair, str]:
     """(KeyPair, PrivateKey) from CreateKeyPair's answer: KeyId, PublicKey and PrivateKey are required."""
     shape = Shape("CreateKeyPair", answer)
     model = shape.obj(answer.get("KeyPair"), "KeyPair")
@@ -81,10 +88,11 @@ def created_key_pair(answer, name, project_id):
 
 # --- what is at a destination ------------------------------------------------------------------------------
 
-SIBLINGS = {"public": "%s.pub", "staging": "%s.new", "record": ".%s.reservation"}
+SiblingKind = Literal["public", "staging", "record"]
+SIBLINGS: dict[SiblingKind, str] = {"public": "%s.pub", "staging": "%s.new", "record": ".%s.reservation"}
 
 
-def sibling(path, kind):
+def sibling(path: str, kind: SiblingKind) -> str:
     """The one naming rule of the files beside a key file (a path or a bare name): its public key ("public"),
     a replacement's new private key waiting for its key pair to take the name ("staging"), and the record of a
     creation in progress ("record", see _reservation)."""
@@ -111,6 +119,23 @@ class SiblingPaths:
         return sibling(self.target, "record")
 
 
+class CreationRecord(TypedDict, total=False):
+    """The record of a creation in progress, beside its key file (reservation.py writes it before CreateKeyPair is
+    sent, and trusts one it reads only with every field, each of its type); {} when it was cut short."""
+
+    version: int
+    name: str            # the key pair the task manages
+    key_pair: str        # the key pair being created: that name, or a replacement's pending name
+    region: str | None   # the client's (a record without one is never trusted)
+    endpoint: str
+    project_id: int
+    path: str            # where the private key goes: the key file, or a replacement's staging file
+    time: float          # when it was written (seconds since the epoch)
+    timeout: float       # the client's timeout, at most reservation.MAX_RECORD_TIMEOUT
+    pid: int
+    host: str
+
+
 @dataclass(frozen=True)
 class LocalFiles(SiblingPaths):
     """What is at private_key_path, as the decision sees it: a snapshot the Destination's inspect() returns."""
@@ -127,7 +152,7 @@ class LocalFiles(SiblingPaths):
     pub_blob: str | None = None  # base64 blob in <path>.pub, "" when that file is not a public key
     pub_comment: str | None = None  # the comment of the line in <path>.pub (None: none, or no such file)
     staged_public_key: str | None = None  # the key in the staging file of an interrupted replacement
-    record: Mapping[str, object] | None = None  # the record an interrupted creation left (see reservation.py)
+    record: CreationRecord | None = None  # the record an interrupted creation left (see reservation.py)
     reserved_public_key: str | None = None  # the key in that creation's reserved key file, if it was written
     reserved_encrypted: bool | None = None
     reserved_mode: int | None = None

@@ -14,18 +14,24 @@ it is a regular file of yours, written on this host, with plausible fields (see 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import json
 import os
 import socket
 import time
+from typing import TYPE_CHECKING, Literal, cast
 
-from .._core.files import owner_of, write_fd
-from .keys import KeyFileError
-from .destination import read_key
-from .records import sibling
+from .._core.files import KeyDir, KeyFileError, owner_of, write_fd
+from .destination import Destination, read_key
+from .records import CreationRecord, sibling
 
-RECORD_FIELDS = {"version": int, "name": str, "key_pair": str, "region": str, "endpoint": str, "project_id": int,
-                 "path": str, "time": (int, float), "timeout": (int, float), "pid": int, "host": str}
+if TYPE_CHECKING:
+    from .._core.client import Client
+
+# The fields of a CreationRecord and their types, as a record read back is checked (see _record_problem).
+RECORD_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "version": int, "name": str, "key_pair": str, "region": str, "endpoint": str, "project_id": int, "path": str,
+    "time": (int, float), "timeout": (int, float), "pid": int, "host": str}
 MAX_RECORD_TIMEOUT = 3600
 CLOCK_SLACK = 300
 RECORD_LIMIT = 64 * 1024
@@ -33,7 +39,7 @@ RESERVED_BYTES = 8192  # an RSA-2048 PEM is about 1.7 kB, encrypted PKCS#8 about
 PUB_BYTES = 1024
 
 
-def new_record(name, key_pair, path, settings, project_id):
+def new_record(name: str, key_pair: str, path: str, settings: Client, project_id: int) -> CreationRecord:
     """What the record of a creation says: `settings` are the client's (region, endpoint, timeout)."""
     return {"version": 1, "name": name, "key_pair": key_pair, "region": settings.region,
             "endpoint": settings.url, "project_id": project_id, "path": path, "time": round(time.time(), 3),
@@ -41,26 +47,28 @@ def new_record(name, key_pair, path, settings, project_id):
             "host": socket.gethostname()}
 
 
-class Places:
-    """The names a reservation uses at a destination: (directory, name, path) of each, the record last."""
+class ReservedFiles:
+    """The files a reservation makes at a destination, by name in their directory and by path: the record of the
+    creation, the reserved private key file beside it, and the reserved public key file beside <path>.pub."""
 
-    def __init__(self, dest):
+    def __init__(self, dest: Destination) -> None:
         self.dest = dest
         self.record_name = sibling(dest.key_name, "record")
         self.key_name = self.record_name + ".key"
         self.pub_name = sibling(dest.pub_name, "record")
-        self.record = dest.record_path
-        self.key_tmp = self.record + ".key"
+        self.record_path = dest.record_path
+        self.key_tmp = self.record_path + ".key"
         self.pub_tmp = dest.dir.join(self.pub_name)
 
-    def all(self):
+    def all(self) -> tuple[tuple[KeyDir, str, str], ...]:
+        """(directory, name, path) of each file, the record last."""
         return ((self.dest.key_dir, self.key_name, self.key_tmp), (self.dest.dir, self.pub_name, self.pub_tmp),
-                (self.dest.key_dir, self.record_name, self.record))
+                (self.dest.key_dir, self.record_name, self.record_path))
 
-    def present(self):
+    def present(self) -> list[str]:
         return [path for where, name, path in self.all() if where.lstat(name) is not None]
 
-    def remove(self, keep_record=False):
+    def remove(self, keep_record: bool = False) -> None:
         for where, name, _path in self.all():
             if keep_record and name == self.record_name:
                 continue
@@ -71,24 +79,26 @@ class Places:
         self.dest.key_dir.sync()
 
 
-class Reservation(Places):
+class Reservation(ReservedFiles):
     """`with Reservation(dest, record) as reservation:` makes the files (state "reserved"). Before CreateKeyPair is
     sent, commit(): from then on a key pair may exist whose private key is not on disk ("committed"). settle() when
     that is over: the key is on disk, or no key pair of this creation is left without it ("settled"). On the way
     out, every reserved file goes; the record stays only while "committed", for the next run to recover."""
 
-    def __init__(self, dest, record, before_rename=None):
+    def __init__(self, dest: Destination, record: CreationRecord,
+                 before_rename: Callable[[], None] | None = None) -> None:
         super().__init__(dest)
         self.content = record
         self.before_rename = before_rename or (lambda: None)  # a fault-injection seam (steps.Faults)
-        self.state = None
-        self._fds = {}
+        self.state: Literal["reserved", "committed", "settled"] | None = None
+        self._fds: dict[str, int] = {}  # the reserved files' descriptors, by name
 
-    def __enter__(self):
+    def __enter__(self) -> Reservation:
         try:
-            self._create(self.dest.key_dir, self.record_name, json.dumps(self.content, sort_keys=True).encode())
-            self._fds[self.key_name] = self._create(self.dest.key_dir, self.key_name, b"\0" * RESERVED_BYTES, True)
-            self._fds[self.pub_name] = self._create(self.dest.dir, self.pub_name, b"\0" * PUB_BYTES, True)
+            os.close(self._create(self.dest.key_dir, self.record_name,
+                                  json.dumps(self.content, sort_keys=True).encode()))
+            self._fds[self.key_name] = self._create(self.dest.key_dir, self.key_name, b"\0" * RESERVED_BYTES)
+            self._fds[self.pub_name] = self._create(self.dest.dir, self.pub_name, b"\0" * PUB_BYTES)
             self.dest.key_dir.sync()
         except OSError as exc:
             self._release()
@@ -97,24 +107,25 @@ class Reservation(Places):
         self.state = "reserved"
         return self
 
-    def __exit__(self, *_exc):
+    def __exit__(self, *_exc: object) -> Literal[False]:
         self._release()
         return False
 
-    def commit(self):
+    def commit(self) -> None:
         self.state = "committed"
 
-    def settle(self):
+    def settle(self) -> None:
         self.state = "settled"
 
-    def _release(self):
+    def _release(self) -> None:
         for fd in self._fds.values():
             os.close(fd)
         self._fds = {}
         self.remove(keep_record=self.state == "committed")
 
     @staticmethod
-    def _create(where, name, data, keep=False):
+    def _create(where: KeyDir, name: str, data: bytes) -> int:
+        """A new file `name` in `where` holding `data`, synced; returns its descriptor, open."""
         fd = where.create(name)
         try:
             write_fd(fd, data)
@@ -123,12 +134,9 @@ class Reservation(Places):
             os.close(fd)
             where.unlink(name)
             raise
-        if keep:
-            return fd
-        os.close(fd)
-        return None
+        return fd
 
-    def _fill(self, reserved, data, mode, into):
+    def _fill(self, reserved: str, data: bytes, mode: int, into: str) -> None:
         """The reserved file `reserved` filled with `data`, given `mode`, renamed to `into` (its directory's)."""
         where = self.dest.key_dir if reserved == self.key_name else self.dest.dir
         fd = self._fds.pop(reserved)
@@ -144,7 +152,7 @@ class Reservation(Places):
         where.rename(reserved, into)
         where.sync()
 
-    def write_key(self, data, mode, staged=False):
+    def write_key(self, data: bytes, mode: int, staged: bool = False) -> None:
         """The private key into its reserved blocks, renamed to the key file (or, for a replacement, to the staging
         file); then the record goes: the key is on disk, whatever happens next."""
         self._fill(self.key_name, data, mode, self.dest.staging_name if staged else self.dest.key_name)
@@ -152,67 +160,67 @@ class Reservation(Places):
         self.dest.key_dir.unlink(self.record_name)
         self.dest.key_dir.sync()
 
-    def write_pub(self, data):
+    def write_pub(self, data: bytes) -> None:
         self._fill(self.pub_name, data, 0o644, self.dest.pub_name)
 
 
 # --- what an interrupted creation left ---------------------------------------------------------------------
 
-def read_leftovers(dest, passphrase):
+def read_leftovers(dest: Destination, passphrase: str | None) -> None:
     """Fills dest.record (the record an interrupted creation left, {} when it never completed, None when there is
     none) and the key in its reserved file. Refuses what no reserved file may be. Used by Destination.inspect."""
-    places = Places(dest)
-    reserved = dest.key_dir.regular(places.key_name, "a reserved key file")
-    dest.dir.regular(places.pub_name, "a reserved public key file")
-    dest.record = read_record(places)
+    files = ReservedFiles(dest)
+    reserved = dest.key_dir.regular(files.key_name, "a reserved key file")
+    dest.dir.regular(files.pub_name, "a reserved public key file")
+    dest.record = read_record(files)
     if dest.record is not None and reserved is not None:
         try:
             dest.reserved_public_key, dest.reserved_encrypted, _error, _weak = read_key(
-                dest.key_dir, places.key_name, passphrase, reserved)
+                dest.key_dir, files.key_name, passphrase, reserved)
             dest.reserved_mode = reserved.st_mode & 0o777
         except KeyFileError:
             pass  # not readable with this passphrase: treated as not written
 
 
-def read_record(places):
+def read_record(files: ReservedFiles) -> CreationRecord | None:
     """The record as a dict; {} when it is not complete JSON (then its creation never completed: nothing was sent);
     None when there is none. A record this run cannot trust (another user's, another host's, implausible fields) is
     a KeyFileError(UntrustedRecord): nothing is done on its say-so."""
-    where = places.dest.key_dir
+    where = files.dest.key_dir
     try:
-        info = where.regular(places.record_name, "the record of a creation")
+        info = where.regular(files.record_name, "the record of a creation")
     except KeyFileError as exc:
         raise KeyFileError("%s; it is not trusted, and nothing was done" % exc, code="UntrustedRecord")
     if info is None:
         return None
     if info.st_uid != os.geteuid():
         raise KeyFileError("%s, the record of a creation, belongs to %s, not to you: it is not trusted, and nothing "
-                           "was done. Remove it if you did not make it" % (places.record, owner_of(info)),
+                           "was done. Remove it if you did not make it" % (files.record_path, owner_of(info)),
                            code="UntrustedRecord")
     try:
-        record = json.loads(where.read(places.record_name, RECORD_LIMIT, info).decode("utf-8"))
+        record = json.loads(where.read(files.record_name, RECORD_LIMIT, info).decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         return {}  # cut short by a crash while it was written: nothing was sent after it
-    problem = _record_problem(record, places.dest)
+    problem = _record_problem(record, files.dest)
     if problem:
         raise KeyFileError("%s, the record of a creation, is not one this run can trust (%s), and nothing was done. "
-                           "Remove it if you did not make it" % (places.record, problem), code="UntrustedRecord")
-    return record
+                           "Remove it if you did not make it" % (files.record_path, problem), code="UntrustedRecord")
+    return cast(CreationRecord, record)  # every field there, of its type: _record_problem found none missing
 
 
-def clean_up(dest, finish=None):
+def clean_up(dest: Destination, finish: str | None = None) -> tuple[list[str], str]:
     """Removes what an interrupted creation left; with `finish` (the key or staging path), first renames its fully
     written reserved key there. Returns (the paths removed, the reserved key's path)."""
-    places = Places(dest)
+    files = ReservedFiles(dest)
     if finish:
-        dest.key_dir.rename(places.key_name, dest.staging_name if finish == dest.staging_path else dest.key_name)
+        dest.key_dir.rename(files.key_name, dest.staging_name if finish == dest.staging_path else dest.key_name)
         dest.key_dir.sync()
-    removed = places.present()
-    places.remove()
-    return removed, places.key_tmp
+    removed = files.present()
+    files.remove()
+    return removed, files.key_tmp
 
 
-def _record_problem(record, dest):
+def _record_problem(record: object, dest: Destination) -> str | None:
     """Why a record (parsed JSON) cannot be trusted, or None."""
     if not isinstance(record, dict):
         return "not a JSON object"

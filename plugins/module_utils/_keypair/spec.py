@@ -6,13 +6,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
+from .._core.files import KeyFileError
 from .._core.rules import (
     check_choice, check_key_pair_name, check_project_id, check_seconds, check_tags, invalid, parse_mode,
 )
-from .._core.spec import _take
-from .keys import MIN_PASSPHRASE, KeyFileError, parse_rsa_public_key
+from .._core.spec import spec_arguments
+from .keys import MIN_PASSPHRASE, parse_rsa_public_key
 
 REGENERATE = ("never", "fail", "mismatch", "always")
 STATES = ("present", "absent")
@@ -21,103 +23,152 @@ INFO_TAGS = 8  # the API takes 10 filters; project-id and key-name may need two 
 
 @dataclass(frozen=True)
 class KeyPairSpec:
-    """tencent_keypair's options, validated; `mode` is private_key_mode parsed, `public_key` normalised."""
+    """tencent_keypair's options, validated; `mode` is private_key_mode parsed, `public_key` normalised. With
+    state=absent the options only a key pair to keep needs are taken as given (tags as strings), not checked."""
 
     name: str
     state: str
     project_id: int | None
     public_key: str | None
     private_key_path: str | None
-    private_key_mode: str
+    private_key_mode: str | int  # as given: a YAML number stays a number (see _argspec.OCTAL_STRINGS)
     public_key_comment: str | None
     passphrase: str | None
     regenerate: str
     description: str | None
-    tags: dict | None
+    tags: dict[str, str] | None
     purge_tags: bool
     backup: bool
     return_private_key: bool
     wait_timeout: int
 
     @property
-    def mode(self):
+    def mode(self) -> int:
         return parse_mode(self.private_key_mode)
 
     @classmethod
-    def from_args(cls, args):
-        values = _take(cls, args)
-        check_key_pair_name(values["name"])
-        check_choice(values["state"], "state", STATES)
-        check_project_id(values["project_id"])
-        check_choice(values["regenerate"], "regenerate", REGENERATE)
-        check_seconds(values["wait_timeout"], "wait_timeout")
-        if values["state"] == "present":
-            parse_mode(values["private_key_mode"])
-            values["public_key"] = _checked_key_source(values)
-            _check_passphrase(values["passphrase"])
-            _check_comment(values)
-            if values["description"] is not None and len(values["description"]) > 60:
-                raise invalid("description must not exceed 60 characters (it has %d)" % len(values["description"]))
-            if values["tags"] is not None:
-                values["tags"] = check_tags(values["tags"])
-        return cls(**values)
+    def from_args(cls, args: Mapping[str, object]) -> KeyPairSpec:
+        values = spec_arguments(cls, args)
+        spec = cls(name=check_key_pair_name(values["name"]), state=check_choice(values["state"], "state", STATES),
+                   project_id=check_project_id(values["project_id"]), public_key=_text(values, "public_key"),
+                   private_key_path=_text(values, "private_key_path"),
+                   private_key_mode=_mode_as_given(values["private_key_mode"]),
+                   public_key_comment=_text(values, "public_key_comment"), passphrase=_text(values, "passphrase"),
+                   regenerate=check_choice(values["regenerate"], "regenerate", REGENERATE),
+                   description=_text(values, "description"), tags=None, purge_tags=_flag(values, "purge_tags"),
+                   backup=_flag(values, "backup"), return_private_key=_flag(values, "return_private_key"),
+                   wait_timeout=check_seconds(values["wait_timeout"], "wait_timeout"))
+        if spec.state == "present":
+            return _checked_present(spec, values["tags"])
+        return replace(spec, tags=_tags_as_given(values["tags"]))
 
 
-def _check_comment(values):
+def _checked_present(spec: KeyPairSpec, tags: object) -> KeyPairSpec:
+    """The spec of state=present, its options checked (`tags` as given) and normalised."""
+    parse_mode(spec.private_key_mode)
+    public_key = _checked_key_source(spec)
+    _check_passphrase(spec.passphrase)
+    _check_comment(spec)
+    if spec.description is not None and len(spec.description) > 60:
+        raise invalid("description must not exceed 60 characters (it has %d)" % len(spec.description))
+    return replace(spec, public_key=public_key, tags=check_tags(tags) if tags is not None else None)
+
+
+def _check_comment(spec: KeyPairSpec) -> None:
     """public_key_comment: one line of printable characters for the .pub file, which only a key file has."""
-    comment = values["public_key_comment"]
+    comment = spec.public_key_comment
     if comment is None:
         return
-    if not values["private_key_path"]:
+    if not spec.private_key_path:
         raise invalid("public_key_comment is the comment of <private_key_path>.pub; give private_key_path")
     if len(comment) > 255 or not comment.isprintable():
         raise invalid("public_key_comment must be at most 255 printable characters (no line breaks or control "
                       "characters)")
 
 
-def _checked_key_source(values):
+def _checked_key_source(spec: KeyPairSpec) -> str | None:
     """public_key (normalised), after checking that the private key has somewhere to go."""
-    if values["public_key"] is not None:
-        if values["private_key_path"] or values["passphrase"] or values["return_private_key"]:
+    if spec.public_key is not None:
+        if spec.private_key_path or spec.passphrase or spec.return_private_key:
             raise invalid("public_key imports a key whose private half you already hold; it cannot be combined with "
                           "private_key_path, passphrase or return_private_key")
         try:
-            return parse_rsa_public_key(values["public_key"])
+            return parse_rsa_public_key(spec.public_key)
         except KeyFileError as exc:
             raise invalid("public_key is invalid: %s" % exc)
-    if not values["private_key_path"] and not values["return_private_key"]:
+    if not spec.private_key_path and not spec.return_private_key:
         raise invalid("Give private_key_path (or return_private_key=true): Tencent Cloud returns a generated private "
                       "key only once, so it must have somewhere to go. To import a key, give public_key.")
-    if values["regenerate"] in ("fail", "mismatch") and not values["private_key_path"]:
+    if spec.regenerate in ("fail", "mismatch") and not spec.private_key_path:
         raise invalid("regenerate=%s compares the remote key pair with the file at private_key_path; give "
-                      "private_key_path" % values["regenerate"])
+                      "private_key_path" % spec.regenerate)
     return None
 
 
-def _check_passphrase(passphrase):
-    if passphrase is not None and (not isinstance(passphrase, str) or len(passphrase) < MIN_PASSPHRASE):
+def _check_passphrase(passphrase: str | None) -> None:
+    if passphrase is not None and len(passphrase) < MIN_PASSPHRASE:
         raise invalid("passphrase must have at least %d characters" % MIN_PASSPHRASE)
+
+
+# --- options as Ansible gives them (checked against the documented types); another type comes from a caller that
+# is not Ansible, and is refused the same way, without its value (it may be a secret) ---------------------------
+
+def _text(values: Mapping[str, object], option: str) -> str | None:
+    value = values[option]
+    if value is None or isinstance(value, str):
+        return value
+    raise invalid("%s must be a string" % option)
+
+
+def _flag(values: Mapping[str, object], option: str) -> bool:
+    value = values[option]
+    if isinstance(value, bool):
+        return value
+    raise invalid("%s must be true or false" % option)
+
+
+def _mode_as_given(value: object) -> str | int:
+    """private_key_mode as given; parse_mode checks it (for state=present)."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return value
+    raise invalid("private_key_mode must be an octal string such as '0600', not %r" % (value,))
+
+
+def _tags_as_given(value: object) -> dict[str, str] | None:
+    """Tags to match or to ignore, as strings (not checked: a tag the rules refuse matches nothing)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise invalid("tags must be a dictionary of strings")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _texts(values: Mapping[str, object], option: str) -> tuple[str, ...] | None:
+    value = values[option]
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise invalid("%s must be a list of strings" % option)
+    return tuple(str(v) for v in value)
 
 
 @dataclass(frozen=True)
 class KeyPairInfoSpec:
     """tencent_keypair_info's options: every criterion given must match (None: not given)."""
 
-    names: tuple | None
-    key_ids: tuple | None
+    names: tuple[str, ...] | None
+    key_ids: tuple[str, ...] | None
     project_id: int | None
-    tags: dict | None
+    tags: dict[str, str] | None
 
     @classmethod
-    def from_args(cls, args):
-        values = _take(cls, args)
-        check_project_id(values["project_id"])
-        for option in ("names", "key_ids"):  # looked up as given: the API answers for malformed ones
-            if values[option] is not None:
-                values[option] = tuple(values[option])
-        if values["tags"] is not None:  # matched as given (a tag the rules refuse matches nothing)
-            values["tags"] = {str(k): str(v) for k, v in values["tags"].items()}
-            if len(values["tags"]) > INFO_TAGS:
-                raise invalid("At most %d tags can be matched at once (the API takes 10 filters, and project-id and "
-                              "key-name may need two of them)." % INFO_TAGS)
-        return cls(**values)
+    def from_args(cls, args: Mapping[str, object]) -> KeyPairInfoSpec:
+        values = spec_arguments(cls, args)
+        project_id = check_project_id(values["project_id"])
+        # looked up as given: the API answers for malformed names and KeyIds
+        names, key_ids = _texts(values, "names"), _texts(values, "key_ids")
+        tags = _tags_as_given(values["tags"])  # matched as given (a tag the rules refuse matches nothing)
+        if tags is not None and len(tags) > INFO_TAGS:
+            raise invalid("At most %d tags can be matched at once (the API takes 10 filters, and project-id and "
+                          "key-name may need two of them)." % INFO_TAGS)
+        return cls(names=names, key_ids=key_ids, project_id=project_id, tags=tags)

@@ -44,7 +44,7 @@ def inspect(path, passphrase=None):
     whose attributes hold what its inspect() returned as a snapshot)."""
     dest = Destination.open(path)
     try:
-        dest.inspect(passphrase, read_record=_reservation.read_leftovers)
+        dest.inspect(passphrase, read_leftovers=_reservation.read_leftovers)
         return dest
     except BaseException:
         dest.close()
