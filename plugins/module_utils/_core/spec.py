@@ -21,6 +21,3 @@ def spec_arguments(spec_class: type[DataclassInstance], args: Mapping[str, objec
     if missing:
         raise TypeError("%s needs the arguments %s" % (spec_class.__name__, ", ".join(missing)))
     return {f.name: args[f.name] for f in fields(spec_class) if f.init}
-
-
-_take = spec_arguments  # the old name, still imported by _keypair/spec.py and _instance_keypairs/spec.py

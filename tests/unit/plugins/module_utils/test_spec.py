@@ -3,7 +3,6 @@
 
 from dataclasses import dataclass, field
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._core import spec as _spec
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.spec import spec_arguments
 import pytest
 
@@ -34,7 +33,3 @@ def test_every_field_must_be_given_even_one_with_a_default():
         spec_arguments(ExampleSpec, {"name": "web"})
     with pytest.raises(TypeError, match=r"^ExampleSpec needs the arguments name, state, tags$"):
         spec_arguments(ExampleSpec, {})
-
-
-def test_the_old_name_is_the_same_function():
-    assert _spec._take is spec_arguments
