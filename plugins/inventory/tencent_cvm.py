@@ -193,10 +193,8 @@ keyed_groups:
 # cache_connection: ~/.cache/tencent_cvm
 """
 
-from concurrent.futures import ThreadPoolExecutor
-import hashlib
-import json
-import os
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from ansible import constants as C
 from ansible.errors import AnsibleError
@@ -205,347 +203,193 @@ from ansible.module_utils.compat.version import LooseVersion
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.release import __version__ as core_version
 from ansible.utils.unsafe_proxy import wrap_var as _wrap_var
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client, Settings
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Settings
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.credentials import (
-    CredentialsError, resolve_credentials, resolve_region,
+    CredentialsError, resolve_credentials,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import TaskError, TencentCloudAPIError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.cache import (
+    NOT_CACHED, cache_entry, entry_key, from_cache, judge_entry, make_private,
+)
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.files import LocalFileJudge
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import (
-    Host, InventorySpec, cache_entry, field_value, from_cache, host_name_problem, host_vars, path_safe, read_region,
-    unique_names, unknown_keys, unknown_keys_text, with_code,
+    Host, InventorySpec, RegionRead, place_hosts, with_code,
 )
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.regions import Regions
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.keys import KeyFileError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.keyfiles import (
+    HOST_INDEPENDENT_VARIABLES, KeyFileFinder,
+)
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.naming import name_hosts
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.reading import (
+    CLIENT_OPTIONS, ReadError, Source, credential_secrets, given_secrets, home_region, read_regions,
+)
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.reports import (
+    Finding, MissingKey, clashes_finding, host_problems_finding, other_address_kinds_finding, refused_names_finding,
+    unknown_keys_finding,
+)
 import jinja2
 import jinja2.meta
 
-CLIENT_OPTIONS = ("secret_id", "secret_key", "security_token", "profile", "region", "endpoint", "allow_insecure_http",
-                  "api_style", "validate_certs", "ca_path", "timeout", "retries", "retry_max_delay")
-SECRET_OPTIONS = ("secret_key", "security_token")
-UNAUTHORIZED = ("UnauthorizedOperation", "AuthFailure.UnauthorizedOperation")
+if TYPE_CHECKING:
+    from ansible.inventory.data import InventoryData
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+
 # ansible-core 2.19 and later never template what an inventory plugin sets (it is not trusted); before, values are
 # marked unsafe. Marking them on 2.19+ would show them as {"__ansible_unsafe": ...} in ansible-inventory --list.
 TRUSTS_NOTHING = LooseVersion(core_version) >= LooseVersion("2.19")
-# What a cloud value holding / or .. becomes in a private_key_paths template: no path can hold it, so a path that
-# does is refused (the cloud never chooses which directory a key is taken from).
-NOT_IN_A_PATH = "\x00"
-SHOWN = 10  # hosts named in one warning
+SETUP_ERRORS = (CredentialsError, TaskError, TencentCloudAPIError, ValueError)  # a ValueError: a proxy setting
+Value = TypeVar("Value")
 
 
-def wrap_var(value):
+def wrap_var(value: Value) -> Value:
+    """A value from the cloud as data, never a template (wrap_var keeps the shape: a dict stays a dict)."""
     return value if TRUSTS_NOTHING else _wrap_var(value)
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "tencentcloud.cvm.tencent_cvm"
+    _secrets: frozenset[str] = frozenset()  # masked in every message: the credentials in use, wherever from
+    _cache_file: str | None = None  # the cache entry's file this run may write, made 0600 once written
 
-    def verify_file(self, path):
-        return super().verify_file(path) and path.endswith(("tencent_cvm.yml", "tencent_cvm.yaml"))
+    def verify_file(self, path: str) -> bool:
+        # ansible-core's verify_file is not annotated, and a call through super() escapes mypy.ini's exclusion
+        valid = super().verify_file(path)  # type: ignore[no-untyped-call]  # unannotated in ansible-core
+        return bool(valid) and path.endswith(("tencent_cvm.yml", "tencent_cvm.yaml"))
 
-    def parse(self, inventory, loader, path, cache=True):
+    def parse(self, inventory: InventoryData, loader: DataLoader, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
-        self._secrets, self._cache_file = set(), None
-        self._files = LocalFileJudge()
+        self._secrets, self._cache_file = frozenset(), None
         try:
-            self._parse(path, cache)
+            with LocalFileJudge() as files:
+                self._parse(inventory, path, cache, files)
+        except ReadError as exc:
+            raise AnsibleError(_masked(str(exc), self._secrets)) from None
         except AnsibleError as exc:
             if not self._secrets:
                 raise
-            raise AnsibleError(self._masked(str(exc.message))) from None
-        finally:
-            self._files.close()
+            raise AnsibleError(_masked(str(exc.message), self._secrets)) from None
 
-    def _parse(self, path, cache):
-        self._report_unknown_keys(path, self._read_config_data(path))
+    def _parse(self, inventory: InventoryData, path: str, use_cached: bool, files: LocalFileJudge) -> None:
+        """The options checked (unknown keys, then the source: no call made before), the regions read or taken from
+        the cache, then the hosts added."""
+        self._tell(unknown_keys_finding(path, self._read_config_data(path), self.option_definitions))
         try:
-            args = {name: self._rendered(name) for name in CLIENT_OPTIONS}
-            self._secrets = {str(args[name]) for name in SECRET_OPTIONS if args.get(name)}
+            args = {name: _rendered(self.get_option(name), self.templar) for name in CLIENT_OPTIONS}
+            self._secrets = frozenset(given_secrets(args))
             spec = InventorySpec.from_options(self.get_option)
             credentials, settings = resolve_credentials(args, origin="inventory source"), Settings.from_args(args)
-            self._secrets |= {value for value in (credentials.secret_key, credentials.token) if value}
-            home = _home_region(args, spec)
-        except (CredentialsError, TaskError, TencentCloudAPIError, ValueError) as exc:
-            code = getattr(exc, "code", None) or "InvalidArgument"  # a ValueError: a proxy setting, a number
+            self._secrets |= credential_secrets(credentials)
+            source = Source(spec, credentials, settings, home_region(args, spec))
+        except SETUP_ERRORS as exc:
+            code = getattr(exc, "code", None) or "InvalidArgument"
             raise AnsibleError("%s: %s" % (path, with_code(str(exc), code))) from None
-        key = "%s_%s" % (self.get_cache_key(path), _digest(spec.regions or [home], spec, settings,
-                                                           credentials.secret_id))
-        use_cache = self.get_option("cache")
-        found = self._cache_entry(key) if use_cache else None  # judged even with --flush-cache: it may be written
-        regions = self._cached(key) if found and cache else None
-        if regions is None:
-            regions = self._read(spec, credentials, settings, home)
-            if use_cache and found is not None:
-                self._cache[key] = cache_entry(regions)
-        self._populate(spec, regions)
+        regions = self._regions(source, self.get_cache_key(path), use_cached, files)
+        self._populate(inventory, spec, regions, files)
 
-    def _report_unknown_keys(self, path, config):
-        """A key of the file that is no option (a typo: `filter:` for `filters:`) is a warning, with strict an error
-        before anything is read; ansible-core itself ignores it."""
-        found = unknown_keys(config, self.option_definitions)
-        if not found:
-            return
-        if self.get_option("strict"):
-            raise AnsibleError("tencent_cvm: %s: %s (strict: true)" % (path, unknown_keys_text(found)))
-        self._warn("%s: %s (with strict: true it is an error)" % (path, unknown_keys_text(found, ignored=True)))
+    # the cache ---------------------------------------------------------------------------------------------------
+    def _regions(self, source: Source, prefix: str, use_cached: bool, files: LocalFileJudge) -> dict[str, RegionRead]:
+        """What the source's regions hold: the cache entry's when it may be read and passes the checks an answer
+        passes (else a warning), otherwise read afresh, and then written when the entry may be (cache.py)."""
+        key = entry_key(prefix, source)
+        access = judge_entry(self._cache._plugin, key, files) if self.get_option("cache") else NOT_CACHED
+        if access.warning:
+            self._warn(access.warning)
+        self._cache_file = access.file
+        if access.readable and use_cached:
+            try:
+                data = self._cache.get(key)
+                if data is not None:
+                    return from_cache(data)
+            except (AnsibleError, ValueError) as exc:
+                self._warn("the cache entry was not used (%s); the instances were read afresh" % exc)
+        regions = read_regions(source, self._warn)
+        if access.writable:
+            self._cache[key] = cache_entry(regions)
+        return regions
 
-    def _rendered(self, name):
-        value = self.get_option(name)
-        if isinstance(value, str) and "{{" in value:
-            value = self.templar.template(value)
-        return value
-
-    def _warn(self, text):
-        self.display.warning(self._masked("tencent_cvm: " + text))
-
-    def _masked(self, text):
-        """Credentials in use, wherever they came from, are masked in every message, as the modules mask them."""
-        return remove_values(text, self._secrets) if self._secrets else text
-
-    # the cache -----------------------------------------------------------------------------------
-    def _cache_entry(self, key):
-        """Whether the cache entry of `key` is there and may be read (True), is not there (False), or is refused: None,
-        with a warning, and then it is neither read nor written. A file cache's entry is judged as a key file is (yours
-        or root's, in a directory others cannot write, not a link); other cache plugins (redis, ...) keep no file."""
-        self._cache_file = _cache_file(self._cache._plugin, key)
-        if self._cache_file is None:
-            return True
-        try:
-            return self._files.usable(self._cache_file)
-        except KeyFileError as exc:
-            self._warn("the cache entry was neither used nor written (%s); cache_connection must be a directory of "
-                       "yours that others cannot write. The instances were read afresh." % exc)
-            self._cache_file = None
-            return None
-
-    def _cached(self, key):
-        """The regions of the cache entry of `key`, checked as an answer is; None (with a warning when there was an
-        entry) when there is none that passes: the instances are then read afresh."""
-        try:
-            data = self._cache.get(key)
-            return from_cache(data) if data is not None else None
-        except (AnsibleError, ValueError) as exc:
-            self._warn("the cache entry was not used (%s); the instances were read afresh" % exc)
-            return None
-
-    def update_cache_if_changed(self):
+    def update_cache_if_changed(self) -> None:
         """As Cacheable does; then a cache file this run wrote gets mode 0600 (ansible-core writes 0644)."""
         super().update_cache_if_changed()
         if self._cache_file is not None:
-            judge = LocalFileJudge()
-            try:
-                judge.make_private(self._cache_file)
-            finally:
-                judge.close()
+            make_private(self._cache_file)
 
-    # reading -----------------------------------------------------------------------------------
-    def _read(self, spec, credentials, settings, home):
-        """{region: (instances, {KeyId: key name})}. `home` is the region of the credentials setup (None: the
-        regions are listed by the Region API, which needs none)."""
-        regions = [r for r in spec.regions if r != "all"] or [home]
-        if "all" in spec.regions:
-            regions = _all_regions(credentials, settings.but(region=home))
-        read = {}
-        with ThreadPoolExecutor(max_workers=min(spec.concurrency, max(1, len(regions)))) as pool:
-            futures = {r: pool.submit(read_region, Client(credentials, settings.but(region=r)), spec) for r in regions}
-            for region, future in futures.items():
-                try:
-                    read[region] = future.result()
-                except TaskError as exc:
-                    if not spec.strict_permissions and str(exc.code).startswith(UNAUTHORIZED):
-                        self._warn("region %s skipped: %s" % (region, exc.msg))
-                        continue
-                    raise AnsibleError("tencent_cvm: region %s: %s" % (region, with_code(exc.msg, exc.code))) from None
-        return read
-
-    # building ----------------------------------------------------------------------------------
-    def _populate(self, spec, regions):
-        self._seen, self._refused = {}, {}  # see _key_file
-        hosts, left_out = [], []
-        for region, (instances, names) in regions.items():
-            for inst in instances:
-                host = Host.of(region, inst, names, spec.connect_with)
-                (hosts if host.address else left_out).append(host)
-        named = [(host, self._wanted_name(spec, host)) for host in hosts]
-        self._report_names([(host.instance.instance_id, refused) for host, (_name, refused) in named if refused])
-        final, clashes = unique_names([(host.instance, name) for host, (name, _refused) in named])
-        if clashes:
-            self._warn("%s named by instance ID: %s" % (
-                "hosts" if len(clashes) > 1 else "a host name shared by several instances, the instances",
-                "; ".join("%s wanted by %s" % (name, ", ".join(owners)) for name, owners in clashes)))
+    # the hosts ---------------------------------------------------------------------------------------------------
+    def _populate(self, inventory: InventoryData, spec: InventorySpec, regions: Mapping[str, RegionRead],
+                  files: LocalFileJudge) -> None:
+        placed = place_hosts(regions, spec.connect_with)
+        names = name_hosts(placed.reachable, spec, self._evaluate, C.LOCALHOST)
+        self._tell(refused_names_finding(names.refusals))
+        self._tell(clashes_finding(names.clashes))
+        keys = KeyFileFinder(spec, files, self._render_path, _host_independent(spec.private_key_paths))
         missing = []
-        for host in hosts:
-            self._add(spec, final[host.instance.instance_id], host, missing)
-        self._report_hosts(spec, hosts, left_out, missing)
+        for host in placed.reachable:
+            if not self._add(inventory, spec, names.of(host), host, keys):
+                missing.append(MissingKey(names.of(host), tuple(host.bound_key_names())))
+        self._tell(host_problems_finding(placed.left_out, keys.refused, missing))
+        self._tell(other_address_kinds_finding(placed.reachable, spec.connect_with))
 
-    def _report_names(self, refusals):
-        """[(instance ID, [(preference, value, why)])]: the host names refused; strict: an error."""
-        if not refusals:
-            return
-        said = ["%s: %s gave %s, refused: %s" % (instance_id, preference, _shown(value), why)
-                for instance_id, refused in refusals for preference, value, why in refused]
-        if self.get_option("strict"):
-            raise AnsibleError("tencent_cvm: a host name from the cloud cannot name a host (strict): " + said[0])
-        self._warn("%d host name(s) from the cloud refused, the next hostnames preference used: %s"
-                   % (len(said), _some(said)))
-
-    def _report_hosts(self, spec, hosts, left_out, missing):
-        """Warnings (strict: errors) for instances left out, addresses of another kind, key files refused or none."""
-        strict = self.get_option("strict")
-        problems = []
-        if left_out:
-            problems.append("%d instance(s) left out: no address to connect to (never their names): %s"
-                            % (len(left_out), _some([h.instance.instance_id for h in left_out])))
-        if self._refused:
-            problems.append("private key files refused: %s" % _some(["%s (%s)" % (path, why) for path, why
-                                                                     in self._refused.items()]))
-        if missing and spec.private_key_paths:
-            problems.append("no private key file found for %d host(s) (key pairs tried): %s" % (
-                len(missing), "; ".join("%s (%s)" % (h, ", ".join(k) or "no key pair bound") for h, k in missing)))
-        if problems and strict:
-            raise AnsibleError(self._masked("tencent_cvm: " + "; ".join(problems)))
-        for problem in problems:
-            self._warn(problem)
-        other = [h for h in hosts if h.address_kind != spec.connect_with
-                 and (spec.connect_with, h.address_kind) != ("public_ip", "private_ip")]
-        if other:
-            self._warn("%d host(s) have no %s address and connect to another kind: %s" % (
-                len(other), spec.connect_with, _some(["%s (%s)" % (h.instance.instance_id, h.address_kind)
-                                                      for h in other])))
-
-    def _wanted_name(self, spec, host):
-        """(the host name, [(preference, value, why refused)]): the first hostnames preference whose value may name a
-        host (host_name_problem); else the instance ID (which matches its pattern)."""
-        refused, variables = [], None
-        for preference in spec.hostnames:
-            value = field_value(host.instance, preference)
-            if value is NotImplemented:
-                variables = variables or host_vars(host.instance, host.region, host.key_names, spec.hostvars_prefix)
-                value = self._expression(preference, variables, host.instance)
-            if not value:
-                continue
-            problem = host_name_problem(str(value), C.LOCALHOST)
-            if problem is None:
-                return str(value), refused
-            refused.append((preference, str(value), problem))
-        return host.instance.instance_id, refused
-
-    def _expression(self, expression, variables, inst):
-        """A Jinja host-name preference; one that cannot be evaluated for this host counts as empty (with
-        strict: true it is an error that names it)."""
-        try:
-            return self._compose(expression, wrap_var(variables))
-        except Exception as exc:  # noqa: BLE001 - any template error: undefined variable, bad filter, syntax
-            if self.get_option("strict"):
-                raise AnsibleError("tencent_cvm: hostnames entry %r failed for %s: %s"
-                                   % (expression, inst.instance_id, exc)) from None
-            return None
-
-    def _add(self, spec, name, host, missing):
-        """Adds host `name` for `host`; a host without a key file found is appended to `missing`."""
-        inst, strict = host.instance, self.get_option("strict")
-        self.inventory.add_host(name)
-        for var, value in wrap_var(host_vars(inst, host.region, host.key_names, spec.hostvars_prefix)).items():
-            self.inventory.set_variable(name, var, value)
-        self.inventory.set_variable(name, "ansible_host", wrap_var(host.address))
-        if spec.use_login_user and inst.login_user:
-            self.inventory.set_variable(name, "ansible_user", wrap_var(inst.login_user))
-        if spec.use_login_port and inst.login_port:
-            self.inventory.set_variable(name, "ansible_port", inst.login_port)
-        if spec.private_key_paths:
-            found = self._key_file(spec, host, self.inventory.get_host(name).get_vars())
-            if found:
-                self.inventory.set_variable(name, "ansible_ssh_private_key_file", found)
-            else:
-                missing.append((name, [host.key_names.get(k, k) for k in inst.key_ids]))
-        hostvars = self.inventory.get_host(name).get_vars()
+    def _add(self, inventory: InventoryData, spec: InventorySpec, name: str, host: Host, keys: KeyFileFinder) -> bool:
+        """Adds host `name` for `host`: its variables, its key file, then compose, groups and keyed_groups. False when
+        private_key_paths named no key file for it."""
+        inventory.add_host(name)
+        for variable, value in wrap_var(host.inventory_vars(spec)).items():
+            inventory.set_variable(name, variable, value)
+        found = keys.find(host, inventory.hosts[name].get_vars()) if spec.private_key_paths else None
+        if found:
+            inventory.set_variable(name, "ansible_ssh_private_key_file", found)
+        hostvars, strict = inventory.hosts[name].get_vars(), self.get_option("strict")
         self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
         self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
         self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
+        return found is not None or not spec.private_key_paths
 
-    def _key_file(self, spec, host, hostvars):
-        """The first template, for the first bound key pair, that names a usable private key file (LocalFileJudge);
-        None if there is none. A template that uses only the key pair and the inventory's directory is rendered (and
-        its file judged) once per key pair, not once per host."""
-        for key_id in host.instance.key_ids:  # KeyIds of the service's pattern only (Instance.from_api)
-            for template in spec.private_key_paths:
-                shared = _host_independent(template)
-                found = self._seen.get((template, key_id)) if shared else None
-                if found is None:
-                    variables = hostvars if shared else dict(hostvars, **path_safe(
-                        host_vars(host.instance, host.region, host.key_names, spec.hostvars_prefix), NOT_IN_A_PATH))
-                    found = self._key_candidate(template, dict(variables, key_id=key_id,
-                                                               key_name=host.key_names.get(key_id) or key_id))
-                    if shared:
-                        self._seen[(template, key_id)] = found
-                if found:
-                    return found
-        return None
-
-    def _key_candidate(self, template, variables):
-        """The path `template` renders to when a usable key file is there, else "" (a file that is there but refused
-        is kept in self._refused, for the warning)."""
-        self.templar.available_variables = wrap_var(variables)
-        path = os.path.expanduser(str(self.templar.template(template)))
-        if NOT_IN_A_PATH in path:
-            self._refused[template] = "it uses a value from the cloud that holds / or .."
-            return ""
+    # templates and messages --------------------------------------------------------------------------------------
+    def _evaluate(self, expression: str, variables: Mapping[str, object], instance_id: str) -> object:
+        """A Jinja hostnames preference; one that cannot be evaluated for this host counts as empty (with
+        strict: true it is an error that names it)."""
         try:
-            return path if self._files.usable(path) else ""
-        except KeyFileError as exc:
-            self._refused[path] = str(exc)
-            return ""
+            return self._compose(expression, wrap_var(dict(variables)))
+        except Exception as exc:  # noqa: BLE001 - any template error: undefined variable, bad filter, syntax
+            if self.get_option("strict"):
+                raise AnsibleError("tencent_cvm: hostnames entry %r failed for %s: %s"
+                                   % (expression, instance_id, exc)) from None
+            return None
+
+    def _render_path(self, template: str, variables: Mapping[str, object]) -> str:
+        """A private_key_paths template rendered with `variables` (keyfiles.py judges what it names)."""
+        self.templar.available_variables = wrap_var(dict(variables))
+        return str(self.templar.template(template))
+
+    def _tell(self, finding: Finding) -> None:
+        """A finding's warnings, or with strict: true its error."""
+        if finding.error is not None and self.get_option("strict"):
+            raise AnsibleError("tencent_cvm: " + finding.error)
+        for warning in finding.warnings:
+            self._warn(warning)
+
+    def _warn(self, text: str) -> None:
+        self.display.warning(_masked("tencent_cvm: " + text, self._secrets))
 
 
-_KNOWN = {}  # template -> whether it is host-independent (parsed once per process)
+def _masked(text: str, secrets: Collection[str]) -> str:
+    """Credentials in use, wherever they came from, are masked in every message, as the modules mask them."""
+    return str(remove_values(text, secrets)) if secrets else text
 
 
-def _host_independent(template):
-    """Whether `template` uses nothing but key_name, key_id, inventory_dir and inventory_file."""
-    _known = _KNOWN
-    if template not in _known:
+def _rendered(value: object, templar: Templar) -> object:
+    """A client option as given, or rendered when it is a template (a credential from a vault or a lookup)."""
+    return templar.template(value) if isinstance(value, str) and "{{" in value else value
+
+
+def _host_independent(templates: Collection[str]) -> set[str]:
+    """The templates that use nothing but key_name, key_id, inventory_dir and inventory_file: rendered and judged
+    once per key pair, not once per host."""
+    independent = set()
+    for template in templates:
         try:
             used = jinja2.meta.find_undeclared_variables(jinja2.Environment().parse(template))
         except jinja2.TemplateSyntaxError:
-            used = {None}
-        _known[template] = used <= {"key_name", "key_id", "inventory_dir", "inventory_file"}
-    return _known[template]
-
-
-def _cache_file(plugin, key):
-    """The file of a file cache plugin (jsonfile, yaml, ...) that holds `key`; None for other plugins (redis, ...).
-    ansible-core 2.19 and later wrap the plugin in an interposer that puts a schema prefix before every key."""
-    locate = getattr(plugin, "_get_cache_file_name", None)
-    qualify = getattr(type(plugin), "_get_key", None)
-    return locate(qualify(key) if qualify is not None else key) if locate is not None else None
-
-
-def _shown(value, most=80):
-    """A value from the cloud as a message shows it: quoted, control characters escaped, cut to `most`."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= most else text[:most] + '..."'
-
-
-def _some(items):
-    return "; ".join(items[:SHOWN]) + ("; and %d more" % (len(items) - SHOWN) if len(items) > SHOWN else "")
-
-
-def _home_region(args, spec):
-    """The region of the credentials setup, where no regions are listed (required) or for regions: [all] (optional:
-    the Region API needs none)."""
-    if spec.regions and "all" not in spec.regions:
-        return None
-    return resolve_region(args, required="all" not in spec.regions)
-
-
-def _all_regions(credentials, settings):
-    try:
-        return Regions(Client(credentials, settings)).available()
-    except TaskError as exc:
-        raise AnsibleError("tencent_cvm: regions all: %s" % with_code(exc.msg, exc.code)) from None
-
-
-def _digest(regions, spec, settings, secret_id):
-    text = json.dumps([list(regions), spec.filters, spec.exclude_filters, settings.endpoint, settings.api_style,
-                       secret_id], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+            continue
+        if used <= HOST_INDEPENDENT_VARIABLES:
+            independent.add(template)
+    return independent

@@ -12,18 +12,27 @@ from __future__ import annotations
 
 import os
 import posixpath
+from types import TracebackType
 
-from .._core.files import MissingDirectory, open_directory
-from .._keypair.keys import KeyFileError
+from .._core.files import KeyDir, KeyFileError, MissingDirectory, open_directory
 
 
 class LocalFileJudge:
-    """Judges the files one inventory run takes; each directory is reached and judged once a run. close() it."""
+    """Judges the files one inventory run takes; each directory is reached and judged once a run. close() it (or
+    use it as a context manager)."""
 
-    def __init__(self):
-        self._dirs = {}  # absolute directory path -> its KeyDir, or the KeyFileError reaching it raised
+    def __init__(self) -> None:
+        # absolute directory path -> its KeyDir, None when it does not exist, or the KeyFileError reaching it raised
+        self._dirs: dict[str, KeyDir | KeyFileError | None] = {}
 
-    def usable(self, path):
+    def __enter__(self) -> LocalFileJudge:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+    def usable(self, path: str) -> bool:
         """True when `path` is a regular file of yours (or root's) that this process can read, in a directory no one
         else can write in; False when nothing is there (the directory included). Anything else is a KeyFileError
         saying what is there and why it is refused."""
@@ -41,14 +50,16 @@ class LocalFileJudge:
             raise KeyFileError("%s cannot be read (%s)" % (path, exc.strerror)) from None
         return True
 
-    def make_private(self, path):
+    def make_private(self, path: str) -> bool:
         """Mode 0600 on the file at `path` when it is a regular file of yours in a directory that passes the judgement
         (through its descriptor: a link is never followed). Returns whether it did."""
         path = os.path.abspath(os.path.expanduser(path))
         try:
             directory = self._directory(posixpath.dirname(path))
+            if directory is None:
+                return False
             name = posixpath.basename(path)
-            info = directory.regular(name) if directory is not None else None
+            info = directory.regular(name)
             if info is None or info.st_uid != os.geteuid():
                 return False
             fd = directory.open_regular(name, expect=info)
@@ -60,7 +71,7 @@ class LocalFileJudge:
             os.close(fd)
         return True
 
-    def _directory(self, path):
+    def _directory(self, path: str) -> KeyDir | None:
         """The judged KeyDir of `path`; None when it does not exist; raises the KeyFileError that refused it."""
         if path not in self._dirs:
             try:
@@ -74,7 +85,7 @@ class LocalFileJudge:
             raise KeyFileError(str(found))
         return found
 
-    def close(self):
+    def close(self) -> None:
         for found in self._dirs.values():
             if found is not None and not isinstance(found, KeyFileError):
                 found.close()

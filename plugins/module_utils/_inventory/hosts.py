@@ -2,28 +2,28 @@
 # Copyright (c) tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The inventory's logic, without Ansible: its options as a frozen, checked InventorySpec; the DescribeInstances
+"""The inventory's rules, without Ansible: its options as a frozen, checked InventorySpec; the DescribeInstances
 queries a filter set needs (the service takes at most 10 filters of at most 5 values); for each instance, its
 host variables, its host-name candidates and where to connect; and the trust boundary every cloud string crosses
-before it becomes a host name or part of a path, for fresh answers and cached ones alike (the cache holds answers'
-models and is read back through Instance.from_api, the code an answer goes through). Reading is the resource
-layer's (the api modules); templates and groups are the plugin's (plugins/inventory/tencent_cvm.py)."""
+before it becomes a host name or part of a path, for fresh answers and cached ones alike. Reading is reading.py's,
+the cache's format cache.py's; templates and groups are the plugin's (plugins/inventory/tencent_cvm.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 import difflib
 import ipaddress
 import itertools
 import re
+from typing import TYPE_CHECKING, NamedTuple
 
-from .._core.errors import TencentCloudAPIError
-from .._core.resource import PAGE
 from .._core.rules import KEY_ID_RE, KEY_PAIR_NAME_RE, REGION_RE, invalid
-from .._core.shape import MAX_PAGES
-from .._instance_keypairs.api import Instances
+from .._core.signing import Param
 from .._instance_keypairs.records import Instance
-from .._keypair.api import KeyPairs
+
+if TYPE_CHECKING:
+    from types import NotImplementedType
 
 # DescribeInstances filter names (CVM API 2017-03-12, Filters; see research-instance-key-binding.md §6.1).
 FILTER_NAMES = frozenset([
@@ -32,7 +32,6 @@ FILTER_NAMES = frozenset([
     "public-ip-address", "ipv6-address", "tag-key", "tag-value", "creation-start-time", "creation-end-time"])
 TAG_FILTER = re.compile(r"\Atag:.{1,127}\Z", re.S)
 MAX_FILTERS, MAX_VALUES = 10, 5
-HOSTNAME_FIELDS = ("instance-id", "instance-name", "private-ip-address", "public-ip-address", "ipv6-address")
 CONNECT_WITH = ("public_ip", "private_ip", "ipv6")
 # The address kinds tried, in order, for each connect_with: the chosen kind first. Only public_ip -> private is
 # silent (documented); any other fallback is named in a warning, and a host with no address at all is left out.
@@ -41,12 +40,15 @@ ADDRESS_ORDER = {"public_ip": ("public_ip", "private_ip", "ipv6"), "private_ip":
 # A host name taken from the cloud: letters and digits (of any script), _ . -, starting with a letter, digit or _;
 # so never an ssh option (-o...), a template ({{ }} {% %} {# #}), a host pattern (: , ! & * ? [ ~) or white space.
 HOST_NAME_RE = re.compile(r"\A\w[\w.-]{0,252}\Z")
-CACHE_VERSION = 2  # 2: instances as DescribeInstances models, read back through Instance.from_api
-MAX_CACHED = MAX_PAGES * PAGE  # instances (and key names) of one region: what read_region can return at most
 MAX_QUERIES = 25  # value chunks multiply: a filter set that needs more queries than this is refused
 
+# A checked filter set: ((filter name, (value, ...)), ...), sorted by name, each value a non-empty string.
+FilterSet = tuple[tuple[str, tuple[str, ...]], ...]
+# One DescribeInstances Filters parameter: [{"Name": name, "Values": [value, ...]}, ...].
+Query = list[dict[str, Param]]
 
-def _filter_values(name, value, where):
+
+def _filter_values(name: str, value: object, where: str) -> tuple[str, ...]:
     values = value if isinstance(value, (list, tuple)) else [value]
     if not values:
         raise invalid("%s: filter %s has no values" % (where, name))
@@ -58,7 +60,7 @@ def _filter_values(name, value, where):
     return tuple(dict.fromkeys(checked))
 
 
-def checked_filters(filters, where="filters"):
+def checked_filters(filters: object, where: str = "filters") -> FilterSet:
     """A dict of DescribeInstances filter names to a value or a list, as ((name, (value, ...)), ...), sorted."""
     if filters is None:
         return ()
@@ -75,7 +77,7 @@ def checked_filters(filters, where="filters"):
     return tuple(sorted((name, _filter_values(name, value, where)) for name, value in filters.items()))
 
 
-def queries(filters):
+def queries(filters: FilterSet) -> list[Query]:
     """The Filters parameters of the queries whose union is the filter set: a filter with more than 5 values is
     split into chunks of 5 (its values are OR-ed), and every combination of chunks is one query."""
     chunked = [[(name, values[i:i + MAX_VALUES]) for i in range(0, len(values), MAX_VALUES)]
@@ -87,33 +89,40 @@ def queries(filters):
     return [[{"Name": name, "Values": list(values)} for name, values in combo] for combo in combos]
 
 
-def _text_list(value, where):
+def _text_list(value: object, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
         raise invalid("%s must be a list of non-empty strings" % where)
-    return tuple(value)
+    return tuple(value)  # not str(v): a template from the source file keeps its trust (ansible-core 2.19+)
 
 
-def unknown_keys(config, definitions):
+class UnknownKey(NamedTuple):
+    """A key of an inventory source that is no option of the plugin, and the option it most likely means."""
+
+    key: object
+    suggestion: str | None
+
+
+def unknown_keys(config: Mapping[object, object], definitions: Mapping[str, object]) -> list[UnknownKey]:
     """The keys of an inventory source (a dict) that are no option of the plugin (`definitions`: option name ->
-    its definition, with any `aliases`), each as (key, the option it most likely means or None), in the file's
-    order. ansible-core ignores such keys without a word (2.16 to 2.21): `filter:` for `filters:` would list every
-    instance."""
+    its definition, with any `aliases`), in the file's order. ansible-core ignores such keys without a word (2.16 to
+    2.21): `filter:` for `filters:` would list every instance."""
     known = set()
     for name, definition in definitions.items():
         known.add(name)
-        known.update((definition or {}).get("aliases") or ())
+        aliases = definition.get("aliases") if isinstance(definition, dict) else None
+        known.update(str(alias) for alias in aliases or () if isinstance(aliases, (list, tuple)))
     found = []
     for key in config:
         if key in known:
             continue
         close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.75) if isinstance(key, str) else []
-        found.append((key, close[0] if close else None))
+        found.append(UnknownKey(key, close[0] if close else None))
     return found
 
 
-def unknown_keys_text(found, ignored=False):
+def unknown_keys_text(found: Sequence[tuple[object, str | None]], ignored: bool = False) -> str:
     """`unknown_keys`'s finding as a message says it: "the key 'filter' (did you mean 'filters'?) is not an option of
     this plugin[ and was ignored]" (keys are shown quoted and cut short: the file may hold anything)."""
     said = ["%s%s" % (_quoted(key), " (did you mean '%s'?)" % close if close else "") for key, close in found]
@@ -122,7 +131,7 @@ def unknown_keys_text(found, ignored=False):
     return "the keys %s are not options of this plugin%s" % (", ".join(said), " and were ignored" if ignored else "")
 
 
-def with_code(message, code):
+def with_code(message: str, code: str) -> str:
     """`message` ending with its code as the modules' API failures do: " (<Code>)" appended unless it already ends
     with "(<Code>)" or holds "(<Code>, RequestId <id>)"."""
     if message.endswith("(%s)" % code) or "(%s, RequestId " % code in message:
@@ -130,7 +139,7 @@ def with_code(message, code):
     return "%s (%s)" % (message, code)
 
 
-def _quoted(key, most=60):
+def _quoted(key: object, most: int = 60) -> str:
     text = str(key)
     text = text if len(text) <= most else text[:most] + "..."
     return "'%s'" % "".join(c if c.isprintable() else "?" for c in text)
@@ -140,12 +149,12 @@ def _quoted(key, most=60):
 class InventorySpec:
     """The inventory source's own options, checked (credentials and transport are the client's Settings)."""
 
-    regions: tuple
-    filters: tuple
-    exclude_filters: tuple
-    hostnames: tuple
+    regions: tuple[str, ...]
+    filters: FilterSet
+    exclude_filters: tuple[FilterSet, ...]
+    hostnames: tuple[str, ...]
     connect_with: str
-    private_key_paths: tuple
+    private_key_paths: tuple[str, ...]
     use_login_user: bool
     use_login_port: bool
     hostvars_prefix: str
@@ -153,7 +162,7 @@ class InventorySpec:
     concurrency: int
 
     @classmethod
-    def from_options(cls, get):
+    def from_options(cls, get: Callable[[str], object]) -> InventorySpec:
         """`get(name)` returns an option's value (the plugin's get_option, templates already rendered)."""
         regions = _text_list(get("regions"), "regions")
         if not all(r == "all" or REGION_RE.match(r) for r in regions):
@@ -161,7 +170,8 @@ class InventorySpec:
         excludes = get("exclude_filters") or []
         if not isinstance(excludes, list):
             raise invalid("exclude_filters must be a list of dicts of filter names to values")
-        if get("connect_with") not in CONNECT_WITH:
+        connect_with = get("connect_with")
+        if not isinstance(connect_with, str) or connect_with not in CONNECT_WITH:
             raise invalid("connect_with must be one of %s" % ", ".join(CONNECT_WITH))
         prefix = get("hostvars_prefix")
         if not isinstance(prefix, str) or not re.match(r"\A[A-Za-z_][A-Za-z0-9_]*\Z|\A\Z", prefix):
@@ -172,8 +182,8 @@ class InventorySpec:
         return cls(regions=regions, filters=checked_filters(get("filters")),
                    exclude_filters=tuple(checked_filters(f, "exclude_filters[%d]" % i) for i, f in enumerate(excludes)),
                    hostnames=_text_list(get("hostnames"), "hostnames") or ("instance-id",),
-                   connect_with=get("connect_with"), private_key_paths=_text_list(get("private_key_paths"),
-                                                                                  "private_key_paths"),
+                   connect_with=connect_with, private_key_paths=_text_list(get("private_key_paths"),
+                                                                           "private_key_paths"),
                    use_login_user=bool(get("use_login_user")), use_login_port=bool(get("use_login_port")),
                    hostvars_prefix=prefix, strict_permissions=bool(get("strict_permissions")),
                    concurrency=concurrency)
@@ -186,17 +196,62 @@ class Host:
 
     region: str
     instance: Instance
-    key_names: dict
+    key_names: Mapping[str, str]
     address: str | None
     address_kind: str | None
 
     @classmethod
-    def of(cls, region, instance, key_names, connect_with):
+    def of(cls, region: str, instance: Instance, key_names: Mapping[str, str], connect_with: str) -> Host:
         address, kind = connect_address(instance, connect_with)
         return cls(region, instance, key_names, address, kind)
 
+    def variables(self, prefix: str) -> dict[str, object]:
+        """The host variables this instance gets (host_vars)."""
+        return host_vars(self.instance, self.region, self.key_names, prefix)
 
-def host_vars(instance, region, key_names, prefix):
+    def inventory_vars(self, spec: InventorySpec) -> dict[str, object]:
+        """What the plugin sets for this host, in this order: its host_vars under the prefix, ansible_host, and
+        ansible_user and ansible_port from DefaultLoginUser and DefaultLoginPort (when wanted and given)."""
+        variables = self.variables(spec.hostvars_prefix)
+        variables["ansible_host"] = self.address
+        if spec.use_login_user and self.instance.login_user:
+            variables["ansible_user"] = self.instance.login_user
+        if spec.use_login_port and self.instance.login_port:
+            variables["ansible_port"] = self.instance.login_port
+        return variables
+
+    def bound_key_names(self) -> list[str]:
+        """The names of the key pairs bound to the instance, in order; a KeyId whose name is unknown as itself."""
+        return [self.key_names.get(key_id, key_id) for key_id in self.instance.key_ids]
+
+
+class RegionRead(NamedTuple):
+    """What one region holds for this inventory: the instances that match, in the service's order, and the names of
+    the key pairs bound to them ({KeyId: name}, admitted_key_names). A NamedTuple: it is the (instances, key names)
+    pair a reader unpacks."""
+
+    instances: list[Instance]
+    key_names: dict[str, str]
+
+
+class Placement(NamedTuple):
+    reachable: list[Host]   # hosts with an address, in the order read (regions in order, then instances)
+    left_out: list[Host]    # instances with no address at all: never reached by their names
+
+
+def place_hosts(regions: Mapping[str, RegionRead], connect_with: str) -> Placement:
+    """Every instance read, as a Host reached at its connect_with address (or another kind, ADDRESS_ORDER); those
+    without any address are left out."""
+    reachable: list[Host] = []
+    left_out: list[Host] = []
+    for region, (instances, key_names) in regions.items():
+        for instance in instances:
+            host = Host.of(region, instance, key_names, connect_with)
+            (reachable if host.address else left_out).append(host)
+    return Placement(reachable, left_out)
+
+
+def host_vars(instance: Instance, region: str, key_names: Mapping[str, str], prefix: str) -> dict[str, object]:
     """The variables of one instance under `prefix` (values as the API gave them; the plugin marks them unsafe)."""
     values = {
         "instance_id": instance.instance_id, "instance_name": instance.name, "instance_state": instance.state,
@@ -212,30 +267,33 @@ def host_vars(instance, region, key_names, prefix):
     return {prefix + name: value for name, value in values.items()}
 
 
-def field_value(instance, preference):
+def field_value(instance: Instance, preference: str) -> str | None | NotImplementedType:
     """The value of a host-name preference that names a field ("instance-id", "tag:<key>", ...); None when the
     instance has no such value; NotImplemented when `preference` is not a field name (a Jinja expression)."""
     if preference.startswith("tag:"):
-        return dict(instance.tags).get(preference[4:]) or None
-    first = {"instance-id": [instance.instance_id], "instance-name": [instance.name],
-             "private-ip-address": instance.private_ips, "public-ip-address": instance.public_ips,
-             "ipv6-address": instance.ipv6s}.get(preference, NotImplemented)
-    if first is NotImplemented:
-        return NotImplemented
-    return next((v for v in first if v), None)
+        tags: dict[str, str] = dict(instance.tags)
+        return tags.get(preference[4:]) or None
+    fields: dict[str, Sequence[str | None]] = {
+        "instance-id": [instance.instance_id], "instance-name": [instance.name],
+        "private-ip-address": instance.private_ips, "public-ip-address": instance.public_ips,
+        "ipv6-address": instance.ipv6s}
+    if preference not in fields:
+        return NotImplemented  # type: ignore[no-any-return]  # typeshed's NotImplementedType derives from Any
+    return next((v for v in fields[preference] if v), None)
 
 
-def connect_address(instance, connect_with):
+def connect_address(instance: Instance, connect_with: str) -> tuple[str, str] | tuple[None, None]:
     """(ansible_host, the kind of address it is) of the first kind in ADDRESS_ORDER[connect_with] the instance has;
     (None, None) when it has no address at all (never its name: the plugin leaves such a host out)."""
-    addresses = {"public_ip": instance.public_ips, "private_ip": instance.private_ips, "ipv6": instance.ipv6s}
+    addresses: dict[str, Sequence[str]] = {"public_ip": instance.public_ips, "private_ip": instance.private_ips,
+                                           "ipv6": instance.ipv6s}
     for kind in ADDRESS_ORDER[connect_with]:
         if addresses[kind]:
             return addresses[kind][0], kind
     return None, None
 
 
-def host_name_problem(name, controller=()):
+def host_name_problem(name: object, controller: Collection[str] = ()) -> str | None:
     """None when `name` (from the cloud) may name a host; else why not. `controller` holds the names Ansible treats
     as the control node (its constant LOCALHOST), refused with localhost, *.localhost and any loopback or
     unspecified IP address: a host of that name would receive the tasks a play delegates to the controller."""
@@ -256,7 +314,7 @@ def host_name_problem(name, controller=()):
     return None
 
 
-def path_safe(value, replacement):
+def path_safe(value: object, replacement: str | None) -> object:
     """`value` (host variables from the cloud) with every string that holds / or .. (and every dict entry whose key
     does) replaced by `replacement`: what a private_key_paths template may put into a path."""
     if isinstance(value, str):
@@ -268,78 +326,46 @@ def path_safe(value, replacement):
     return value
 
 
-def unique_names(named):
-    """[(instance, wanted name)] -> ({instance_id: host name}, [(name, [instance IDs])] of the duplicates). A name two
-    instances want (or one that is another instance's ID) goes to neither: both fall back to their instance IDs."""
-    counts = {}
-    for instance, name in named:
-        counts.setdefault(name, []).append(instance.instance_id)
-    ids = {instance.instance_id for instance, _name in named}
-    final, clashes = {}, []
-    for name, owners in counts.items():
+def path_safe_vars(variables: Mapping[str, object], replacement: str) -> dict[str, object]:
+    """path_safe of a host's variables (a variable whose name holds / or .. is left out, as any dict entry)."""
+    return {name: path_safe(value, replacement) for name, value in variables.items()
+            if path_safe(name, None) is not None}
+
+
+class Clash(NamedTuple):
+    """A host name several instances want (or one that is another instance's ID): none of them gets it."""
+
+    name: str
+    instance_ids: list[str]
+
+
+class UniqueNames(NamedTuple):
+    by_instance: dict[str, str]  # instance ID -> host name
+    clashes: list[Clash]
+
+
+def unique_names(named: Iterable[tuple[Instance, str]]) -> UniqueNames:
+    """[(instance, wanted name)] -> ({instance_id: host name}, [Clash(name, [instance IDs])]). A name two instances
+    want (or one that is another instance's ID) goes to neither: both fall back to their instance IDs."""
+    wanted = list(named)
+    owners_of: dict[str, list[str]] = {}
+    for instance, name in wanted:
+        owners_of.setdefault(name, []).append(instance.instance_id)
+    ids = {instance.instance_id for instance, _name in wanted}
+    final: dict[str, str] = {}
+    clashes = []
+    for name, owners in owners_of.items():
         if len(owners) > 1 or (name in ids and owners != [name]):
-            clashes.append((name, owners))
+            clashes.append(Clash(name, owners))
             final.update((owner, owner) for owner in owners)
         else:
             final[owners[0]] = name
-    return final, clashes
+    return UniqueNames(final, clashes)
 
 
-def read_region(client, spec):
-    """What one region holds for this inventory: (instances that match the filters and none of the exclude
-    filters, in the service's order; {KeyId: key name} of the key pairs bound to them). Calls: the pages of each
-    query, the pages of each exclude query, and one DescribeKeyPairs per 100 KeyIds."""
-    instances = Instances(client)
-    found = {}
-    for filters in queries(spec.filters):
-        found.update((i.instance_id, i) for i in instances.list(filters))
-    for exclude in spec.exclude_filters if found else ():
-        for filters in queries(exclude):
-            for dropped in instances.list(filters):
-                found.pop(dropped.instance_id, None)
-    key_ids = sorted({k for i in found.values() for k in i.key_ids})
-    names = {}
-    for start in range(0, len(key_ids), PAGE):
-        asked = key_ids[start:start + PAGE]
-        names.update(admitted_key_names((kp.key_id, kp.key_name) for kp in KeyPairs(client).describe(key_ids=asked)
-                                        if kp.key_id in asked))
-    return list(found.values()), names
-
-
-def admitted_key_names(pairs):
+def admitted_key_names(pairs: Iterable[tuple[object, object]]) -> dict[str, str]:
     """{KeyId: name} of the (KeyId, name) pairs whose KeyId and name match the service's patterns: both go into
     paths (private_key_paths), so neither may hold / or .. ; others are left out (that key pair is then tried by
     neither)."""
     return {key_id: name for key_id, name in pairs if isinstance(key_id, str) and isinstance(name, str)
             and KEY_ID_RE.match(key_id) and KEY_PAIR_NAME_RE.match(name)}
-
-
-def cache_entry(regions):
-    """What the cache keeps of {region: (instances, key names)}: the instances as DescribeInstances models."""
-    return {"version": CACHE_VERSION, "regions": {region: {"instances": [i.to_model() for i in instances],
-                                                           "key_names": dict(names)}
-                                                  for region, (instances, names) in regions.items()}}
-
-
-def from_cache(data):
-    """{region: (instances, key names)} from a cache entry (a file or a server someone else may have written), checked
-    by the code a fresh answer goes through (Instance.from_api, admitted_key_names) and bounded as reading is.
-    Raises ValueError saying what is wrong (never quoting a value)."""
-    regions = data.get("regions") if isinstance(data, dict) and data.get("version") == CACHE_VERSION else None
-    if not isinstance(regions, dict):
-        raise ValueError("it is not an inventory cache of this version")
-    checked = {}
-    for region, found in regions.items():
-        models = found.get("instances") if isinstance(found, dict) else None
-        names = found.get("key_names") if isinstance(found, dict) else None
-        if not (isinstance(region, str) and REGION_RE.match(region) and isinstance(models, list)
-                and isinstance(names, dict) and len(models) <= MAX_CACHED and len(names) <= MAX_CACHED):
-            raise ValueError("a region's entry is not a region name with a list of instances and key names")
-        try:
-            instances = [Instance.from_api(model, action="the cached DescribeInstances") for model in models]
-        except TencentCloudAPIError as exc:
-            raise ValueError(exc.message) from None
-        if len({i.instance_id for i in instances}) != len(instances) or admitted_key_names(names.items()) != names:
-            raise ValueError("an instance is listed twice, or a KeyId or key name is not one")
-        checked[region] = (instances, names)
-    return checked

@@ -22,7 +22,7 @@ REGION_API_UNAVAILABLE = frozenset(["InvalidAction", "NoSuchVersion", "Unsupport
 class Regions(Resource):
     """The regions CVM offers. Neither call needs a region: the client may have none (no home region)."""
 
-    def available(self):
+    def available(self) -> list[str]:
         """The names of the regions CVM offers this account (RegionState AVAILABLE): the Region API's DescribeRegions
         (region.tencentcloudapi.com, 2022-06-27, Product cvm), to which CVM's DescribeRegions page points (CVM's is
         no longer updated); CVM's own DescribeRegions only when the Region API is not there or not permitted

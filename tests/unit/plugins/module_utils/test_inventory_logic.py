@@ -4,9 +4,12 @@ where to connect, the spec, and the trust boundary cloud strings cross (host nam
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import ArgumentError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.records import Instance
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.cache import (
+    CACHE_VERSION, cache_entry, from_cache,
+)
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import (
-    CACHE_VERSION, InventorySpec, admitted_key_names, cache_entry, checked_filters, connect_address, field_value,
-    from_cache, host_name_problem, host_vars, path_safe, queries, unique_names,
+    InventorySpec, admitted_key_names, checked_filters, connect_address, field_value, host_name_problem, host_vars,
+    path_safe, queries, unique_names,
 )
 import pytest
 
@@ -189,7 +192,7 @@ def test_a_tampered_cache_is_refused_by_the_checks_an_answer_passes(change, mess
 
 
 def test_a_cache_entry_beyond_what_a_read_can_return_is_refused():
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import MAX_CACHED
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.cache import MAX_CACHED
 
     with pytest.raises(ValueError, match="not a region name with a list"):
         from_cache({"version": CACHE_VERSION, "regions": {"ap-guangzhou": {
