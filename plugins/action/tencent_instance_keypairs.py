@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.reconcile import (
-    InstanceKeyPairsReconciler, result,
+    InstanceKeyPairsReconciler, Outcome, result,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.spec import InstanceKeyPairsSpec
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_instance_keypairs import DOCUMENTATION
@@ -21,9 +21,10 @@ class ActionModule(TencentCloudAction):
 
     SPEC = InstanceKeyPairsSpec
 
-    def _work(self, runner: TaskRunner, spec: InstanceKeyPairsSpec, client: Client) -> dict[str, object]:
-        outcome = InstanceKeyPairsReconciler(client, check_mode=runner.check_mode).run(spec)
-        return dict(result(outcome, spec, runner.diff_mode), request_ids=list(client.request_ids))
+    RESULT = staticmethod(result)
+
+    def _work(self, runner: TaskRunner, spec: InstanceKeyPairsSpec, client: Client) -> Outcome:
+        return InstanceKeyPairsReconciler(client, check_mode=runner.check_mode).run(spec)
 
 
 ARGUMENT_SPEC = ActionModule.ARGUMENT_SPEC

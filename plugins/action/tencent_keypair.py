@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.reconcile import KeyPairReconciler
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.result import Outcome, result
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.spec import KeyPairSpec
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.steps import Faults
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair import DOCUMENTATION
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
-from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TencentCloudAction
+from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TaskRunner, TencentCloudAction
 
 
 class ActionModule(TencentCloudAction):
@@ -22,21 +24,17 @@ class ActionModule(TencentCloudAction):
     SPEC = KeyPairSpec
     FAULTS = Faults()  # production: none; a test's subclass passes seams (tests/integration/action_plugins)
 
-    def _work(self, runner, spec, client):
-        outcome = KeyPairReconciler(client, check_mode=runner.check_mode, faults=self.FAULTS).run(spec)
-        result = outcome.as_result(spec, client.request_ids, diff=runner.diff_mode)
-        if spec.return_private_key and not self._task.no_log:
-            result.setdefault("warnings", []).append(
-                "return_private_key=true without no_log: true on the task: a private key this task generates is in "
-                "its result, which the output (-v), callbacks and registered variables can show. Set no_log: true.")
-        return result
+    RESULT = staticmethod(result)
+
+    def _work(self, runner: TaskRunner, spec: KeyPairSpec, client: Client) -> Outcome:
+        return KeyPairReconciler(client, check_mode=runner.check_mode, faults=self.FAULTS).run(spec)
 
 
 ARGUMENT_SPEC = ActionModule.ARGUMENT_SPEC
 MUTUALLY_EXCLUSIVE = ActionModule.MUTUALLY_EXCLUSIVE
 
 
-def main():
+def main() -> None:
     """Lets ansible-lint's `args` rule validate task options against the same spec (never run by Ansible)."""
     from ansible.module_utils.basic import AnsibleModule
 

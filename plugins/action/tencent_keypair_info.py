@@ -6,11 +6,14 @@
 from __future__ import annotations
 
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.api import KeyPairs
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.records import KeyPair
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.result import info_result
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.spec import KeyPairInfoSpec
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair_info import DOCUMENTATION
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import argument_spec_from_docs
-from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TencentCloudAction
+from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import TaskRunner, TencentCloudAction
 
 
 class ActionModule(TencentCloudAction):
@@ -18,13 +21,14 @@ class ActionModule(TencentCloudAction):
 
     SPEC = KeyPairInfoSpec
 
-    def _work(self, runner, spec, client):
-        found = KeyPairs(client).query(names=spec.names, key_ids=spec.key_ids, project_id=spec.project_id,
-                                       tags=spec.tags)
-        return {"changed": False, "key_pairs": [kp.result() for kp in found], "request_ids": list(client.request_ids)}
+    RESULT = staticmethod(info_result)
+
+    def _work(self, runner: TaskRunner, spec: KeyPairInfoSpec, client: Client) -> list[KeyPair]:
+        return KeyPairs(client).query(names=spec.names, key_ids=spec.key_ids, project_id=spec.project_id,
+                                      tags=spec.tags)
 
 
-def main():
+def main() -> None:
     """Lets ansible-lint's `args` rule validate task options against the same spec (never run by Ansible)."""
     from ansible.module_utils.basic import AnsibleModule
 

@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
@@ -21,34 +24,39 @@ from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import O
 # Result keys never masked: the private key a task asked for (masking a passphrase's letters inside it would corrupt
 # the only copy); the task warns when it is not no_log.
 UNMASKED = ("private_key",)
+Result = dict[str, Any]  # a task result, as Ansible takes it
+Work = Callable[["TaskRunner", Any, Client], Any]  # an action's _work(runner, spec, client) -> its outcome
 
 
 class TaskRunner:
     """Arguments, client and the failure funnel of one task: every failure gets a non-empty failure.code,
     request_ids is always there (empty when nothing was called), and changed says whether anything was changed
     before the failure. Every value of a no_log option, and the credentials in use wherever they came from, are
-    masked in the whole result (messages and warnings included), as AnsibleModule masks its results."""
+    masked in the whole result (messages and warnings included), as AnsibleModule masks its results. A module's
+    result is shaped by one function, its action's RESULT(outcome, spec, diff); the runner adds request_ids, the
+    warnings that hold whatever happened, and the masking."""
 
-    def __init__(self, action):
+    def __init__(self, action: TencentCloudAction) -> None:
         self.action = action
         self.argument_spec = action.ARGUMENT_SPEC
         self.mutually_exclusive = action.MUTUALLY_EXCLUSIVE
         self.check_mode = bool(action._task.check_mode)
         self.diff_mode = bool(action._task.diff)
-        self.client = None
-        self.secrets = set()
+        self.client: Client | None = None
+        self.secrets: set[str] = set()
 
     @property
-    def request_ids(self):
+    def request_ids(self) -> list[str]:
         return list(self.client.request_ids) if self.client is not None else []
 
-    def _fail(self, result, msg, code, failure=None, changed=False):
+    def _fail(self, result: Result, msg: str, code: str, failure: Result | None = None,
+              changed: bool = False) -> Result:
         result.update(failed=True, msg=msg, changed=changed, request_ids=self.request_ids,
                       failure=failure or {"code": code, "message": msg, "request_id": None})
         return result
 
-    def execute(self, result, work):
-        args = {}
+    def execute(self, result: Result, work: Work) -> Result:
+        args: dict[str, object] = {}
         try:
             try:
                 _validation, args = self.action.validate_argument_spec(
@@ -58,28 +66,36 @@ class TaskRunner:
             args = numbers_kept(self.action._task.args, args)
             self.secrets = {str(args[name]) for name, option in self.argument_spec.items()
                             if option.get("no_log") and args.get(name) not in (None, "")}
-            try:
-                spec = self.action.SPEC.from_args(args)  # the one spec stage: validated before any call
-                self.client = make_client(args)
-                result.update(work(self, spec, self.client))
-            except CredentialsError as exc:
-                return self._fail(result, str(exc), exc.code)
-            except TaskError as exc:
-                result.update(exc.result)
-                return self._fail(result, exc.msg, exc.code, exc.as_failure(), changed=exc.changed)
-            except TencentCloudAPIError as exc:
-                return self._fail(result, str(exc), exc.code, exc.as_failure())
-            except Exception as exc:  # noqa: BLE001 - a bug: shown by type and place only (see unexpected())
-                failure = unexpected(exc)
-                return self._fail(result, failure.msg, failure.code)
-            return result
+            return self._worked(result, args, work)
         finally:
             self._warn(result, args)
             self._mask(result)
 
-    def _warn(self, result, args):
+    def _worked(self, result: Result, args: dict[str, object], work: Work) -> Result:
+        try:
+            spec = self.action.SPEC.from_args(args)  # the one spec stage: validated before any call
+            self.client = make_client(args)
+            outcome = work(self, spec, self.client)
+            result.update(self.action.RESULT(outcome, spec, self.diff_mode), request_ids=self.request_ids)
+        except CredentialsError as exc:
+            return self._fail(result, str(exc), exc.code)
+        except TaskError as exc:
+            result.update(exc.result)
+            return self._fail(result, exc.msg, exc.code, exc.as_failure(), changed=exc.changed)
+        except TencentCloudAPIError as exc:
+            return self._fail(result, str(exc), exc.code, exc.as_failure())
+        except Exception as exc:  # noqa: BLE001 - a bug: shown by type and place only (see unexpected())
+            failure = unexpected(exc)
+            return self._fail(result, failure.msg, failure.code)
+        return result
+
+    def _warn(self, result: Result, args: dict[str, object]) -> None:
         """Warnings that hold whatever the outcome (a failed task shows them too)."""
         warnings = []
+        if args.get("return_private_key") and not self.action._task.no_log:
+            warnings.append("return_private_key=true without no_log: true on the task: a private key this task "
+                            "generates is in its result, which the output (-v), callbacks and registered variables "
+                            "can show. Set no_log: true.")
         if args.get("validate_certs") is False:
             warnings.append("validate_certs=false: the endpoint's TLS certificate is not verified; use it only for "
                             "test endpoints.")
@@ -87,9 +103,10 @@ class TaskRunner:
             warnings.append("allow_insecure_http=true: requests to %s, and the private keys in their answers, "
                             "travel in clear text." % self.client.host)
         if warnings:
-            result["warnings"] = list(result.get("warnings") or []) + warnings
+            shown = result.get("warnings")
+            result["warnings"] = (list(shown) if isinstance(shown, list) else []) + warnings
 
-    def _mask(self, result):
+    def _mask(self, result: Result) -> None:
         if self.client is not None:
             credentials = self.client.credentials
             self.secrets |= {value for value in (credentials.secret_key, credentials.token) if value}
@@ -101,7 +118,7 @@ class TaskRunner:
         result.update(masked, **kept)
 
 
-def numbers_kept(given, args):
+def numbers_kept(given: Mapping[str, object], args: dict[str, object]) -> dict[str, object]:
     """`args` with the YAML numbers the task gave (`given`) to OCTAL_STRINGS options put back: the spec tells a
     number (unquoted 0400, which YAML reads as 256) from text ('0400'); after Ansible's conversion both are text."""
     kept = {name: given[name] for name in OCTAL_STRINGS
@@ -109,32 +126,34 @@ def numbers_kept(given, args):
     return dict(args, **kept) if kept else args
 
 
-def make_client(args):
+def make_client(args: Mapping[str, object]) -> Client:
     """The client of a task: its settings from the options (the one place they are checked), credentials and
     region resolved (options, environment, profile files)."""
     settings = Settings.from_args(args)
     return Client(resolve_credentials(args), settings.but(region=resolve_region(args)))
 
 
-class TencentCloudAction(ActionBase):
+class TencentCloudAction(ActionBase):  # type: ignore[misc]  # ansible-core's ActionBase is not typed as a class mypy can subclass
     """Base of the collection's action plugins: controller-only, check mode, arguments from the docs' spec.
-    A subclass sets ARGUMENT_SPEC (MUTUALLY_EXCLUSIVE) and SPEC, and implements _work(runner, spec, client)."""
+    A subclass sets ARGUMENT_SPEC (MUTUALLY_EXCLUSIVE), SPEC and RESULT, and implements _work(runner, spec, client),
+    which returns the outcome RESULT shapes."""
 
     TRANSFERS_FILES = False
     _requires_connection = False
     _supports_check_mode = True
     _supports_async = False
-    ARGUMENT_SPEC = {}
-    MUTUALLY_EXCLUSIVE = None
-    SPEC = None  # the module's spec class (module_utils/<resource>/spec.py): SPEC.from_args(args) validates the options
+    ARGUMENT_SPEC: dict[str, dict[str, Any]] = {}
+    MUTUALLY_EXCLUSIVE: list[list[str]] | None = None
+    SPEC: Any = None  # the module's spec class (module_utils/<resource>/spec.py): SPEC.from_args(args) validates
+    RESULT: Callable[[Any, Any, bool], Result]  # the module's result function: RESULT(outcome, spec, diff)
 
-    def run(self, tmp=None, task_vars=None):
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> Result:
         runner = TaskRunner(self)
         try:
-            result = super().run(tmp, task_vars)
+            result: Result = super().run(tmp, task_vars)
         except AnsibleActionFail as exc:  # ActionBase refuses the task (async: these actions have none)
             return runner._fail({}, str(exc.message), "InvalidArgument")
         return runner.execute(result, self._work)
 
-    def _work(self, runner, spec, client):
+    def _work(self, runner: TaskRunner, spec: Any, client: Client) -> Any:
         raise NotImplementedError

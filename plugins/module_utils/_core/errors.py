@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+Failure = dict[str, str | None]  # failure: {code, message, request_id} of a failed task's result
+
 # The client-side codes: failures found on the control node, before or instead of an API answer. Each is
 # explained in docs/docsite/rst/guide_troubleshooting.rst (a test keeps the two in step).
 CLIENT_CODES = {
@@ -65,7 +67,7 @@ GENERIC_HINTS = {
 _FAMILIES = ("RequestLimitExceeded", "UnauthorizedOperation")
 
 
-def set_flags(error, flags):
+def set_flags(error: TencentCloudAPIError, flags: Mapping[str, object]) -> None:
     """Each of error.FLAGS set from keyword flags (False when not given); an unknown flag is a TypeError."""
     unknown = set(flags) - set(error.FLAGS)
     if unknown:
@@ -84,8 +86,12 @@ class TencentCloudAPIError(Exception):
     """
 
     FLAGS = ("ambiguous", "timed_out", "retryable")
+    ambiguous: bool
+    timed_out: bool
+    retryable: bool
 
-    def __init__(self, *, code, message, request_id=None, action=None, **flags):
+    def __init__(self, *, code: str, message: str, request_id: str | None = None, action: str | None = None,
+                 **flags: bool) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -94,22 +100,22 @@ class TencentCloudAPIError(Exception):
         set_flags(self, flags)
 
     @property
-    def transport(self):
+    def transport(self) -> bool:
         return self.request_id is None
 
-    def suffix(self):
+    def suffix(self) -> str:
         if self.request_id:
             return "(%s, RequestId %s)" % (self.code, self.request_id)
         return "(%s)" % self.code
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "%s %s" % (self.message, self.suffix())
 
-    def as_failure(self):
+    def as_failure(self) -> Failure:
         return {"code": self.code, "message": self.message, "request_id": self.request_id}
 
 
-def hint(code, hints=None):
+def hint(code: str, hints: Mapping[str, str] | None = None) -> str | None:
     """The sentence that explains `code`: from `hints` (an API's own codes) first, then the generic ones."""
     for table in (hints or {}, GENERIC_HINTS):
         if code in table:
@@ -146,7 +152,8 @@ class TaskError(Exception):
         return copy
 
     @classmethod
-    def from_api(cls, what, exc, hints=None, changed=False):
+    def from_api(cls, what: str, exc: TencentCloudAPIError, hints: Mapping[str, str] | None = None,
+                 changed: bool = False) -> TaskError:
         """<what>: <hint> (<API message>) (<Code>, RequestId <id>); transport failures keep their own message."""
         text = hint(exc.code, hints)
         if exc.transport:
@@ -155,21 +162,33 @@ class TaskError(Exception):
             message = "%s (%s)" % (text, exc.message) if text else exc.message
         return cls("%s: %s %s" % (what, message, exc.suffix()), api_error=exc, changed=changed)
 
-    def as_failure(self):
+    def as_failure(self) -> Failure:
         if self.api_error is not None:
             return self.api_error.as_failure()
         return {"code": self.code, "message": self.msg, "request_id": None}
+
+
+class LostAnswer(TaskError):
+    """A write whose answer was lost (a timeout, a connection closed mid-answer, an unreadable body): it may have
+    been carried out. `api_error` is the transport's error (its `timed_out` tells a timeout from the other ways to
+    lose an answer); the caller looks up what became of the write, and never repeats it blindly."""
+
+    @property
+    def lost(self) -> TencentCloudAPIError:
+        if self.api_error is None:
+            raise AssertionError("a LostAnswer carries the transport's error")
+        return self.api_error
 
 
 class ArgumentError(TaskError):
     """An option (or a setting from the environment) that cannot be used; nothing was called. The message names
     the option and never repeats a credential."""
 
-    def __init__(self, msg):
+    def __init__(self, msg: str) -> None:
         super().__init__(msg, code="InvalidArgument")
 
 
-def unexpected(exc):
+def unexpected(exc: BaseException) -> TaskError:
     """A TaskError for a bug: the exception's type and where it was raised, never its text (which may hold
     anything: a header value, a credential, a key)."""
     import os
@@ -187,16 +206,16 @@ class Journal:
     """What a task has changed so far (remote and local), so that a failure can say exactly what it leaves
     behind. The one journal of every reconciler."""
 
-    def __init__(self):
-        self.entries = []
+    def __init__(self) -> None:
+        self.entries: list[str] = []
 
-    def add(self, text):
+    def add(self, text: str) -> None:
         self.entries.append(text)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.entries)
 
-    def text(self):
+    def text(self) -> str:
         return "; ".join(self.entries) if self.entries else "nothing"
 
     def failure(self, exc: TaskError, advice: str = "Run the task again to finish.") -> TaskError:

@@ -7,11 +7,17 @@ actions, pages through their answers and maps them to records."""
 
 from __future__ import annotations
 
-from .._core.errors import TencentCloudAPIError
+from collections.abc import Iterator, Mapping, Sequence
+
+from .._core.client import Client
+from .._core.signing import Param
+from .._core.errors import LostAnswer, TaskError, TencentCloudAPIError
 from .._core.resource import PAGE, Resource
 from .._core.shape import Shape, invalid_answer
 from .records import KeyPair, created_key_pair
 
+Filter = dict[str, Param]  # a DescribeKeyPairs filter: {"Name": ..., "Values": [...]}
+Params = dict[str, Param]  # the parameters of a call, built up here
 NAMES_PER_FILTER = 5    # a filter takes at most 5 values
 TAG_BATCH = 10          # ModifyResourceTags: at most 10 keys to replace and 10 to delete per call
 
@@ -52,24 +58,25 @@ KEY_PAIR_HINTS = {
 class KeyPairs(Resource):
     HINTS = KEY_PAIR_HINTS
 
-    def describe(self, filters=None, key_ids=None):
+    def describe(self, filters: list[Filter] | None = None, key_ids: list[str] | None = None) -> list[KeyPair]:
         """Every page of DescribeKeyPairs, as KeyPair records; at most MAX_PAGES pages."""
-        params = dict({"Filters": filters} if filters else {}, **({"KeyIds": key_ids} if key_ids else {}))
+        params: Params = dict({"Filters": filters} if filters else {}, **({"KeyIds": key_ids} if key_ids else {}))
         return self.pages("DescribeKeyPairs", params, "KeyPairSet", KeyPair.from_api, "Could not list key pairs")
 
-    def find(self, *names):
+    def find(self, *names: str) -> list[KeyPair | None]:
         """The key pairs named exactly `names` (one DescribeKeyPairs call), each a KeyPair or None, in order."""
         found = {kp.key_name: kp for kp in self.describe(filters=[{"Name": "key-name", "Values": list(names)}])}
         return [found.get(name) for name in names]
 
-    def query(self, names=None, key_ids=None, project_id=None, tags=None):
+    def query(self, names: Sequence[str] | None = None, key_ids: Sequence[str] | None = None,
+              project_id: int | None = None, tags: Mapping[str, str] | None = None) -> list[KeyPair]:
         """Key pairs matching every criterion given (names exactly), all pages, in API order, no duplicates.
         An empty list of names or key_ids matches nothing (and makes no call)."""
         if (names is not None and not names) or (key_ids is not None and not key_ids):
             return []
-        filters = [{"Name": "project-id", "Values": [str(project_id)]}] if project_id is not None else []
+        filters: list[Filter] = [{"Name": "project-id", "Values": [str(project_id)]}] if project_id is not None else []
         filters += [{"Name": "tag:%s" % key, "Values": [str(value)]} for key, value in sorted((tags or {}).items())]
-        found = []
+        found: list[KeyPair] = []
         if key_ids:
             for start in range(0, len(key_ids), PAGE):  # KeyIds cannot be combined with Filters
                 found.extend(self.describe(key_ids=list(key_ids[start:start + PAGE])))
@@ -79,30 +86,43 @@ class KeyPairs(Resource):
                 found.extend(self.describe(filters=filters + [{"Name": "key-name", "Values": chunk}]))
         else:
             found = self.describe(filters=filters or None)
-        seen, wanted = set(), set(names or [])
-        return [kp for kp in found if kp.key_id not in seen and not seen.add(kp.key_id)
+        wanted = set(names or [])
+        unique = {kp.key_id: kp for kp in reversed(found)}  # the first of each KeyId, in API order
+        return [kp for kp in found if unique.get(kp.key_id) is kp
                 and (not wanted or kp.key_name in wanted) and (project_id is None or kp.project_id == project_id)
                 and all(kp.tags.get(k) == str(v) for k, v in (tags or {}).items())]
 
-    def create(self, name, project_id, tags):
+    def create(self, name: str, project_id: int, tags: Mapping[str, str] | None) -> tuple[KeyPair, str]:
         """CreateKeyPair, never repeated blindly (only throttling is retried). Returns (KeyPair, private key PEM
-        with its final newline). Raises TencentCloudAPIError as it is: the caller follows up a lost answer."""
-        answer = self.client.call("CreateKeyPair", _creation(name, project_id, tags), retry="throttled")
-        model, private = created_key_pair(answer, name, project_id)
+        with its final newline). A lost answer is a LostAnswer: the caller follows it up."""
+        try:
+            answer = self.client.call("CreateKeyPair", _creation(name, project_id, tags), retry="throttled")
+            model, private = created_key_pair(answer, name, project_id)
+        except TencentCloudAPIError as exc:
+            raise self.creation_failure(name, exc) from None
         if not private.endswith("\n"):  # OpenSSH refuses a PEM file whose last line has no newline
             private += "\n"
         return model.but(tags=dict(tags or {})), private
 
-    def import_key(self, name, project_id, tags, public_key):
-        """ImportKeyPair (never repeated blindly). Returns the KeyPair; raises TencentCloudAPIError as it is."""
+    def import_key(self, name: str, project_id: int, tags: Mapping[str, str] | None, public_key: str) -> KeyPair:
+        """ImportKeyPair (never repeated blindly). Returns the KeyPair; a lost answer is a LostAnswer."""
         params = dict(_creation(name, project_id, tags), PublicKey=public_key)
-        answer = self.client.call("ImportKeyPair", params, retry="throttled")
-        key_id = Shape("ImportKeyPair", answer).text(answer.get("KeyId"), "KeyId")
-        if not key_id:
-            raise invalid_answer("ImportKeyPair", answer.get("RequestId"), "an empty KeyId")
+        try:
+            answer = self.client.call("ImportKeyPair", params, retry="throttled")
+            key_id = Shape("ImportKeyPair", answer).text(answer.get("KeyId"), "KeyId")
+            if not key_id:
+                raise invalid_answer("ImportKeyPair", answer.get("RequestId"), "an empty KeyId")
+        except TencentCloudAPIError as exc:
+            raise self.creation_failure(name, exc) from None
         return KeyPair(key_id, name, project_id, public_key, tags=dict(tags or {}))
 
-    def delete(self, key_pair, what=None):
+    def creation_failure(self, name: str, exc: TencentCloudAPIError) -> TaskError:
+        """A failed creation: a LostAnswer when it may have been carried out, else the TaskError that says why."""
+        if exc.ambiguous:
+            return LostAnswer("%s for %s got no answer (%s)" % (exc.action, name, exc.message), api_error=exc)
+        return self.failure("Could not create key pair %s" % name, exc)
+
+    def delete(self, key_pair: KeyPair, what: str | None = None) -> None:
         """DeleteKeyPairs; a key pair that is gone already counts as deleted."""
         what = what or "key pair %s" % key_pair.key_name
         try:
@@ -111,9 +131,9 @@ class KeyPairs(Resource):
             if exc.code != "InvalidKeyPairId.NotFound":
                 raise self.failure("Could not delete %s %s" % (what, key_pair.key_id), exc)
 
-    def modify(self, key_pair, name=None, description=None):
+    def modify(self, key_pair: KeyPair, name: str | None = None, description: str | None = None) -> KeyPair:
         """ModifyKeyPairAttribute: a new name and/or description. Returns the changed KeyPair."""
-        params = {"KeyId": key_pair.key_id}
+        params: Params = {"KeyId": key_pair.key_id}
         params.update({"KeyName": name} if name is not None else {})
         params.update({"Description": description} if description is not None else {})
         what = "key pair %s (%s)" % (key_pair.key_name, key_pair.key_id)
@@ -133,8 +153,8 @@ class KeyPairs(Resource):
                             description=description if description is not None else key_pair.description)
 
 
-def _creation(name, project_id, tags):
-    params = {"KeyName": name, "ProjectId": project_id}
+def _creation(name: str, project_id: int, tags: Mapping[str, str] | None) -> Params:
+    params: Params = {"KeyName": name, "ProjectId": project_id}
     if tags:
         params["TagSpecification"] = [{"ResourceType": "keypair", "Tags": [
             {"Key": str(k), "Value": str(v)} for k, v in sorted(tags.items())]}]
@@ -148,20 +168,21 @@ class Tags(Resource):
 
     HINTS = KEY_PAIR_HINTS
 
-    def __init__(self, client):
+    def __init__(self, client: Client) -> None:
         super().__init__(client.for_service("tag"))
 
-    def change(self, key_pair, replace, delete):
+    def change(self, key_pair: KeyPair, replace: Mapping[str, str],
+               delete: Sequence[str]) -> Iterator[tuple[dict[str, str], list[str]]]:
         """Yields (replaced, deleted) after each call (a journal entry each); the caller has the new tags."""
         resource = "qcs::cvm:%s:uin/:keypair/%s" % (self.client.region, key_pair.key_id)
-        replace, delete = sorted(replace.items()), list(delete)
-        while replace or delete:
-            params = {"Resource": resource}
-            if replace:
-                params["ReplaceTags"] = [{"TagKey": k, "TagValue": v} for k, v in replace[:TAG_BATCH]]
-            if delete:
-                params["DeleteTags"] = [{"TagKey": k} for k in delete[:TAG_BATCH]]
+        replacing, deleting = sorted(replace.items()), list(delete)
+        while replacing or deleting:
+            params: Params = {"Resource": resource}
+            if replacing:
+                params["ReplaceTags"] = [{"TagKey": k, "TagValue": v} for k, v in replacing[:TAG_BATCH]]
+            if deleting:
+                params["DeleteTags"] = [{"TagKey": k} for k in deleting[:TAG_BATCH]]
             self.call("ModifyResourceTags", params, "Could not change the tags of key pair %s (%s)"
                       % (key_pair.key_name, key_pair.key_id))
-            yield dict(replace[:TAG_BATCH]), delete[:TAG_BATCH]
-            replace, delete = replace[TAG_BATCH:], delete[TAG_BATCH:]
+            yield dict(replacing[:TAG_BATCH]), deleting[:TAG_BATCH]
+            replacing, deleting = replacing[TAG_BATCH:], deleting[TAG_BATCH:]

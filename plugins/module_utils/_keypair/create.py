@@ -16,7 +16,7 @@ from typing import Iterator
 
 from contextlib import contextmanager
 
-from .._core.errors import TaskError, TencentCloudAPIError
+from .._core.errors import LostAnswer, TaskError, TencentCloudAPIError
 from .._core.files import KeyFileError
 from .._core.signals import DeferredSignals
 from .._core.steps import Done, StepFailed
@@ -161,7 +161,7 @@ class Creation:
                 self.reservation.commit()  # from here a key pair may exist whose key is not on disk
             try:
                 return self._send()
-            except TencentCloudAPIError as exc:
+            except TaskError as exc:
                 found = self._after_failed_create(exc, attempt)
             if found is not None:
                 return Sent(found)
@@ -176,7 +176,7 @@ class Creation:
         self.said.append("created key pair %s (%s)" % (step.name, sent.key_pair.key_id))
         return sent
 
-    def _after_failed_create(self, exc: TencentCloudAPIError, attempt: int) -> KeyPair | None:
+    def _after_failed_create(self, exc: TaskError, attempt: int) -> KeyPair | None:
         """What a failed creation left: the existing key pair to report (ours, or a concurrent creator's), None to
         create once more (an orphan was deleted), or a TaskError."""
         name, key_pairs = self.step.name, self.context.key_pairs
@@ -185,20 +185,21 @@ class Creation:
             if existing is not None:
                 self._settle()
                 return existing
-        if not exc.ambiguous:
+        if not isinstance(exc, LostAnswer):
             self._settle()
-            raise key_pairs.failure("Could not create key pair %s" % name, exc)
+            raise exc
+        lost = exc.lost
         if self.section.pending:
             raise TaskError("Interrupted while %s for %s got no answer (%s); the next run finds out whether it "
                             "created the key pair, and deletes it if so (its private key never arrived)"
-                            % (exc.action, name, exc.message), code="Interrupted", changed=True)
-        existing = self._after_lost_answer(exc)
+                            % (lost.action, name, lost.message), code="Interrupted", changed=True)
+        existing = self._after_lost_answer(lost)
         if existing is None:
             self._settle()
             raise key_pairs.failure("Could not create key pair %s (the answer was lost and the key pair does not "
                                     "exist: nothing was created and no file was written; run the task again)" % name,
-                                    exc)
-        return self._ours_or_orphan(existing, exc, attempt)
+                                    lost)
+        return self._ours_or_orphan(existing, lost, attempt)
 
     def _after_lost_answer(self, lost: TencentCloudAPIError) -> KeyPair | None:
         """The key pair after a create got no answer. After a timeout the service may still be working on the
