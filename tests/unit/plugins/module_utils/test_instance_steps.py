@@ -38,8 +38,8 @@ def api_error(code, **flags):
 
 class ScriptedClient:
     """DescribeInstances answers the next scripted model of each instance (the last one stays; an instance whose
-    script is empty is not found); a write answers the next of `writes` (an exception is raised), RequestId r-write
-    when none is left. Time passes only in sleep()."""
+    script is empty is not found); a write answers the next of `writes` (an exception is raised; None or none
+    left: RequestId r-write). Time passes only in sleep()."""
 
     def __init__(self, script, writes=()):
         self.script = {i: list(models) for i, models in script.items()}
@@ -63,10 +63,11 @@ class ScriptedClient:
             found = [{"KeyId": k, "KeyName": "k"} for k in params.get("KeyIds", []) if k in (KA, KB, KC)]
             return {"KeyPairSet": found, "TotalCount": len(found), "RequestId": "r-keys"}
         self.sent.append((action, params))
-        answer = self.writes.pop(0) if self.writes else "r-write"
-        if isinstance(answer, Exception):
-            raise answer
-        return {"RequestId": answer}
+        if self.writes:
+            failure = self.writes.pop(0)
+            if isinstance(failure, Exception):
+                raise failure
+        return {"RequestId": "r-write"}
 
 
 def instances(*models):
@@ -107,7 +108,7 @@ def test_one_call_per_hundred_instances_that_need_the_same_keys():
 
 def test_a_failure_after_a_bind_says_what_was_sent():
     client = ScriptedClient({ONE: [model(keys=[KA]), model(keys=[KA, KB], op="SUCCESS", request_id="r-write")]},
-                            writes=["r-write", api_error("InvalidKeyPairId.NotFound")])
+                            writes=[None, api_error("InvalidKeyPairId.NotFound")])
     with pytest.raises(TaskError) as info:
         InstanceKeyPairsReconciler(client).run(spec(exclusive=True))
     assert info.value.msg == (
