@@ -20,7 +20,11 @@ from helpers import interrupt, invariants, private_blob, task, until
 
 
 pytestmark = pytest.mark.core  # also run on the oldest supported ansible-core (scripts/test-oldest.sh)
-PAUSE = "_TENCENTCLOUD_CVM_TEST_PAUSE_BEFORE_RENAME"
+# The run interrupted "during the file write" is tencent_keypair through a test-only subclass whose fault-injection
+# seam (steps.Faults.before_rename) pauses between writing the key into its reserved file and renaming it into place.
+PAUSED = "tencent_keypair_paused"  # action_plugins/tencent_keypair_paused.py
+PAUSED_ENV = {"ANSIBLE_ACTION_PLUGINS": os.path.join(os.path.dirname(os.path.abspath(__file__)), "action_plugins"),
+              "CVM_TEST_PAUSE_BEFORE_RENAME": "4"}
 
 
 def kp(args, **keywords):
@@ -28,10 +32,10 @@ def kp(args, **keywords):
 
 
 POINTS = {
-    # where the interrupt lands: (fault on CreateKeyPair, extra environment, the moment to send the signal)
-    "before the commit": (dict(mode="latency", latency=3), None),
-    "after the commit, answer held": (dict(mode="hold", latency=4), None),
-    "during the file write": (None, {PAUSE: "4"}),
+    # where the interrupt lands: (fault on CreateKeyPair, whether the interrupted run pauses before the rename)
+    "before the commit": (dict(mode="latency", latency=3), False),
+    "after the commit, answer held": (dict(mode="hold", latency=4), False),
+    "during the file write": (None, True),
 }
 
 
@@ -54,11 +58,12 @@ def wait_for_point(point, admin, keys):
 def test_interrupted_creation_then_rerun(ansible, admin, tmp_path, point, signame, hard):
     keys = tmp_path / "keys"
     keys.mkdir()
-    fault, env = POINTS[point]
+    fault, paused = POINTS[point]
     if fault:
         admin.fault(action="CreateKeyPair", **fault)
-    task = kp({"name": "k", "private_key_path": str(keys / "k")})
-    proc = ansible.spawn(task, env=env)
+    args = {"name": "k", "private_key_path": str(keys / "k")}
+    task = kp(args)
+    proc = ansible.spawn(kp(args, module=PAUSED), env=PAUSED_ENV) if paused else ansible.spawn(task)
     wait_for_point(point, admin, keys)
     sent_to = "every process" if hard else "the group"
     hard = interrupt(proc, getattr(signal, signame), hard)  # SIGKILL to the group is hard where workers share it
