@@ -237,7 +237,7 @@ if TYPE_CHECKING:
 # ansible-core 2.19 and later never template what an inventory plugin sets (it is not trusted); before, values are
 # marked unsafe. Marking them on 2.19+ would show them as {"__ansible_unsafe": ...} in ansible-inventory --list.
 TRUSTS_NOTHING = LooseVersion(core_version) >= LooseVersion("2.19")
-SETUP_ERRORS = (CredentialsError, TaskError, TencentCloudAPIError, ValueError)  # a ValueError: a proxy setting
+SETUP_ERRORS = (CredentialsError, TaskError, TencentCloudAPIError, ValueError)  # ValueError: a proxy setting, a number
 Value = TypeVar("Value")
 
 
