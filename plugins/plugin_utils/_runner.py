@@ -59,7 +59,7 @@ class TaskRunner:
         args: dict[str, object] = {}
         try:
             try:
-                _validation, args = self.action.validate_argument_spec(
+                _validation, args = self.action.validate_argument_spec(  # type: ignore[no-untyped-call]  # not annotated in ansible-core
                     argument_spec=self.argument_spec, mutually_exclusive=self.mutually_exclusive)
             except AnsibleActionFail as exc:
                 return self._fail(result, str(exc.message), "InvalidArgument")
@@ -133,7 +133,7 @@ def make_client(args: Mapping[str, object]) -> Client:
     return Client(resolve_credentials(args), settings.but(region=resolve_region(args)))
 
 
-class TencentCloudAction(ActionBase):  # type: ignore[misc]  # ansible-core's ActionBase is not typed as a class mypy can subclass
+class TencentCloudAction(ActionBase):
     """Base of the collection's action plugins: controller-only, check mode, arguments from the docs' spec.
     A subclass sets ARGUMENT_SPEC (MUTUALLY_EXCLUSIVE), SPEC and RESULT, and implements _work(runner, spec, client),
     which returns the outcome RESULT shapes."""

@@ -9,6 +9,7 @@ codes live with the key-pair reconciler."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
 Failure = dict[str, str | None]  # failure: {code, message, request_id} of a failed task's result
 
@@ -63,11 +64,18 @@ GENERIC_HINTS = {
     "InvalidResponse": "the endpoint's answer could not be read",
 }
 
+class Flagged(Protocol):
+    """An error with boolean flags named in FLAGS (TencentCloudAPIError, the transport's errors)."""
+
+    @property
+    def FLAGS(self) -> tuple[str, ...]: ...  # noqa: N802 - the class attribute it stands for
+
+
 # Sub-codes that share their family's meaning (RequestLimitExceeded.UinLimitExceeded, UnauthorizedOperation.X).
 _FAMILIES = ("RequestLimitExceeded", "UnauthorizedOperation")
 
 
-def set_flags(error: TencentCloudAPIError, flags: Mapping[str, object]) -> None:
+def set_flags(error: Flagged, flags: Mapping[str, object]) -> None:
     """Each of error.FLAGS set from keyword flags (False when not given); an unknown flag is a TypeError."""
     unknown = set(flags) - set(error.FLAGS)
     if unknown:
@@ -172,6 +180,12 @@ class LostAnswer(TaskError):
     """A write whose answer was lost (a timeout, a connection closed mid-answer, an unreadable body): it may have
     been carried out. `api_error` is the transport's error (its `timed_out` tells a timeout from the other ways to
     lose an answer); the caller looks up what became of the write, and never repeats it blindly."""
+
+    ambiguous = True
+
+    @property
+    def timed_out(self) -> bool:
+        return bool(self.api_error is not None and self.api_error.timed_out)
 
     @property
     def lost(self) -> TencentCloudAPIError:

@@ -28,8 +28,11 @@ class Undo(Protocol[C_contra]):
     """What takes a step back. `run` returns the journal line; `undone` completes the failure's sentence when it
     worked ("key pair x was deleted again so that ..."), `stuck` when it did not."""
 
-    undone: str
-    stuck: str
+    @property
+    def undone(self) -> str: ...
+
+    @property
+    def stuck(self) -> str: ...
 
     def run(self, context: C_contra) -> str: ...
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .._core.errors import TaskError, TencentCloudAPIError
+from .._core.errors import LostAnswer, TencentCloudAPIError
 from .._core.resource import PAGE, Resource
 from .._core.shape import Shape
 from .._core.signing import Param, Params
@@ -34,16 +34,6 @@ BUSY_CODES = frozenset(["OperationDenied.InstanceOperationInProgress", "MutexOpe
 # What binding and unbinding are called in the API (an instance's LatestOperation names them too).
 OPERATIONS = {"bind": "AssociateInstancesKeyPairs", "unbind": "DisassociateInstancesKeyPairs"}
 
-
-class LostAnswer(TaskError):
-    """A write whose answer was lost (a timeout, a connection closed mid-answer, an unreadable body): it may have
-    been carried out, so `changed` is true. `api_error.timed_out` tells a timeout from the other ways to lose it."""
-
-    ambiguous = True
-
-    @property
-    def timed_out(self) -> bool:
-        return bool(self.api_error is not None and self.api_error.timed_out)
 
 
 def preposition(verb: str) -> str:

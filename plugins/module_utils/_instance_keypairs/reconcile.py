@@ -110,6 +110,7 @@ class InstanceKeyPairsReconciler:
         if spec.state == "absent":
             ids = []  # a KeyId bound to none of the instances has nothing to unbind, whether it exists or not
         pairs = KeyPairs(self.client)
-        by_name: dict[str, str] = {kp.key_name: kp.key_id for kp in pairs.query(names=names)} if names else {}
-        existing: set[str] = {kp.key_id for kp in pairs.query(key_ids=ids)} if ids else set()
+        by_name: dict[str, str] = {kp.key_name: kp.key_id for kp in pairs.query(names=names)
+                                   if kp.key_id} if names else {}
+        existing: set[str] = {kp.key_id for kp in pairs.query(key_ids=ids) if kp.key_id} if ids else set()
         return tuple(ref if ref in bound or ref in existing else by_name.get(ref) for ref in spec.key_pairs)

@@ -50,7 +50,7 @@ def decide_removal(spec: KeyPairSpec, doomed: tuple[KeyPair, ...], states: Mappi
     live = {i: state for i, state in states.items() if state not in GOING_AWAY}
     if live:
         raise TaskError("Key pair %s (%s) is bound to instances %s; disassociate it before deleting it"
-                        % (spec.name, ", ".join(kp.key_id for kp in doomed),
+                        % (spec.name, ", ".join(str(kp.key_id) for kp in doomed),
                            ", ".join("%s (%s)" % item for item in sorted(live.items()))), code="KeyPairInUse")
     warnings = ("Key pair %s is still bound to instances %s, which are being terminated; Tencent Cloud releases such "
                 "bindings after a while, and the task waits for that (up to wait_timeout=%ss)."
@@ -116,7 +116,9 @@ class DeleteWhenFree:
         try:
             waiter_for(context.client).wait_until(probe, LINGER, deadline=deadline)
         except Exhausted as exhausted:
-            raise exhausted.reason from None
+            if isinstance(exhausted.reason, TaskError):
+                raise exhausted.reason from None
+            raise
         return Done(model, ("deleted key pair %s (%s)" % (self.key_pair.key_name, self.key_pair.key_id),))
 
     def predict(self, model: float | None) -> float | None:

@@ -145,8 +145,8 @@ class Creation:
         sent = self._created()
         backup = None
         if sent.private_key is not None:
-            self._check_new_key(sent)
-            backup = self._write_new_key(sent)
+            self._check_new_key(sent, sent.private_key)
+            backup = self._write_new_key(sent, sent.private_key)
         return Created(sent, tuple(self.warnings), backup)
 
     def _settle(self) -> None:
@@ -237,7 +237,7 @@ class Creation:
                                          list(existing.associated_instance_ids)), api_error=lost)
         return self._orphan_deleted(existing, lost, attempt)
 
-    def _orphan_deleted(self, existing: KeyPair, lost: TencentCloudAPIError, attempt: int) -> None:
+    def _orphan_deleted(self, existing: KeyPair, lost: TencentCloudAPIError, attempt: int) -> KeyPair | None:
         key_pairs = self.context.key_pairs
         key_pairs.delete(existing, "key pair %s (its private key was lost in transit)" % existing.key_name)
         self._settle()  # only now: had the delete failed, the record would tell the next run to delete it
@@ -252,12 +252,12 @@ class Creation:
                                                                                   lost.code, existing.key_id))
         return None
 
-    def _check_new_key(self, sent: Sent) -> None:
+    def _check_new_key(self, sent: Sent, private_key: str) -> None:
         """A generated key is checked before anything is written: a PrivateKey that is not a consistent RSA key of
         the PublicKey would be a key pair nobody can use. Then the key pair is deleted again."""
         model = sent.key_pair
         try:
-            check_generated_key(sent.private_key, model.public_key)
+            check_generated_key(private_key, model.public_key)
         except KeyFileError as exc:
             what = "CreateKeyPair answered key pair %s (%s) with a private key that cannot be used (%s)" % (
                 model.key_name, model.key_id, exc)
@@ -271,7 +271,7 @@ class Creation:
             raise TaskError("%s; it was deleted again, and nothing was written" % what,
                             code="InvalidGeneratedKey") from None
 
-    def _write_new_key(self, sent: Sent) -> str | None:
+    def _write_new_key(self, sent: Sent, private_key: str) -> str | None:
         """Write a just-generated private key into its reservation and rename it into place (the key file, or the
         staging file of a replacement); the public key beside it. Whatever goes wrong, the key pair just created is
         deleted again: none may exist without its key."""
@@ -283,7 +283,7 @@ class Creation:
         try:
             if not staged and local is not None and local.exists and spec.backup:
                 backup = dest.backup()
-            self.reservation.write_key(private_key_bytes(sent.private_key, spec.passphrase), spec.mode, staged)
+            self.reservation.write_key(private_key_bytes(private_key, spec.passphrase), spec.mode, staged)
         except BaseException as exc:  # noqa: B036 - even an interrupt must not leave the key pair behind
             self._roll_back(model, path, exc)
         self.said.append("wrote the private key of %s (%s) to %s" % (model.key_name, model.key_id, path))

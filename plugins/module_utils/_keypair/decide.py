@@ -19,11 +19,15 @@ from .._core.steps import Step
 from .create import Create
 from .records import KeyPair, LocalFiles
 from .recovery import Recovery, recover
+from .spec import KeyPairSpec
 from .steps import (
     DeleteKeyPair, DeleteOld, KeyPairContext, Modify, Progress, RecoverFiles, RemoveStaged, SetTags, UpdateKeyFile,
     WritePub,
 )
 
+
+
+KeyPairStep = Step[KeyPairContext, Progress]
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class Observed:
     current: KeyPair | None
     pending: KeyPair | None
     local: LocalFiles | None
-    target: tuple = (None, None)
+    target: tuple[str | None, str | None] = (None, None)
 
 
 
@@ -66,21 +70,21 @@ class Plan:
     private_key_matches: bool | None = None
     warnings: tuple[str, ...] = ()
     local: LocalFiles | None = None
-    steps: tuple[Step[KeyPairContext, Progress], ...] = ()
+    steps: tuple[KeyPairStep, ...] = ()
 
     @property
-    def changes(self):
+    def changes(self) -> bool:
         return bool(self.create or self.replace or self.adopt or self.drop or self.install_staged
                     or self.remove_staged or self.fix_mode or self.encrypt or self.write_pub or self.tag_replace
                     or self.tag_delete or self.description is not None or self.recovery is not None)
 
     @property
-    def staged(self):
+    def staged(self) -> bool:
         """A make-before-break replacement: the new key pair is created under the pending name, its key staged."""
         return self.replace is not None and not self.delete_first
 
 
-def desired_tags(spec, current):
+def desired_tags(spec: KeyPairSpec, current: Mapping[str, str]) -> dict[str, str]:
     """The tags a key pair should end with: unchanged without `tags`; with purge_tags, exactly `tags`; without,
     its tags updated with `tags`."""
     if spec.tags is None:
@@ -90,7 +94,7 @@ def desired_tags(spec, current):
 
 # --- the decision -----------------------------------------------------------------------------------
 
-def decide(spec, observed):
+def decide(spec: KeyPairSpec, observed: Observed) -> Plan:
     """The pure decision. Returns a Plan or raises TaskError (before anything is changed)."""
     recovery, current, pending, local = recover(spec, observed)
     plan = Plan(recovery=recovery, warnings=recovery.warnings if recovery else (), local=local)
@@ -102,7 +106,7 @@ def decide(spec, observed):
     return replace(plan, steps=_steps_of(spec, current, plan))
 
 
-def _decide_existing(spec, current, candidate, plan):
+def _decide_existing(spec: KeyPairSpec, current: KeyPair, candidate: KeyPair | None, plan: Plan) -> Plan:
     matches, differences = _compare(spec, current, plan.local)
     plan = replace(plan, private_key_matches=matches if plan.local is not None else None)
     renew = spec.regenerate == "always" or (bool(differences) and spec.regenerate == "mismatch")
@@ -116,7 +120,7 @@ def _decide_existing(spec, current, candidate, plan):
     return _decide_keep(spec, current, candidate, matches, plan)
 
 
-def _warned(plan, warning):
+def _warned(plan: Plan, warning: str) -> Plan:
     return replace(plan, warnings=plan.warnings + (warning,))
 
 
@@ -129,15 +133,15 @@ class Leftovers:
     local: LocalFiles | None
 
 
-def _staged(local):
+def _staged(local: LocalFiles | None) -> str | None:
     return blob_of(local.staged_public_key) if local is not None else None
 
 
-def _staged_is(local, model):
+def _staged_is(local: LocalFiles | None, model: KeyPair | None) -> bool:
     return model is not None and _staged(local) is not None and _staged(local) == model.blob
 
 
-def _leftovers(spec, found, plan):
+def _leftovers(spec: KeyPairSpec, found: Leftovers, plan: Plan) -> tuple[KeyPair | None, Plan]:
     """What an interrupted replacement left. A pending key pair whose key is held (staged, or the imported public
     key) is the candidate to take over; one whose key nobody holds is deleted (never when bound to instances). A
     staged key that belongs to neither key pair is removed. Returns (the candidate or None, the plan)."""
@@ -161,7 +165,7 @@ def _leftovers(spec, found, plan):
     return candidate, plan
 
 
-def _decide_new(spec, candidate, plan):
+def _decide_new(spec: KeyPairSpec, candidate: KeyPair | None, plan: Plan) -> Plan:
     """No key pair of that name: finish an interrupted replacement (its old key pair is already gone), or create."""
     local = plan.local
     plan = replace(plan, project_id=spec.project_id if spec.project_id is not None else 0, tags=spec.tags,
@@ -181,7 +185,7 @@ def _decide_new(spec, candidate, plan):
     return replace(plan, create=True, description=spec.description or None)
 
 
-def _compare(spec, current, local):
+def _compare(spec: KeyPairSpec, current: KeyPair, local: LocalFiles | None) -> tuple[bool, list[str]]:
     """(whether the key held locally is the key pair's, the differences in words)."""
     differences = []
     if spec.public_key is not None:
@@ -205,7 +209,7 @@ def _compare(spec, current, local):
     return matches, differences
 
 
-def _decide_replace(spec, current, candidate, plan):
+def _decide_replace(spec: KeyPairSpec, current: KeyPair, candidate: KeyPair | None, plan: Plan) -> Plan:
     """Make before break: a new key pair (or the candidate an interrupted replacement left) takes over. It keeps
     the old key pair's project, description and tags unless the task gives them."""
     if current.associated_instance_ids:
@@ -227,7 +231,8 @@ def _decide_replace(spec, current, candidate, plan):
                    delete_first=spec.public_key is not None and blob_of(spec.public_key) == current.blob)
 
 
-def _decide_keep(spec, current, candidate, matches, plan):
+def _decide_keep(spec: KeyPairSpec, current: KeyPair, candidate: KeyPair | None, matches: bool,
+                 plan: Plan) -> Plan:
     """Keep the key pair, and converge what can be converged on it and on its files."""
     local = plan.local
     if candidate is not None:
@@ -249,14 +254,14 @@ def _decide_keep(spec, current, candidate, matches, plan):
     return _converge_tags(spec, current, plan)
 
 
-def _pub_differs(spec, local, current):
+def _pub_differs(spec: KeyPairSpec, local: LocalFiles, current: KeyPair) -> bool:
     """<path>.pub is missing, holds another key, or (public_key_comment given) another comment."""
     if not local.pub_exists or local.pub_blob != current.blob:
         return True
     return spec.public_key_comment is not None and local.pub_comment != spec.public_key_comment
 
 
-def _converge_tags(spec, model, plan, target=None):
+def _converge_tags(spec: KeyPairSpec, model: KeyPair, plan: Plan, target: Mapping[str, str] | None = None) -> Plan:
     """The Tag API changes that bring `model`'s tags to the target (by default what `tags`/`purge_tags` ask)."""
     want = checked_total(desired_tags(spec, model.tags) if target is None else target)
     return replace(plan, tag_replace={k: v for k, v in want.items() if model.tags.get(k) != v},
@@ -265,11 +270,11 @@ def _converge_tags(spec, model, plan, target=None):
 
 # --- the order of the steps ------------------------------------------------------------------------------
 
-def _steps_of(spec, current, plan):
+def _steps_of(spec: KeyPairSpec, current: KeyPair | None, plan: Plan) -> tuple[KeyPairStep, ...]:
     """The plan's steps, in the order that is the safety argument: local leftovers first, then what the plan drops,
     the creation (its reservation fails before anything is created when the destination cannot be written), the old
     key pair only once the new one and its key exist (make before break), then names, tags and files."""
-    steps = []
+    steps: list[KeyPairStep] = []
     recovery = plan.recovery
     if recovery is not None:
         steps.append(RecoverFiles(recovery.finish))
@@ -280,10 +285,10 @@ def _steps_of(spec, current, plan):
         steps.append(DeleteKeyPair(plan.drop))
     if plan.remove_staged:
         steps.append(RemoveStaged())
-    if plan.delete_first:
+    if plan.delete_first and current is not None:
         steps.append(DeleteKeyPair(current, "key pair %s" % spec.name, forget=True))
     if plan.create:
-        steps.append(Create(pending_name(spec.name) if plan.staged else spec.name, plan.project_id,
+        steps.append(Create(pending_name(spec.name) if plan.staged else spec.name, plan.project_id or 0,
                             dict(plan.tags) if plan.tags else None, staged=plan.staged, replacing=plan.replace))
     if plan.replace is not None and not plan.delete_first:
         steps.append(DeleteOld(plan.replace))
@@ -295,11 +300,11 @@ def _steps_of(spec, current, plan):
     return tuple(steps)
 
 
-def _file_steps(plan):
+def _file_steps(plan: Plan) -> list[KeyPairStep]:
     """The key file's step (one at most), then the .pub file's: a creation straight into the key file writes its
     .pub itself (inside the reservation)."""
     how = "install" if plan.install_staged else "encrypt" if plan.encrypt else "mode" if plan.fix_mode else None
-    steps = [UpdateKeyFile(how)] if how else []
+    steps: list[KeyPairStep] = [UpdateKeyFile(how)] if how else []
     if plan.write_pub and not (plan.create and not plan.staged):
         steps.append(WritePub())
     return steps

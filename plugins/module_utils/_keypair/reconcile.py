@@ -95,7 +95,7 @@ class KeyPairReconciler:
         """state=absent: read, decide (absent.py), delete; the files stay (and the playbook may remove them)."""
         doomed = tuple(kp for kp in self.key_pairs.find(spec.name, pending_name(spec.name)) if kp is not None)
         bound = bound_to(doomed)
-        states = {} if not bound else {i: m.state for i, m in Instances(self.client).describe(
+        states = {} if not bound else {i: m.state or "" for i, m in Instances(self.client).describe(
             list(bound), "Could not look up instances %s, to which key pair %s is bound" % (list(bound), spec.name)
         ).items()}
         removal = decide_removal(spec, doomed, states)

@@ -8,14 +8,14 @@ keys in check mode as in a real run."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .decide import Plan
 from .records import KeyPair
 from .spec import KeyPairInfoSpec, KeyPairSpec
 
-Shown = dict[str, object]  # a record as the result shows it (KeyPair.result(), LocalFiles.summary())
+Shown = Mapping[str, object]  # a record as the result shows it (KeyPair.result(), LocalFiles.summary())
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Outcome:
 
 
 def _diffable(key_pair: Shown | None, files: Shown | None) -> Shown:
-    shown: Shown = {"state": "absent"} if key_pair is None else dict(key_pair, state="present")
+    shown: dict[str, object] = {"state": "absent"} if key_pair is None else dict(key_pair, state="present")
     if files is not None:
         shown["local_files"] = files
     return shown
@@ -51,7 +51,10 @@ def predicted(spec: KeyPairSpec, plan: Plan, current: KeyPair | None) -> KeyPair
         model = KeyPair(None, spec.name, plan.project_id, spec.public_key, plan.description or "",
                         tags=dict(plan.tags or {}))
     else:
-        model = (plan.adopt if plan.adopt is not None else current).but(key_name=spec.name)
+        kept = plan.adopt if plan.adopt is not None else current
+        if kept is None:
+            raise AssertionError("a plan that creates nothing keeps a key pair")
+        model = kept.but(key_name=spec.name)
     if plan.description is not None:
         model = model.but(description=plan.description)
     if plan.tag_replace or plan.tag_delete:
@@ -64,7 +67,7 @@ def files_after(spec: KeyPairSpec, plan: Plan) -> Shown | None:
     """What the diff shows of the local files once the plan is carried out."""
     if plan.local is None:
         return None
-    files: Shown = dict(plan.local.summary())
+    files: dict[str, object] = dict(plan.local.summary())
     if plan.create or plan.install_staged or plan.encrypt or plan.fix_mode:
         files["private_key_mode"] = "%04o" % spec.mode
     if plan.create or plan.install_staged or plan.encrypt:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
 
+from .._core.client import Client
 from .._core.errors import TaskError
 from .._core.files import KeyFileError
 from .._core.steps import Done
@@ -59,7 +60,7 @@ class KeyPairContext:
     """What every step of one run may use: the API, the task's spec, the destination's descriptors (None without
     private_key_path) and what was read there (the snapshot the plan was decided from)."""
 
-    client: object
+    client: Client
     key_pairs: KeyPairs
     spec: KeyPairSpec
     dest: Destination | None
@@ -234,7 +235,7 @@ class UpdateKeyFile:
         if self.how == "install":
             destination.install_staged(dest, spec.mode)
             return "moved the new private key from %s to %s" % (dest.staging_path, dest.target)
-        if self.how == "encrypt":
+        if self.how == "encrypt" and spec.passphrase:
             destination.encrypt(dest, spec.passphrase, spec.mode)
             return "encrypted %s with the passphrase" % dest.target
         destination.set_mode(dest, spec.mode)
