@@ -16,8 +16,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/env.sh"
 cd "$root"
 
-# What `make test` checks. plugins/ joins once its code is annotated.
-default_paths=(cvm_emulator)
+# What `make test` checks: the emulator and every plugin.
+default_paths=(cvm_emulator plugins)
 collection=".build/collections/ansible_collections/tencentcloud/cvm"
 
 if [ "$#" -gt 0 ]; then
