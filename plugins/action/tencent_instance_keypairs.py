@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.reconcile import (
-    InstanceKeyPairsReconciler, Outcome, result,
+    InstanceKeyPairsReconciler, result,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.spec import InstanceKeyPairsSpec
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_instance_keypairs import DOCUMENTATION
@@ -23,8 +23,8 @@ class ActionModule(TencentCloudAction):
 
     RESULT = staticmethod(result)
 
-    def _work(self, runner: TaskRunner, spec: InstanceKeyPairsSpec, client: Client) -> Outcome:
-        return InstanceKeyPairsReconciler(client, check_mode=runner.check_mode).run(spec)
+    def reconciler(self, client: Client, runner: TaskRunner) -> InstanceKeyPairsReconciler:
+        return InstanceKeyPairsReconciler(client, check_mode=runner.check_mode)
 
 
 ARGUMENT_SPEC = ActionModule.ARGUMENT_SPEC

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.reconcile import KeyPairReconciler
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.result import Outcome, result
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.result import result
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.spec import KeyPairSpec
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.steps import Faults
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair import DOCUMENTATION
@@ -26,8 +26,8 @@ class ActionModule(TencentCloudAction):
 
     RESULT = staticmethod(result)
 
-    def _work(self, runner: TaskRunner, spec: KeyPairSpec, client: Client) -> Outcome:
-        return KeyPairReconciler(client, check_mode=runner.check_mode, faults=self.FAULTS).run(spec)
+    def reconciler(self, client: Client, runner: TaskRunner) -> KeyPairReconciler:
+        return KeyPairReconciler(client, check_mode=runner.check_mode, faults=self.FAULTS)
 
 
 ARGUMENT_SPEC = ActionModule.ARGUMENT_SPEC

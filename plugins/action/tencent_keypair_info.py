@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.tencentcloud.cvm.plugins.doc_fragments.tencentcloud import ModuleDocFragment
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.api import KeyPairs
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.records import KeyPair
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.api import KeyPairQuery
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.result import info_result
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.spec import KeyPairInfoSpec
 from ansible_collections.tencentcloud.cvm.plugins.modules.tencent_keypair_info import DOCUMENTATION
@@ -23,9 +22,8 @@ class ActionModule(TencentCloudAction):
 
     RESULT = staticmethod(info_result)
 
-    def _work(self, runner: TaskRunner, spec: KeyPairInfoSpec, client: Client) -> list[KeyPair]:
-        return KeyPairs(client).query(names=spec.names, key_ids=spec.key_ids, project_id=spec.project_id,
-                                      tags=spec.tags)
+    def reconciler(self, client: Client, runner: TaskRunner) -> KeyPairQuery:
+        return KeyPairQuery(client)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
@@ -25,7 +25,12 @@ from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._argspec import O
 # the only copy); the task warns when it is not no_log.
 UNMASKED = ("private_key",)
 Result = dict[str, Any]  # a task result, as Ansible takes it
-Work = Callable[["TaskRunner", Any, Client], Any]  # an action's _work(runner, spec, client) -> its outcome
+
+
+class Reconciler(Protocol):
+    """What an action's reconciler() returns: run(spec) -> the module's outcome (a frozen value)."""
+
+    def run(self, spec: Any) -> Any: ...
 
 
 class TaskRunner:
@@ -55,28 +60,18 @@ class TaskRunner:
                       failure=failure or {"code": code, "message": msg, "request_id": None})
         return result
 
-    def execute(self, result: Result, work: Work) -> Result:
+    def execute(self, result: Result) -> Result:
+        """The arguments checked, the spec and the client made, the action's reconciler run, its outcome shaped by
+        the action's RESULT: every failure on the way becomes a failed result here, and only here."""
         args: dict[str, object] = {}
         try:
-            try:
-                _validation, args = self.action.validate_argument_spec(  # type: ignore[no-untyped-call]  # not annotated in ansible-core
-                    argument_spec=self.argument_spec, mutually_exclusive=self.mutually_exclusive)
-            except AnsibleActionFail as exc:
-                return self._fail(result, str(exc.message), "InvalidArgument")
-            args = numbers_kept(self.action._task.args, args)
-            self.secrets = {str(args[name]) for name, option in self.argument_spec.items()
-                            if option.get("no_log") and args.get(name) not in (None, "")}
-            return self._worked(result, args, work)
-        finally:
-            self._warn(result, args)
-            self._mask(result)
-
-    def _worked(self, result: Result, args: dict[str, object], work: Work) -> Result:
-        try:
+            args = self._arguments()
             spec = self.action.SPEC.from_args(args)  # the one spec stage: validated before any call
             self.client = make_client(args)
-            outcome = work(self, spec, self.client)
+            outcome = self.action.reconciler(self.client, self).run(spec)
             result.update(self.action.RESULT(outcome, spec, self.diff_mode), request_ids=self.request_ids)
+        except AnsibleActionFail as exc:
+            return self._fail(result, str(exc.message), "InvalidArgument")
         except CredentialsError as exc:
             return self._fail(result, str(exc), exc.code)
         except TaskError as exc:
@@ -87,7 +82,20 @@ class TaskRunner:
         except Exception as exc:  # noqa: BLE001 - a bug: shown by type and place only (see unexpected())
             failure = unexpected(exc)
             return self._fail(result, failure.msg, failure.code)
+        finally:
+            self._warn(result, args)
+            self._mask(result)
         return result
+
+    def _arguments(self) -> dict[str, object]:
+        """The task's arguments as the documented spec validates them (AnsibleActionFail when it refuses them), and
+        the values of its no_log options, to be masked."""
+        _validation, args = self.action.validate_argument_spec(  # type: ignore[no-untyped-call]  # not annotated in ansible-core
+            argument_spec=self.argument_spec, mutually_exclusive=self.mutually_exclusive)
+        args = numbers_kept(self.action._task.args, args)
+        self.secrets = {str(args[name]) for name, option in self.argument_spec.items()
+                        if option.get("no_log") and args.get(name) not in (None, "")}
+        return args
 
     def _warn(self, result: Result, args: dict[str, object]) -> None:
         """Warnings that hold whatever the outcome (a failed task shows them too)."""
@@ -135,8 +143,7 @@ def make_client(args: Mapping[str, object]) -> Client:
 
 class TencentCloudAction(ActionBase):
     """Base of the collection's action plugins: controller-only, check mode, arguments from the docs' spec.
-    A subclass sets ARGUMENT_SPEC (MUTUALLY_EXCLUSIVE), SPEC and RESULT, and implements _work(runner, spec, client),
-    which returns the outcome RESULT shapes."""
+    A subclass sets ARGUMENT_SPEC (MUTUALLY_EXCLUSIVE), SPEC and RESULT, and implements reconciler(client, runner)."""
 
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -153,7 +160,8 @@ class TencentCloudAction(ActionBase):
             result: Result = super().run(tmp, task_vars)
         except AnsibleActionFail as exc:  # ActionBase refuses the task (async: these actions have none)
             return runner._fail({}, str(exc.message), "InvalidArgument")
-        return runner.execute(result, self._work)
+        return runner.execute(result)
 
-    def _work(self, runner: TaskRunner, spec: Any, client: Client) -> Any:
+    def reconciler(self, client: Client, runner: TaskRunner) -> Reconciler:
+        """The object whose run(spec) does the module's work and returns the outcome RESULT shapes."""
         raise NotImplementedError

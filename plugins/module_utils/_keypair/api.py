@@ -15,6 +15,7 @@ from .._core.errors import LostAnswer, TaskError, TencentCloudAPIError
 from .._core.resource import PAGE, Resource
 from .._core.shape import Shape, invalid_answer
 from .records import KeyPair, created_key_pair
+from .spec import KeyPairInfoSpec
 
 Filter = dict[str, Param]  # a DescribeKeyPairs filter: {"Name": ..., "Values": [...]}
 Params = dict[str, Param]  # the parameters of a call, built up here
@@ -151,6 +152,17 @@ class KeyPairs(Resource):
                                else "Could not set the description of %s" % what, exc)
         return key_pair.but(key_name=name if name is not None else key_pair.key_name,
                             description=description if description is not None else key_pair.description)
+
+
+class KeyPairQuery:
+    """tencent_keypair_info: run(spec) lists the key pairs the spec names (read-only)."""
+
+    def __init__(self, client: Client) -> None:
+        self.key_pairs = KeyPairs(client)
+
+    def run(self, spec: KeyPairInfoSpec) -> list[KeyPair]:
+        return self.key_pairs.query(names=spec.names, key_ids=spec.key_ids, project_id=spec.project_id,
+                                    tags=spec.tags)
 
 
 def _creation(name: str, project_id: int, tags: Mapping[str, str] | None) -> Params:

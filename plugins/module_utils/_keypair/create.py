@@ -142,7 +142,27 @@ class Creation:
         self.warnings: list[str] = []
 
     def carry_out(self) -> Created:
-        sent = self._created()
+        """CreateKeyPair/ImportKeyPair, never repeated blindly: a lost answer is followed up, which may delete a key
+        pair whose key never arrived and create it once more; then a generated key is checked and written."""
+        step, spec, key_pairs = self.step, self.context.spec, self.context.key_pairs
+        sent = None
+        for attempt in (1, 2):
+            if self.reservation is not None:
+                self.reservation.commit()  # from here a key pair may exist whose key is not on disk
+            try:
+                if spec.public_key is not None:
+                    sent = Sent(key_pairs.import_key(step.name, step.project_id, step.tags, spec.public_key))
+                else:
+                    sent = Sent(*key_pairs.create(step.name, step.project_id, step.tags))
+            except TaskError as exc:
+                found = self._after_failed_create(exc, attempt)
+                sent = Sent(found) if found is not None else None
+            else:
+                self.said.append("created key pair %s (%s)" % (step.name, sent.key_pair.key_id))
+            if sent is not None:
+                break
+        if sent is None:
+            raise AssertionError("unreachable: the second attempt returns or raises")  # pragma: no cover
         backup = None
         if sent.private_key is not None:
             self._check_new_key(sent, sent.private_key)
@@ -152,29 +172,6 @@ class Creation:
     def _settle(self) -> None:
         if self.reservation is not None:
             self.reservation.settle()
-
-    def _created(self) -> Sent:
-        """CreateKeyPair/ImportKeyPair, never repeated blindly: a lost answer is followed up, which may delete a
-        key pair whose key never arrived and create it once more."""
-        for attempt in (1, 2):
-            if self.reservation is not None:
-                self.reservation.commit()  # from here a key pair may exist whose key is not on disk
-            try:
-                return self._send()
-            except TaskError as exc:
-                found = self._after_failed_create(exc, attempt)
-            if found is not None:
-                return Sent(found)
-        raise AssertionError("unreachable: the second attempt returns or raises")  # pragma: no cover
-
-    def _send(self) -> Sent:
-        step, spec, key_pairs = self.step, self.context.spec, self.context.key_pairs
-        if spec.public_key is not None:
-            sent = Sent(key_pairs.import_key(step.name, step.project_id, step.tags, spec.public_key))
-        else:
-            sent = Sent(*key_pairs.create(step.name, step.project_id, step.tags))
-        self.said.append("created key pair %s (%s)" % (step.name, sent.key_pair.key_id))
-        return sent
 
     def _after_failed_create(self, exc: TaskError, attempt: int) -> KeyPair | None:
         """What a failed creation left: the existing key pair to report (ours, or a concurrent creator's), None to

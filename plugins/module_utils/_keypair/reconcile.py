@@ -15,13 +15,15 @@ both names with the same single DescribeKeyPairs call a converged run makes anyw
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from .._core.client import Client
 from .._core.errors import TaskError
 from .._core.files import KeyFileError
 from .._core.rules import pending_name
-from .._core.steps import execute
+from .._core.steps import Executed, execute
 from .._instance_keypairs.api import Instances
 from .absent import bound_to, decide_removal
 from .api import KeyPairs
@@ -45,10 +47,26 @@ class KeyPairReconciler:
         self.faults = faults or Faults()
 
     def run(self, spec: KeyPairSpec) -> Outcome:
+        """read -> decide -> act, in this one frame: a reader follows a task from here to the API call through the
+        executor, the step and the resource alone (the contributing guide counts the frames)."""
         if spec.state == "absent":
             return self.remove(spec)
+        with self.opened(spec) as context:
+            current, pending = self.key_pairs.find(spec.name, pending_name(spec.name))
+            observed = Observed(current, pending, context.local, (self.client.region, self.client.url))
+            plan = decide(spec, observed)
+            if self.check_mode:
+                return planned(context, observed, plan)
+            done = execute(plan.steps, context, Progress(plan.adopt or observed.current))
+            return carried_out(context, plan, done, planned(context, observed, plan))
+
+    @contextmanager
+    def opened(self, spec: KeyPairSpec) -> Iterator[KeyPairContext]:
+        """The run's context: without private_key_path, none to open; with it, the destination opened, locked
+        (one task at a time writes into a directory) and inspected, and closed on every way out."""
         if not spec.private_key_path:
-            return self.converge(self.context(spec, None, None))
+            yield self.context(spec, None, None)
+            return
         try:
             dest = Destination.open(spec.private_key_path)
         except (KeyFileError, OSError) as exc:
@@ -58,38 +76,10 @@ class KeyPairReconciler:
                 local = dest.inspect(spec.passphrase, read_leftovers=read_leftovers)
             except (KeyFileError, OSError) as exc:
                 raise _destination_failure(exc) from None
-            return self.converge(self.context(spec, dest, local))
+            yield self.context(spec, dest, local)
 
     def context(self, spec: KeyPairSpec, dest: Destination | None, local: LocalFiles | None) -> KeyPairContext:
         return KeyPairContext(self.client, self.key_pairs, spec, dest, local, self.faults)
-
-    def converge(self, context: KeyPairContext) -> Outcome:
-        """read -> decide -> act, the steps of every reconciler."""
-        observed = self.read(context.spec, context.local)
-        return self.act(context, observed, decide(context.spec, observed))
-
-    def read(self, spec: KeyPairSpec, local: LocalFiles | None) -> Observed:
-        current, pending = self.key_pairs.find(spec.name, pending_name(spec.name))
-        return Observed(current, pending, local, (self.client.region, self.client.url))
-
-    def act(self, context: KeyPairContext, observed: Observed, plan: Plan) -> Outcome:
-        """The plan's steps, carried out by the executor (or, in check mode, predicted); the Outcome."""
-        spec, local = context.spec, plan.local
-        base = Outcome(before=observed.current.result() if observed.current else None,
-                       private_key_matches=plan.private_key_matches, files_before=local.summary() if local else None,
-                       files_after=files_after(spec, plan), generated=plan.create and spec.public_key is None,
-                       private_key_path=local.path if local else None, public_key_path=local.pub_path if local else None,
-                       backup=bool(local is not None and spec.backup and local.exists
-                                   and (plan.create or plan.install_staged or plan.encrypt)))
-        if self.check_mode:
-            return replace(base, changed=plan.changes, key_pair=predicted(spec, plan, observed.current).result(),
-                           warnings=plan.warnings)
-        done = execute(plan.steps, context, Progress(plan.adopt or observed.current))
-        progress, model = done.model, done.model.model()
-        outcome = replace(base, changed=bool(done.journal), key_pair=model.result(), backup_file=progress.backup_file,
-                          private_key=progress.private_key if spec.return_private_key else None,
-                          warnings=plan.warnings + progress.warnings)
-        return _concurrent(context, model, outcome) if progress.concurrent else outcome
 
     def remove(self, spec: KeyPairSpec) -> Outcome:
         """state=absent: read, decide (absent.py), delete; the files stay (and the playbook may remove them)."""
@@ -107,6 +97,27 @@ class KeyPairReconciler:
         if not self.check_mode:
             execute(removal.steps, self.context(spec, None, None), None)
         return outcome
+
+
+def planned(context: KeyPairContext, observed: Observed, plan: Plan) -> Outcome:
+    """The Outcome the plan predicts: check mode's result, and a real run's before its steps ran."""
+    spec, local = context.spec, plan.local
+    return Outcome(changed=plan.changes, key_pair=predicted(spec, plan, observed.current).result(),
+                   warnings=plan.warnings, before=observed.current.result() if observed.current else None,
+                   private_key_matches=plan.private_key_matches, files_before=local.summary() if local else None,
+                   files_after=files_after(spec, plan), generated=plan.create and spec.public_key is None,
+                   private_key_path=local.path if local else None, public_key_path=local.pub_path if local else None,
+                   backup=bool(local is not None and spec.backup and local.exists
+                               and (plan.create or plan.install_staged or plan.encrypt)))
+
+
+def carried_out(context: KeyPairContext, plan: Plan, done: Executed[Progress], expected: Outcome) -> Outcome:
+    """The Outcome of a real run: what the steps did, over what the plan predicted."""
+    progress, model = done.model, done.model.model()
+    outcome = replace(expected, changed=bool(done.journal), key_pair=model.result(),
+                      backup_file=progress.backup_file, warnings=plan.warnings + progress.warnings,
+                      private_key=progress.private_key if context.spec.return_private_key else None)
+    return _concurrent(context, model, outcome) if progress.concurrent else outcome
 
 
 def _concurrent(context: KeyPairContext, model: KeyPair, outcome: Outcome) -> Outcome:
