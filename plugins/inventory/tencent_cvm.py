@@ -212,9 +212,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.cache 
     NOT_CACHED, cache_entry, entry_key, from_cache, judge_entry, make_private,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.files import LocalFileJudge
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import (
-    Host, InventorySpec, RegionRead, place_hosts, with_code,
-)
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import Host, RegionRead, place_hosts
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.keyfiles import (
     HOST_INDEPENDENT_VARIABLES, KeyFileFinder,
 )
@@ -224,8 +222,9 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.readin
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.reports import (
     Finding, MissingKey, clashes_finding, host_problems_finding, other_address_kinds_finding, refused_names_finding,
-    unknown_keys_finding,
+    unknown_keys_finding, with_code,
 )
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.spec import InventorySpec
 import jinja2
 import jinja2.meta
 

@@ -15,7 +15,8 @@ import os
 
 from .._core.files import KeyFileError
 from .files import LocalFileJudge
-from .hosts import Host, InventorySpec, path_safe_vars
+from .hosts import Host, path_safe_vars
+from .spec import InventorySpec
 
 # What a cloud value holding / or .. becomes in a private_key_paths template: no path can hold it.
 NOT_IN_A_PATH = "\x00"

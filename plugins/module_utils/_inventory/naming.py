@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from .hosts import Clash, Host, InventorySpec, field_value, host_name_problem, unique_names
+from .hosts import Clash, Host, field_value, host_name_problem, unique_names
+from .spec import InventorySpec
 
 # The plugin's evaluation of a Jinja hostnames preference: (expression, the host's variables, its instance ID) ->
 # the value; None when it cannot be evaluated for this host (with strict: true the plugin raises instead).

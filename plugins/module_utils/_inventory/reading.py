@@ -20,8 +20,10 @@ from .._core.resource import PAGE
 from .._instance_keypairs.api import Instances
 from .._instance_keypairs.records import Instance
 from .._keypair.api import KeyPairs
-from .hosts import InventorySpec, RegionRead, admitted_key_names, queries, with_code
+from .hosts import RegionRead, admitted_key_names
 from .regions import Regions
+from .reports import with_code
+from .spec import InventorySpec, queries
 
 # The options of an inventory source that make its client (the modules' own, documented by the doc fragment).
 CLIENT_OPTIONS = ("secret_id", "secret_key", "security_token", "profile", "region", "endpoint", "allow_insecure_http",

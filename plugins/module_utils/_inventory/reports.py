@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 import json
 
-from .hosts import Clash, Host, unknown_keys, unknown_keys_text
+from .hosts import Clash, Host
 from .naming import NameRefusal
+from .spec import unknown_keys, unknown_keys_text
 
 SHOWN = 10  # hosts named in one warning
 
@@ -34,6 +35,14 @@ class MissingKey:
 
     host_name: str
     key_names: tuple[str, ...]
+
+
+def with_code(message: str, code: str) -> str:
+    """`message` ending with its code as the modules' API failures do: " (<Code>)" appended unless it already ends
+    with "(<Code>)" or holds "(<Code>, RequestId <id>)"."""
+    if message.endswith("(%s)" % code) or "(%s, RequestId " % code in message:
+        return message
+    return "%s (%s)" % (message, code)
 
 
 def shown(value: str, most: int = 80) -> str:

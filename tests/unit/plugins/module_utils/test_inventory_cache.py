@@ -13,8 +13,9 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.cache 
     NOT_CACHED, EntryAccess, cache_entry, cache_file, entry_key, from_cache, judge_entry, make_private,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.files import LocalFileJudge
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import InventorySpec, RegionRead
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import RegionRead
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.reading import Source
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.spec import InventorySpec
 import pytest
 
 DEFAULTS = {"regions": ["ap-guangzhou"], "filters": {"instance-state": "RUNNING"}, "exclude_filters": [],

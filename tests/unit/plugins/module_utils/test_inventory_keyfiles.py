@@ -9,8 +9,9 @@ import re
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.records import Instance
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.files import LocalFileJudge
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import Host, InventorySpec
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import Host
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.keyfiles import NOT_IN_A_PATH, KeyFileFinder
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.spec import InventorySpec
 import pytest
 
 DEFAULTS = {"regions": [], "filters": {}, "exclude_filters": [], "hostnames": ["instance-id"],

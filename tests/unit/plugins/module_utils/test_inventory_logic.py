@@ -8,8 +8,10 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.cache 
     CACHE_VERSION, cache_entry, from_cache,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import (
-    InventorySpec, admitted_key_names, checked_filters, connect_address, field_value, host_name_problem, host_vars,
-    path_safe, queries, unique_names,
+    admitted_key_names, connect_address, field_value, host_name_problem, host_vars, path_safe, unique_names,
+)
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.spec import (
+    InventorySpec, checked_filters, queries,
 )
 import pytest
 

@@ -3,10 +3,11 @@
 its instance ID), the values refused on the way, and no two instances merged. The plugin's Jinja is a stub here."""
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.records import Instance
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import Clash, Host, InventorySpec
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import Clash, Host
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.naming import (
     HostNames, NameRefusal, WantedName, name_hosts, wanted_name,
 )
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.spec import InventorySpec
 import pytest
 
 DEFAULTS = {"regions": [], "filters": {}, "exclude_filters": [], "hostnames": ["instance-id"],

@@ -5,10 +5,10 @@ names of the key pairs bound, a region the credentials may not read (skipped wit
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Settings
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.credentials import Credentials, CredentialsError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import InventorySpec
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.reading import (
     ReadError, Source, credential_secrets, given_secrets, home_region, read_region, read_regions, regions_to_read,
 )
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.spec import InventorySpec
 from helpers import CREDS
 import pytest
 

@@ -9,9 +9,8 @@ import threading
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core import tls as _tls, transport as _transport
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import ArgumentError, TencentCloudAPIError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.rules import parse_mode
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import (
-    unknown_keys, unknown_keys_text, with_code,
-)
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.reports import with_code
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.spec import unknown_keys, unknown_keys_text
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import numbers_kept
 from helpers import forwarding_proxy, make_client, self_signed
 import pytest
