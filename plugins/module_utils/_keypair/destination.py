@@ -21,7 +21,7 @@ from .._core.files import (
     trusted_owner,
 )
 from .keys import comment_of, load_private, openssh_public, blob_of, encrypted_copy, encryption_is_weak
-from .records import CreationRecord, LocalFiles, SiblingPaths, sibling
+from .records import CreationRecord, LocalFiles, SiblingPaths
 
 # What the key file holds, as read_key reads it: (its public key, encrypted?, why it is not a key, weakly encrypted?)
 KeyRead = tuple[str | None, bool | None, str | None, bool]
@@ -88,12 +88,12 @@ class Destination(SiblingPaths):
         self.dir.close()
 
     @property
-    def pub_name(self) -> str:
-        return sibling(self.name, "public")
+    def pub_name(self) -> str:  # in `dir`
+        return posixpath.basename(self.pub_path)
 
     @property
-    def staging_name(self) -> str:
-        return sibling(self.key_name, "staging")
+    def staging_name(self) -> str:  # in `key_dir`
+        return posixpath.basename(self.staging_path)
 
     @contextmanager
     def locked(self) -> Iterator[Destination]:

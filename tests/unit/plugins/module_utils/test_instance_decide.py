@@ -11,10 +11,12 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypair
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.records import Instance
 from helpers import instance_keypairs_spec
+from test_instance_steps import ScriptedClient, api_error  # one scripted client for the instance tests
 import pytest
 
 ONE, TWO = "ins-00000001", "ins-00000002"
 KA, KB, KC = "skey-0000000a", "skey-0000000b", "skey-0000000c"
+BUSY = api_error("OperationDenied.InstanceOperationInProgress")  # nothing was done: tried again
 
 
 def model(instance_id=ONE, state="STOPPED", keys=(), op=None, os_name="TencentOS Server 3.1", request_id=None,
@@ -139,44 +141,12 @@ def test_busy_instances_are_waited_for_and_keyless_ones_warned():
     assert list(plan.keyless) == [ONE]
 
 
-class ScriptedClient:
-    """Answers DescribeInstances with the next scripted model of each instance; records writes."""
-
-    def __init__(self, script, busy=0):
-        self.script = script
-        self.busy = busy
-        self.request_ids = []
-        self.calls = []
-        self.now = 0.0
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-    def call(self, action, params, retry=True):
-        from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import TencentCloudAPIError
-
-        self.calls.append(action)
-        if action == "DescribeInstances":
-            models = [self.script[i].pop(0) if len(self.script[i]) > 1 else self.script[i][0]
-                      for i in params["InstanceIds"]]
-            return {"InstanceSet": models, "TotalCount": len(models), "RequestId": "r-describe"}
-        if action == "DescribeKeyPairs":
-            found = [{"KeyId": k, "KeyName": "k"} for k in params.get("KeyIds", []) if k in (KA, KB, KC)]
-            return {"KeyPairSet": found, "TotalCount": len(found), "RequestId": "r-keys"}
-        if self.busy:
-            self.busy -= 1
-            raise TencentCloudAPIError(code="OperationDenied.InstanceOperationInProgress", message="busy",
-                                       request_id="r-busy")
-        return {"RequestId": "r-write"}
 
 
 def test_waits_by_request_id_or_by_effect():
     # read, then: the previous operation still shown (lagging, no RequestId), OPERATING, then done without an ID
     client = ScriptedClient({ONE: [model(keys=[KA]), model(keys=[KA], op="SUCCESS"), model(keys=[KA], op="OPERATING"),
-                                   model(keys=[KA, KB], op="SUCCESS")]}, busy=2)
+                                   model(keys=[KA, KB], op="SUCCESS")]}, writes=[BUSY, BUSY])
     out = run(client, spec(instance_ids=[ONE], key_pairs=[KB]))
     assert out["changed"] is True and out["instances"][0]["key_ids"] == [KA, KB]
     assert client.calls.count("AssociateInstancesKeyPairs") == 3  # two busy answers retried, nothing else
