@@ -68,12 +68,20 @@ class KeyPairContext:
     faults: Faults = Faults()
 
 
+class SameModel:
+    """A step whose effect the key pair's model does not show (files, names, deletions of other key pairs): its
+    prediction is the model it is given."""
+
+    def predict(self, model: Progress) -> Progress:
+        return model
+
+
 def _pair(model: KeyPair) -> str:
     return "key pair %s (%s)" % (model.key_name, model.key_id)
 
 
 @dataclass(frozen=True)
-class RecoverFiles:
+class RecoverFiles(SameModel):
     """Finish or clean up the files an interrupted creation left (its record, its reserved files)."""
 
     finish: str | None
@@ -93,9 +101,6 @@ class RecoverFiles:
         if removed:
             said.append("removed %s, left by an interrupted run" % ", ".join(removed))
         return Done(model, tuple(said))
-
-    def predict(self, model: Progress) -> Progress:
-        return model
 
 
 @dataclass(frozen=True)
@@ -120,23 +125,20 @@ class DeleteKeyPair:
 
 
 @dataclass(frozen=True)
-class RemoveStaged:
+class RemoveStaged(SameModel):
     """Remove a staged private key that belongs to no key pair."""
 
     def says(self) -> str:
         return "remove the staged key of an interrupted replacement"
 
     def run(self, context: KeyPairContext, model: Progress) -> Done[Progress]:
-        dest = _destination(context)
-        destination.remove_staged(dest)
-        return Done(model, ("removed %s" % dest.staging_path,))
-
-    def predict(self, model: Progress) -> Progress:
-        return model
+        removed = _destination(context).staging_path
+        destination.remove_staged(_destination(context))
+        return Done(model, ("removed %s" % removed,))
 
 
 @dataclass(frozen=True)
-class DeleteOld:
+class DeleteOld(SameModel):
     """Make before break: the replaced key pair goes once its successor exists (and, with a key file, its key is
     staged on disk)."""
 
@@ -149,12 +151,9 @@ class DeleteOld:
         context.key_pairs.delete(self.old, "key pair %s" % context.spec.name)
         return Done(model, ("deleted key pair %s (%s)" % (context.spec.name, self.old.key_id),), keeps=True)
 
-    def predict(self, model: Progress) -> Progress:
-        return model
-
 
 @dataclass(frozen=True)
-class Modify:
+class Modify(SameModel):
     """ModifyKeyPairAttribute: the spec's name (a replacement or an adopted pending key pair takes it over) and
     the description, where the key pair differs."""
 
@@ -174,9 +173,6 @@ class Modify:
         said = "renamed %s to %s" % (_pair(current), name) if name is not None \
             else "set the description of %s" % _pair(current)
         return Done(replace(model, key_pair=changed), (said,))
-
-    def predict(self, model: Progress) -> Progress:
-        return model
 
 
 @dataclass(frozen=True)
@@ -209,7 +205,7 @@ class SetTags:
 
 
 @dataclass(frozen=True)
-class UpdateKeyFile:
+class UpdateKeyFile(SameModel):
     """One change of the key file: `how` is "install" (move the staged key into place), "encrypt" (with the
     passphrase) or "mode"; a backup first where the spec asks and a file is replaced."""
 
@@ -241,12 +237,9 @@ class UpdateKeyFile:
         destination.set_mode(dest, spec.mode)
         return "set the mode of %s to %04o" % (dest.target, spec.mode)
 
-    def predict(self, model: Progress) -> Progress:
-        return model
-
 
 @dataclass(frozen=True)
-class WritePub:
+class WritePub(SameModel):
     """<path>.pub: the key pair's public key, with the comment the task asks for."""
 
     def says(self) -> str:
@@ -259,9 +252,6 @@ class WritePub:
         except (OSError, KeyFileError) as exc:
             raise _files_failed(dest, exc) from None
         return Done(model, ("wrote %s" % dest.pub_path,))
-
-    def predict(self, model: Progress) -> Progress:
-        return model
 
 
 def pub_comment(spec: KeyPairSpec) -> str:
