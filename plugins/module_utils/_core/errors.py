@@ -9,9 +9,9 @@ codes live with the key-pair reconciler."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Dict, Optional, Protocol
 
-Failure = dict[str, str | None]  # failure: {code, message, request_id} of a failed task's result
+Failure = Dict[str, Optional[str]]  # failure: {code, message, request_id} of a failed task's result
 
 # The client-side codes: failures found on the control node, before or instead of an API answer. Each is
 # explained in docs/docsite/rst/guide_troubleshooting.rst (a test keeps the two in step).
@@ -63,6 +63,7 @@ GENERIC_HINTS = {
     "ServerNetworkError": "the endpoint answered with an HTTP error",
     "InvalidResponse": "the endpoint's answer could not be read",
 }
+
 
 class Flagged(Protocol):
     """An error with boolean flags named in FLAGS (TencentCloudAPIError, the transport's errors)."""

@@ -35,7 +35,6 @@ BUSY_CODES = frozenset(["OperationDenied.InstanceOperationInProgress", "MutexOpe
 OPERATIONS = {"bind": "AssociateInstancesKeyPairs", "unbind": "DisassociateInstancesKeyPairs"}
 
 
-
 def preposition(verb: str) -> str:
     """"bind ... to", "unbind ... from"."""
     return "to" if verb == "bind" else "from"

@@ -245,8 +245,8 @@ class Creation:
                                     "without a delivered private key (%s) was deleted again"
                                     % (existing.key_name, existing.key_id), lost, changed=True)
         self.warnings.append("%s for %s got no answer (%s); key pair %s had been created but its private key never "
-                             "arrived, so it was deleted and created again." % (lost.action, existing.key_name,
-                                                                                  lost.code, existing.key_id))
+                             "arrived, so it was deleted and created again."
+                             % (lost.action, existing.key_name, lost.code, existing.key_id))
         return None
 
     def _check_new_key(self, sent: Sent, private_key: str) -> None:

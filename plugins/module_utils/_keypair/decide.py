@@ -26,7 +26,6 @@ from .steps import (
 )
 
 
-
 KeyPairStep = Step[KeyPairContext, Progress]
 
 
@@ -40,7 +39,6 @@ class Observed:
     pending: KeyPair | None
     local: LocalFiles | None
     target: tuple[str | None, str | None] = (None, None)
-
 
 
 @dataclass(frozen=True)
@@ -158,8 +156,8 @@ def _leftovers(spec: KeyPairSpec, found: Leftovers, plan: Plan) -> tuple[KeyPair
                             code="KeyPairInUse")
         else:
             plan = _warned(replace(plan, drop=pending), "Key pair %s (%s) was left by an interrupted replacement of "
-                           "%s and nobody holds its private key; it is deleted." % (pending.key_name, pending.key_id,
-                                                                                   spec.name))
+                           "%s and nobody holds its private key; it is deleted."
+                           % (pending.key_name, pending.key_id, spec.name))
     if _staged(local) is not None and candidate is None and not _staged_is(local, current):
         plan = replace(plan, remove_staged=True)
     return candidate, plan

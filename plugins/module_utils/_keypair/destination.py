@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
+from typing import Optional, Tuple
 import fcntl
 import os
 import posixpath
@@ -24,9 +25,10 @@ from .keys import comment_of, load_private, openssh_public, blob_of, encrypted_c
 from .records import CreationRecord, LocalFiles, SiblingPaths
 
 # What the key file holds, as read_key reads it: (its public key, encrypted?, why it is not a key, weakly encrypted?)
-KeyRead = tuple[str | None, bool | None, str | None, bool]
+KeyRead = Tuple[Optional[str], Optional[bool], Optional[str], bool]  # typing's: evaluated at run time
 
 # --- the destination ------------------------------------------------------------------------------
+
 
 class Destination(SiblingPaths):
     """Where the private key lives: the descriptors of its directories, through which alone it is changed, and

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # cryptography is imported only when a key is parsed (see abo
 
 # --- public keys ----------------------------------------------------------------------------------
 
+
 def ssh_blob(public_key: str | None) -> tuple[str, str]:
     """`ssh-rsa AAAA... comment` -> (key type, base64 blob). Raises KeyFileError."""
     parts = (public_key or "").strip().split()

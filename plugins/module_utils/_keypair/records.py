@@ -16,6 +16,7 @@ from .keys import blob_of, fingerprint
 
 # --- key pairs -------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class KeyPair:
     """A key pair as DescribeKeyPairs shows it (fields this collection reads)."""

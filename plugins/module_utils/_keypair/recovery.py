@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # decide.py imports this module
 # creation made: the signature window (the control node's clock is within 5 minutes of Tencent Cloud's).
 CLOCK_SLACK = 300
 
+
 @dataclass(frozen=True)
 class Recovery:
     """What to do about the record an interrupted creation left (found under the directory lock, so its process is
@@ -39,8 +40,8 @@ class Recovery:
     warnings: tuple[str, ...] = ()
 
 
-def recover(spec: KeyPairSpec, observed: Observed) -> tuple[Recovery | None, KeyPair | None, KeyPair | None,
-                                                              LocalFiles | None]:
+def recover(spec: KeyPairSpec,
+            observed: Observed) -> tuple[Recovery | None, KeyPair | None, KeyPair | None, LocalFiles | None]:
     """(Recovery or None, current, pending, local) as the decision sees them: an orphan to be deleted counts as
     gone, and a reserved key to be renamed into place as there."""
     current, pending, local = observed.current, observed.pending, observed.local

@@ -37,7 +37,6 @@ class Outcome:
     files_after: Shown | None = None
 
 
-
 def _diffable(key_pair: Shown | None, files: Shown | None) -> Shown:
     shown: dict[str, object] = {"state": "absent"} if key_pair is None else dict(key_pair, state="present")
     if files is not None:

@@ -200,8 +200,8 @@ class SetTags:
         if model.key_pair is None:
             return model
         tags = dict(model.key_pair.tags, **self.tag_replace)
-        return replace(model, key_pair=model.key_pair.but(tags={k: v for k, v in tags.items()
-                                                                 if k not in self.tag_delete}))
+        kept = {k: v for k, v in tags.items() if k not in self.tag_delete}
+        return replace(model, key_pair=model.key_pair.but(tags=kept))
 
 
 @dataclass(frozen=True)

@@ -141,8 +141,6 @@ def test_busy_instances_are_waited_for_and_keyless_ones_warned():
     assert list(plan.keyless) == [ONE]
 
 
-
-
 def test_waits_by_request_id_or_by_effect():
     # read, then: the previous operation still shown (lagging, no RequestId), OPERATING, then done without an ID
     client = ScriptedClient({ONE: [model(keys=[KA]), model(keys=[KA], op="SUCCESS"), model(keys=[KA], op="OPERATING"),

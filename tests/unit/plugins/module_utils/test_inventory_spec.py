@@ -24,7 +24,8 @@ def spec(**options):
 
 def test_templates_are_the_strings_the_source_gave():
     made = spec(hostnames=[Trusted("tencent_tags.role ~ '-x'")], private_key_paths=[Trusted("~/{{ key_name }}")])
-    assert type(made.hostnames[0]) is Trusted and type(made.private_key_paths[0]) is Trusted
+    # the very type, not a str made of it (a subclass check would pass for a copy of another kind)
+    assert type(made.hostnames[0]) is Trusted and type(made.private_key_paths[0]) is Trusted  # pylint: disable=unidiomatic-typecheck
     assert made.hostnames == ("tencent_tags.role ~ '-x'",) and made.private_key_paths == ("~/{{ key_name }}",)
 
 
