@@ -434,10 +434,10 @@ class Handler(BaseHTTPRequestHandler):
                            "Your current request times equals to `%d` in a second, which exceeds the frequency "
                            "limit `%d` for a second. Please reduce the frequency of calls." % over)
 
-        # A signed query or form of indexes only (`0=x`) unflattens to a list, which validate() cannot take: the
-        # request ends as EmulatorBug without an answer (found by the type check; issue 26 leaves it to be decided).
         given = ctx["params"]
-        params = validate(action, given, ctx["from_strings"], service)  # type: ignore[arg-type]  # a list crashes it
+        if isinstance(given, list):  # a signed query or form of indexes only (`0=x`): names no parameter of the API
+            raise ApiError("UnknownParameter", "The parameter `0` is not recognized.")
+        params = validate(action, given, ctx["from_strings"], service)
         if isinstance(params.get("KeyName"), str):
             entry["key_name"] = params["KeyName"]
         with self.emu.store:

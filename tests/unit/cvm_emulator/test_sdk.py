@@ -356,6 +356,26 @@ def test_seed_example_on_the_legacy_gateway(emulator):
         assert json.loads(resp.read())["Response"]["Error"]["Code"] == "AuthFailure.SignatureFailure"
 
 
+def test_parameters_that_are_only_indexes_are_unknown(emulator):
+    """A signed query whose only parameter besides the common ones is an index (`0=x`) names no parameter of the
+    API: UnknownParameter, not a request the emulator cannot answer (the type check found that it crashed)."""
+    import time
+    from urllib.parse import quote
+
+    from tencentcloud.common.sign import Sign
+
+    params = {"Action": "DescribeKeyPairs", "Version": "2017-03-12", "Region": "ap-guangzhou", "0": "x",
+              "Timestamp": str(int(time.time())), "Nonce": "11887", "SecretId": CREDS["secret_id"],
+              "SignatureMethod": "HmacSHA256"}
+    s2s = "GET%s/?%s" % (emulator.url_host, "&".join("%s=%s" % (k, params[k]) for k in sorted(params)))
+    params["Signature"] = Sign.sign(CREDS["secret_key"], s2s, "HmacSHA256")
+    query = "&".join("%s=%s" % (k, quote(v, safe="")) for k, v in params.items())
+    with urllib.request.urlopen("http://%s/?%s" % (emulator.url_host, query), timeout=10) as resp:
+        error = json.loads(resp.read())["Response"]["Error"]
+    assert error == {"Code": "UnknownParameter", "Message": "The parameter `0` is not recognized."}
+    assert [r["code"] for r in emulator.requests()][-1] == "UnknownParameter"
+
+
 # --- concurrency ----------------------------------------------------------------------------------
 
 def test_twenty_concurrent_clients(emulator):
