@@ -17,7 +17,7 @@ from helpers import ROOT, doc_blocks, guide
 
 BIN = os.path.dirname(sys.executable)
 DEV_ONLY = (".venv/", ".build/", ".ci/", "tests/", "scripts/", "requirements/", "benchmarks/", "extensions/",
-            ".git/", "Makefile", "pytest.ini", "__pycache__", ".pyc")
+            ".git/", "Makefile", "pytest.ini", "mypy.ini", "__pycache__", ".pyc")
 
 
 @pytest.fixture(scope="module")
