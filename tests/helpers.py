@@ -489,8 +489,8 @@ def invariants(case, admin, key_dir, run=None, secrets=(), passphrase=None, expe
 
 def make_client(url, sleep=None, **settings):
     """A Client of the emulator at `url` with its default credential; `settings` are Settings fields."""
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import Client, Settings
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._credentials import Credentials
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Client, Settings
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.credentials import Credentials
 
     credentials = Credentials(settings.pop("secret_id", CREDS["secret_id"]),
                               settings.pop("secret_key", None) or CREDS["secret_key"], settings.pop("token", None))
@@ -520,13 +520,13 @@ def module_options(module, **given):
 
 def keypair_spec(**given):
     """tencent_keypair's spec for these options, validated (KeyPairSpec.from_args)."""
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._specs import KeyPairSpec
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.spec import KeyPairSpec
 
     return KeyPairSpec.from_args(module_options("tencent_keypair", **given))
 
 
 def instance_keypairs_spec(**given):
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils._specs import InstanceKeyPairsSpec
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.spec import InstanceKeyPairsSpec
 
     return InstanceKeyPairsSpec.from_args(module_options("tencent_instance_keypairs", **given))
 

@@ -138,7 +138,7 @@ def make_client(args: Mapping[str, object]) -> Client:
     """The client of a task: its settings from the options (the one place they are checked), credentials and
     region resolved (options, environment, profile files)."""
     settings = Settings.from_args(args)
-    return Client(resolve_credentials(args), settings.but(region=resolve_region(args)))
+    return Client(resolve_credentials(args), settings.in_region(resolve_region(args)))
 
 
 class TencentCloudAction(ActionBase):

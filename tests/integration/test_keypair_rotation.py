@@ -232,7 +232,21 @@ KILL_POINTS = {
 }
 
 
-@pytest.mark.parametrize("action", list(KILL_POINTS))
+# make test runs two kill points, where the rerun meets instances in the middle of an operation, at both ends of the
+# window in which old and new key pairs are bound together: AssociateInstancesKeyPairs (killed while the bind runs:
+# the rerun must wait for it rather than bind again or fail) and DisassociateInstancesKeyPairs (killed while the
+# unbind runs, past the point of no return: the rerun must prove the new key on restarting instances, then delete
+# the old pair). The other four are marked nightly (scripts/test.sh deselects them; `make nightly` runs them), as
+# their reruns take paths the two kept ones or other tests cover: CreateKeyPair is test_interrupts.py's "after the
+# commit, answer held" with SIGKILL to all; DescribeInstances kills the same bind as AssociateInstancesKeyPairs,
+# later; at "login" both pairs are bound and nothing runs, the state the AssociateInstancesKeyPairs rerun reaches once
+# the bind it waited for has ended; after DeleteKeyPairs the rerun finds what every third run below finds (key_a
+# gone, nothing to do).
+KEPT_IN_MAKE_TEST = ("AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
+
+
+@pytest.mark.parametrize("action", [
+    pytest.param(action, marks=() if action in KEPT_IN_MAKE_TEST else pytest.mark.nightly) for action in KILL_POINTS])
 def test_killed_anywhere_then_run_again(ansible, admin, fleet, tmp_path, action):
     a_id, instances = fleet
     ids = [i["instance_id"] for i in instances]

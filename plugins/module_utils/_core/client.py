@@ -118,7 +118,7 @@ class Settings:
     service: str = "cvm"
     language: str = "en-US"
 
-    def but(self, *, region: str | None) -> Settings:
+    def in_region(self, region: str | None) -> Settings:
         """These settings in another region (None: a call that needs none)."""
         return replace(self, region=region)
 

@@ -151,7 +151,7 @@ class TaskError(Exception):
         self.result: dict[str, object] = dict(result or {})  # what a failed task still returns (a private key
         # that exists nowhere else)
 
-    def but(self, msg: str | None = None, changed: bool | None = None,
+    def amended(self, msg: str | None = None, changed: bool | None = None,
             result: Mapping[str, object] | None = None) -> TaskError:
         """A copy with another message, `changed`, or more result keys: the one way a failure's text grows (the
         journal, an undo, what was kept), never by changing the exception that was raised."""
@@ -237,4 +237,4 @@ class Journal:
         """`exc` with changed=true and the changes made before it, when there were any."""
         if not self.entries:
             return exc
-        return exc.but("%s Changes made before the failure: %s. %s" % (exc.msg, self.text(), advice), changed=True)
+        return exc.amended("%s Changes made before the failure: %s. %s" % (exc.msg, self.text(), advice), changed=True)

@@ -137,8 +137,8 @@ class _Run:
             try:
                 self.journal.add(undo.run(context))
             except TaskError as failed:
-                exc = exc.but("%s, and %s %s" % (exc.msg, undo.stuck, failed.msg), changed=True)
+                exc = exc.amended("%s, and %s %s" % (exc.msg, undo.stuck, failed.msg), changed=True)
             else:
-                exc = exc.but("%s; %s" % (exc.msg, undo.undone))
+                exc = exc.amended("%s; %s" % (exc.msg, undo.undone))
         self.undos = []
-        return self.failure(self.journal, exc.but(result=self.kept) if self.kept else exc)
+        return self.failure(self.journal, exc.amended(result=self.kept) if self.kept else exc)

@@ -58,7 +58,7 @@ def already_sent(journal: Journal, exc: TaskError) -> TaskError:
     """How a failure after calls were sent says which: "<message>. Already sent: <journal>." (changed=true)."""
     if not journal:
         return exc
-    return exc.but("%s%sAlready sent: %s." % (exc.msg, " " if exc.msg.endswith(".") else ". ", journal.text()),
+    return exc.amended("%s%sAlready sent: %s." % (exc.msg, " " if exc.msg.endswith(".") else ". ", journal.text()),
                    changed=True)
 
 

@@ -51,7 +51,7 @@ class Source:
 
     def client(self, region: str | None) -> Client:
         """A client of CVM in `region` (None: no region, for the Region API)."""
-        return Client(self.credentials, self.settings.but(region=region))
+        return Client(self.credentials, self.settings.in_region(region))
 
 
 def given_secrets(args: Mapping[str, object]) -> set[str]:

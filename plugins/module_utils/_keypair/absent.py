@@ -33,47 +33,47 @@ class Removal:
     """The plan of state=absent: the key pairs to delete, the instances still bound to them, the warning that says
     so, and the steps."""
 
-    doomed: tuple[KeyPair, ...]
+    to_delete: tuple[KeyPair, ...]
     bound: tuple[str, ...]
     warnings: tuple[str, ...]
     steps: tuple[Step[KeyPairContext, float | None], ...]
 
 
-def bound_to(doomed: tuple[KeyPair, ...]) -> tuple[str, ...]:
-    return tuple(sorted({i for kp in doomed for i in kp.associated_instance_ids}))
+def bound_to(to_delete: tuple[KeyPair, ...]) -> tuple[str, ...]:
+    return tuple(sorted({i for kp in to_delete for i in kp.associated_instance_ids}))
 
 
-def decide_removal(spec: KeyPairSpec, doomed: tuple[KeyPair, ...], states: Mapping[str, str]) -> Removal:
+def decide_removal(spec: KeyPairSpec, to_delete: tuple[KeyPair, ...], states: Mapping[str, str]) -> Removal:
     """Pure: `states` are the states of the bound instances that still exist. Fails at once unless every one is
     being terminated; else waits for their bindings to go, then deletes."""
-    bound = bound_to(doomed)
+    bound = bound_to(to_delete)
     live = {i: state for i, state in states.items() if state not in GOING_AWAY}
     if live:
         raise TaskError("Key pair %s (%s) is bound to instances %s; disassociate it before deleting it"
-                        % (spec.name, ", ".join(str(kp.key_id) for kp in doomed),
+                        % (spec.name, ", ".join(str(kp.key_id) for kp in to_delete),
                            ", ".join("%s (%s)" % item for item in sorted(live.items()))), code="KeyPairInUse")
     warnings = ("Key pair %s is still bound to instances %s, which are being terminated; Tencent Cloud releases such "
                 "bindings after a while, and the task waits for that (up to wait_timeout=%ss)."
                 % (spec.name, list(bound), spec.wait_timeout),) if bound else ()
-    waits: list[Step[KeyPairContext, float | None]] = [WaitUnbound(doomed)] if bound else []
-    return Removal(doomed, bound, warnings, tuple(waits) + tuple(DeleteWhenFree(kp) for kp in doomed))
+    waits: list[Step[KeyPairContext, float | None]] = [WaitUnbound(to_delete)] if bound else []
+    return Removal(to_delete, bound, warnings, tuple(waits) + tuple(DeleteWhenFree(kp) for kp in to_delete))
 
 
 @dataclass(frozen=True)
 class WaitUnbound:
-    """Reads the doomed key pairs again until no instance is bound to them (or wait_timeout). The model that flows
+    """Reads the to_delete key pairs again until no instance is bound to them (or wait_timeout). The model that flows
     through a removal is its deadline (None: no wait)."""
 
-    doomed: tuple[KeyPair, ...]
+    to_delete: tuple[KeyPair, ...]
 
     def says(self) -> str:
-        return "wait until no instance is bound to %s" % ", ".join(kp.key_name for kp in self.doomed)
+        return "wait until no instance is bound to %s" % ", ".join(kp.key_name for kp in self.to_delete)
 
     def run(self, context: KeyPairContext, model: float | None) -> Done[float | None]:
         deadline = context.client.clock() + context.spec.wait_timeout
 
         def probe() -> None:
-            fresh = context.key_pairs.find(*[kp.key_name for kp in self.doomed])
+            fresh = context.key_pairs.find(*[kp.key_name for kp in self.to_delete])
             still = bound_to(tuple(kp for kp in fresh if kp is not None))
             if still:
                 raise Again(list(still))

@@ -103,7 +103,7 @@ class KeyPairs(Resource):
             raise self.creation_failure(name, exc) from None
         if not private.endswith("\n"):  # OpenSSH refuses a PEM file whose last line has no newline
             private += "\n"
-        return model.but(tags=dict(tags or {})), private
+        return model.updated(tags=dict(tags or {})), private
 
     def import_key(self, name: str, project_id: int, tags: Mapping[str, str] | None, public_key: str) -> KeyPair:
         """ImportKeyPair (never repeated blindly). Returns the KeyPair; a lost answer is a LostAnswer."""
@@ -150,7 +150,7 @@ class KeyPairs(Resource):
                                    "description instead" % what, exc)
             raise self.failure("Could not rename %s to %s" % (what, name) if name is not None
                                else "Could not set the description of %s" % what, exc)
-        return key_pair.but(key_name=name if name is not None else key_pair.key_name,
+        return key_pair.updated(key_name=name if name is not None else key_pair.key_name,
                             description=description if description is not None else key_pair.description)
 
 

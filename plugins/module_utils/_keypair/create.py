@@ -85,8 +85,8 @@ class Create:
     def run(self, context: KeyPairContext, model: Progress) -> Done[Progress]:
         said: list[str] = []
         try:
-            with self._reserved(context) as reservation, DeferredSignals() as section:
-                created = Creation(self, context, reservation, section, said).carry_out()
+            with self._reserved(context) as reservation, DeferredSignals() as signals:
+                created = Creation(self, context, reservation, signals, said).carry_out()
         except TaskError as exc:
             raise StepFailed(self._kept(exc, context), tuple(said)) from None
         sent = created.sent
@@ -126,8 +126,8 @@ class Create:
             return exc
         kept = "Key pair %s (%s)" % (context.spec.name, self.replacing.key_id)
         if context.dest is not None:
-            return exc.but("%s %s and %s are unchanged." % (exc.msg, kept, context.dest.path))
-        return exc.but("%s %s is unchanged." % (exc.msg, kept))
+            return exc.amended("%s %s and %s are unchanged." % (exc.msg, kept, context.dest.path))
+        return exc.amended("%s %s is unchanged." % (exc.msg, kept))
 
 
 class Creation:
@@ -136,8 +136,8 @@ class Creation:
     part-way still says it); carry_out() returns what was created."""
 
     def __init__(self, step: Create, context: KeyPairContext, reservation: Reservation | None,
-                 section: DeferredSignals, said: list[str]) -> None:
-        self.step, self.context, self.reservation, self.section = step, context, reservation, section
+                 signals: DeferredSignals, said: list[str]) -> None:
+        self.step, self.context, self.reservation, self.signals = step, context, reservation, signals
         self.said = said
         self.warnings: list[str] = []
 
@@ -186,7 +186,7 @@ class Creation:
             self._settle()
             raise exc
         lost = exc.lost
-        if self.section.pending:
+        if self.signals.pending:
             raise TaskError("Interrupted while %s for %s got no answer (%s); the next run finds out whether it "
                             "created the key pair, and deletes it if so (its private key never arrived)"
                             % (lost.action, name, lost.message), code="Interrupted", changed=True)

@@ -38,7 +38,7 @@ class Observed:
     current: KeyPair | None
     pending: KeyPair | None
     local: LocalFiles | None
-    target: tuple[str | None, str | None] = (None, None)
+    region_endpoint: tuple[str | None, str | None] = (None, None)
 
 
 @dataclass(frozen=True)

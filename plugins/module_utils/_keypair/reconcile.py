@@ -83,15 +83,15 @@ class KeyPairReconciler:
 
     def remove(self, spec: KeyPairSpec) -> Outcome:
         """state=absent: read, decide (absent.py), delete; the files stay (and the playbook may remove them)."""
-        doomed = tuple(kp for kp in self.key_pairs.find(spec.name, pending_name(spec.name)) if kp is not None)
-        bound = bound_to(doomed)
+        to_delete = tuple(kp for kp in self.key_pairs.find(spec.name, pending_name(spec.name)) if kp is not None)
+        bound = bound_to(to_delete)
         states = {} if not bound else {i: m.state or "" for i, m in Instances(self.client).describe(
             list(bound), "Could not look up instances %s, to which key pair %s is bound" % (list(bound), spec.name)
         ).items()}
-        removal = decide_removal(spec, doomed, states)
+        removal = decide_removal(spec, to_delete, states)
         named = Destination(spec.private_key_path) if spec.private_key_path else None  # named, never opened
-        outcome = Outcome(before=doomed[0].result() if doomed and doomed[0].key_name == spec.name else None,
-                          changed=bool(doomed), warnings=removal.warnings,
+        outcome = Outcome(before=to_delete[0].result() if to_delete and to_delete[0].key_name == spec.name else None,
+                          changed=bool(to_delete), warnings=removal.warnings,
                           private_key_path=named.path if named else None, public_key_path=named.pub_path if named
                           else None)
         if not self.check_mode:

@@ -94,12 +94,12 @@ def assess(spec: KeyPairSpec, observed: Observed) -> Recovery:
     if not name or not isinstance(when, (int, float)):
         return recovery  # never completed: the process died before it sent anything
     what, remove_it = _about(record, local)
-    if (record.get("region"), record.get("endpoint")) != tuple(observed.target) or \
+    if (record.get("region"), record.get("endpoint")) != tuple(observed.region_endpoint) or \
             name not in (spec.name, pending_name(spec.name)):
         raise TaskError("%s left %s. This task manages key pair %s in region %s at %s, so it cannot tell what that "
                         "creation left. Run the task for key pair %s with region %s and endpoint %s once, so that it "
                         "can recover; or %s."
-                        % (what, local.record_path, spec.name, observed.target[0], observed.target[1],
+                        % (what, local.record_path, spec.name, observed.region_endpoint[0], observed.region_endpoint[1],
                            record.get("name", name), record.get("region"), record.get("endpoint"), remove_it),
                         code="InterruptedCreation")
     model = observed.current if name == spec.name else observed.pending

@@ -39,11 +39,11 @@ RESERVED_BYTES = 8192  # an RSA-2048 PEM is about 1.7 kB, encrypted PKCS#8 about
 PUB_BYTES = 1024
 
 
-def new_record(name: str, key_pair: str, path: str, settings: Client, project_id: int) -> CreationRecord:
-    """What the record of a creation says: `settings` are the client's (region, endpoint, timeout)."""
-    return {"version": 1, "name": name, "key_pair": key_pair, "region": settings.region,
-            "endpoint": settings.url, "project_id": project_id, "path": path, "time": round(time.time(), 3),
-            "timeout": min(float(settings.timeout or 30), MAX_RECORD_TIMEOUT), "pid": os.getpid(),
+def new_record(name: str, key_pair: str, path: str, client: Client, project_id: int) -> CreationRecord:
+    """What the record of a creation says: where `client` talks to (region, endpoint) and its timeout."""
+    return {"version": 1, "name": name, "key_pair": key_pair, "region": client.region,
+            "endpoint": client.url, "project_id": project_id, "path": path, "time": round(time.time(), 3),
+            "timeout": min(float(client.timeout or 30), MAX_RECORD_TIMEOUT), "pid": os.getpid(),
             "host": socket.gethostname()}
 
 

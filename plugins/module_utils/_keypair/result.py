@@ -53,12 +53,12 @@ def predicted(spec: KeyPairSpec, plan: Plan, current: KeyPair | None) -> KeyPair
         kept = plan.adopt if plan.adopt is not None else current
         if kept is None:
             raise AssertionError("a plan that creates nothing keeps a key pair")
-        model = kept.but(key_name=spec.name)
+        model = kept.updated(key_name=spec.name)
     if plan.description is not None:
-        model = model.but(description=plan.description)
+        model = model.updated(description=plan.description)
     if plan.tag_replace or plan.tag_delete:
         tags = dict(model.tags, **plan.tag_replace)
-        model = model.but(tags={k: v for k, v in tags.items() if k not in plan.tag_delete})
+        model = model.updated(tags={k: v for k, v in tags.items() if k not in plan.tag_delete})
     return model
 
 

@@ -194,14 +194,14 @@ class SetTags:
             for key in deleted:
                 tags.pop(key, None)
             said.append("set tags %s and removed tags %s of %s" % (replaced, deleted, _pair(current)))
-        return Done(replace(model, key_pair=current.but(tags=tags)), tuple(said))
+        return Done(replace(model, key_pair=current.updated(tags=tags)), tuple(said))
 
     def predict(self, model: Progress) -> Progress:
         if model.key_pair is None:
             return model
         tags = dict(model.key_pair.tags, **self.tag_replace)
         kept = {k: v for k, v in tags.items() if k not in self.tag_delete}
-        return replace(model, key_pair=model.key_pair.but(tags=kept))
+        return replace(model, key_pair=model.key_pair.updated(tags=kept))
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def settings_of(url, **options):
 @pytest.mark.parametrize("api_style", ["tc3", "v1", "legacy"])
 def test_no_home_region_one_call_to_the_region_api(emulator, api_style):
     """What the inventory's `regions: [all]` does when no region is configured: one call, no region sent."""
-    client = Client(CREDENTIALS, settings_of(emulator.url, api_style=api_style).but(region=None))
+    client = Client(CREDENTIALS, settings_of(emulator.url, api_style=api_style).in_region(None))
     assert Regions(client).available() == sorted(REGIONS)
     log = emulator.requests()
     assert [(r["action"], r["service"], r["region"], r["code"]) for r in log] == [
@@ -37,7 +37,7 @@ def test_no_home_region_one_call_to_the_region_api(emulator, api_style):
 
 
 def test_a_home_region_is_sent_and_changes_nothing(emulator):
-    client = Client(CREDENTIALS, settings_of(emulator.url).but(region="ap-singapore"))
+    client = Client(CREDENTIALS, settings_of(emulator.url).in_region("ap-singapore"))
     assert Regions(client).available() == sorted(REGIONS)
     assert [(r["service"], r["region"]) for r in emulator.requests()] == [("region", "ap-singapore")]
 
@@ -48,7 +48,7 @@ def test_falls_back_to_cvm_where_the_region_api_is_missing_or_not_permitted(emul
     read actions), injected into the emulator's DescribeRegions once: CVM's
     DescribeRegions, still without a region, answers instead."""
     emulator.fault(action="DescribeRegions", mode="error", code=code, count=1)
-    client = Client(CREDENTIALS, settings_of(emulator.url).but(region=None))
+    client = Client(CREDENTIALS, settings_of(emulator.url).in_region(None))
     assert Regions(client).available() == sorted(REGIONS)
     assert [(r["action"], r["service"], r["region"], r["code"]) for r in emulator.requests()] == [
         ("DescribeRegions", "region", "", code), ("DescribeRegions", "cvm", "", "OK")]
@@ -61,7 +61,7 @@ def test_other_region_api_failures_are_failures(emulator, code):
     """Any other answer of the Region API is the task's failure, with its code: no second call."""
     emulator.fault(action="DescribeRegions", mode="error", code=code, count=1)
     with pytest.raises(TaskError, match=r"^Could not list the regions") as info:
-        Regions(Client(CREDENTIALS, settings_of(emulator.url).but(region=None))).available()
+        Regions(Client(CREDENTIALS, settings_of(emulator.url).in_region(None))).available()
     assert info.value.code == code
     assert [(r["service"], r["code"]) for r in emulator.requests()] == [("region", code)]
 
@@ -86,7 +86,7 @@ def region_api_missing(seen):
 def test_fallback_against_an_endpoint_without_the_region_api():
     seen = []
     with HostileEndpoint({"DescribeRegions": region_api_missing(seen)}) as endpoint:
-        client = Client(CREDENTIALS, settings_of(endpoint.url).but(region=None))
+        client = Client(CREDENTIALS, settings_of(endpoint.url).in_region(None))
         assert Regions(client).available() == ["ap-guangzhou", "eu-frankfurt"]  # AVAILABLE only
     # no X-TC-Region header on either call, as the SDK does for an empty region
     assert seen == [("2022-06-27", None, {"Product": "cvm"}), ("2017-03-12", None, {})]
@@ -100,7 +100,7 @@ def test_fallback_against_an_endpoint_without_the_region_api():
 def test_a_malformed_region_api_answer_is_refused_not_fallen_back_from(region_set):
     with HostileEndpoint({"DescribeRegions": {"TotalCount": 1, "RegionSet": region_set}}) as endpoint:
         with pytest.raises(TaskError, match=r"^Could not list the regions") as info:
-            Regions(Client(CREDENTIALS, settings_of(endpoint.url).but(region=None))).available()
+            Regions(Client(CREDENTIALS, settings_of(endpoint.url).in_region(None))).available()
         assert info.value.code == "InvalidResponse" and endpoint.calls == [("DescribeRegions", {"Product": "cvm"})]
 
 
@@ -113,7 +113,7 @@ def test_a_malformed_region_api_answer_is_refused_not_fallen_back_from(region_se
     ("https://gateway.example.com:8443", "https://gateway.example.com:8443"),
 ])
 def test_the_region_api_endpoint_beside_the_cvm_endpoint(endpoint, expected):
-    settings = Settings.from_args({"endpoint": endpoint}, environ={}).but(region=None)
+    settings = Settings.from_args({"endpoint": endpoint}, environ={}).in_region(None)
     assert settings.for_service("region").endpoint == expected
     region = Client(CREDENTIALS, settings).for_service("region")
     assert (region.service, region.version, region.region, region.api_style) == ("region", "2022-06-27", None, "tc3")
