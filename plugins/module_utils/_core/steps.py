@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from .errors import Journal, TaskError, unexpected
 
@@ -24,25 +24,26 @@ C = TypeVar("C")
 C_contra = TypeVar("C_contra", contravariant=True)
 
 
-class Undo(Protocol[C_contra]):
-    """What takes a step back. `run` returns the journal line; `undone` completes the failure's sentence when it
-    worked ("key pair x was deleted again so that ..."), `stuck` when it did not."""
+if TYPE_CHECKING:  # protocols for the type checker only: creating them costs import time in every playbook run
+    class Undo(Protocol[C_contra]):
+        """What takes a step back. `run` returns the journal line; `undone` completes the failure's sentence when it
+        worked ("key pair x was deleted again so that ..."), `stuck` when it did not."""
 
-    @property
-    def undone(self) -> str: ...
+        @property
+        def undone(self) -> str: ...
 
-    @property
-    def stuck(self) -> str: ...
+        @property
+        def stuck(self) -> str: ...
 
-    def run(self, context: C_contra) -> str: ...
+        def run(self, context: C_contra) -> str: ...
 
 
-class Step(Protocol[C_contra, M]):
-    def says(self) -> str: ...
+    class Step(Protocol[C_contra, M]):
+        def says(self) -> str: ...
 
-    def run(self, context: C_contra, model: M) -> Done[M]: ...
+        def run(self, context: C_contra, model: M) -> Done[M]: ...
 
-    def predict(self, model: M) -> M: ...
+        def predict(self, model: M) -> M: ...
 
 
 @dataclass(frozen=True)

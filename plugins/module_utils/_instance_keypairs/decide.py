@@ -29,12 +29,16 @@ check mode predicts the steps as decided now and says that a real run waits."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 
 from .._core.errors import TaskError
 from .records import STABLE, Instance
 from .spec import InstanceKeyPairsSpec
-from .steps import PER_CALL, Bind, Describe, Group, InstanceStep, Unbind, WaitDone, WaitIdle, frozen
+from .steps import PER_CALL, Bind, Describe, Group, Unbind, WaitDone, WaitIdle, frozen
+
+if TYPE_CHECKING:
+    from .steps import InstanceStep
 
 
 @dataclass(frozen=True)

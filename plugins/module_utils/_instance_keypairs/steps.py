@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from .._core.errors import TaskError
 from .._core.resource import PAGE
-from .._core.steps import Done, Step
+from .._core.steps import Done
 from .._core.wait import Again, Backoff, Exhausted, Waiter
 from .api import BUSY_CODES, OPERATIONS, Instances, preposition
 from .records import STABLE, Instance
@@ -87,7 +87,10 @@ class InstanceKeyPairsContext:
     wait_timeout: int
 
 
-InstanceStep = Step[InstanceKeyPairsContext, Progress]
+if TYPE_CHECKING:
+    from .._core.steps import Step
+
+    InstanceStep = Step[InstanceKeyPairsContext, Progress]
 
 
 @dataclass(frozen=True)

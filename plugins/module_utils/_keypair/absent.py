@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .._core.errors import TaskError
-from .._core.steps import Done, Step
+from .._core.steps import Done
 from .._core.wait import Again, Backoff, Exhausted, waiter_for
 from .records import KeyPair
 from .spec import KeyPairSpec
 from .steps import KeyPairContext
+
+if TYPE_CHECKING:
+    from .._core.steps import Step
 
 # DescribeInstances states of an instance on its way out; its key bindings linger for a while (TF #194, #375).
 GOING_AWAY = frozenset(["TERMINATING", "LAUNCH_FAILED"])

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from .._core.errors import TaskError
 from .._core.rules import checked_total, pending_name
 from .keys import blob_of
-from .._core.steps import Step
-from .create import Create
 from .records import KeyPair, LocalFiles
 from .recovery import Recovery, recover
 from .spec import KeyPairSpec
@@ -26,7 +25,10 @@ from .steps import (
 )
 
 
-KeyPairStep = Step[KeyPairContext, Progress]
+if TYPE_CHECKING:
+    from .._core.steps import Step
+
+    KeyPairStep = Step[KeyPairContext, Progress]
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,8 @@ def _steps_of(spec: KeyPairSpec, current: KeyPair | None, plan: Plan) -> tuple[K
     if plan.delete_first and current is not None:
         steps.append(DeleteKeyPair(current, "key pair %s" % spec.name, forget=True))
     if plan.create:
+        from .create import Create  # only a plan that creates needs it: a converged run does not import it
+
         steps.append(Create(pending_name(spec.name) if plan.staged else spec.name, plan.project_id or 0,
                             dict(plan.tags) if plan.tags else None, staged=plan.staged, replacing=plan.replace))
     if plan.replace is not None and not plan.delete_first:

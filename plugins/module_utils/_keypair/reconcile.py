@@ -24,8 +24,6 @@ from .._core.errors import TaskError
 from .._core.files import KeyFileError
 from .._core.rules import pending_name
 from .._core.steps import Executed, execute
-from .._instance_keypairs.api import Instances
-from .absent import bound_to, decide_removal
 from .api import KeyPairs
 from .decide import Observed, Plan, decide
 from .destination import Destination
@@ -83,6 +81,9 @@ class KeyPairReconciler:
 
     def remove(self, spec: KeyPairSpec) -> Outcome:
         """state=absent: read, decide (absent.py), delete; the files stay (and the playbook may remove them)."""
+        from .._instance_keypairs.api import Instances  # state=absent only: not imported by every run
+        from .absent import bound_to, decide_removal
+
         to_delete = tuple(kp for kp in self.key_pairs.find(spec.name, pending_name(spec.name)) if kp is not None)
         bound = bound_to(to_delete)
         states = {} if not bound else {i: m.state or "" for i, m in Instances(self.client).describe(
