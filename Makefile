@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The two commands of README.md, plus helpers. Each sets up .venv itself (scripts/venv.sh).
-.PHONY: demo test sanity-matrix certification docs venv emulator clean
+.PHONY: demo test nightly sanity-matrix certification docs venv emulator clean
 
 demo:  ## start the emulator, run examples/demo.yml twice (changed, then ok), stop the emulator
 	@scripts/demo.sh
 
 test:  ## every test: unit, emulator (with the official SDK), integration playbooks
 	@scripts/test.sh
+
+nightly:  ## what make test leaves out for time: the tests marked nightly (4 of the 6 rotation kill points), the sanity matrix
+	@QUALITY=0 OLDEST=0 scripts/test.sh -m nightly
+	@scripts/sanity-matrix.sh
 
 sanity-matrix:  ## ansible-test sanity on ansible-core 2.16, 2.18, 2.20 and the newest, every target Python here (nightly)
 	@scripts/sanity-matrix.sh
