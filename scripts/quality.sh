@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The collection-quality checks of the README test command, each timed:
-# changelog lint, ansible-lint (production + args, plus negative fixtures that `args` must reject),
+# changelog lint, the type check (mypy on plugins/ and cvm_emulator/), ansible-lint (production + args, plus
+# negative fixtures that `args` must reject),
 # antsibull-docs, ansible-test sanity (newest and oldest ansible-core; all of them: make sanity-matrix) and units,
 # ansible-test integration (the targets in tests/integration/targets, against the bundled emulator), molecule, the
 # benchmark's API-call check. Exits non-zero on the first failure.
@@ -122,6 +123,8 @@ PY
 
 start_lane
 step "antsibull-changelog lint" antsibull-changelog lint
+# every function of plugins/ and cvm_emulator/ annotated, and checked (mypy, pinned; settings in mypy.ini)
+step "type check (mypy)" scripts/typecheck.sh
 step "ansible-lint (production+args)" ansible-lint --offline
 step "ansible-lint docs playbooks" lint_doc_examples
 step "ansible-lint args rejects" lint_rejects_wrong_options

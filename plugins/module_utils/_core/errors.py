@@ -152,7 +152,7 @@ class TaskError(Exception):
         # that exists nowhere else)
 
     def amended(self, msg: str | None = None, changed: bool | None = None,
-            result: Mapping[str, object] | None = None) -> TaskError:
+                result: Mapping[str, object] | None = None) -> TaskError:
         """A copy with another message, `changed`, or more result keys: the one way a failure's text grows (the
         journal, an undo, what was kept), never by changing the exception that was raised."""
         copy = type(self).__new__(type(self))

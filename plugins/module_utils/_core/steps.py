@@ -37,7 +37,6 @@ if TYPE_CHECKING:  # protocols for the type checker only: creating them costs im
 
         def run(self, context: C_contra) -> str: ...
 
-
     class Step(Protocol[C_contra, M]):
         def says(self) -> str: ...
 

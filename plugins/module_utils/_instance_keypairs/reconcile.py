@@ -59,7 +59,7 @@ def already_sent(journal: Journal, exc: TaskError) -> TaskError:
     if not journal:
         return exc
     return exc.amended("%s%sAlready sent: %s." % (exc.msg, " " if exc.msg.endswith(".") else ". ", journal.text()),
-                   changed=True)
+                       changed=True)
 
 
 class InstanceKeyPairsReconciler:

@@ -151,7 +151,7 @@ class KeyPairs(Resource):
             raise self.failure("Could not rename %s to %s" % (what, name) if name is not None
                                else "Could not set the description of %s" % what, exc)
         return key_pair.updated(key_name=name if name is not None else key_pair.key_name,
-                            description=description if description is not None else key_pair.description)
+                                description=description if description is not None else key_pair.description)
 
 
 class KeyPairQuery:

@@ -35,7 +35,7 @@ class KeyPair:
         return blob_of(self.public_key)
 
     def updated(self, *, key_name: str | None = None, description: str | None = None,
-            tags: dict[str, str] | None = None) -> KeyPair:
+                tags: dict[str, str] | None = None) -> KeyPair:
         """This key pair with another name, description or tags (what a run changes; None: unchanged)."""
         return replace(self, key_name=self.key_name if key_name is None else key_name,
                        description=self.description if description is None else description,

@@ -16,7 +16,7 @@ def api(code="InternalError", request_id="r-1", **flags):
 
 def test_a_task_error_needs_a_code():
     with pytest.raises(ValueError, match="needs a code"):
-        TaskError("no code")
+        raise TaskError("no code")
     assert ArgumentError("bad").code == "InvalidArgument"
 
 
@@ -56,7 +56,7 @@ def test_a_lost_answer_keeps_the_transports_error():
                       api_error=api("ClientNetworkError", request_id=None, ambiguous=True, timed_out=True))
     assert lost.lost.timed_out and lost.timed_out and lost.ambiguous and lost.code == "ClientNetworkError"
     with pytest.raises(AssertionError, match="carries the transport's error"):
-        _ = LostAnswer("x", code="C").lost
+        assert LostAnswer("x", code="C").lost is None  # raises before it compares
 
 
 def test_unknown_flags_are_refused():
@@ -65,8 +65,9 @@ def test_unknown_flags_are_refused():
 
 
 def test_unexpected_names_type_and_place_only():
+    error = None
     try:
         raise RuntimeError("token-abc")
     except RuntimeError as exc:
         error = unexpected(exc)
-    assert error.code == "UnexpectedError" and "token-abc" not in error.msg and "RuntimeError at test_errors.py:" in error.msg
+    assert error is not None and error.code == "UnexpectedError" and "token-abc" not in error.msg and "RuntimeError at test_errors.py:" in error.msg
