@@ -30,7 +30,8 @@ Result = dict[str, Any]  # a task result, as Ansible takes it
 class Reconciler(Protocol):
     """What an action's reconciler() returns: run(spec) -> the module's outcome (a frozen value)."""
 
-    def run(self, spec: Any) -> Any: ...
+    def run(self, spec: Any) -> Any:
+        ...
 
 
 class TaskRunner:

@@ -69,7 +69,8 @@ class Flagged(Protocol):
     """An error with boolean flags named in FLAGS (TencentCloudAPIError, the transport's errors)."""
 
     @property
-    def FLAGS(self) -> tuple[str, ...]: ...  # noqa: N802 - the class attribute it stands for
+    def FLAGS(self) -> tuple[str, ...]:  # noqa: N802 - the class attribute it stands for
+        ...
 
 
 # Sub-codes that share their family's meaning (RequestLimitExceeded.UinLimitExceeded, UnauthorizedOperation.X).

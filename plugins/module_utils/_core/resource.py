@@ -24,7 +24,8 @@ class ToRecord(Protocol[R_co]):
     """Makes a record of one item of a Describe* answer (KeyPair.from_api, Instance.from_api); `answer` is the whole
     answer, for the RequestId of a failure. Raises the TencentCloudAPIError of Shape when the item is malformed."""
 
-    def __call__(self, item: JSON, /, *, answer: dict[str, JSON]) -> R_co: ...
+    def __call__(self, item: JSON, /, *, answer: dict[str, JSON]) -> R_co:
+        ...
 
 
 class Resource:

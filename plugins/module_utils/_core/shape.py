@@ -44,10 +44,12 @@ class Shape:
         return invalid_answer(self.action, self.request_id, "%s that is not %s" % (where, what))
 
     @overload
-    def text(self, value: JSON, where: str, optional: Literal[False] = ..., limit: int = ...) -> str: ...
+    def text(self, value: JSON, where: str, optional: Literal[False] = ..., limit: int = ...) -> str:
+        ...
 
     @overload
-    def text(self, value: JSON, where: str, optional: bool, limit: int = ...) -> str | None: ...
+    def text(self, value: JSON, where: str, optional: bool, limit: int = ...) -> str | None:
+        ...
 
     def text(self, value: JSON, where: str, optional: bool = False, limit: int = MAX_TEXT) -> str | None:
         if value is None and optional:

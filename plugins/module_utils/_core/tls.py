@@ -50,7 +50,8 @@ def not_tls(exc: ssl.SSLError) -> bool:
 class Wrap(Protocol[T_co]):
     """What makes a TLS connection over a connected socket: SSLContext.wrap_socket, or TLSInTLS."""
 
-    def __call__(self, sock: socket.socket, /, *, server_hostname: str) -> T_co: ...
+    def __call__(self, sock: socket.socket, /, *, server_hostname: str) -> T_co:
+        ...
 
 
 def handshake(wrap: Wrap[T], sock: socket.socket, hostname: str, peer: str) -> T:

@@ -80,10 +80,12 @@ class Clocked(Protocol):
     """What a Waiter is made from: a Client, or a test double with a clock and a sleep."""
 
     @property
-    def clock(self) -> Callable[[], float]: ...
+    def clock(self) -> Callable[[], float]:
+        ...
 
     @property
-    def sleep(self) -> Callable[[float], None]: ...
+    def sleep(self) -> Callable[[float], None]:
+        ...
 
 
 def waiter_for(client: Clocked) -> Waiter:
