@@ -654,3 +654,47 @@ def stop_left_emulator(home):
                 os.kill(pid, 15)
     except (OSError, ValueError):
         pass
+
+
+# --- a scripted client for the instance key-pair tests (test_instance_steps, test_instance_decide) -------------
+
+def api_error(code, **flags):
+    """An API error as the client raises it (a transport failure when flags are given)."""
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import TencentCloudAPIError
+
+    return TencentCloudAPIError(code=code, message="the message", request_id=None if flags else "r-err", **flags)
+
+
+class ScriptedClient:
+    """DescribeInstances answers the next scripted model of each instance (the last one stays; an instance whose
+    script is empty is not found); a write answers the next of `writes` (an exception is raised; None or none
+    left: RequestId r-write). Time passes only in sleep()."""
+
+    def __init__(self, script, writes=(), key_ids=("skey-0000000a", "skey-0000000b", "skey-0000000c")):
+        self.script = {i: list(models) for i, models in script.items()}
+        self.writes = list(writes)
+        self.request_ids, self.calls, self.sent = [], [], []
+        self.now = 0.0
+        self.key_ids = key_ids
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+    def call(self, action, params, retry=True):
+        self.calls.append(action)
+        if action == "DescribeInstances":
+            models = [self.script[i].pop(0) if len(self.script[i]) > 1 else self.script[i][0]
+                      for i in params["InstanceIds"] if self.script.get(i)]
+            return {"InstanceSet": models, "TotalCount": len(models), "RequestId": "r-describe"}
+        if action == "DescribeKeyPairs":
+            found = [{"KeyId": k, "KeyName": "k"} for k in params.get("KeyIds", []) if k in self.key_ids]
+            return {"KeyPairSet": found, "TotalCount": len(found), "RequestId": "r-keys"}
+        self.sent.append((action, params))
+        if self.writes:
+            failure = self.writes.pop(0)
+            if isinstance(failure, Exception):
+                raise failure
+        return {"RequestId": "r-write"}

@@ -10,8 +10,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypair
     InstanceKeyPairsReconciler, result,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.records import Instance
-from helpers import instance_keypairs_spec
-from test_instance_steps import ScriptedClient, api_error  # one scripted client for the instance tests
+from helpers import ScriptedClient, api_error, instance_keypairs_spec
 import pytest
 
 ONE, TWO = "ins-00000001", "ins-00000002"

@@ -4,7 +4,7 @@ them against a scripted client (each DescribeInstances answers the next model of
 told), the journal in the failures ("Already sent: ..."), the resource's one error contract (LostAnswer) and the one
 result function."""
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import TaskError, TencentCloudAPIError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.errors import TaskError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.steps import predict
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.api import Instances, LostAnswer
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.decide import Observed, decide
@@ -15,7 +15,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypair
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._instance_keypairs.steps import (
     Progress, Sent, Watch, finished,
 )
-from helpers import instance_keypairs_spec
+from helpers import ScriptedClient, api_error, instance_keypairs_spec
 import pytest
 
 ONE, TWO = "ins-00000001", "ins-00000002"
@@ -30,44 +30,6 @@ def model(instance_id=ONE, state="STOPPED", keys=(), op=None, request_id=None, a
 
 def spec(**kw):
     return instance_keypairs_spec(**dict(dict(instance_ids=[ONE], key_pairs=[KB]), **kw))
-
-
-def api_error(code, **flags):
-    return TencentCloudAPIError(code=code, message="the message", request_id=None if flags else "r-err", **flags)
-
-
-class ScriptedClient:
-    """DescribeInstances answers the next scripted model of each instance (the last one stays; an instance whose
-    script is empty is not found); a write answers the next of `writes` (an exception is raised; None or none
-    left: RequestId r-write). Time passes only in sleep()."""
-
-    def __init__(self, script, writes=()):
-        self.script = {i: list(models) for i, models in script.items()}
-        self.writes = list(writes)
-        self.request_ids, self.calls, self.sent = [], [], []
-        self.now = 0.0
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-    def call(self, action, params, retry=True):
-        self.calls.append(action)
-        if action == "DescribeInstances":
-            models = [self.script[i].pop(0) if len(self.script[i]) > 1 else self.script[i][0]
-                      for i in params["InstanceIds"] if self.script.get(i)]
-            return {"InstanceSet": models, "TotalCount": len(models), "RequestId": "r-describe"}
-        if action == "DescribeKeyPairs":
-            found = [{"KeyId": k, "KeyName": "k"} for k in params.get("KeyIds", []) if k in (KA, KB, KC)]
-            return {"KeyPairSet": found, "TotalCount": len(found), "RequestId": "r-keys"}
-        self.sent.append((action, params))
-        if self.writes:
-            failure = self.writes.pop(0)
-            if isinstance(failure, Exception):
-                raise failure
-        return {"RequestId": "r-write"}
 
 
 def instances(*models):
