@@ -142,13 +142,27 @@ def test_playbook_and_emulator_from_the_installed_copy(installed, ansible, tmp_p
         emu.stderr.close()
 
 
+def _runtime_nodes(tree):
+    """Every node of `tree` except those under `if TYPE_CHECKING:`, which run only for the type checker (their
+    imports, such as typeshed's _typeshed, are never made at run time)."""
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and getattr(child.test, "id", None) == "TYPE_CHECKING":
+                pending.extend(child.orelse)
+                continue
+            pending.append(child)
+
+
 def _third_party_imports():
     stdlib = set(sys.stdlib_module_names)
     found = {}
     for path in glob.glob(os.path.join(ROOT, "plugins", "**", "*.py"), recursive=True) + \
             glob.glob(os.path.join(ROOT, "cvm_emulator", "*.py")):
         tree = ast.parse(open(path, encoding="utf-8").read())
-        for node in ast.walk(tree):
+        for node in _runtime_nodes(tree):
             names = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
