@@ -32,7 +32,7 @@ Retry = Union[bool, Literal["throttled"]]
 # service -> (API version, default host). Each signs with the service name in the TC3 credential scope. The Region
 # API is global: its calls need no region (the SDK then sends no X-TC-Region header and no Region parameter).
 SERVICES = {"cvm": ("2017-03-12", "cvm.tencentcloudapi.com"), "tag": ("2018-08-13", "tag.tencentcloudapi.com"),
-            "region": ("2022-06-27", "region.tencentcloudapi.com")}
+            "region": ("2022-06-27", "region.tencentcloudapi.com"), "ssm": ("2019-09-23", "ssm.tencentcloudapi.com")}
 LEGACY_ENDPOINT = "cvm.api.qcloud.com"
 LEGACY_PATH = "/v2/index.php"
 API_STYLES = ("tc3", "v1", "legacy")
