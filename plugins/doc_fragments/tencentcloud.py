@@ -142,3 +142,15 @@ notes:
   - Runs on the Ansible control node whenever the inventory is parsed (C(ansible-playbook), C(ansible-inventory));
     it calls the Tencent Cloud API only and never connects to the instances it lists.
 """
+
+    # the lookup plugin tencent_ssh_key
+    LOOKUP = r"""
+options:
+  region:
+    description:
+      - Region of the secrets, for example C(ap-guangzhou). Secrets and key pairs are regional.
+      - Defaults to E(TENCENTCLOUD_REGION), then C(_sys_param.region) of the tccli profile's C(.configure) file.
+    type: str
+notes:
+  - Runs on the Ansible control node, where the template is rendered; it calls the Secrets Manager API only.
+"""
