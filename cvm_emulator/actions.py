@@ -53,6 +53,9 @@ TAG_VERSION = "2018-08-13"
 # DescribeRegions.md` (RegionInfo's console fields answered null); tencentcloud-sdk-go `region/v20220627/client.go`
 # (DescribeRegions may answer InvalidParameter and RequestLimitExceeded).
 REGION_VERSION = "2022-06-27"
+# Secrets Manager (ssm.tencentcloudapi.com, signing service `ssm`): the SSH key pair secrets (cvm_emulator.secrets).
+# Source: tencentcloud-sdk-python-ssm 3.1.194, `tencentcloud/ssm/v20190923/ssm_client.py` and `models.py`.
+SSM_VERSION = "2019-09-23"
 
 REGIONS = frozenset([
     "ap-guangzhou", "ap-shanghai", "ap-nanjing", "ap-beijing", "ap-chengdu", "ap-chongqing",
@@ -69,6 +72,8 @@ OBJECTS: dict[str, Schema] = {
     # the Tag service's objects
     "TagPair": {"TagKey": ("string", True), "TagValue": ("string", True)},
     "TagKeyObject": {"TagKey": ("string", True)},
+    # Secrets Manager's (its Tag is TagPair's shape)
+    "TagFilter": {"TagKey": ("string", True), "TagValue": (["string"], False)},
 }
 SCHEMAS: dict[str, Schema] = {
     "CreateKeyPair": {"KeyName": ("string", True), "ProjectId": ("int", True),
@@ -96,6 +101,24 @@ SCHEMAS: dict[str, Schema] = {
                                           "Category": ("string", False)},
 }
 TAG_ACTIONS = frozenset(["ModifyResourceTags", "DescribeResourceTagsByResourceIds"])
+# Secrets Manager's SSH key pair secrets: the SDK's request models (which fields are required: the SDK's docs and the
+# API reference: a secret's name always; ProjectId on creation)
+SSM_SCHEMAS: dict[str, Schema] = {
+    "CreateSSHKeyPairSecret": {"SecretName": ("string", True), "ProjectId": ("int", True),
+                               "Description": ("string", False), "KmsKeyId": ("string", False),
+                               "Tags": (["TagPair"], False), "SSHKeyName": ("string", False),
+                               "KmsHsmClusterId": ("string", False), "EncryptType": ("int", False)},
+    "GetSSHKeyPairValue": {"SecretName": ("string", False), "SSHKeyId": ("string", False)},
+    "DescribeSecret": {"SecretName": ("string", True)},
+    "ListSecrets": {"Offset": ("int", False), "Limit": ("int", False), "OrderType": ("int", False),
+                    "State": ("int", False), "SearchSecretName": ("string", False),
+                    "TagFilters": (["TagFilter"], False), "SecretType": ("int", False),
+                    "ProductName": ("string", False), "EncryptType": ("int", False), "InstanceID": ("string", False)},
+    "DisableSecret": {"SecretName": ("string", True)},
+    "EnableSecret": {"SecretName": ("string", True)},
+    "DeleteSecret": {"SecretName": ("string", True), "RecoveryWindowInDays": ("int", False),
+                     "CleanSSHKey": ("bool", False), "DeleteMode": ("int", False)},
+}
 # the Region API's action of the same name as CVM's: Product is required (tccli api.json), Scene is optional (SDK)
 REGION_SCHEMAS: dict[str, Schema] = {
     "DescribeRegions": {"Product": ("string", True), "Scene": ("int", False)},
@@ -103,15 +126,18 @@ REGION_SCHEMAS: dict[str, Schema] = {
 # the products whose regions the Region API answers here (the real one lists many more: DescribeProducts)
 REGION_PRODUCTS = frozenset(["cvm"])
 WRITE_ACTIONS = frozenset(["CreateKeyPair", "ImportKeyPair", "DeleteKeyPairs", "ModifyKeyPairAttribute",
-                           "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs", "ModifyResourceTags"])
+                           "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs", "ModifyResourceTags",
+                           "CreateSSHKeyPairSecret", "DisableSecret", "EnableSecret", "DeleteSecret"])
 # signing service -> (API version, {action: request schema}). Two services have an action `DescribeRegions`.
 SERVICES: dict[str, tuple[str, dict[str, Schema]]] = {
     "cvm": (API_VERSION, {name: fields for name, fields in SCHEMAS.items() if name not in TAG_ACTIONS}),
     "tag": (TAG_VERSION, {name: fields for name, fields in SCHEMAS.items() if name in TAG_ACTIONS}),
     "region": (REGION_VERSION, REGION_SCHEMAS),
+    "ssm": (SSM_VERSION, SSM_SCHEMAS),
 }
 # The common parameter Region "is not required for this API" (CVM DescribeRegions, doc 213/15708); the Region API
-# is global; the Tag API never needed it here.
+# is global; the Tag API never needed it here. Secrets Manager's secrets are regional: it needs one.
+REGIONAL = frozenset(["cvm", "ssm"])
 REGION_OPTIONAL = frozenset([("cvm", "DescribeRegions"), ("region", "DescribeRegions")])
 
 
@@ -141,7 +167,7 @@ def schemas_of(service: str) -> dict[str, Schema]:
 
 def region_optional(service: str, action: str) -> bool:
     """Whether a request may come without the common parameter Region."""
-    return service != "cvm" or (service, action) in REGION_OPTIONAL
+    return service not in REGIONAL or (service, action) in REGION_OPTIONAL
 
 
 KEY_ID_RE = re.compile(r"^skey-[0-9a-z]{8}$")
@@ -356,11 +382,11 @@ def key_pair_model(kp: KeyPair, private_key: str | None = None) -> dict[str, JSO
     return model
 
 
-def _now_iso() -> str:
+def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _generate_rsa() -> tuple[str, str]:
+def generate_rsa() -> tuple[str, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -402,6 +428,13 @@ class Actions:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # service -> the object whose methods are its actions, for services another module serves (serve())
+        self.served: dict[str, object] = {}
+
+    def serve(self, service: str, actions: object) -> None:
+        """Lets `actions` (an object with a method per action, which reads this one's now, request_id and store)
+        answer `service`'s actions: cvm_emulator.secrets serves Secrets Manager's this way."""
+        self.served[service] = actions
 
     def run(self, action: str, region: str, params: Params, now: float | None = None, request_id: str | None = None,
             fail: str | None = None, service: str | None = None) -> Response:
@@ -413,10 +446,11 @@ class Actions:
         self.fail = fail
         self.store.purge_terminated(self.now, self.store.setting("binding_linger"))
         handler: Callable[[str, Params], Response]
-        if (service or service_of(action)[0]) == "region":
+        service = service or service_of(action)[0]
+        if service == "region":
             handler = getattr(self, "Region" + action)
         else:
-            handler = getattr(self, action)
+            handler = getattr(self.served.get(service, self), action)
         return handler(region, params)
 
     @property
@@ -437,7 +471,7 @@ class Actions:
                            "The number of key pairs exceeds the limit of %d." % self.store.setting("quota"))
         return tags
 
-    def _new_key_id(self) -> str:
+    def new_key_id(self) -> str:
         while True:
             key_id = random_id("skey-")
             if self.store.key_pair(key_id) is None:
@@ -445,12 +479,12 @@ class Actions:
 
     def CreateKeyPair(self, region: str, params: Params) -> Response:
         tags = self._check_create(region, params)
-        private_pem, blob = _generate_rsa()
-        key_id = self._new_key_id()
+        private_pem, blob = generate_rsa()
+        key_id = self.new_key_id()
         kp: KeyPair = {
             "key_id": key_id, "region": region, "key_name": params["KeyName"], "project_id": params["ProjectId"],
             "description": "", "public_key": "ssh-rsa %s %s" % (blob, key_id), "key_blob": blob,
-            "created_time": _now_iso(), "tags": tags,
+            "created_time": now_iso(), "tags": tags,
         }
         self.store.insert_key_pair(kp)
         # The documented answer has these five fields only: no Tags, CreatedTime, Description or bindings.
@@ -462,27 +496,27 @@ class Actions:
         tags = self._check_create(region, params)
         if self.store.blob_taken(region, blob):
             raise ApiError("InvalidPublicKey.Duplicate", "The public key is already registered as another key pair.")
-        key_id = self._new_key_id()
+        key_id = self.new_key_id()
         self.store.insert_key_pair({
             "key_id": key_id, "region": region, "key_name": params["KeyName"], "project_id": params["ProjectId"],
             "description": "", "public_key": " ".join(params["PublicKey"].split()), "key_blob": blob,
-            "created_time": _now_iso(), "tags": tags,
+            "created_time": now_iso(), "tags": tags,
         })
         return {"KeyId": key_id}
 
     def seed(self, region: str, names: Iterable[str], project_id: int = 0, public_key: str | None = None) -> list[str]:
-        blob = parse_rsa_public_key(public_key) if public_key else _generate_rsa()[1]
+        blob = parse_rsa_public_key(public_key) if public_key else generate_rsa()[1]
         key_ids = []
         with self.store:
             for name in names:
                 check_key_name(name, self.codes)
                 if self.store.name_taken(region, name):
                     raise ApiError("InvalidKeyPairName.Duplicate", "The key pair name `%s` already exists." % name)
-                key_id = self._new_key_id()
+                key_id = self.new_key_id()
                 self.store.insert_key_pair({
                     "key_id": key_id, "region": region, "key_name": name, "project_id": project_id,
                     "description": "", "public_key": "ssh-rsa %s %s" % (blob, key_id), "key_blob": blob,
-                    "created_time": _now_iso(), "tags": [],
+                    "created_time": now_iso(), "tags": [],
                 })
                 key_ids.append(key_id)
         return key_ids
@@ -520,6 +554,11 @@ class Actions:
             kp = self.store.key_pair(key_id, region)
             if kp is None:
                 raise ApiError("InvalidKeyPairId.NotFound", "The key pair `%s` does not exist." % key_id)
+            holder = self.store.key_holder(key_id)
+            if holder is not None:  # the code no public source settles: the setting held_key_pair_code
+                raise ApiError(self.store.setting("held_key_pair_code"),
+                               "The key pair `%s` is held by the Secrets Manager secret `%s`: delete it there "
+                               "(DeleteSecret with CleanSSHKey)." % (key_id, holder["secret_name"]))
             if kp["associated_instance_ids"] or kp["bound_images"]:
                 what = "instances %s" % kp["associated_instance_ids"] if kp["associated_instance_ids"] \
                     else "images %s" % kp["bound_images"]

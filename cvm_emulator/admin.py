@@ -11,10 +11,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from .actions import random_id
+from . import errorcodes
+from .actions import REGIONS, random_id
 from .faults import FaultRule, FaultState
 from .instances import INSTANCE_ID_RE, LOGIN_USER_RE, STATES, find_sshd
-from .store import INSTANCE_ATTRS, JSON, Image, Instance, State
+from .store import INSTANCE_ATTRS, JSON, Image, Instance, Secret, State
 
 if TYPE_CHECKING:  # server.py imports this module
     from .server import Emulator, LogEntry
@@ -24,8 +25,13 @@ Spec = Mapping[str, JSON]
 
 IMAGE_ID_RE = re.compile(r"^img-[0-9a-z]{8}$")
 CHOICES = {"error_codes": ("current", "seed"), "empty_description": ("clear", "missing"),
-           "operation_report": ("request_id", "lagging"), "associate_mode": ("add", "replace")}
-SETTINGS = ("quota", "projects", "clock_offset", "binding_linger", "operation_delay") + tuple(CHOICES)
+           "operation_report": ("request_id", "lagging"), "associate_mode": ("add", "replace"),
+           # the codes no public source settles: any the action can answer (cvm_emulator.errorcodes)
+           "held_key_pair_code": errorcodes.codes("DeleteKeyPairs"),
+           "kms_key_missing_code": errorcodes.codes("CreateSSHKeyPairSecret"),
+           "ssh_public_key_format": ("openssh", "base64")}
+SETTINGS = ("quota", "projects", "clock_offset", "binding_linger", "operation_delay", "kms_keys") + tuple(CHOICES)
+KMS_KEY_ID_RE = re.compile(r"^[0-9A-Za-z-]{1,128}$")
 
 ROUTES: dict[tuple[str, str], str] = {
     ("GET", "health"): "health",
@@ -45,6 +51,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "instance-batch"): "instance_batch",
     ("POST", "instance-state"): "instance_state",
     ("POST", "images"): "image",
+    ("GET", "secrets"): "secrets",
+    ("POST", "secrets"): "user_secret",
 }
 
 
@@ -111,6 +119,9 @@ class AdminApi:
         for key, allowed in CHOICES.items():
             if key in spec and spec[key] not in allowed:
                 raise ValueError("%s must be one of %s" % (key, ", ".join(allowed)))
+        kms_keys = spec.get("kms_keys", [])
+        if not (isinstance(kms_keys, list) and all(isinstance(k, str) and KMS_KEY_ID_RE.match(k) for k in kms_keys)):
+            raise ValueError("kms_keys must be a list of KMS key IDs (letters, digits and -)")
         if "rate_limits" in spec:
             self.emu.set_rate_limits(spec["rate_limits"])
         with self.emu.store:
@@ -132,6 +143,21 @@ class AdminApi:
         """Bulk seeding for tests and benchmarks: key pairs sharing one public key, no private key kept."""
         return {"key_ids": self.emu.actions.seed(spec.get("region", "ap-guangzhou"), spec["names"],
                                                  int(spec.get("project_id", 0)), spec.get("public_key"))}
+
+    def secrets(self, _spec: Spec) -> dict[str, list[Secret]]:
+        """The Secrets Manager secrets of every region (never their keys)."""
+        with self.emu.store:
+            found = self.emu.store.secrets()
+        for secret in found:
+            secret.pop("seq", None)
+        return {"secrets": found}
+
+    def user_secret(self, spec: Spec) -> Secret:
+        """A user-defined secret (SecretType 0, no value): {"name", "region", "description"}."""
+        region = spec.get("region", "ap-guangzhou")
+        if region not in REGIONS:
+            raise ValueError("region must be one the emulator serves")
+        return self.emu.secrets.seed_user_secret(region, str(spec["name"]), str(spec.get("description", "")))
 
     def image(self, spec: Spec) -> Image:
         if spec.get("image_id") is not None and not IMAGE_ID_RE.match(str(spec["image_id"])):

@@ -3,7 +3,9 @@
 
 Source: the generated comments ("可能返回的错误码") of TencentCloud/tencentcloud-sdk-go at commit 144f6c8d
 (2026-08-21): `tencentcloud/cvm/v20170312/client.go` and `tencentcloud/tag/v20180813/client.go`, extracted by
-script. The common codes are those of the reference (shared/reference/tencent-cvm-keypair-api.md, section 8).
+script; the Secrets Manager's (SSM) from the same comments in `tencentcloud/ssm/v20190923/client.go` at commit
+103d0b25, each code also in the Python SDK's `ssm/v20190923/errorcodes.py` (tencentcloud-sdk-python-ssm 3.1.194).
+The common codes are those of the reference (shared/reference/tencent-cvm-keypair-api.md, section 8).
 Codes the emulator answers that these lists lack are named in EXTRA, each with its source.
 
 The emulator answers a subset of these organically; any of them can be injected with the fault mode `error`.
@@ -104,6 +106,39 @@ BY_ACTION: dict[str, tuple[str, ...]] = {
         'FailedOperation', 'InvalidParameterValue.RegionInvalid', 'InvalidParameterValue.ResourceIdInvalid',
         'InvalidParameterValue.ResourcePrefixInvalid', 'InvalidParameterValue.ServiceTypeInvalid',
         'InvalidParameterValue.UinInvalid', 'UnsupportedOperation',
+    ),
+    # Secrets Manager (ssm, 2019-09-23)
+    'CreateSSHKeyPairSecret': (
+        'FailedOperation', 'FailedOperation.AccessKmsError', 'InternalError', 'InvalidParameter',
+        'InvalidParameterValue', 'InvalidParameterValue.TagKeysDuplicated', 'InvalidParameterValue.TagsNotExisted',
+        'LimitExceeded', 'MissingParameter', 'OperationDenied', 'RequestLimitExceeded', 'ResourceInUse.SecretExists',
+        'ResourceUnavailable.NotPurchased', 'UnauthorizedOperation', 'UnauthorizedOperation.AccessKmsError',
+        'UnknownParameter', 'UnsupportedOperation',
+    ),
+    'GetSSHKeyPairValue': (
+        'FailedOperation', 'FailedOperation.AccessKmsError', 'InternalError', 'InvalidParameter',
+        'InvalidParameterValue', 'InvalidParameterValue.TagKeysDuplicated', 'InvalidParameterValue.TagsNotExisted',
+        'MissingParameter', 'OperationDenied', 'RequestLimitExceeded', 'ResourceNotFound', 'ResourceUnavailable',
+        'UnauthorizedOperation', 'UnauthorizedOperation.AccessKmsError', 'UnknownParameter', 'UnsupportedOperation',
+    ),
+    'DescribeSecret': (
+        'InternalError', 'InvalidParameterValue', 'OperationDenied.RoleNotExist', 'ResourceNotFound',
+        'ResourceUnavailable', 'ResourceUnavailable.NotPurchased', 'UnauthorizedOperation',
+    ),
+    'ListSecrets': (
+        'InternalError', 'InvalidParameterValue', 'ResourceUnavailable.NotPurchased', 'UnauthorizedOperation',
+    ),
+    'DisableSecret': (
+        'FailedOperation', 'InternalError', 'InvalidParameterValue', 'ResourceNotFound',
+        'ResourceUnavailable.NotPurchased', 'ResourceUnavailable.ResourceUninitialized', 'UnauthorizedOperation',
+    ),
+    'EnableSecret': (
+        'FailedOperation', 'InternalError', 'InvalidParameterValue', 'ResourceNotFound',
+        'ResourceUnavailable.NotPurchased', 'ResourceUnavailable.ResourceUninitialized', 'UnauthorizedOperation',
+    ),
+    'DeleteSecret': (
+        'FailedOperation', 'InternalError', 'InvalidParameterValue', 'ResourceNotFound',
+        'ResourceUnavailable.NotPurchased', 'ResourceUnavailable.ResourceUninitialized', 'UnauthorizedOperation',
     ),
 }
 

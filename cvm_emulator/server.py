@@ -20,8 +20,8 @@ from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from . import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 from .actions import (
-    REGIONS, SCHEMAS, WRITE_ACTIONS, Actions, ApiError, Response, region_optional, route, schemas_of, unflatten,
-    validate,
+    REGIONS, SCHEMAS, SSM_SCHEMAS, WRITE_ACTIONS, Actions, ApiError, Response, region_optional, route, schemas_of,
+    unflatten, validate,
 )
 from .auth import (
     V1_COMMON, AuthError, Tc3Authorization, check_timestamp, constant_equal, parse_tc3_authorization,
@@ -30,6 +30,7 @@ from .auth import (
 from .admin import AdminApi
 from .faults import FaultError, FaultRule, Faults
 from .instances import Lifecycle
+from .secrets import SecretActions
 from .store import JSON, Store
 
 API_WINDOW = 300          # API 3.0: five minutes either way
@@ -131,6 +132,8 @@ class Emulator:
         self.ssh = bool(ssh)
         self.store = store or Store()
         self.actions = Actions(self.store)
+        self.secrets = SecretActions(self.actions)
+        self.actions.serve("ssm", self.secrets)
         self.faults = Faults(seed)
         self.verbose = verbose
         self.log_lock = threading.Lock()
@@ -161,7 +164,8 @@ class Emulator:
 
     def set_rate_limits(self, mode: str, default: bool = False) -> None:
         """"realistic": what the real service always enforces (10 requests/s for each CVM key-pair action, doc
-        213/15702 and siblings; 20/s for Tag writes and 100/s for DescribeResourceTagsByResourceIds, doc 651/33003).
+        213/15702 and siblings; 20/s for Tag writes and 100/s for DescribeResourceTagsByResourceIds, doc 651/33003;
+        20/s for each Secrets Manager action, the usual default of Tencent Cloud's API pages, unverified for SSM).
         "off": none (the default, for speed)."""
         if mode not in ("realistic", "off"):
             raise ValueError("rate_limits must be realistic or off")
@@ -169,6 +173,8 @@ class Emulator:
             per_second = 0 if mode == "off" else 20 if action == "ModifyResourceTags" else \
                 100 if action == "DescribeResourceTagsByResourceIds" else 10
             self.faults.set_rate_limit(action, per_second)
+        for action in SSM_SCHEMAS:
+            self.faults.set_rate_limit(action, 0 if mode == "off" else 20)
         if default:  # what --rate-limits asked for: kept across /_emulator/reset
             self.default_rate_limits = mode
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -105,11 +106,35 @@ class Image(TypedDict):
     key_ids: list[str]
 
 
+class _SecretColumns(TypedDict):
+    region: str
+    secret_name: str
+    secret_type: int         # 2: an SSH key pair secret; 0: a user-defined one (seeded by the admin API only)
+    key_id: str              # the key pair it holds ('' for type 0)
+    key_name: str            # the key pair's name when it was made (the key pair's own name is answered)
+    status: str              # Enabled, Disabled, PendingDelete
+    description: str
+    kms_key_id: str          # '' when EncryptType is 1 (a software key)
+    encrypt_type: int
+    project_id: int
+    tags: list[Tag]
+    create_time: int
+    delete_time: int
+
+
+class Secret(_SecretColumns, total=False):
+    """A row of secrets (tags decoded). `sealed` (the private key, encrypted under the row's KMS key) is read only by
+    the action that answers the key (cvm_emulator.secrets); listings leave it out."""
+    sealed: str
+    seq: int
+
+
 class State(TypedDict):
     """What the admin API's /_emulator/state answers."""
     key_pairs: list[KeyPair]
     instances: list[Instance]
     images: list[Image]
+    secrets: list[Secret]
     settings: dict[str, JSON]
 
 
@@ -139,6 +164,28 @@ CREATE TABLE IF NOT EXISTS images (
     image_id TEXT PRIMARY KEY,
     region TEXT NOT NULL,
     key_ids TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS secrets (
+    region TEXT NOT NULL,
+    secret_name TEXT NOT NULL,
+    secret_type INTEGER NOT NULL,
+    key_id TEXT NOT NULL DEFAULT '',
+    key_name TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    kms_key_id TEXT NOT NULL DEFAULT '',
+    encrypt_type INTEGER NOT NULL DEFAULT 0,
+    project_id INTEGER NOT NULL DEFAULT 0,
+    tags TEXT NOT NULL DEFAULT '[]',
+    create_time INTEGER NOT NULL,
+    delete_time INTEGER NOT NULL DEFAULT 0,
+    sealed TEXT NOT NULL DEFAULT '',
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (region, secret_name)
+);
+CREATE TABLE IF NOT EXISTS kms_keys (
+    key_id TEXT PRIMARY KEY,
+    material TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS settings (
     name TEXT PRIMARY KEY,
@@ -184,6 +231,13 @@ DEFAULT_SETTINGS: dict[str, JSON] = {
     "operation_delay": 0.5,         # seconds an Associate/Disassociate operation takes (asynchronous)
     "operation_report": "request_id",  # or "lagging": no LatestOperationRequestId, the previous state shown a while
     "associate_mode": "add",        # or "replace": AssociateInstancesKeyPairs drops the instance's other keys
+    # Secrets Manager (cvm_emulator.secrets): KMS key IDs accepted besides the default one; the codes no public
+    # source settles (CVM DeleteKeyPairs on a key pair a secret holds; an unknown KmsKeyId); how GetSSHKeyPairValue
+    # writes PublicKey ("openssh": the OpenSSH line; "base64": base64 of that line)
+    "kms_keys": [],
+    "held_key_pair_code": "InvalidParameterValue.KeyPairNotSupported",
+    "kms_key_missing_code": "FailedOperation.AccessKmsError",
+    "ssh_public_key_format": "openssh",
 }
 
 
@@ -244,7 +298,7 @@ class Store:
 
     def reset(self) -> None:
         with self:
-            for table in ("key_pairs", "instances", "images", "settings"):
+            for table in ("key_pairs", "instances", "images", "secrets", "kms_keys", "settings"):
                 self._execute("DELETE FROM %s" % table)
 
     # key pairs ----------------------------------------------------------------------------
@@ -311,6 +365,65 @@ class Store:
     def blob_taken(self, region: str, blob: str) -> bool:
         return self._execute(
             "SELECT 1 FROM key_pairs WHERE region=? AND key_blob=?", (region, blob)).fetchone() is not None
+
+    # secrets (Secrets Manager) -------------------------------------------------------------
+    def secrets(self, region: str | None = None) -> list[Secret]:
+        """Secrets in creation order, without their sealed keys."""
+        if region is None:
+            rows = self._execute("SELECT * FROM secrets ORDER BY seq").fetchall()
+        else:
+            rows = self._execute("SELECT * FROM secrets WHERE region=? ORDER BY seq", (region,)).fetchall()
+        return [self._secret(r, sealed=False) for r in rows]
+
+    def secret(self, region: str, name: str) -> Secret | None:
+        """The secret, with its sealed key."""
+        row = self._execute("SELECT * FROM secrets WHERE region=? AND secret_name=?", (region, name)).fetchone()
+        return None if row is None else self._secret(row, sealed=True)
+
+    def key_holder(self, key_id: str) -> Secret | None:
+        """The secret that holds the key pair, if one does (with its sealed key)."""
+        row = self._execute("SELECT * FROM secrets WHERE key_id=? AND key_id != ''", (key_id,)).fetchone()
+        return None if row is None else self._secret(row, sealed=True)
+
+    @staticmethod
+    def _secret(row: sqlite3.Row, sealed: bool) -> Secret:
+        columns = dict(row)
+        columns["tags"] = json.loads(columns["tags"])
+        if not sealed:
+            del columns["sealed"]
+        return cast(Secret, columns)  # the table's columns (SCHEMA), tags decoded
+
+    def insert_secret(self, secret: Secret) -> None:
+        seq = self._execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM secrets").scalar()
+        self._execute(
+            "INSERT INTO secrets(region, secret_name, secret_type, key_id, key_name, status, description, kms_key_id,"
+            " encrypt_type, project_id, tags, create_time, delete_time, sealed, seq)"
+            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (secret["region"], secret["secret_name"], secret["secret_type"], secret["key_id"], secret["key_name"],
+             secret["status"], secret["description"], secret["kms_key_id"], secret["encrypt_type"],
+             secret["project_id"], json.dumps(secret["tags"]), secret["create_time"], secret["delete_time"],
+             secret.get("sealed", ""), seq))
+
+    def update_secret(self, region: str, name: str, **fields: str | int) -> None:
+        for column, value in fields.items():
+            self._execute("UPDATE secrets SET %s=? WHERE region=? AND secret_name=?" % column, (value, region, name))
+
+    def delete_secret(self, region: str, name: str) -> None:
+        self._execute("DELETE FROM secrets WHERE region=? AND secret_name=?", (region, name))
+
+    def count_secrets(self, region: str) -> int:
+        count: int = self._execute("SELECT COUNT(*) FROM secrets WHERE region=?", (region,)).scalar()
+        return count
+
+    def kms_material(self, kms_key_id: str) -> bytes:
+        """The emulated KMS key's material (32 random bytes, made on first use): what seals the private keys that
+        secrets hold, so that a --db file never holds one in the clear."""
+        row = self._execute("SELECT material FROM kms_keys WHERE key_id=?", (kms_key_id,)).fetchone()
+        if row is None:
+            material = os.urandom(32)
+            self._execute("INSERT INTO kms_keys(key_id, material) VALUES(?, ?)", (kms_key_id, material.hex()))
+            return material
+        return bytes.fromhex(row["material"])
 
     # instances and images -----------------------------------------------------------------
     def bound_instances(self, key_id: str) -> list[str]:
@@ -404,10 +517,14 @@ class Store:
             key_pairs = self.key_pairs()
             for kp in key_pairs:
                 kp.pop("seq", None)
+            secrets = self.secrets()
+            for secret in secrets:
+                secret.pop("seq", None)
             return {
                 "key_pairs": key_pairs,
                 "instances": instances,
                 "images": images,
+                "secrets": secrets,
                 "settings": {name: self.setting(name) for name in DEFAULT_SETTINGS},
             }
 

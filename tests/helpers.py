@@ -96,6 +96,14 @@ class Admin:
     def key_pairs(self):
         return self.state()["key_pairs"]
 
+    def secrets(self):
+        """The Secrets Manager secrets (never their keys)."""
+        return self._call("GET", "secrets")["secrets"]
+
+    def user_secret(self, name, region="ap-guangzhou", description=""):
+        """A user-defined secret (SecretType 0, no value): one that is not an SSH key pair secret."""
+        return self._call("POST", "secrets", {"name": name, "region": region, "description": description})
+
     def instances(self):
         return self.state()["instances"]
 
