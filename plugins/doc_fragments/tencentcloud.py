@@ -81,8 +81,9 @@ options:
   retries:
     description:
       - How often to retry a call that is safe to repeat (reads; deletes and renames where the plugin makes them)
-        after throttling (C(RequestLimitExceeded)), an internal error, an HTTP 5xx, a reset or refused connection
-        or a timeout, with exponential backoff and jitter.
+        after an internal error, an HTTP 5xx, a reset or refused connection or a timeout, with exponential backoff
+        and jitter.
+      - Throttled answers (C(RequestLimitExceeded)) are not counted here: see O(throttle_timeout).
       - HTTP 4xx, TLS, DNS and proxy failures are not retried; another attempt would meet them again.
       - Creating and importing a key pair are never retried blindly (see M(tencentcloud.cvm.tencent_keypair)).
     type: int
@@ -92,6 +93,16 @@ options:
       - Upper bound in seconds of one backoff sleep between retries.
     type: float
     default: 20
+  throttle_timeout:
+    description:
+      - Seconds, from a call's first attempt, during which a throttled answer (C(RequestLimitExceeded), which
+        says that nothing was done) is tried again, with exponential backoff and jitter up to O(retry_max_delay).
+        Throttling does not count against O(retries), so many forks need no higher O(retries).
+      - V(0) fails at the first throttled answer. Creating a key pair or a secret is also tried again when
+        throttled, and only then.
+    type: float
+    default: 60
+    version_added: 0.3.0
 notes:
   - E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) are honoured, except for loopback endpoints. Credentials in
     the proxy URL (C(http://user:password@proxy:3128), special characters percent-encoded) are sent as Basic

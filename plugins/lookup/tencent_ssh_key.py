@@ -17,7 +17,7 @@ description:
     C(ansible_ssh_private_key) takes), marked unsafe. Each evaluation reads the secret once.
   - With O(deliver=agent) the key goes into the ssh-agent of the run (ansible-core 2.19 or later with
     C(ANSIBLE_SSH_AGENT=auto) or a socket) with a lifetime, and the lookup returns the path of the key's B(public)
-    half in the run's private temporary directory, for C(ansible_ssh_private_key_file): ssh then uses the agent's
+    half in the run's private temporary directory, for C(ansible_ssh_private_key_file); ssh then uses the agent's
     key. The private key is never written anywhere and is never the value of a variable. Each key is read at most
     once per run, whatever the number of hosts, tasks and forks (a lock per key, and the agent's own list).
   - The inventory plugin M(tencentcloud.cvm.tencent_cvm#inventory) with O(tencentcloud.cvm.tencent_cvm#inventory:private_key_source=secrets_manager)
@@ -106,7 +106,8 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._secret.delivery 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._secret.keys import KeyFormatError, LoadedKey
 
 CLIENT_OPTIONS = ("secret_id", "secret_key", "security_token", "profile", "region", "endpoint", "allow_insecure_http",
-                  "api_style", "validate_certs", "ca_path", "timeout", "retries", "retry_max_delay")
+                  "api_style", "validate_certs", "ca_path", "timeout", "retries", "retry_max_delay",
+                  "throttle_timeout")
 HAS_SSH_AGENT = LooseVersion(core_version) >= LooseVersion("2.19")  # SSH_AGENT and key contents came in 2.19
 DEFAULT_LIFETIME = 3600
 FAILURES = (CredentialsError, TaskError, TencentCloudAPIError, KeyFileError, KeyFormatError, AgentError, ValueError)

@@ -38,14 +38,16 @@ def test_throttled_describe_is_retried(ansible, admin, keys, tmp_path):
     invariants("throttle: Describe x2 retried", admin, str(keys), run, expect_pairs=1)
 
 
-def test_throttling_beyond_retries_fails_clearly(ansible, admin, keys, tmp_path):
-    admin.fault(action="DescribeKeyPairs", mode="error", code="RequestLimitExceeded", count=5)
-    run = ansible.play(kp({"name": "throttled", "private_key_path": str(keys / "k"), "retries": 1,
-                           "retry_max_delay": 1}))
+def test_throttling_beyond_throttle_timeout_fails_clearly(ansible, admin, keys, tmp_path):
+    admin.fault(action="DescribeKeyPairs", mode="error", code="RequestLimitExceeded", count=50)
+    run = ansible.play(kp({"name": "throttled", "private_key_path": str(keys / "k"), "retries": 8,
+                           "retry_max_delay": 1, "throttle_timeout": 2}))
     result = run.task("ensure")
-    assert result["failure"]["code"] == "RequestLimitExceeded" and "retries ran out" in result["msg"]
+    assert result["failure"]["code"] == "RequestLimitExceeded"
+    assert "kept throttling the requests for throttle_timeout seconds" in result["msg"]
+    assert 2 <= len([r for r in admin.requests() if r["action"] == "DescribeKeyPairs"]) <= 8
     assert create_calls(admin) == [] and os.listdir(keys) == []
-    invariants("throttle: beyond retries", admin, str(keys), run, expect_pairs=0)
+    invariants("throttle: beyond throttle_timeout", admin, str(keys), run, expect_pairs=0)
 
 
 def test_throttled_create_is_retried(ansible, admin, keys, tmp_path):
@@ -161,11 +163,11 @@ def _replace_setup(ansible, admin, keys):
 @pytest.mark.parametrize("fault", [
     dict(mode="error", code="InvalidKeyPair.LimitExceeded"), dict(mode="http_error", status=502),
     dict(mode="close_before"), dict(mode="error", code="RequestLimitExceeded", count=10),
-], ids=["quota", "http502", "reset", "throttled beyond retries"])
+], ids=["quota", "http502", "reset", "throttled beyond throttle_timeout"])
 def test_replacement_whose_create_fails_keeps_the_old_key_pair(ansible, admin, keys, tmp_path, fault):
     args, old, before = _replace_setup(ansible, admin, keys)
     admin.fault(action="CreateKeyPair", **fault)
-    run = ansible.play(kp(dict(args, retry_max_delay=0.1)))
+    run = ansible.play(kp(dict(args, retry_max_delay=0.1, throttle_timeout=0.5)))
     result = run.task("ensure")
     assert result["failed"] is True and result["changed"] is False
     assert "Key pair rot (%s) and %s are unchanged" % (old["key_id"], keys / "rot") in result["msg"]

@@ -98,7 +98,7 @@ def _printable(text: str) -> str:
 # credentials' resolution read them, and nothing else does.
 CLIENT_OPTIONS = frozenset(["secret_id", "secret_key", "security_token", "profile", "region", "endpoint",
                             "tag_endpoint", "api_style", "validate_certs", "ca_path", "timeout", "retries",
-                            "retry_max_delay", "allow_insecure_http"])
+                            "retry_max_delay", "throttle_timeout", "allow_insecure_http"])
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,7 @@ class Settings:
     ca_path: str | None = None
     retries: int = 4
     retry_max_delay: float = 20.0
+    throttle_timeout: float = 60.0
     allow_insecure_http: bool = False
     tag_endpoint: str | None = None
     service: str = "cvm"
@@ -128,7 +129,9 @@ class Settings:
         ArgumentError, never ValueError or TypeError."""
         environ = os.environ if environ is None else environ
         timeout, retries, delay = _number(args, "timeout"), _count(args, "retries"), _number(args, "retry_max_delay")
-        for name, value in (("timeout", timeout), ("retries", retries), ("retry_max_delay", delay)):
+        throttle = _number(args, "throttle_timeout")
+        for name, value in (("timeout", timeout), ("retries", retries), ("retry_max_delay", delay),
+                            ("throttle_timeout", throttle)):
             if value is not None and (value < 0 or (name == "timeout" and value == 0)):
                 raise ArgumentError("%s must be %s, not %s" % (
                     name, "a positive number of seconds" if name == "timeout" else "0 or more", value))
@@ -143,6 +146,7 @@ class Settings:
         return cls(endpoint=endpoint, api_style=api_style, tag_endpoint=tag_endpoint,
                    timeout=_given(timeout, default.timeout), retries=_given(retries, default.retries),
                    retry_max_delay=_given(delay, default.retry_max_delay),
+                   throttle_timeout=_given(throttle, default.throttle_timeout),
                    validate_certs=_given(_flag(args, "validate_certs"), default.validate_certs),
                    allow_insecure_http=_given(_flag(args, "allow_insecure_http"), default.allow_insecure_http),
                    ca_path=_text(args, "ca_path"))
@@ -250,23 +254,38 @@ class Client:
     # ---------------------------------------------------------------------------------------------
     def call(self, action: str, params: Params, retry: Retry = True) -> dict[str, JSON]:
         """Returns the `Response` dict of a successful call, or raises TencentCloudAPIError. Failures worth another
-        attempt are tried again `retries` times, with exponential backoff and jitter.
+        attempt are tried again `retries` times, with exponential backoff and jitter. A throttled answer
+        (RequestLimitExceeded: nothing was done) is tried again until `throttle_timeout` seconds have passed since
+        the first attempt, and does not count against `retries`: a fleet of many forks meets it by design.
 
-        retry="throttled" for actions that must never be repeated blindly (CreateKeyPair, ImportKeyPair): only a
-        RequestLimitExceeded answer, which says that nothing was done, is retried."""
-        def attempt() -> dict[str, JSON]:
+        retry=False never tries again; retry="throttled" for actions that must never be repeated blindly
+        (CreateKeyPair, ImportKeyPair, CreateSSHKeyPairSecret): only a throttled answer is tried again."""
+        waiter = waiter_for(self)
+        backoff = Backoff(first=0.5, factor=2.0, ceiling=float(self.settings.retry_max_delay), jitter=True)
+        throttled_until = waiter.now() + self.settings.throttle_timeout
+
+        def unthrottled() -> dict[str, JSON]:  # one attempt, tried again while throttled, until throttled_until
             try:
                 return self._call_once(action, params)
             except TencentCloudAPIError as exc:
-                wanted = exc.code.startswith("RequestLimitExceeded") if retry == "throttled" else \
-                    retry and exc.retryable
-                if wanted:
+                if retry is not False and exc.code.startswith("RequestLimitExceeded"):
                     raise Again(exc)
                 raise
 
-        backoff = Backoff(first=0.5, factor=2.0, ceiling=float(self.settings.retry_max_delay), jitter=True)
+        def attempt() -> dict[str, JSON]:
+            try:
+                return waiter.wait_until(unthrottled, backoff, deadline=throttled_until)
+            except Exhausted as exhausted:
+                if isinstance(exhausted.reason, TencentCloudAPIError):  # always: unthrottled() gives Again its error
+                    raise exhausted.reason from None
+                raise
+            except TencentCloudAPIError as exc:
+                if retry is True and exc.retryable and not exc.code.startswith("RequestLimitExceeded"):
+                    raise Again(exc)
+                raise
+
         try:
-            return waiter_for(self).wait_until(attempt, backoff, attempts=self.retries + 1)
+            return waiter.wait_until(attempt, backoff, attempts=self.retries + 1)
         except Exhausted as exhausted:
             if isinstance(exhausted.reason, TencentCloudAPIError):  # always: attempt() gives Again its error
                 raise exhausted.reason from None

@@ -56,8 +56,8 @@ GENERIC_HINTS = {
     "AuthFailure.InvalidAuthorization": "the Authorization header was malformed",
     "AuthFailure.UnauthorizedOperation": "the credentials are not allowed (CAM) to do this",
     "UnauthorizedOperation": "the credentials are not allowed (CAM) to do this",
-    "RequestLimitExceeded": "Tencent Cloud throttled the requests and the retries ran out; lower forks or raise "
-                            "retries",
+    "RequestLimitExceeded": "Tencent Cloud kept throttling the requests for throttle_timeout seconds; lower forks "
+                            "or raise throttle_timeout",
     "UnsupportedRegion": "the region is not supported for CVM",
     "ClientNetworkError": "the endpoint could not be reached",
     "ServerNetworkError": "the endpoint answered with an HTTP error",

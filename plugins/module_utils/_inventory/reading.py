@@ -27,7 +27,8 @@ from .spec import InventorySpec, queries
 
 # The options of an inventory source that make its client (the modules' own, documented by the doc fragment).
 CLIENT_OPTIONS = ("secret_id", "secret_key", "security_token", "profile", "region", "endpoint", "allow_insecure_http",
-                  "api_style", "validate_certs", "ca_path", "timeout", "retries", "retry_max_delay")
+                  "api_style", "validate_certs", "ca_path", "timeout", "retries", "retry_max_delay",
+                  "throttle_timeout")
 SECRET_OPTIONS = ("secret_key", "security_token")
 # The codes of a region the credentials may not read: skipped with a warning when strict_permissions is false.
 UNAUTHORIZED = ("UnauthorizedOperation", "AuthFailure.UnauthorizedOperation")

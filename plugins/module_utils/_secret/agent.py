@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A minimal ssh-agent client (the agent protocol, draft-miller-ssh-agent): list the identities, add an RSA key
-with a lifetime. Our own, rather than ansible-core's private `ansible._internal._ssh._ssh_agent`, which may change
+with a lifetime. Our own, rather than ansible-core's private ssh-agent client (2.19 and later), which may change
 between releases; it is a few messages on a Unix socket."""
 
 from __future__ import annotations

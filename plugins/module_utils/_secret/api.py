@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .._core.client import Client
 from .._core.errors import LostAnswer, TaskError, TencentCloudAPIError
 from .._core.resource import Resource
+from .._core.rules import SECRET_NAME_RE
 from .._core.shape import JSON, MAX_PRIVATE_KEY, MAX_PUBLIC_KEY, MAX_TEXT, Shape, invalid_answer
 from .._core.signing import Param
 
 SSH_KEY_SECRET = 2          # SecretType of an SSH key pair secret
 LIST_PAGE = 20              # ListSecrets' default Limit (the documented one; a larger maximum is not documented)
 MAX_LIST_PAGES = 500        # 10,000 secrets
-# SecretName: unique in a region, at most 128 bytes, letters, digits, - and _, the first a letter or a digit
-# (the SDK's models.py and Terraform's tencentcloud_ssm_secret docs).
-SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 
 SECRET_HINTS = {
     "ResourceNotFound": "the secret does not exist in this region",
@@ -70,6 +67,18 @@ class SshKeySecret:
     @property
     def enabled(self) -> bool:
         return self.status == "Enabled"
+
+
+@dataclass(frozen=True)
+class NewSecret:
+    """An SSH-key secret to create, with the key pair the service makes in it."""
+
+    name: str
+    key_name: str
+    project_id: int = 0
+    description: str | None = None
+    kms_key_id: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -138,17 +147,18 @@ class Secrets(Resource):
         raise self.failure(what, invalid_answer("ListSecrets", None, "more than %d pages: not a list that ends"
                                                 % MAX_LIST_PAGES))
 
-    def create(self, name: str, key_name: str, project_id: int, description: str | None = None,
-               kms_key_id: str | None = None, tags: Mapping[str, str] | None = None) -> SshKeySecret:
+    def create(self, new: NewSecret) -> SshKeySecret:
         """CreateSSHKeyPairSecret: the service makes the key pair and keeps its private key; nothing secret comes
         back. Never repeated blindly (only throttling is retried); a lost answer is a LostAnswer."""
+        name, key_name, description, kms_key_id = new.name, new.key_name, new.description, new.kms_key_id
+        project_id = new.project_id
         params: dict[str, Param] = {"SecretName": name, "ProjectId": project_id, "SSHKeyName": key_name}
         if description:
             params["Description"] = description
         if kms_key_id:
             params["KmsKeyId"] = kms_key_id
-        if tags:
-            params["Tags"] = [{"TagKey": str(k), "TagValue": str(v)} for k, v in sorted(tags.items())]
+        if new.tags:
+            params["Tags"] = [{"TagKey": str(k), "TagValue": str(v)} for k, v in sorted(new.tags.items())]
         try:
             answer = self.client.call("CreateSSHKeyPairSecret", params, retry="throttled")
             shape = Shape("CreateSSHKeyPairSecret", answer)

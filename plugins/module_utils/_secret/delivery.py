@@ -16,18 +16,17 @@ import binascii
 import errno
 import fcntl
 import os
-import re
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from .._core.files import O_CLOEXEC, O_NOFOLLOW, KeyDir, KeyFileError, open_directory, trusted_owner
 from .agent import Agent
-from .api import SECRET_NAME_RE, Secrets
+from .._core.rules import KEY_ID_RE, SECRET_NAME_RE
+from .api import Secrets
 from .keys import LoadedKey
 
 RUN_DIRECTORY = "tencent_ssh_keys"
-KEY_ID_RE = re.compile(r"^skey-[a-z0-9]{1,32}$")
 MAX_PUBLIC_FILE = 16384
 
 
@@ -51,7 +50,7 @@ def wanted(term: str, key_id: str | None = None) -> Wanted:
     """A Wanted from a lookup term (a secret name) or key_id; ValueError names what is wrong (never more)."""
     if key_id is not None:
         if not KEY_ID_RE.match(key_id):
-            raise ValueError("key_id must be a key pair ID (skey- and up to 32 lowercase letters or digits)")
+            raise ValueError("key_id must be a key pair ID (skey- and 8 lowercase letters or digits)")
         return Wanted(key_id=key_id)
     if not SECRET_NAME_RE.match(term):
         raise ValueError("%s is not a Secrets Manager secret name (1 to 128 letters, digits, '-' or '_', starting "

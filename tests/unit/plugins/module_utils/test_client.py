@@ -327,8 +327,6 @@ def _free_port():
 
 
 @pytest.mark.parametrize("fault,code,attempts", [
-    (dict(mode="error", code="RequestLimitExceeded"), "RequestLimitExceeded", 3),
-    (dict(mode="error", code="RequestLimitExceeded.UinLimitExceeded"), "RequestLimitExceeded.UinLimitExceeded", 3),
     (dict(mode="error", code="InternalError"), "InternalError", 3),
     (dict(mode="http_error", status=503), "ServerNetworkError", 3),
     (dict(mode="close_before"), "ClientNetworkError", 3),
@@ -347,6 +345,41 @@ def test_what_is_retried(emulator, fault, code, attempts):
     assert len(emulator.requests()) == attempts and len(sleeps) == attempts - 1
 
 
+@pytest.mark.parametrize("code", ["RequestLimitExceeded", "RequestLimitExceeded.UinLimitExceeded"])
+def test_throttling_is_retried_within_its_time_not_against_retries(emulator, code):
+    """Three throttled answers, retries=0: all three are tried again (throttling did nothing), the fourth works."""
+    emulator.fault(action="DescribeKeyPairs", mode="error", code=code, count=3)
+    sleeps = []
+    answer = make(emulator, retries=0, sleeps=sleeps, throttle_timeout=30).call("DescribeKeyPairs", {})
+    assert "KeyPairSet" in answer and len(emulator.requests()) == 4 and len(sleeps) == 3
+    assert [r["code"] for r in emulator.requests()] == [code] * 3 + ["OK"]
+
+
+def test_throttling_beyond_its_time_fails_with_the_code(emulator):
+    """Throttled for longer than throttle_timeout: the throttled answer is the failure; the sleeps stay within it."""
+    emulator.fault(action="DescribeKeyPairs", mode="error", code="RequestLimitExceeded", count=1000)
+    sleeps = []
+    with pytest.raises(TencentCloudAPIError) as info:
+        make(emulator, retries=5, sleeps=sleeps, throttle_timeout=6, retry_max_delay=2).call("DescribeKeyPairs", {})
+    assert info.value.code == "RequestLimitExceeded"
+    assert sum(sleeps) <= 6 and len(sleeps) >= 3 and len(emulator.requests()) == len(sleeps) + 1
+
+
+def test_throttle_timeout_zero_fails_at_the_first_throttled_answer(emulator):
+    emulator.fault(action="DescribeKeyPairs", mode="error", code="RequestLimitExceeded", count=2)
+    sleeps = []
+    with pytest.raises(TencentCloudAPIError, match="throttl|limit|Limit") as info:
+        make(emulator, retries=5, sleeps=sleeps, throttle_timeout=0).call("DescribeKeyPairs", {})
+    assert info.value.code == "RequestLimitExceeded" and sleeps == [] and len(emulator.requests()) == 1
+
+
+def test_retry_false_never_retries_a_throttled_answer(emulator):
+    emulator.fault(action="DescribeKeyPairs", mode="error", code="RequestLimitExceeded", count=2)
+    with pytest.raises(TencentCloudAPIError) as info:
+        make(emulator, retries=5).call("DescribeKeyPairs", {}, retry=False)
+    assert info.value.code == "RequestLimitExceeded" and len(emulator.requests()) == 1
+
+
 @pytest.mark.parametrize("endpoint,reason,retried", [
     ("refused", "connection refused", True),
     ("tls", "the endpoint speaks plain HTTP, not TLS: use http://127.0.0.1:", False),
@@ -363,16 +396,25 @@ def test_connection_failures_retried_only_when_transient(emulator, endpoint, rea
     assert len(sleeps) == (2 if retried else 0)
 
 
-@pytest.mark.parametrize("code,attempts", [("RequestLimitExceeded", 3), ("RequestLimitExceeded.UinLimitExceeded", 3),
-                                           ("InternalError", 1), ("InternalServerError", 1)])
-def test_create_is_retried_only_when_throttled(emulator, code, attempts):
-    """A throttled CreateKeyPair was not carried out: safe to send again. Anything else is not retried."""
+@pytest.mark.parametrize("code", ["RequestLimitExceeded", "RequestLimitExceeded.UinLimitExceeded"])
+def test_create_is_retried_when_throttled(emulator, code):
+    """A throttled CreateKeyPair was not carried out: safe to send again, whatever retries says."""
+    emulator.fault(action="CreateKeyPair", mode="error", code=code, count=2)
+    sleeps = []
+    make(emulator, retries=0, sleeps=sleeps).call("CreateKeyPair", {"KeyName": "x", "ProjectId": 0},
+                                                  retry="throttled")
+    assert [r["code"] for r in emulator.requests()] == [code, code, "OK"] and len(emulator.key_pairs()) == 1
+
+
+@pytest.mark.parametrize("code", ["InternalError", "InternalServerError"])
+def test_create_is_not_retried_otherwise(emulator, code):
+    """Anything but throttling may have been carried out: never sent again."""
     emulator.fault(action="CreateKeyPair", mode="error", code=code, count=10)
     sleeps = []
     with pytest.raises(TencentCloudAPIError) as info:
         make(emulator, retries=2, sleeps=sleeps).call("CreateKeyPair", {"KeyName": "x", "ProjectId": 0},
                                                       retry="throttled")
-    assert info.value.code == code and len(emulator.requests()) == attempts and emulator.key_pairs() == []
+    assert info.value.code == code and len(emulator.requests()) == 1 and emulator.key_pairs() == []
 
 
 def test_tag_client_shares_settings_and_request_ids(emulator):

@@ -56,7 +56,7 @@ def test_falls_back_to_cvm_where_the_region_api_is_missing_or_not_permitted(emul
 
 
 @pytest.mark.parametrize("code", ["InvalidParameter", "AuthFailure.SignatureFailure", "AuthFailure.SecretIdNotFound",
-                                  "InternalError", "RequestLimitExceeded"])
+                                  "InternalError"])
 def test_other_region_api_failures_are_failures(emulator, code):
     """Any other answer of the Region API is the task's failure, with its code: no second call."""
     emulator.fault(action="DescribeRegions", mode="error", code=code, count=1)
@@ -64,6 +64,15 @@ def test_other_region_api_failures_are_failures(emulator, code):
         Regions(Client(CREDENTIALS, settings_of(emulator.url).in_region(None))).available()
     assert info.value.code == code
     assert [(r["service"], r["code"]) for r in emulator.requests()] == [("region", code)]
+
+
+def test_a_throttled_region_api_answer_is_tried_again(emulator):
+    """Throttling did nothing: the same Region API call again (not CVM's), within throttle_timeout."""
+    emulator.fault(action="DescribeRegions", mode="error", code="RequestLimitExceeded", count=1)
+    client = Client(CREDENTIALS, settings_of(emulator.url).in_region(None), sleep=lambda _seconds: None)
+    assert Regions(client).available() == sorted(REGIONS)
+    assert [(r["service"], r["code"]) for r in emulator.requests()] == [("region", "RequestLimitExceeded"),
+                                                                        ("region", "OK")]
 
 
 def region_api_missing(seen):
