@@ -19,8 +19,8 @@ from .store import Store
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m cvm_emulator",
-        description="Local emulator of the Tencent Cloud CVM (2017-03-12: key pairs, instances, regions) "
-                    "and Tag APIs. Prints its URL, "
+        description="Local emulator of the Tencent Cloud CVM (2017-03-12: key pairs, instances, regions) API, "
+                    "the Tag API, the Region API and Secrets Manager (SSH key pair secrets). Prints its URL, "
                     "then serves until stopped (Ctrl-C or SIGTERM).")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
@@ -34,7 +34,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, help="seed for probabilistic faults")
     parser.add_argument("--rate-limits", choices=("off", "realistic"), default="off",
                         help="realistic: the real service's limits (10 requests/s per key-pair action, 20/s for "
-                             "Tag writes); off (default): none")
+                             "Tag writes and per Secrets Manager action); off (default): none")
     parser.add_argument("--operation-delay", type=float, default=None, metavar="SECONDS",
                         help="how long an AssociateInstancesKeyPairs/DisassociateInstancesKeyPairs operation takes "
                              "(asynchronous, as on the real service; default 0.5)")

@@ -21,6 +21,7 @@ import os
 import re
 import secrets as _random
 import string
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -297,7 +298,7 @@ class SecretActions:
             secret: Secret = {
                 "region": region, "secret_name": name, "secret_type": USER_SECRET, "key_id": "", "key_name": "",
                 "status": "Enabled", "description": description, "kms_key_id": DEFAULT_KMS_KEY_ID,
-                "encrypt_type": 0, "project_id": 0, "tags": [], "create_time": int(self.actions.now), "delete_time": 0}
+                "encrypt_type": 0, "project_id": 0, "tags": [], "create_time": int(time.time()), "delete_time": 0}
             self.store.insert_secret(secret)
         return secret
 

@@ -67,6 +67,10 @@ class Admin:
     def clear_faults(self):
         return self._call("DELETE", "faults")
 
+    def faults(self):
+        """The fault rules and the rate limits in force."""
+        return self._call("GET", "faults")
+
     def config(self, **spec):
         return self._call("POST", "config", spec)
 
