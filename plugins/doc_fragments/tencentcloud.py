@@ -83,7 +83,7 @@ options:
       - How often to retry a call that is safe to repeat (reads; deletes and renames where the plugin makes them)
         after an internal error, an HTTP 5xx, a reset or refused connection or a timeout, with exponential backoff
         and jitter.
-      - Throttled answers (C(RequestLimitExceeded)) are not counted here: see O(throttle_timeout).
+      - Throttled answers (C(RequestLimitExceeded)) are not counted here; see O(throttle_timeout).
       - HTTP 4xx, TLS, DNS and proxy failures are not retried; another attempt would meet them again.
       - Creating and importing a key pair are never retried blindly (see M(tencentcloud.cvm.tencent_keypair)).
     type: int

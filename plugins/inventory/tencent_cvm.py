@@ -134,6 +134,16 @@ options:
     description: How many regions are read at the same time.
     type: int
     default: 8
+  private_key_source:
+    description:
+      - V(files) sets C(ansible_ssh_private_key_file) from O(private_key_paths). V(secrets_manager) (ansible-core
+        2.19+, E(ANSIBLE_SSH_AGENT=auto)) gives a host bound to a key pair an SSH-key secret holds
+        C(tencent_ssh_key_secret) and an C(ansible_ssh_private_key_file) template calling
+        M(tencentcloud.cvm.tencent_ssh_key#lookup) with C(deliver=agent); C(--list) and the cache hold no key.
+    type: str
+    choices: [files, secrets_manager]
+    default: files
+    version_added: 0.3.0
 notes:
   - O(compose) is applied after the variables this plugin sets, so it can override C(ansible_host),
     C(ansible_user), C(ansible_port) and C(ansible_ssh_private_key_file).
@@ -191,18 +201,21 @@ keyed_groups:
 # cache: true
 # cache_plugin: ansible.builtin.jsonfile
 # cache_connection: ~/.cache/tencent_cvm
+
+# awx.tencent_cvm.yml, commented out too: each host reached with the key its Secrets Manager secret holds, through
+# the run's ssh-agent (ansible-core 2.19+, ANSIBLE_SSH_AGENT=auto); no key file anywhere
+# plugin: tencentcloud.cvm.tencent_cvm
+# regions: [ap-guangzhou]
+# private_key_source: secrets_manager
 """
 
-from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ansible import constants as C
 from ansible.errors import AnsibleError
-from ansible.module_utils.common.parameters import remove_values
-from ansible.module_utils.compat.version import LooseVersion
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.release import __version__ as core_version
-from ansible.utils.unsafe_proxy import wrap_var as _wrap_var
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.client import Settings
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.credentials import (
     CredentialsError, resolve_credentials,
@@ -212,9 +225,11 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.cache 
     NOT_CACHED, cache_entry, entry_key, from_cache, judge_entry, make_private,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.files import LocalFileJudge
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import Host, RegionRead, place_hosts
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import (
+    Host, RegionRead, key_lookup, lookup_endpoint, needs_agent, place_hosts,
+)
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.keyfiles import (
-    HOST_INDEPENDENT_VARIABLES, KeyFileFinder,
+    KeyFileFinder, host_independent,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.naming import name_hosts
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.reading import (
@@ -225,30 +240,22 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.report
     unknown_keys_finding, with_code,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.spec import InventorySpec
-import jinja2
-import jinja2.meta
+from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._trust import (
+    TRUSTS_NOTHING, as_template, masked, rendered, wrap_var,
+)
 
 if TYPE_CHECKING:
     from ansible.inventory.data import InventoryData
     from ansible.parsing.dataloader import DataLoader
-    from ansible.template import Templar
 
-# ansible-core 2.19 and later never template what an inventory plugin sets (it is not trusted); before, values are
-# marked unsafe. Marking them on 2.19+ would show them as {"__ansible_unsafe": ...} in ansible-inventory --list.
-TRUSTS_NOTHING = LooseVersion(core_version) >= LooseVersion("2.19")
 SETUP_ERRORS = (CredentialsError, TaskError, TencentCloudAPIError, ValueError)  # ValueError: a proxy setting, a number
-Value = TypeVar("Value")
-
-
-def wrap_var(value: Value) -> Value:
-    """A value from the cloud as data, never a template (wrap_var keeps the shape: a dict stays a dict)."""
-    return value if TRUSTS_NOTHING else _wrap_var(value)
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "tencentcloud.cvm.tencent_cvm"
     _secrets: frozenset[str] = frozenset()  # masked in every message: the credentials in use, wherever from
     _cache_file: str | None = None  # the cache entry's file this run may write, made 0600 once written
+    _endpoint: str | None = None  # the endpoint the key lookup is given (private_key_source: secrets_manager)
 
     def verify_file(self, path: str) -> bool:
         # ansible-core's verify_file is not annotated, and a call through super() escapes mypy.ini's exclusion
@@ -262,26 +269,29 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             with LocalFileJudge() as files:
                 self._parse(inventory, path, cache, files)
         except ReadError as exc:
-            raise AnsibleError(_masked(str(exc), self._secrets)) from None
+            raise AnsibleError(masked(str(exc), self._secrets)) from None
         except AnsibleError as exc:
             if not self._secrets:
                 raise
-            raise AnsibleError(_masked(str(exc.message), self._secrets)) from None
+            raise AnsibleError(masked(str(exc.message), self._secrets)) from None
 
     def _parse(self, inventory: InventoryData, path: str, use_cached: bool, files: LocalFileJudge) -> None:
         """The options checked (unknown keys, then the source: no call made before), the regions read or taken from
         the cache, then the hosts added."""
         self._tell(unknown_keys_finding(path, self._read_config_data(path), self.option_definitions))
         try:
-            args = {name: _rendered(self.get_option(name), self.templar) for name in CLIENT_OPTIONS}
+            args = {name: rendered(self.get_option(name), self.templar) for name in CLIENT_OPTIONS}
             self._secrets = frozenset(given_secrets(args))
             spec = InventorySpec.from_options(self.get_option)
             credentials, settings = resolve_credentials(args, origin="inventory source"), Settings.from_args(args)
             self._secrets |= credential_secrets(credentials)
             source = Source(spec, credentials, settings, home_region(args, spec))
+            self._endpoint = lookup_endpoint(settings.endpoint) if spec.from_secrets else None
         except SETUP_ERRORS as exc:
             code = getattr(exc, "code", None) or "InvalidArgument"
             raise AnsibleError("%s: %s" % (path, with_code(str(exc), code))) from None
+        if spec.from_secrets and not TRUSTS_NOTHING:
+            raise AnsibleError("%s: %s" % (path, needs_agent(core_version)))
         regions = self._regions(source, self.get_cache_key(path), use_cached, files)
         self._populate(inventory, spec, regions, files)
 
@@ -319,7 +329,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         names = name_hosts(placed.reachable, spec, self._evaluate, C.LOCALHOST)
         self._tell(refused_names_finding(names.refusals))
         self._tell(clashes_finding(names.clashes))
-        keys = KeyFileFinder(spec, files, self._render_path, _host_independent(spec.private_key_paths))
+        keys = KeyFileFinder(spec, files, self._render_path, host_independent(spec.private_key_paths))
         missing = []
         for host in placed.reachable:
             if not self._add(inventory, spec, names.of(host), host, keys):
@@ -336,11 +346,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         found = keys.find(host, inventory.hosts[name].get_vars()) if spec.private_key_paths else None
         if found:
             inventory.set_variable(name, "ansible_ssh_private_key_file", found)
+        secret = host.key_secret() if spec.from_secrets else None
+        if secret:
+            inventory.set_variable(name, spec.hostvars_prefix + "ssh_key_secret", secret)
+            inventory.set_variable(name, "ansible_ssh_private_key_file",
+                                   as_template(key_lookup(secret, host.region, self._endpoint)))
         hostvars, strict = inventory.hosts[name].get_vars(), self.get_option("strict")
         self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
         self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
         self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
-        return found is not None or not spec.private_key_paths
+        return found is not None or secret is not None or not (spec.private_key_paths or spec.from_secrets)
 
     # templates and messages --------------------------------------------------------------------------------------
     def _evaluate(self, expression: str, variables: Mapping[str, object], instance_id: str) -> object:
@@ -367,28 +382,4 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._warn(warning)
 
     def _warn(self, text: str) -> None:
-        self.display.warning(_masked("tencent_cvm: " + text, self._secrets))
-
-
-def _masked(text: str, secrets: Collection[str]) -> str:
-    """Credentials in use, wherever they came from, are masked in every message, as the modules mask them."""
-    return str(remove_values(text, secrets)) if secrets else text
-
-
-def _rendered(value: object, templar: Templar) -> object:
-    """A client option as given, or rendered when it is a template (a credential from a vault or a lookup)."""
-    return templar.template(value) if isinstance(value, str) and "{{" in value else value
-
-
-def _host_independent(templates: Collection[str]) -> set[str]:
-    """The templates that use nothing but key_name, key_id, inventory_dir and inventory_file: rendered and judged
-    once per key pair, not once per host."""
-    independent = set()
-    for template in templates:
-        try:
-            used = jinja2.meta.find_undeclared_variables(jinja2.Environment().parse(template))
-        except jinja2.TemplateSyntaxError:
-            continue
-        if used <= HOST_INDEPENDENT_VARIABLES:
-            independent.add(template)
-    return independent
+        self.display.warning(masked("tencent_cvm: " + text, self._secrets))

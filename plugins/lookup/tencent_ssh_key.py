@@ -89,7 +89,6 @@ from collections.abc import Callable
 
 from ansible import constants as C
 from ansible.errors import AnsibleError
-from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.compat.version import LooseVersion
 from ansible.plugins.lookup import LookupBase
 from ansible.release import __version__ as core_version
@@ -104,6 +103,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._secret.agent imp
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._secret.api import Secrets
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._secret.delivery import Wanted, deliver, wanted
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._secret.keys import KeyFormatError, LoadedKey
+from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._trust import masked
 
 CLIENT_OPTIONS = ("secret_id", "secret_key", "security_token", "profile", "region", "endpoint", "allow_insecure_http",
                   "api_style", "validate_certs", "ca_path", "timeout", "retries", "retry_max_delay",
@@ -145,7 +145,7 @@ class LookupModule(LookupBase):
             what = next((str(which) for which in locals().get("asked", []) if which), "")
             code = getattr(exc, "code", None) or type(exc).__name__
             message = "%s%s: %s (%s)" % (where, ": " + what if what and what not in str(exc) else "", exc, code)
-            raise AnsibleError(str(remove_values(message, secrets)) if secrets else message) from None
+            raise AnsibleError(masked(message, secrets)) from None
 
     def _text(self, which: Wanted, client: Callable[[], Client]) -> str:
         value = Secrets(client()).value(name=which.secret, key_id=which.key_id)

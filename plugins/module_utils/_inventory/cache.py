@@ -22,19 +22,20 @@ from .._core.rules import REGION_RE
 from .._core.shape import MAX_PAGES
 from .._instance_keypairs.records import Instance
 from .files import LocalFileJudge
-from .hosts import RegionRead, admitted_key_names
+from .hosts import RegionRead, admitted_key_names, admitted_key_secrets
 from .reading import Source
 
-CACHE_VERSION = 2  # 2: instances as DescribeInstances models, read back through Instance.from_api
+CACHE_VERSION = 3  # 2: instances as DescribeInstances models, read back through Instance.from_api; 3: key_secrets
 MAX_CACHED = MAX_PAGES * PAGE  # instances (and key names) of one region: what read_region can return at most
 
 
 def entry_key(prefix: str, source: Source) -> str:
     """The key of a source's entry: the plugin's prefix for the source file, and a digest of what the entry depends
-    on (regions, filters, endpoint, API style, account), so that no other source or account reads it."""
+    on (regions, filters, endpoint, API style, account, key source), so that no other source or account reads it."""
     spec, settings = source.spec, source.settings
     text = json.dumps([list(spec.regions or [source.home_region]), spec.filters, spec.exclude_filters,
-                       settings.endpoint, settings.api_style, source.credentials.secret_id],
+                       settings.endpoint, settings.api_style, source.credentials.secret_id]
+                      + ([spec.private_key_source] if spec.from_secrets else []),
                       sort_keys=True, default=str)
     return "%s_%s" % (prefix, hashlib.sha256(text.encode()).hexdigest()[:16])
 
@@ -88,9 +89,10 @@ def make_private(path: str) -> bool:
 
 def cache_entry(regions: Mapping[str, RegionRead]) -> dict[str, object]:
     """What the cache keeps of {region: (instances, key names)}: the instances as DescribeInstances models."""
-    return {"version": CACHE_VERSION, "regions": {region: {"instances": [i.to_model() for i in instances],
-                                                           "key_names": dict(names)}
-                                                  for region, (instances, names) in regions.items()}}
+    return {"version": CACHE_VERSION, "regions": {region: {"instances": [i.to_model() for i in read.instances],
+                                                           "key_names": dict(read.key_names),
+                                                           "key_secrets": dict(read.key_secrets)}
+                                                  for region, read in regions.items()}}
 
 
 def from_cache(data: object) -> dict[str, RegionRead]:
@@ -110,13 +112,17 @@ def from_cache(data: object) -> dict[str, RegionRead]:
 def _region_from_cache(region: object, found: object) -> RegionRead:
     models = found.get("instances") if isinstance(found, dict) else None
     names = found.get("key_names") if isinstance(found, dict) else None
+    secrets = found.get("key_secrets") if isinstance(found, dict) else None
     if not (isinstance(region, str) and REGION_RE.match(region) and isinstance(models, list)
-            and isinstance(names, dict) and len(models) <= MAX_CACHED and len(names) <= MAX_CACHED):
-        raise ValueError("a region's entry is not a region name with a list of instances and key names")
+            and isinstance(names, dict) and isinstance(secrets, dict) and len(models) <= MAX_CACHED
+            and len(names) <= MAX_CACHED and len(secrets) <= MAX_CACHED):
+        raise ValueError("a region's entry is not a region name with a list of instances, key names and secrets")
     try:
         instances = [Instance.from_api(model, action="the cached DescribeInstances") for model in models]
     except TencentCloudAPIError as exc:
         raise ValueError(exc.message) from None
     if len({i.instance_id for i in instances}) != len(instances) or admitted_key_names(names.items()) != names:
         raise ValueError("an instance is listed twice, or a KeyId or key name is not one")
-    return RegionRead(instances, names)
+    if admitted_key_secrets(secrets.items()) != secrets:
+        raise ValueError("a key name or a secret name is not one")
+    return RegionRead(instances, names, secrets)

@@ -10,12 +10,12 @@ reading.py's, the cache's format cache.py's; templates and groups are the plugin
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import ipaddress
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
-from .._core.rules import KEY_ID_RE, KEY_PAIR_NAME_RE
+from .._core.rules import KEY_ID_RE, KEY_PAIR_NAME_RE, REGION_RE, SECRET_NAME_RE, invalid
 from .._instance_keypairs.records import Instance
 from .spec import InventorySpec
 
@@ -41,11 +41,17 @@ class Host:
     key_names: Mapping[str, str]
     address: str | None
     address_kind: str | None
+    key_secrets: Mapping[str, str] = field(default_factory=dict)  # {key name: the SSH-key secret that holds it}
 
     @classmethod
-    def of(cls, region: str, instance: Instance, key_names: Mapping[str, str], connect_with: str) -> Host:
+    def of(cls, region: str, instance: Instance, key_names: Mapping[str, str], connect_with: str,
+           key_secrets: Mapping[str, str] | None = None) -> Host:
         address, kind = connect_address(instance, connect_with)
-        return cls(region, instance, key_names, address, kind)
+        return cls(region, instance, key_names, address, kind, dict(key_secrets or {}))
+
+    def key_secret(self) -> str | None:
+        """The secret that holds the first bound key pair a secret holds, in binding order; None when none does."""
+        return next((self.key_secrets[name] for name in self.bound_key_names() if name in self.key_secrets), None)
 
     def variables(self, prefix: str) -> dict[str, object]:
         """The host variables this instance gets (host_vars)."""
@@ -68,12 +74,13 @@ class Host:
 
 
 class RegionRead(NamedTuple):
-    """What one region holds for this inventory: the instances that match, in the service's order, and the names of
-    the key pairs bound to them ({KeyId: name}, admitted_key_names). A NamedTuple: it is the (instances, key names)
-    pair a reader unpacks."""
+    """What one region holds for this inventory: the instances that match, in the service's order, the names of
+    the key pairs bound to them ({KeyId: name}, admitted_key_names), and with private_key_source: secrets_manager
+    the SSH-key secrets that hold some of them ({key name: secret name}, admitted_key_secrets)."""
 
     instances: list[Instance]
     key_names: dict[str, str]
+    key_secrets: dict[str, str] = {}
 
 
 class Placement(NamedTuple):
@@ -86,9 +93,9 @@ def place_hosts(regions: Mapping[str, RegionRead], connect_with: str) -> Placeme
     without any address are left out."""
     reachable: list[Host] = []
     left_out: list[Host] = []
-    for region, (instances, key_names) in regions.items():
-        for instance in instances:
-            host = Host.of(region, instance, key_names, connect_with)
+    for region, read in regions.items():
+        for instance in read.instances:
+            host = Host.of(region, instance, read.key_names, connect_with, read.key_secrets)
             (reachable if host.address else left_out).append(host)
     return Placement(reachable, left_out)
 
@@ -211,3 +218,47 @@ def admitted_key_names(pairs: Iterable[tuple[object, object]]) -> dict[str, str]
     neither)."""
     return {key_id: name for key_id, name in pairs if isinstance(key_id, str) and isinstance(name, str)
             and KEY_ID_RE.match(key_id) and KEY_PAIR_NAME_RE.match(name)}
+
+
+def admitted_key_secrets(pairs: Iterable[tuple[object, object]]) -> dict[str, str]:
+    """{key name: secret name} of the (key name, secret name) pairs where both are what their rules allow (they
+    reach a template and a file name); a key name two secrets claim is left out (neither is sure)."""
+    found: dict[str, str] = {}
+    claimed: set[str] = set()
+    for key_name, secret in pairs:
+        if not (isinstance(key_name, str) and isinstance(secret, str) and KEY_PAIR_NAME_RE.match(key_name)
+                and SECRET_NAME_RE.match(secret)):
+            continue
+        if key_name in found and found[key_name] != secret:
+            claimed.add(key_name)
+        found[key_name] = secret
+    return {name: secret for name, secret in found.items() if name not in claimed}
+
+
+LOOKUP_ENDPOINT_RE = re.compile(r"\A[A-Za-z0-9.:/_-]{1,255}\Z")  # what may sit in a quoted template argument
+
+
+def key_lookup(secret: str, region: str, endpoint: str | None = None) -> str:
+    """The template that puts the key `secret` holds into the run's ssh-agent when a connection needs it, and gives
+    ssh its public key file (the lookup tencent_ssh_key with deliver=agent). Every value in it matches a strict
+    pattern first: nothing from the cloud or the source can end the quoted string."""
+    if not (SECRET_NAME_RE.match(secret) and REGION_RE.match(region)):
+        raise invalid("a secret or region name is not one")
+    arguments = "'%s', deliver='agent', region='%s'" % (secret, region)
+    if lookup_endpoint(endpoint):
+        arguments += ", endpoint='%s'" % endpoint
+    return "{{ lookup('tencentcloud.cvm.tencent_ssh_key', %s) }}" % arguments
+
+
+def lookup_endpoint(endpoint: str | None) -> str | None:
+    """The endpoint, when it may be handed to the key lookup in a template (InvalidArgument otherwise)."""
+    if endpoint and not LOOKUP_ENDPOINT_RE.match(endpoint):
+        raise invalid("endpoint: with private_key_source: secrets_manager the endpoint is handed to the key lookup, "
+                      "so it may hold only letters, digits and . : / _ -")
+    return endpoint or None
+
+
+def needs_agent(core_version: str) -> str:
+    return ("private_key_source: secrets_manager needs ansible-core 2.19 or later (its ssh-agent and key delivery); "
+            "this is ansible-core %s. Use private_key_source: files with private_key_paths, or a newer ansible-core "
+            "(InvalidArgument)" % core_version)

@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 import os
 
+import jinja2
+import jinja2.meta
+
 from .._core.files import KeyFileError
 from .files import LocalFileJudge
 from .hosts import Host, path_safe_vars
@@ -82,3 +85,17 @@ class KeyFileFinder:
         except KeyFileError as exc:
             self._refused[path] = str(exc)
             return ""
+
+
+def host_independent(templates: Collection[str]) -> set[str]:
+    """The templates that use nothing but key_name, key_id, inventory_dir and inventory_file: rendered and judged
+    once per key pair, not once per host."""
+    independent = set()
+    for template in templates:
+        try:
+            used = jinja2.meta.find_undeclared_variables(jinja2.Environment().parse(template))
+        except jinja2.TemplateSyntaxError:
+            continue
+        if used <= HOST_INDEPENDENT_VARIABLES:
+            independent.add(template)
+    return independent

@@ -20,7 +20,8 @@ from .._core.resource import PAGE
 from .._instance_keypairs.api import Instances
 from .._instance_keypairs.records import Instance
 from .._keypair.api import KeyPairs
-from .hosts import RegionRead, admitted_key_names
+from .._secret.api import Secrets
+from .hosts import RegionRead, admitted_key_names, admitted_key_secrets
 from .regions import Regions
 from .reports import with_code
 from .spec import InventorySpec, queries
@@ -113,8 +114,9 @@ def read_regions(source: Source, warn: Warn) -> dict[str, RegionRead]:
 
 def read_region(client: Client, spec: InventorySpec) -> RegionRead:
     """What one region holds for this inventory: the instances that match the filters and none of the exclude
-    filters, in the service's order, and {KeyId: key name} of the key pairs bound to them. Calls: the pages of each
-    query, the pages of each exclude query, and one DescribeKeyPairs per 100 KeyIds."""
+    filters, in the service's order, {KeyId: key name} of the key pairs bound to them, and with private_key_source:
+    secrets_manager {key name: secret name} of the enabled SSH-key secrets that hold them. Calls: the pages of each
+    query, the pages of each exclude query, one DescribeKeyPairs per 100 KeyIds, the pages of one ListSecrets."""
     instances = Instances(client)
     found: dict[str, Instance] = {}
     for filters in queries(spec.filters):
@@ -129,4 +131,9 @@ def read_region(client: Client, spec: InventorySpec) -> RegionRead:
         asked = key_ids[start:start + PAGE]
         names.update(admitted_key_names((kp.key_id, kp.key_name) for kp in KeyPairs(client).describe(key_ids=asked)
                                         if kp.key_id in asked))
-    return RegionRead(list(found.values()), names)
+    secrets: dict[str, str] = {}
+    if spec.from_secrets and names:
+        bound = set(names.values())
+        secrets = admitted_key_secrets((secret.key_name, secret.name) for secret in Secrets(client).list_ssh_keys()
+                                       if secret.enabled and secret.key_name in bound)
+    return RegionRead(list(found.values()), names, secrets)

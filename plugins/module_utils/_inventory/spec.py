@@ -27,6 +27,7 @@ FILTER_NAMES = frozenset([
 TAG_FILTER = re.compile(r"\Atag:.{1,127}\Z", re.S)
 MAX_FILTERS, MAX_VALUES = 10, 5
 CONNECT_WITH = ("public_ip", "private_ip", "ipv6")
+KEY_SOURCES = ("files", "secrets_manager")
 MAX_QUERIES = 25  # value chunks multiply: a filter set that needs more queries than this is refused
 
 # A checked filter set: ((filter name, (value, ...)), ...), sorted by name, each value a non-empty string.
@@ -139,6 +140,12 @@ class InventorySpec:
     hostvars_prefix: str
     strict_permissions: bool
     concurrency: int
+    private_key_source: str = "files"
+
+    @property
+    def from_secrets(self) -> bool:
+        """Whether the hosts' keys come from Secrets Manager (through the run's ssh-agent), not from files."""
+        return self.private_key_source == "secrets_manager"
 
     @classmethod
     def from_options(cls, get: Callable[[str], object]) -> InventorySpec:
@@ -158,11 +165,17 @@ class InventorySpec:
         concurrency = get("concurrency")
         if not isinstance(concurrency, int) or not 1 <= concurrency <= 32:
             raise invalid("concurrency must be an integer from 1 to 32")
+        source = get("private_key_source") or "files"
+        if source not in KEY_SOURCES:
+            raise invalid("private_key_source must be one of %s" % ", ".join(KEY_SOURCES))
+        paths = _text_list(get("private_key_paths"), "private_key_paths")
+        if source == "secrets_manager" and paths:
+            raise invalid("private_key_paths and private_key_source: secrets_manager exclude each other: the keys come "
+                          "from files or from Secrets Manager")
         return cls(regions=regions, filters=checked_filters(get("filters")),
                    exclude_filters=tuple(checked_filters(f, "exclude_filters[%d]" % i) for i, f in enumerate(excludes)),
                    hostnames=_text_list(get("hostnames"), "hostnames") or ("instance-id",),
-                   connect_with=connect_with, private_key_paths=_text_list(get("private_key_paths"),
-                                                                           "private_key_paths"),
+                   connect_with=connect_with, private_key_paths=paths, private_key_source=str(source),
                    use_login_user=bool(get("use_login_user")), use_login_port=bool(get("use_login_port")),
                    hostvars_prefix=prefix, strict_permissions=bool(get("strict_permissions")),
                    concurrency=concurrency)

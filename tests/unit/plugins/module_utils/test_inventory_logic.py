@@ -8,7 +8,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.cache 
     CACHE_VERSION, cache_entry, from_cache,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import (
-    admitted_key_names, connect_address, field_value, host_name_problem, host_vars, path_safe, unique_names,
+    RegionRead, admitted_key_names, connect_address, field_value, host_name_problem, host_vars, path_safe, unique_names,
 )
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.spec import (
     InventorySpec, checked_filters, queries,
@@ -162,14 +162,14 @@ GOOD = inst("ins-aaaaaaaa", private_ips=("10.0.0.1",), login_user="root", login_
 
 
 def test_the_cache_holds_answer_models_and_gives_back_the_same_records():
-    entry = cache_entry({"ap-guangzhou": ([GOOD], {"skey-aaaaaaaa": "deploy"})})
+    entry = cache_entry({"ap-guangzhou": RegionRead([GOOD], {"skey-aaaaaaaa": "deploy"})})
     assert entry["version"] == CACHE_VERSION
-    assert from_cache(entry) == {"ap-guangzhou": ([GOOD], {"skey-aaaaaaaa": "deploy"})}
+    assert from_cache(entry) == {"ap-guangzhou": RegionRead([GOOD], {"skey-aaaaaaaa": "deploy"})}
     assert Instance.from_api(GOOD.to_model()) == GOOD
 
 
 def tampered(change):
-    entry = cache_entry({"ap-guangzhou": ([GOOD], {"skey-aaaaaaaa": "deploy"})})
+    entry = cache_entry({"ap-guangzhou": RegionRead([GOOD], {"skey-aaaaaaaa": "deploy"})})
     change(entry, entry["regions"]["ap-guangzhou"]["instances"][0], entry["regions"]["ap-guangzhou"])
     return entry
 

@@ -8,6 +8,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._core.credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.reading import (
     ReadError, Source, credential_secrets, given_secrets, home_region, read_region, read_regions, regions_to_read,
 )
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.hosts import RegionRead
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._inventory.spec import InventorySpec
 from helpers import CREDS
 import pytest
@@ -84,7 +85,7 @@ def test_filters_and_exclude_filters(emulator):
 
 def test_no_instance_found_asks_no_exclude_query_and_no_key_pair(emulator):
     read = read_region(source(emulator).client("ap-guangzhou"), spec(exclude_filters=[{"zone": "z"}]))
-    assert read == ([], {})
+    assert read == RegionRead([], {})
     assert [r["action"] for r in emulator.requests()] == ["DescribeInstances"]
 
 
