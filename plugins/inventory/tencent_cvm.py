@@ -163,6 +163,9 @@ seealso:
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_awx
     description: A Tencent Cloud credential type for AWX and Automation Platform, with this inventory as a source.
       The guide also ships in the collection, as C(docs/docsite/rst/guide_awx.rst).
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_keys_without_files
+    description: "Keys without files: Secrets Manager, the run's ssh-agent, the threat model.
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_keys_without_files.rst)."
   - ref: ansible_collections.tencentcloud.cvm.docsite.guide_credentials
     description: "Credentials and regions: every place the plugins look, in order.
       The guide also ships in the collection, as C(docs/docsite/rst/guide_credentials.rst)."

@@ -55,6 +55,10 @@ options:
       - Defaults to ansible-core's C(SSH_AGENT_KEY_LIFETIME) (E(ANSIBLE_SSH_AGENT_KEY_LIFETIME)) when that is set,
         else 3600.
     type: int
+seealso:
+  - ref: ansible_collections.tencentcloud.cvm.docsite.guide_keys_without_files
+    description: "Keys without files: when to use Secrets Manager, the run's ssh-agent, the threat model.
+      The guide also ships in the collection, as C(docs/docsite/rst/guide_keys_without_files.rst)."
 notes:
   - Needs C(ssm:GetSSHKeyPairValue) on the secrets; see the guide "Keys without files" for a CAM policy.
   - A secret that does not exist, or that is not an SSH-key secret, fails the task of the host whose connection

@@ -17,6 +17,7 @@ NAMES = {
     "instances": ("DescribeInstances", "AssociateInstancesKeyPairs"),
     "regions": ("DescribeRegions",),
     "Tag API": tuple(sorted(actions.TAG_ACTIONS)),
+    "Secrets Manager": tuple(sorted(actions.SSM_SCHEMAS)),
 }
 
 
@@ -33,7 +34,7 @@ def descriptions():
 
 def test_every_served_action_group_is_named_where_the_emulator_is_described():
     for actions_of_group in NAMES.values():
-        assert set(actions_of_group) <= set(actions.SCHEMAS)  # the groups are real
+        assert set(actions_of_group) <= set(actions.SCHEMAS) | set(actions.SSM_SCHEMAS)  # the groups are real
     for where, text in descriptions().items():
         flat = re.sub(r"\s+", " ", text)
         missing = [name for name in NAMES if name not in flat]

@@ -71,7 +71,9 @@ def test_every_code_the_module_can_meet_is_explained():
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     called = ("CreateKeyPair", "ImportKeyPair", "DescribeKeyPairs", "DeleteKeyPairs", "ModifyKeyPairAttribute",
-              "DescribeInstances", "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs", "ModifyResourceTags")
+              "DescribeInstances", "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs", "ModifyResourceTags",
+              "CreateSSHKeyPairSecret", "GetSSHKeyPairValue", "DescribeSecret", "ListSecrets", "DisableSecret",
+              "DeleteSecret")
     codes = set(errorcodes.SEED).union(*(errorcodes.codes(action) for action in called))
     with open(os.path.join(root, "docs", "docsite", "rst", "guide_troubleshooting.rst"), encoding="utf-8") as handle:
         documented = set(re.findall(r"`([A-Za-z][A-Za-z0-9.]+)`", handle.read()))
