@@ -139,7 +139,7 @@ options:
       - V(files) sets C(ansible_ssh_private_key_file) from O(private_key_paths). V(secrets_manager) (ansible-core
         2.19+, E(ANSIBLE_SSH_AGENT=auto)) gives a host bound to a key pair an SSH-key secret holds
         C(tencent_ssh_key_secret) and an C(ansible_ssh_private_key_file) template calling
-        M(tencentcloud.cvm.tencent_ssh_key#lookup) with C(deliver=agent); C(--list) and the cache hold no key.
+        P(tencentcloud.cvm.tencent_ssh_key#lookup) with C(deliver=agent); C(--list) and the cache hold no key.
     type: str
     choices: [files, secrets_manager]
     default: files

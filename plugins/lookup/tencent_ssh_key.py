@@ -20,7 +20,7 @@ description:
     half in the run's private temporary directory, for C(ansible_ssh_private_key_file); ssh then uses the agent's
     key. The private key is never written anywhere and is never the value of a variable. Each key is read at most
     once per run, whatever the number of hosts, tasks and forks (a lock per key, and the agent's own list).
-  - The inventory plugin M(tencentcloud.cvm.tencent_cvm#inventory) with O(tencentcloud.cvm.tencent_cvm#inventory:private_key_source=secrets_manager)
+  - The inventory plugin P(tencentcloud.cvm.tencent_cvm#inventory) with O(tencentcloud.cvm.tencent_cvm#inventory:private_key_source=secrets_manager)
     sets this up for every host; see the guide "Keys without files".
 author:
   - Tencent Cloud CVM collection maintainers (@tencentcloud-cvm)

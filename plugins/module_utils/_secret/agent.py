@@ -75,8 +75,8 @@ class Agent:
                     raise AgentError("the agent's answer has an impossible length")
                 answer = _receive(sock, length)
         except OSError as exc:
-            raise AgentError("could not talk to the ssh-agent at %s (%s)" % (self.path, exc.strerror or
-                                                                                type(exc).__name__)) from None
+            reason = exc.strerror or type(exc).__name__
+            raise AgentError("could not talk to the ssh-agent at %s (%s)" % (self.path, reason)) from None
         return answer[0], answer[1:]
 
     def identities(self) -> set[bytes]:
