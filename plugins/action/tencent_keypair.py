@@ -19,7 +19,8 @@ from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._runner import Ta
 class ActionModule(TencentCloudAction):
     ARGUMENT_SPEC = argument_spec_from_docs(DOCUMENTATION, ModuleDocFragment.DOCUMENTATION)
     MUTUALLY_EXCLUSIVE = [["public_key", "private_key_path"], ["public_key", "passphrase"],
-                          ["public_key", "return_private_key"]]
+                          ["public_key", "return_private_key"], ["private_key_secret", "private_key_path"],
+                          ["private_key_secret", "public_key"], ["private_key_secret", "passphrase"]]
 
     SPEC = KeyPairSpec
     FAULTS = Faults()  # production: none; a test's subclass passes seams (tests/integration/action_plugins)

@@ -109,6 +109,43 @@ def test_check_mode_returns_what_the_real_run_returns(ansible, admin, keys, tmp_
         {k: v for k, v in real["diff"]["after"].items() if k not in GENERATED}
 
 
+ESCROW_SCENARIOS = [
+    ("secret: create", False, {"description": "d", "tags": {"team": "a"}}),
+    ("secret: converged", True, {}),
+    ("secret: description and tags", True, {"description": "e", "tags": {"team": "b"}}),
+    ("secret: project differs, never", True, {"project_id": 1000}),
+    ("secret: absent", True, {"state": "absent"}),
+    ("secret: absent, nothing there", False, {"state": "absent"}),
+    ("secret: another key pair's name", True, {"name": "db"}),
+]
+
+
+@pytest.mark.parametrize("label,existing,args", ESCROW_SCENARIOS, ids=[s[0] for s in ESCROW_SCENARIOS])
+def test_check_mode_returns_what_the_real_run_returns_with_a_secret(ansible, admin, label, existing, args):
+    base = {"name": "web", "private_key_secret": "web-secret"}
+    if existing:
+        ansible.play(task(base))
+    args = dict(base, **args)
+    admin.clear_requests()
+    predicted = ansible.play(task(args), check=True, diff=True).task("t")
+    assert admin.writes() == []
+    real = ansible.play(task(args), diff=True).task("t")
+    assert set(predicted) == set(real), (label, predicted, real)
+    for key in ("changed", "failed", "private_key_matches", "private_key_secret", "warnings"):
+        assert predicted.get(key) == real.get(key), (label, key)
+    if real["failed"]:
+        assert predicted["failure"]["code"] == real["failure"]["code"]
+        return
+    if "key_pair" in real:
+        for field, value in real["key_pair"].items():
+            expected = None if field in GENERATED and predicted["key_pair"]["key_id"] is None else value
+            # a creation into a secret learns its key's public half only from the next read
+            assert predicted["key_pair"][field] == expected or (value is None and field in GENERATED), (label, field)
+    assert predicted["diff"]["before"] == real["diff"]["before"]
+    assert {k: v for k, v in predicted["diff"]["after"].items() if k not in GENERATED} == \
+        {k: v for k, v in real["diff"]["after"].items() if k not in GENERATED}
+
+
 # --- RETURN equals reality --------------------------------------------------------------------------
 
 # Each documented key's `returned:` condition, as a predicate on the task's arguments and result: True when the key
@@ -132,6 +169,8 @@ RETURNED = {
                         lambda a, r: None if a.get("backup") else False),
         "private_key": ("when O(return_private_key=true) and this task generated a key pair",
                         lambda a, r: None if a.get("return_private_key") else False),
+        "private_key_secret": ("when O(private_key_secret) is given and the task succeeded",
+                               lambda a, r: bool(a.get("private_key_secret")) and _ok(r)),
         "request_ids": ("always", lambda a, r: True),
         "failure": ("on failure", lambda a, r: r["failed"]),
     },
@@ -180,6 +219,11 @@ def test_return_documents_exactly_what_real_runs_return(ansible, admin, keys, tm
     runs.append((memory, ansible.play(task(memory)).task("t")))
     runs.append((memory, ansible.play(task(memory)).task("t")))
     assert runs[-1][1]["failed"] is True and "private_key" in runs[-1][1]  # the only copy, on a failure
+    for escrowed in ({"name": "esc", "private_key_secret": "esc-secret", "description": "d"},  # created
+                     {"name": "esc", "private_key_secret": "esc-secret"},                     # converged
+                     {"name": "esc", "private_key_secret": "esc-secret", "state": "absent"},  # both deleted
+                     {"name": "web", "private_key_secret": "esc-secret"}):                    # KeyPairNotInSecret
+        runs.append((escrowed, ansible.play(task(escrowed)).task("t")))
     gone = {"name": "web", "state": "absent", "private_key_path": str(keys / "web")}  # absent, files named
     runs.append((gone, ansible.play(task(gone)).task("t")))
     assert runs[-1][1]["changed"] is True and os.path.exists(runs[-1][1]["private_key_path"])  # left in place
@@ -187,7 +231,7 @@ def test_return_documents_exactly_what_real_runs_return(ansible, admin, keys, tm
     results = [result for _args, result in runs]
     assert {r["failure"]["code"] for r in results if r["failed"]} == {
         "InvalidArgument", "MissingCredentials", "InvalidDestination", "KeyMismatch", "InvalidProjectId.NotFound",
-        "InvalidParameter"}
+        "InvalidParameter", "KeyPairNotInSecret"}
     returned = set().union(*(own_keys(r) for r in results))
     doc = documented("tencent_keypair")
     assert returned == set(doc)

@@ -242,11 +242,15 @@ def test_module_examples_run_against_the_emulator(ansible, admin, tmp_path):
     tasks = yaml.safe_load(module.EXAMPLES)
     raw = yaml.safe_dump([{"name": "examples", "hosts": "localhost", "connection": "local", "gather_facts": False,
                            "vars": {"ci_key_passphrase": "example-passphrase"}, "tasks": tasks}], sort_keys=False)
+    admin.instance(instance_id="ins-web00001", state="STOPPED")  # the instance the secret's key pair is bound to
     run = ansible.play(None, raw=raw)
     assert run.rc == 0, run.stdout + run.stderr
     assert [r["status"] for r in run.results] == ["ok"] * len(tasks)
-    assert [r["result"]["changed"] for r in run.by_action()] == [True, True, False, True, True, True]
-    assert {kp["key_name"] for kp in admin.key_pairs()} == {"deploy_key", "laptop_key", "vaulted_key"}
+    assert [r["result"]["changed"] for r in run.by_action()] == [True, True, False, True, True, True, True]
+    assert {kp["key_name"] for kp in admin.key_pairs()} == {"deploy_key", "laptop_key", "vaulted_key", "web_2027"}
+    held = [kp for kp in admin.key_pairs() if kp["key_name"] == "web_2027"][0]
+    assert admin.instances()[0]["key_ids"] == [held["key_id"]]
+    assert [s["key_name"] for s in admin._call("GET", "secrets")["secrets"]] == ["web_2027"]
     assert "BEGIN" not in run.stdout  # the example that returns a private key hides it with no_log
 
 

@@ -40,6 +40,13 @@ CLIENT_CODES = {
     "InstanceStateUnsupported": "an instance is in a state in which key pairs cannot change; nothing was changed",
     "OperationTimeout": "wait_timeout ran out waiting for instances; the message says what had been sent",
     "OperationFailed": "Tencent Cloud accepted a bind or unbind, and the operation on the instance FAILED",
+    "SecretTypeMismatch": "the secret named is not an SSH key pair secret; nothing was changed",
+    "KeyPairNotInSecret": "the key pair exists but the secret of private_key_secret does not, and Tencent Cloud "
+                          "cannot put an existing key pair into a secret; nothing was changed",
+    "SecretHoldsAnotherKeyPair": "the secret of private_key_secret holds a key pair of another name; nothing was "
+                                 "changed",
+    "SecretKeyPairMissing": "the secret of private_key_secret holds a key pair that no longer exists; nothing was "
+                            "changed",
 }
 
 # What the codes any Tencent Cloud API can answer mean to a user, and what to do.

@@ -16,6 +16,7 @@ from typing import Iterator
 
 from contextlib import contextmanager
 
+from .._core.client import Client
 from .._core.errors import LostAnswer, TaskError, TencentCloudAPIError
 from .._core.files import KeyFileError
 from .._core.signals import DeferredSignals
@@ -27,6 +28,12 @@ from .reservation import Reservation, new_record
 from .steps import KeyPairContext, Progress, pub_comment
 
 LOOKUP = Backoff(first=0.5, factor=2.0, ceiling=4.0)  # looking for a key pair after a lost CreateKeyPair answer
+
+
+def lookup_deadline(client: Client) -> float:
+    """Until when to look for what a creation whose answer was lost made: after a timeout the service may still be
+    working on the request, so twice as long as the client waited (at least 5 s, at most 60 s)."""
+    return client.clock() + min(max(2 * float(getattr(client, "timeout", 0) or 0), 5.0), 60.0)
 
 
 @dataclass(frozen=True)
@@ -210,9 +217,8 @@ class Creation:
                 raise Again()
             return found
 
-        budget = min(max(2 * float(getattr(client, "timeout", 0) or 0), 5.0), 60.0)
         try:
-            return waiter_for(client).wait_until(probe, LOOKUP, deadline=client.clock() + budget)
+            return waiter_for(client).wait_until(probe, LOOKUP, deadline=lookup_deadline(client))
         except Exhausted:
             return None
 

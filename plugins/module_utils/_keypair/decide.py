@@ -27,6 +27,7 @@ from .steps import (
 
 if TYPE_CHECKING:
     from .._core.steps import Step
+    from .._secret.api import SshKeySecret
 
     KeyPairStep = Step[KeyPairContext, Progress]
 
@@ -35,12 +36,14 @@ if TYPE_CHECKING:
 class Observed:
     """What the reconciler read: the key pair named spec.name and the one a replacement stages under
     pending_name(name) (KeyPair records or None), the local files (LocalFiles, or None without private_key_path),
-    and where the task talks to ((region, endpoint): a reservation record names them)."""
+    where the task talks to ((region, endpoint): a reservation record names them), and with private_key_secret the
+    secret (None when it does not exist)."""
 
     current: KeyPair | None
     pending: KeyPair | None
     local: LocalFiles | None
     region_endpoint: tuple[str | None, str | None] = (None, None)
+    secret: SshKeySecret | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,10 @@ def desired_tags(spec: KeyPairSpec, current: Mapping[str, str]) -> dict[str, str
 
 def decide(spec: KeyPairSpec, observed: Observed) -> Plan:
     """The pure decision. Returns a Plan or raises TaskError (before anything is changed)."""
+    if spec.private_key_secret is not None:
+        from .escrow import decide_escrow  # the key pair of a secret: escrow.py
+
+        return decide_escrow(spec, observed)
     recovery, current, pending, local = recover(spec, observed)
     plan = Plan(recovery=recovery, warnings=recovery.warnings if recovery else (), local=local)
     candidate, plan = _leftovers(spec, Leftovers(current, pending, local), plan)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from .._core.client import Client
 from .._core.errors import TaskError
@@ -33,6 +34,9 @@ from .reservation import read_leftovers
 from .result import Outcome, files_after, predicted
 from .spec import KeyPairSpec
 from .steps import Faults, KeyPairContext, Progress
+
+if TYPE_CHECKING:
+    from .._secret.api import SshKeySecret
 
 
 class KeyPairReconciler:
@@ -51,7 +55,8 @@ class KeyPairReconciler:
             return self.remove(spec)
         with self.opened(spec) as context:
             current, pending = self.key_pairs.find(spec.name, pending_name(spec.name))
-            observed = Observed(current, pending, context.local, (self.client.region, self.client.url))
+            observed = Observed(current, pending, context.local, (self.client.region, self.client.url),
+                                self.secret_of(spec))
             plan = decide(spec, observed)
             if self.check_mode:
                 return planned(context, observed, plan)
@@ -76,34 +81,57 @@ class KeyPairReconciler:
                 raise _destination_failure(exc) from None
             yield self.context(spec, dest, local)
 
+    def secret_of(self, spec: KeyPairSpec) -> SshKeySecret | None:
+        """With private_key_secret, the secret (one DescribeSecret; None when it does not exist)."""
+        if spec.private_key_secret is None:
+            return None
+        from .._secret.api import Secrets  # only a task with private_key_secret imports it
+
+        return Secrets(self.client).describe(spec.private_key_secret)
+
     def context(self, spec: KeyPairSpec, dest: Destination | None, local: LocalFiles | None) -> KeyPairContext:
         return KeyPairContext(self.client, self.key_pairs, spec, dest, local, self.faults)
 
     def remove(self, spec: KeyPairSpec) -> Outcome:
-        """state=absent: read, decide (absent.py), delete; the files stay (and the playbook may remove them)."""
-        from .._instance_keypairs.api import Instances  # state=absent only: not imported by every run
+        """state=absent: read, decide (absent.py; escrow.py with private_key_secret), delete; the files stay (and
+        the playbook may remove them)."""
         from .absent import bound_to, decide_removal
 
-        to_delete = tuple(kp for kp in self.key_pairs.find(spec.name, pending_name(spec.name)) if kp is not None)
-        bound = bound_to(to_delete)
-        states = {} if not bound else {i: m.state or "" for i, m in Instances(self.client).describe(
-            list(bound), "Could not look up instances %s, to which key pair %s is bound" % (list(bound), spec.name)
-        ).items()}
-        removal = decide_removal(spec, to_delete, states)
+        current, pending = self.key_pairs.find(spec.name, pending_name(spec.name))
+        secret = self.secret_of(spec)
+        to_delete = tuple(kp for kp in (current, pending) if kp is not None)
+        states = self.bound_states(spec, bound_to(to_delete))
+        if spec.private_key_secret is not None:
+            from .escrow import decide_escrow_removal
+
+            removal = decide_escrow_removal(spec, secret, current, pending, states)
+        else:
+            removal = decide_removal(spec, to_delete, states)
         named = Destination(spec.private_key_path) if spec.private_key_path else None  # named, never opened
-        outcome = Outcome(before=to_delete[0].result() if to_delete and to_delete[0].key_name == spec.name else None,
-                          changed=bool(to_delete), warnings=removal.warnings,
+        outcome = Outcome(before=current.result() if current is not None else None,
+                          changed=bool(to_delete) or secret is not None, warnings=removal.warnings,
                           private_key_path=named.path if named else None, public_key_path=named.pub_path if named
-                          else None)
+                          else None, secret_before=secret.name if secret is not None else None)
         if not self.check_mode:
             execute(removal.steps, self.context(spec, None, None), None)
         return outcome
+
+    def bound_states(self, spec: KeyPairSpec, bound: tuple[str, ...]) -> dict[str, str]:
+        """The states of the instances the key pairs to delete are bound to (no call when there are none)."""
+        if not bound:
+            return {}
+        from .._instance_keypairs.api import Instances  # state=absent only: not imported by every run
+
+        return {i: m.state or "" for i, m in Instances(self.client).describe(
+            list(bound), "Could not look up instances %s, to which key pair %s is bound" % (list(bound), spec.name)
+        ).items()}
 
 
 def planned(context: KeyPairContext, observed: Observed, plan: Plan) -> Outcome:
     """The Outcome the plan predicts: check mode's result, and a real run's before its steps ran."""
     spec, local = context.spec, plan.local
     return Outcome(changed=plan.changes, key_pair=predicted(spec, plan, observed.current).result(),
+                   secret_before=observed.secret.name if observed.secret is not None else None,
                    warnings=plan.warnings, before=observed.current.result() if observed.current else None,
                    private_key_matches=plan.private_key_matches, files_before=local.summary() if local else None,
                    files_after=files_after(spec, plan), generated=plan.create and spec.public_key is None,

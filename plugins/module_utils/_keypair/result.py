@@ -35,6 +35,7 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     files_before: Shown | None = None
     files_after: Shown | None = None
+    secret_before: str | None = None  # with private_key_secret: the secret's name when it existed before the task
 
 
 def _diffable(key_pair: Shown | None, files: Shown | None) -> Shown:
@@ -87,12 +88,18 @@ def result(outcome: Outcome, spec: KeyPairSpec, diff: bool) -> dict[str, object]
         shown["backup_file"] = outcome.backup_file
     if outcome.generated and spec.return_private_key:
         shown["private_key"] = outcome.private_key
+    if spec.private_key_secret is not None:
+        shown["private_key_secret"] = spec.private_key_secret
     if outcome.warnings:
         shown["warnings"] = list(outcome.warnings)
     if diff:
         after = outcome.key_pair if spec.state == "present" else None
-        shown["diff"] = {"before": _diffable(outcome.before, outcome.files_before),
-                         "after": _diffable(after, outcome.files_after)}
+        before = dict(_diffable(outcome.before, outcome.files_before))
+        later = dict(_diffable(after, outcome.files_after))
+        if spec.private_key_secret is not None:  # the secret's name, None where there is none
+            before["private_key_secret"] = outcome.secret_before
+            later["private_key_secret"] = spec.private_key_secret if after is not None else None
+        shown["diff"] = {"before": before, "after": later}
     return shown
 
 

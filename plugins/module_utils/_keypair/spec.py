@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -18,6 +19,7 @@ from .keys import MIN_PASSPHRASE, parse_rsa_public_key
 
 REGENERATE = ("never", "fail", "mismatch", "always")
 STATES = ("present", "absent")
+KMS_KEY_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:/-]{0,127}$")  # a CMK's ID (a UUID) or its name
 INFO_TAGS = 8  # the API takes 10 filters; project-id and key-name may need two of them
 
 
@@ -41,6 +43,8 @@ class KeyPairSpec:
     backup: bool
     return_private_key: bool
     wait_timeout: int
+    private_key_secret: str | None  # an SSM secret name: the key pair is made (and kept) by Secrets Manager
+    kms_key_id: str | None
 
     @property
     def mode(self) -> int:
@@ -57,7 +61,9 @@ class KeyPairSpec:
                    regenerate=check_choice(values["regenerate"], "regenerate", REGENERATE),
                    description=_text(values, "description"), tags=None, purge_tags=_flag(values, "purge_tags"),
                    backup=_flag(values, "backup"), return_private_key=_flag(values, "return_private_key"),
-                   wait_timeout=check_seconds(values["wait_timeout"], "wait_timeout"))
+                   wait_timeout=check_seconds(values["wait_timeout"], "wait_timeout"),
+                   private_key_secret=_text(values, "private_key_secret"), kms_key_id=_text(values, "kms_key_id"))
+        _check_escrow(spec)
         if spec.state == "present":
             return _checked_present(spec, values["tags"])
         return replace(spec, tags=_tags_as_given(values["tags"]))
@@ -88,6 +94,8 @@ def _check_comment(spec: KeyPairSpec) -> None:
 
 def _checked_key_source(spec: KeyPairSpec) -> str | None:
     """public_key (normalised), after checking that the private key has somewhere to go."""
+    if spec.private_key_secret is not None:
+        return None  # _check_escrow: nothing else says where the key goes
     if spec.public_key is not None:
         if spec.private_key_path or spec.passphrase or spec.return_private_key:
             raise invalid("public_key imports a key whose private half you already hold; it cannot be combined with "
@@ -103,6 +111,34 @@ def _checked_key_source(spec: KeyPairSpec) -> str | None:
         raise invalid("regenerate=%s compares the remote key pair with the file at private_key_path; give "
                       "private_key_path" % spec.regenerate)
     return None
+
+
+def _check_escrow(spec: KeyPairSpec) -> None:
+    """private_key_secret (a Secrets Manager secret keeps the private key) excludes every other place for it, and
+    kms_key_id needs it. Checked for both states: a contradiction is refused, whatever the task does."""
+    from .._secret.api import check_secret_name  # a run without private_key_secret does not import it
+
+    if spec.private_key_secret is None:
+        if spec.kms_key_id is not None:
+            raise invalid("kms_key_id encrypts the secret of private_key_secret; give private_key_secret")
+        return
+    problem = check_secret_name(spec.private_key_secret)
+    if problem:
+        raise invalid(problem)
+    others = [option for option, given in (
+        ("private_key_path", spec.private_key_path), ("public_key", spec.public_key is not None),
+        ("passphrase", spec.passphrase is not None), ("return_private_key", spec.return_private_key),
+        ("backup", spec.backup), ("public_key_comment", spec.public_key_comment is not None)) if given]
+    if others:
+        raise invalid("private_key_secret keeps the private key in Secrets Manager, never on the control node; it "
+                      "cannot be combined with %s" % ", ".join(others))
+    if spec.regenerate in ("mismatch", "always"):
+        raise invalid("regenerate=%s would replace the key pair, and Tencent Cloud cannot put an existing key pair "
+                      "into a secret; with private_key_secret, regenerate is never or fail. To move instances to a key "
+                      "pair held by a secret, create one under a new name (the role keypair_rotation does)"
+                      % spec.regenerate)
+    if spec.kms_key_id is not None and not KMS_KEY_ID_RE.match(spec.kms_key_id):
+        raise invalid("kms_key_id must be a KMS key ID: 1 to 128 letters, digits, '-', '_', ':' or '/'")
 
 
 def _check_passphrase(passphrase: str | None) -> None:

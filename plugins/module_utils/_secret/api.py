@@ -37,6 +37,9 @@ SECRET_HINTS = {
     "ResourceInUse": "a secret with this name already exists, or its key pair is in use",
     "InvalidParameterValue": "Secrets Manager refused a value (secret name, key pair name, KMS key)",
     "LimitExceeded": "the account's Secrets Manager quota is used up",
+    "FailedOperation": "Secrets Manager refused the operation, for example a key pair name that exists already, a "
+                       "secret not disabled before its deletion, or a key pair bound to an instance or to a custom "
+                       "image (which DescribeKeyPairs does not show)",
 }
 
 
@@ -51,6 +54,7 @@ class SshKeySecret:
     description: str = ""
     project_id: int = 0
     instance_ids: tuple[str, ...] = ()
+    key_id: str | None = None  # the key pair's ID where an answer names it (CreateSSHKeyPairSecret's SSHKeyID)
 
     @classmethod
     def from_api(cls, item: JSON, *, answer: dict[str, JSON], action: str = "ListSecrets") -> SshKeySecret:
@@ -163,6 +167,7 @@ class Secrets(Resource):
             answer = self.client.call("CreateSSHKeyPairSecret", params, retry="throttled")
             shape = Shape("CreateSSHKeyPairSecret", answer)
             made = shape.text(answer.get("SSHKeyName"), "SSHKeyName", True) or key_name
+            key_id = shape.text(answer.get("SSHKeyID"), "SSHKeyID", True) or None
             if shape.text(answer.get("SecretName"), "SecretName", True) not in (None, name):
                 raise shape.fail("SecretName", "the name asked for")
         except TencentCloudAPIError as exc:
@@ -171,7 +176,7 @@ class Secrets(Resource):
                                  api_error=exc) from None
             raise self.failure("Could not create secret %s with key pair %s" % (name, key_name), exc) from None
         return SshKeySecret(name=name, key_name=made, kms_key_id=kms_key_id, description=description or "",
-                            project_id=project_id)
+                            project_id=project_id, key_id=key_id)
 
     def value(self, name: str | None = None, key_id: str | None = None) -> SshKeyValue:
         """GetSSHKeyPairValue by secret name or key pair id: the key pair's private key (PEM bytes)."""
@@ -198,6 +203,9 @@ class Secrets(Resource):
     def disable(self, name: str) -> None:
         self.call("DisableSecret", {"SecretName": name}, "Could not disable secret %s" % name)
 
+    def enable(self, name: str) -> None:
+        self.call("EnableSecret", {"SecretName": name}, "Could not enable secret %s again" % name)
+
     def delete(self, name: str, clean_ssh_key: bool = True) -> None:
         """DeleteSecret at once (RecoveryWindowInDays 0, as an SSH-key secret requires); with clean_ssh_key the
         service deletes the key pair too, and refuses while it is bound. A secret gone already counts as deleted."""
@@ -206,5 +214,5 @@ class Secrets(Resource):
                                               "CleanSSHKey": clean_ssh_key})
         except TencentCloudAPIError as exc:
             if not exc.code.startswith("ResourceNotFound"):
-                raise self.failure("Could not delete secret %s%s" % (name, " and its key pair" if clean_ssh_key
-                                                                      else ""), exc)
+                what = "Could not delete secret %s%s" % (name, " and its key pair" if clean_ssh_key else "")
+                raise self.failure(what, exc)

@@ -15,6 +15,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair import d
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.decide import Observed
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.records import KeyPair, LocalFiles
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.spec import KeyPairSpec
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._secret.api import SshKeySecret
 from helpers import unchecked_spec
 import pytest
 
@@ -342,3 +343,124 @@ def test_plans_are_frozen():
         plan.create = False
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.steps[0].name = "other"
+
+
+# --- private_key_secret: the key pair escrowed in a Secrets Manager secret (escrow.py) -----------------------
+
+def secret(holds="web", status="Enabled", kms="kms-default", project=0):
+    return SshKeySecret(name="web-secret", key_name=holds, status=status, kms_key_id=kms, project_id=project)
+
+
+def escrowed(current, secret_found, pending_kp=None, **options):
+    """The plan of a task with private_key_secret=web-secret (no file), for API models and the secret read."""
+    task = spec(private_key_path=None, private_key_secret="web-secret", **options)
+    record = KeyPair.from_api
+    return _keypair_decide.decide(task, Observed(record(current) if current else None,
+                                                 record(pending_kp) if pending_kp else None, None,
+                                                 secret=secret_found))
+
+
+ESCROW_ROWS = [
+    # id, options, current key pair, the secret, pending, the step list (+ "warn") or an error code
+    ("neither: created in the secret", {}, None, None, None, ["CreateInSecret"]),
+    ("neither, description and tags: set on the new key pair", {"description": "d", "tags": {"team": "a"}}, None,
+     None, None, ["CreateInSecret", "Modify", "SetTags"]),
+    ("held: converged", {}, model(), secret(), None, []),
+    ("held, description differs", {"description": "new"}, model(description="old"), secret(), None, ["Modify"]),
+    ("held, tags differ", {"tags": {"team": "a"}}, model(tags={"team": "b"}), secret(), None, ["SetTags"]),
+    ("held, project differs, never", {"project_id": 1000}, model(), secret(), None, ["warn"]),
+    ("held, project differs, fail", {"project_id": 1000, "regenerate": "fail"}, model(), secret(), None,
+     "KeyMismatch"),
+    ("held, kms key differs, never", {"kms_key_id": "kms-other"}, model(), secret(), None, ["warn"]),
+    ("held, kms key differs, fail", {"kms_key_id": "kms-other", "regenerate": "fail"}, model(), secret(), None,
+     "KeyMismatch"),
+    ("held, kms key same", {"kms_key_id": "kms-default"}, model(), secret(), None, []),
+    ("held, secret disabled: kept, warned", {}, model(), secret(status="Disabled"), None, ["warn"]),
+    ("key pair without the secret", {}, model(), None, None, "KeyPairNotInSecret"),
+    ("key pair without the secret, fail", {"regenerate": "fail"}, model(), None, None, "KeyPairNotInSecret"),
+    ("secret holding another key pair", {}, None, secret(holds="db"), None, "SecretHoldsAnotherKeyPair"),
+    ("secret holding another, key pair there too", {}, model(), secret(holds="db"), None,
+     "SecretHoldsAnotherKeyPair"),
+    ("secret whose key pair is gone", {}, None, secret(), None, "SecretKeyPairMissing"),
+    ("a pending key pair nobody holds: dropped", {}, None, None, pending(),
+     ["DeleteKeyPair", "CreateInSecret", "warn"]),
+    ("a pending key pair bound", {}, None, None, pending(bound=["ins-00000001"]), "KeyPairInUse"),
+]
+
+
+@pytest.mark.parametrize("options,current,found,pending_kp,expected", [r[1:] for r in ESCROW_ROWS],
+                         ids=[r[0] for r in ESCROW_ROWS])
+def test_decide_escrow(options, current, found, pending_kp, expected):
+    if isinstance(expected, str):
+        with pytest.raises(TaskError) as info:
+            escrowed(current, found, pending_kp, **options)
+        assert info.value.code == expected and info.value.changed is False
+        if expected.startswith(("Secret", "KeyPairNot")):
+            assert "nothing was changed" in info.value.msg
+        return
+    plan = escrowed(current, found, pending_kp, **options)
+    assert names(plan) + (["warn"] if plan.warnings else []) == expected
+    assert plan.private_key_matches is None and plan.local is None
+
+
+def test_escrow_creation_carries_the_secret_kms_key_project_and_tags():
+    plan = escrowed(None, None, project_id=1000, tags={"team": "a"}, description="d", kms_key_id="kms-1")
+    create = plan.steps[0]
+    assert (create.secret, create.name, create.project_id, create.tags) == ("web-secret", "web", 1000, {"team": "a"})
+    assert (plan.tag_replace, plan.description, plan.changes) == ({"team": "a"}, "d", True)
+    assert not escrowed(model(), secret()).changes
+
+
+def test_escrow_failures_say_what_to_do():
+    with pytest.raises(TaskError, match=r"Key pair web \(skey-aaaaaaaa\) exists but secret web-secret does not, "
+                                        r"and Tencent Cloud cannot put an existing key pair into a secret") as info:
+        escrowed(model(), None)
+    assert "keypair_rotation" in info.value.msg and info.value.changed is False
+    with pytest.raises(TaskError, match="Secret web-secret holds key pair db, not web") as info:
+        escrowed(None, secret(holds="db"))
+    assert "name=db" in info.value.msg
+    with pytest.raises(TaskError, match="Secret web-secret holds key pair web, which does not exist"):
+        escrowed(None, secret())
+    plan = escrowed(model(), secret(kms="kms-default"), kms_key_id="kms-other", project_id=1000)
+    assert "is in project 0, not 1000" in plan.warnings[0] and "KMS key kms-default, not kms-other" in plan.warnings[0]
+    assert "Disabled: its private key cannot be read" in escrowed(model(), secret(status="Disabled")).warnings[0]
+
+
+def removal(current, found, pending_kp=None, states=None):
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair.escrow import decide_escrow_removal
+
+    task = spec(private_key_path=None, private_key_secret="web-secret", state="absent")
+    record = KeyPair.from_api
+    return decide_escrow_removal(task, found, record(current) if current else None,
+                                 record(pending_kp) if pending_kp else None, states or {})
+
+
+REMOVAL_ROWS = [
+    # id, current key pair, the secret, pending, states of bound instances, the step list or an error code
+    ("both: disabled, then deleted together", model(), secret(), None, None, ["DisableSecret", "DeleteSecret"]),
+    ("both, the secret disabled already", model(), secret(status="Disabled"), None, None, ["DeleteSecret"]),
+    ("the secret alone", None, secret(), None, None, ["DisableSecret", "DeleteSecret"]),
+    ("the key pair alone: deleted as without a secret", model(), None, None, None, ["DeleteWhenFree"]),
+    ("nothing", None, None, None, None, []),
+    ("and a pending key pair", model(), secret(), pending(), None,
+     ["DisableSecret", "DeleteSecret", "DeleteWhenFree"]),
+    ("bound to a live instance", model(bound=["ins-00000001"]), secret(), None, {"ins-00000001": "RUNNING"},
+     "KeyPairInUse"),
+    ("bound to an instance being terminated", model(bound=["ins-00000001"]), secret(), None,
+     {"ins-00000001": "TERMINATING"}, ["WaitUnbound", "DisableSecret", "DeleteSecret"]),
+    ("the secret holds another key pair", model(), secret(holds="db"), None, None, "SecretHoldsAnotherKeyPair"),
+]
+
+
+@pytest.mark.parametrize("current,found,pending_kp,states,expected", [r[1:] for r in REMOVAL_ROWS],
+                         ids=[r[0] for r in REMOVAL_ROWS])
+def test_escrow_removal(current, found, pending_kp, states, expected):
+    if isinstance(expected, str):
+        with pytest.raises(TaskError) as info:
+            removal(current, found, pending_kp, states)
+        assert info.value.code == expected
+        return
+    steps = removal(current, found, pending_kp, states).steps
+    assert [type(step).__name__ for step in steps] == expected
+    deletes = [step for step in steps if type(step).__name__ == "DeleteSecret"]
+    assert all((step.key_pair is not None) == (current is not None) for step in deletes)  # CleanSSHKey: when it exists
