@@ -122,34 +122,39 @@ class LookupModule(LookupBase):
     def run(self, terms: list[object], variables: dict[str, object] | None = None, **kwargs: object) -> list[str]:
         self.set_options(var_options=variables, direct=kwargs)
         host = str((variables or {}).get("inventory_hostname") or "")
-        where = "tencent_ssh_key%s" % (": host %s" % host if host else "")
         args = {name: self.get_option(name) for name in CLIENT_OPTIONS}
-        secrets = {str(args[name]) for name in ("secret_key", "security_token") if args.get(name)}
-        key_id = self.get_option("key_id")
+        failure = Failure("tencent_ssh_key%s" % (": host %s" % host if host else ""),
+                          {str(args[name]) for name in ("secret_key", "security_token") if args.get(name)})
         try:
-            asked = [wanted("", str(key_id))] if key_id else [wanted(str(term)) for term in terms]
-            if not asked:
-                raise ValueError("give a secret name, or key_id")
-            if key_id and terms:
-                raise ValueError("give secret names or key_id, not both")
-            made: list[Client] = []
+            asked = self._asked(terms)
+        except ValueError as exc:
+            raise failure.of(exc) from None
+        made: list[Client] = []
 
-            def client() -> Client:
-                if not made:
-                    settings = Settings.from_args(args)
-                    made.append(Client(resolve_credentials(args, origin="lookup options"),
-                                       settings.in_region(resolve_region(args))))
-                    secrets.update(v for v in (made[0].credentials.secret_key, made[0].credentials.token) if v)
-                return made[0]
+        def client() -> Client:  # one client, made only when a key is read (the agent may hold them all)
+            if not made:
+                made.append(Client(resolve_credentials(args, origin="lookup options"),
+                                   Settings.from_args(args).in_region(resolve_region(args))))
+                failure.secrets.update(v for v in (made[0].credentials.secret_key, made[0].credentials.token) if v)
+            return made[0]
 
-            if self.get_option("deliver") == "agent":
-                return [self._into_agent(which, client) for which in asked]
-            return [self._text(which, client) for which in asked]
-        except FAILURES as exc:
-            what = next((str(which) for which in locals().get("asked", []) if which), "")
-            code = getattr(exc, "code", None) or type(exc).__name__
-            message = "%s%s: %s (%s)" % (where, ": " + what if what and what not in str(exc) else "", exc, code)
-            raise AnsibleError(masked(message, secrets)) from None
+        found = []
+        for which in asked:
+            try:
+                found.append(self._into_agent(which, client) if self.get_option("deliver") == "agent"
+                             else self._text(which, client))
+            except FAILURES as exc:
+                raise failure.of(exc, which) from None
+        return found
+
+    def _asked(self, terms: list[object]) -> list[Wanted]:
+        key_id = self.get_option("key_id")
+        if key_id and terms:
+            raise ValueError("give secret names or key_id, not both")
+        asked = [wanted("", str(key_id))] if key_id else [wanted(str(term)) for term in terms]
+        if not asked:
+            raise ValueError("give a secret name, or key_id")
+        return asked
 
     def _text(self, which: Wanted, client: Callable[[], Client]) -> str:
         value = Secrets(client()).value(name=which.secret, key_id=which.key_id)
@@ -170,3 +175,17 @@ class LookupModule(LookupBase):
         delivered = deliver(which, str(getattr(C, "DEFAULT_LOCAL_TMP")), Agent(socket_path), int(lifetime),
                             lambda: Secrets(client()))
         return delivered.public_key_file
+
+
+class Failure:
+    """What a failed lookup says: where (the host whose template asked), which key, why, the code; with the
+    credentials in use masked."""
+
+    def __init__(self, where: str, secrets: set[str]) -> None:
+        self.where, self.secrets = where, secrets
+
+    def of(self, exc: Exception, which: Wanted | None = None) -> AnsibleError:
+        code = getattr(exc, "code", None) or ("InvalidArgument" if isinstance(exc, ValueError) else type(exc).__name__)
+        said = str(exc) if code in str(exc) else "%s (%s)" % (exc, code)  # a TaskError's message ends with its code
+        named = ": %s" % which if which is not None and str(which).split(" ", 1)[1] not in said else ""
+        return AnsibleError(masked("%s%s: %s" % (self.where, named, said), self.secrets))
