@@ -70,8 +70,13 @@ def deliver(which: Wanted, local_tmp: str, agent: Agent, lifetime: int,
             secrets: Callable[[], Secrets]) -> Delivered:
     """The key `which` in `agent` (read through `secrets()` only when the agent does not hold it yet)."""
     with _run_directory(local_tmp) as directory:
-        lock = os.open(which.stem + ".lock", os.O_RDWR | os.O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600,
-                       dir_fd=directory.fd)
+        try:
+            lock = os.open(which.stem + ".lock", os.O_RDWR | os.O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600,
+                           dir_fd=directory.fd)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            raise KeyFileError("%s is a symbolic link; move it away" % directory.join(which.stem + ".lock")) from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             public_file = which.stem + ".pub"
@@ -108,7 +113,13 @@ def _run_directory(local_tmp: str) -> KeyDir:
         except OSError as exc:
             if exc.errno != errno.EEXIST:
                 raise
-        fd = os.open(RUN_DIRECTORY, os.O_RDONLY | os.O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, dir_fd=parent.fd)
+        try:
+            fd = os.open(RUN_DIRECTORY, os.O_RDONLY | os.O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, dir_fd=parent.fd)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTDIR, errno.ELOOP):
+                raise
+            raise KeyFileError("%s is a symbolic link or not a directory; remove it"
+                               % parent.join(RUN_DIRECTORY)) from None
     directory = KeyDir(fd, os.path.join(local_tmp, RUN_DIRECTORY))
     info = os.fstat(fd)
     if not trusted_owner(info) or stat.S_IMODE(info.st_mode) & 0o077:
