@@ -92,7 +92,7 @@ import os
 from collections.abc import Callable
 
 from ansible import constants as C
-from ansible.errors import AnsibleError
+from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.module_utils.compat.version import LooseVersion
 from ansible.plugins.lookup import LookupBase
 from ansible.release import __version__ as core_version
@@ -188,4 +188,7 @@ class Failure:
         code = getattr(exc, "code", None) or ("InvalidArgument" if isinstance(exc, ValueError) else type(exc).__name__)
         said = str(exc) if code in str(exc) else "%s (%s)" % (exc, code)  # a TaskError's message ends with its code
         named = ": %s" % which if which is not None and str(which).split(" ", 1)[1] not in said else ""
-        return AnsibleError(masked("%s%s: %s" % (self.where, named, said), self.secrets))
+        text = masked("%s%s: %s" % (self.where, named, said), self.secrets)
+        # before 2.19 only an AnsibleLookupError is shown as it is (any other error becomes "An unhandled exception
+        # occurred while running the lookup plugin ...", with the message twice); 2.19+ wrap every error alike
+        return AnsibleError(text) if HAS_SSH_AGENT else AnsibleLookupError(text)

@@ -142,8 +142,23 @@ class _Watchdog:
                 cls._wake.wait(None if soonest is None else max(0.0, soonest - now))
 
 
+def _forget_pool() -> None:
+    """In a forked child (an Ansible worker) the pooled connections are the parent's: their sockets are shared with
+    it and with every worker forked beside it (the inventory plugin calls the API in the controller before the workers
+    start), and requests on one would mix with theirs, answers read by the wrong process. The child closes its copies
+    of the descriptors (the connections stay open in the parent; no TLS close is sent) and starts with none."""
+    inherited = list(_POOL.values())
+    _POOL.clear()
+    for conn in inherited:
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_Watchdog._after_fork)
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _cut(sock: socket.socket) -> None:

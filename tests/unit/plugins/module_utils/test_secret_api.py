@@ -181,3 +181,36 @@ def test_the_secret_name_rule():
     for name in ("", "-web", "web key", "a" * 129, "web/key", "web.key"):
         assert check_secret_name(name) == ("private_key_secret must be a Secrets Manager secret name: 1 to 128 "
                                            "letters, digits, '-' or '_', starting with a letter or a digit")
+
+
+def _read_in_a_fork(secrets, name, outcomes):
+    try:
+        value = secrets.value(name=name)
+        outcomes.put((name, value.key_name))
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        outcomes.put((name, "%s: %s" % (type(exc).__name__, exc)))
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_workers_forked_after_a_call_never_share_its_connection(emulator):
+    """As in a run: the inventory plugin calls the API in the controller (its kept-alive connection stays pooled),
+    then ansible-core forks the workers whose lookups read the keys at the same time. Each must get its own
+    answer: one connection written by several processes mixes their requests and answers."""
+    import multiprocessing
+
+    secrets = secrets_of(emulator, retries=0)
+    names = ["key-%d" % number for number in range(6)]
+    for name in names:
+        secrets.create(NewSecret(name=name, key_name=name.replace("-", "_")))
+    for _round in range(3):
+        assert secrets.describe(names[0]) is not None  # the controller's call: its connection is pooled now
+        context = multiprocessing.get_context("fork")
+        outcomes = context.Queue()
+        workers = [context.Process(target=_read_in_a_fork, args=(secrets, name, outcomes)) for name in names]
+        for worker in workers:
+            worker.start()
+        got = sorted(outcomes.get(timeout=30) for _ in workers)
+        for worker in workers:
+            worker.join(30)
+        assert got == [(name, name.replace("-", "_")) for name in names]
+        assert secrets.describe(names[0]) is not None  # and the controller's own connection still works
