@@ -480,3 +480,26 @@ def test_the_lookup_gives_the_key_text_on_every_core_and_the_agent_only_from_2_1
                              "ansible.cfg) (InvalidArgument)"), said
     assert [r["code"] for r in value_calls(admin)] == ["OK", "OK"]  # text by name, PEM by key id; agent: none
     assert leaks(run.stdout + run.stderr + json.dumps(run.results), runs) == []
+
+
+@pytest.mark.core
+def test_the_search_finds_a_key_in_each_of_its_forms(client, tmp_path):
+    """The searches above are not blind: each form a key could be written in (PEM, OpenSSH, the API's base64, any of
+    them escaped in JSON) is found, in text and in a file."""
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._secret.api import Secrets
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._secret.keys import LoadedKey
+
+    make_secret(client, "web-key-0", "web_key_0")
+    runs = key_runs(client, ["web-key-0"])
+    pem = Secrets(client).value(name="web-key-0").private_key
+    key = LoadedKey.from_pem(pem)
+    api = base64.b64encode(pem).decode("ascii")
+    for text in (key.pem(), key.openssh(), json.dumps({"key": key.openssh()}), repr(key.pem()), api,
+                 json.dumps(api)):
+        for given in (text, text.encode("ascii")):
+            assert set(leaks(given, runs)) & set(runs), text[:40]  # a run of the body, not only the armour
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    (tmp_path / "deep" / "er" / "events.json").write_text(json.dumps({"stdout": key.openssh()}))
+    hits, scanned = files_holding([tmp_path], runs)
+    assert [path for path, _what in hits] and {path for path, _what in hits} == {str(tmp_path / "deep/er/events.json")}
+    assert scanned == [str(tmp_path / "deep/er/events.json")]
