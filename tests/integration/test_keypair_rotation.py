@@ -4,8 +4,10 @@ logging in with real `ssh`, before (by the role, through Ansible's SSH connectio
 
 import datetime
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -576,3 +578,77 @@ def test_role_variables_may_refer_to_the_plays_facts(ansible, admin, tmp_path):
     assert not login(tmp_path / "keys" / "key_a", now[inst["instance_id"]])
     assert len((tmp_path / "known_hosts").read_text().splitlines()) == 1  # the instance's host key, in that file
     no_private_key_in(run, tmp_path)
+
+
+def secret_key_of(emulator, secret):
+    """The private key (PEM text) the secret holds, through GetSSHKeyPairValue as the lookup reads it."""
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._secret.api import Secrets
+
+    from helpers import make_client
+
+    return Secrets(make_client(emulator.url)).value(secret).private_key.decode()
+
+
+def files_holding(directory, runs):
+    found = []
+    for where, _dirs, names in os.walk(str(directory)):
+        for name in names:
+            with open(os.path.join(where, name), "rb") as handle:
+                data = handle.read().replace(b"\n", b"").decode("latin-1")
+            found += [os.path.join(where, name) for run in runs if run in data]
+    return found
+
+
+@pytest.mark.core
+def test_rotation_into_a_secret_proves_the_key_from_the_run_agent(ansible, admin, emulator_process, fleet, tmp_path):
+    """keypair_rotation_new_private_key_secret: the new key pair is made inside a secret, its key reaches the run's
+    ssh-agent only (one GetSSHKeyPairValue), the proof logs in with it from there, and no file holds it. ansible-core
+    before 2.19 (no SSH_AGENT) is refused before anything is created."""
+    from ansible.release import __version__ as core
+
+    _a_id, instances = fleet
+    ids = [i["instance_id"] for i in instances]
+    play = rotation(ids, tmp_path, keypair_rotation_private_key_path="", keypair_rotation_delete_old=True,
+                    keypair_rotation_new_private_key_secret="key-b-secret",
+                    keypair_rotation_old_private_key_path=str(tmp_path / "keys" / "key_a"))
+    admin.clear_requests()
+    if tuple(int(x) for x in core.split(".")[:2]) < (2, 19):
+        run = ansible.play(None, raw=play, env={"ANSIBLE_SSH_AGENT": "auto"})
+        assert run.rc == 2 and "needs ansible-core 2.19 or later" in failures(run)[0][1]["msg"], run.stdout
+        assert admin.writes() == []
+        return
+    without_agent = ansible.play(None, raw=play)
+    assert without_agent.rc == 2 and "ANSIBLE_SSH_AGENT=auto" in failures(without_agent)[0][1]["msg"]
+    assert admin.writes() == []
+    # the agent's socket lives in ANSIBLE_LOCAL_TEMP, and a Unix socket path has at most 107 bytes
+    local_temp = tempfile.mkdtemp(prefix="t27r-", dir="/tmp")
+    agent = {"ANSIBLE_SSH_AGENT": "auto", "ANSIBLE_LOCAL_TEMP": local_temp}
+    try:
+        rotated(ansible, admin, emulator_process, instances, tmp_path, play, agent)
+    finally:
+        shutil.rmtree(local_temp, ignore_errors=True)
+
+
+def rotated(ansible, admin, emulator_process, instances, tmp_path, play, agent):
+    run = ansible.play(None, raw=play, env=agent)
+    assert run.rc == 0, run.stdout + run.stderr
+    reads = [r["action"] for r in admin.requests()].count("GetSSHKeyPairValue")
+    assert reads == 1 and "key_b" in [s["key_name"] for s in admin._call("GET", "secrets")["secrets"]]
+    assert sorted(os.listdir(str(tmp_path / "keys"))) == ["key_a", "key_a.pub"]  # no file of the new key
+    pem = secret_key_of(emulator_process, "key-b-secret")
+    body = "".join(x for x in pem.splitlines() if not x.startswith("-----"))
+    runs = [body[i:i + 64] for i in range(0, len(body) - 64, 200)]
+    assert not [r for r in runs if r in (run.stdout + run.stderr).replace("\n", "")]
+    assert files_holding(tmp_path, runs) == [] and files_holding(agent["ANSIBLE_LOCAL_TEMP"], runs) == []
+    key_b = tmp_path / "check" / "key_b"  # the test's own copy, to log in with
+    key_b.parent.mkdir(mode=0o700)
+    key_b.write_text(pem)
+    key_b.chmod(0o600)
+    now, pairs = state_of(admin)
+    for inst in instances:
+        assert now[inst["instance_id"]]["key_ids"] == [pairs["key_b"]["key_id"]]
+        assert login(key_b, now[inst["instance_id"]]) and not login(tmp_path / "keys" / "key_a",
+                                                                   now[inst["instance_id"]])
+    assert "key_a" not in pairs
+    again = ansible.play(None, raw=play, env=agent)
+    assert again.rc == 0 and recap(again)["changed"] == 0, again.stdout
