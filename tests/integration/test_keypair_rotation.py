@@ -647,8 +647,8 @@ def rotated(ansible, admin, emulator_process, instances, tmp_path, play, agent):
     now, pairs = state_of(admin)
     for inst in instances:
         assert now[inst["instance_id"]]["key_ids"] == [pairs["key_b"]["key_id"]]
-        assert login(key_b, now[inst["instance_id"]]) and not login(tmp_path / "keys" / "key_a",
-                                                                   now[inst["instance_id"]])
+        assert login(key_b, now[inst["instance_id"]])
+        assert not login(tmp_path / "keys" / "key_a", now[inst["instance_id"]])
     assert "key_a" not in pairs
     again = ansible.play(None, raw=play, env=agent)
     assert again.rc == 0 and recap(again)["changed"] == 0, again.stdout
