@@ -209,7 +209,7 @@ def test_workers_forked_after_a_call_never_share_its_connection(emulator):
         workers = [context.Process(target=_read_in_a_fork, args=(secrets, name, outcomes)) for name in names]
         for worker in workers:
             worker.start()
-        got = sorted(outcomes.get(timeout=30) for _ in workers)
+        got = sorted(outcomes.get(timeout=30) for _worker in workers)
         for worker in workers:
             worker.join(30)
         assert got == [(name, name.replace("-", "_")) for name in names]

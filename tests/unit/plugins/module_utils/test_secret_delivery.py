@@ -40,7 +40,7 @@ def short_dir(prefix):
 
 @pytest.fixture(scope="module")
 def rsa_keys():
-    return [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2)]
+    return [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _number in range(2)]
 
 
 def pem_of(key):
@@ -114,10 +114,11 @@ def test_the_lifetime_is_honoured(ssh_agent, rsa_keys):
     agent = Agent(ssh_agent)
     key, kept = LoadedKey(rsa_keys[0]), LoadedKey(rsa_keys[1])
     agent.add_rsa(kept.key, "kept", 60)
-    agent.add_rsa(key.key, "short", 1)
+    # ssh-agent counts lifetimes in whole seconds of its clock: a key given 2 s is there for more than 1 s, and
+    # gone within 2 s (waited for up to 8); one given 1 s may be gone at once
+    agent.add_rsa(key.key, "short", 2)
     assert agent.identities() == {key.public_blob(), kept.public_blob()}
-    # ssh-agent counts lifetimes in whole seconds of its clock: the key is gone within 2 s (waited for up to 6)
-    assert wait_for(lambda: key.public_blob() not in agent.identities(), 6.0)
+    assert wait_for(lambda: key.public_blob() not in agent.identities(), 8.0)
     assert agent.identities() == {kept.public_blob()}
     assert ssh_add(ssh_agent, "-L").stdout == kept.public_line("kept")
 
@@ -250,7 +251,7 @@ def test_eight_threads_asking_for_one_key_read_it_once(ssh_agent, rsa_keys, loca
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    threads = [threading.Thread(target=worker) for _number in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -286,12 +287,12 @@ def test_forked_workers_asking_for_one_key_read_it_once(ssh_agent, rsa_keys, loc
     """As ansible-core's workers are: processes forked from the controller, each with its own lookup."""
     context = multiprocessing.get_context("fork")
     counter, start, outcomes = context.Value("i", 0), context.Event(), context.Queue()
-    workers = [context.Process(target=_forked_worker, args=(ssh_agent, local_tmp, rsa_keys[0], counter, start,
-                                                             outcomes)) for _ in range(6)]
+    arguments = (ssh_agent, local_tmp, rsa_keys[0], counter, start, outcomes)
+    workers = [context.Process(target=_forked_worker, args=arguments) for _number in range(6)]
     for worker in workers:
         worker.start()
     start.set()
-    got = [outcomes.get(timeout=30) for _ in workers]
+    got = [outcomes.get(timeout=30) for _worker in workers]
     for worker in workers:
         worker.join(30)
     assert [w.exitcode for w in workers] == [0] * 6
@@ -405,8 +406,8 @@ NAME_RULE = "is not a Secrets Manager secret name (1 to 128 letters, digits, '-'
 
 @pytest.mark.parametrize("term, shown", [
     ("../etc/passwd", "'../etc/passwd'"), ("-web", "'-web'"), ("_web", "'_web'"), ("web key", "'web key'"),
-    ("", "''"), ("web.key", "'web.key'"), ("web/key", "'web/key'"), ("{{ lookup('pipe', 'id') }}",
-                                                                    "\"{{ lookup('pipe', 'id') }}\""),
+    ("", "''"), ("web.key", "'web.key'"), ("web/key", "'web/key'"),
+    ("{{ lookup('pipe', 'id') }}", "\"{{ lookup('pipe', 'id') }}\""),
     ("a" * 129, repr("a" * 129)), ("a" * 141, "the name given"), ("web\nkey", "'web\\nkey'"),
 ])
 def test_wanted_refuses_what_is_not_a_secret_name(term, shown):
