@@ -118,7 +118,7 @@ def run(emu, work, source, tasks, hosts):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--hosts", type=int, default=6)
     parser.add_argument("--keys", type=int, default=3)
     parser.add_argument("--tasks", type=int, default=5)

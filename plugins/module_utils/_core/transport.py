@@ -21,10 +21,9 @@ import os
 import select
 import socket
 import ssl
-import threading
-import time
-from typing import ClassVar, NamedTuple, Union
+from typing import NamedTuple, Union
 
+from .deadline import Deadline as _Deadline
 from .errors import set_flags
 from .proxies import Proxy, _split_host, is_loopback, proxy_for
 from .tls import NotTLS, TLSInTLS, answers_http, handshake, tls_context
@@ -62,91 +61,10 @@ class TransportError(Exception):
         set_flags(self, flags)
 
 
-# --- a total deadline per call ---------------------------------------------------------------------
-
-class _Deadline:
-    """The time a whole call may take (connecting, the TLS handshakes, the proxy's tunnel, sending, and reading the
-    whole answer): socket timeouts apply to each read, so a server that drips its answer could hold a call for
-    ever. When the time is up, the TCP socket under any TLS layer is shut down, which ends whatever read or write
-    is waiting on it. One watchdog thread per process serves every deadline (_Watchdog)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.at = time.monotonic() + seconds
-        self.expired = False
-        self._sock: socket.socket | None = None
-        self._lock = threading.Lock()
-        _Watchdog.watch(self)
-
-    def remaining(self) -> float:
-        return max(0.001, self.at - time.monotonic())
-
-    def attach(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sock = sock
-            if self.expired:
-                _cut(sock)
-
-    def expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            if self._sock is not None:
-                _cut(self._sock)
-
-    def cancel(self) -> None:
-        _Watchdog.forget(self)
-
-
-class _Watchdog:
-    """The thread that expires deadlines, started on first use in each process (Ansible forks a worker per task;
-    a thread is not inherited across fork, hence the pid)."""
-
-    _lock: ClassVar[threading.Lock] = threading.Lock()
-    _wake: ClassVar[threading.Condition] = threading.Condition(_lock)
-    _deadlines: ClassVar[set[_Deadline]] = set()
-    _pid: ClassVar[int | None] = None
-
-    @classmethod
-    def watch(cls, deadline: _Deadline) -> None:
-        with cls._lock:
-            if cls._pid != os.getpid():
-                cls._pid = os.getpid()
-                cls._deadlines = set()
-                thread = threading.Thread(target=cls._run, name="tencentcloud-cvm-deadlines", daemon=True)
-                thread.start()
-            cls._deadlines.add(deadline)
-            cls._wake.notify()
-
-    @classmethod
-    def forget(cls, deadline: _Deadline) -> None:
-        with cls._lock:
-            cls._deadlines.discard(deadline)
-
-    @classmethod
-    def _after_fork(cls) -> None:
-        """In a forked child the thread is gone, and its lock may have been held at the fork: start afresh."""
-        cls._lock = threading.Lock()
-        cls._wake = threading.Condition(cls._lock)
-        cls._deadlines = set()
-        cls._pid = None
-
-    @classmethod
-    def _run(cls) -> None:
-        with cls._lock:
-            while True:
-                now = time.monotonic()
-                due = [d for d in cls._deadlines if d.at <= now]
-                for deadline in due:
-                    cls._deadlines.discard(deadline)
-                    deadline.expire()
-                soonest = min((d.at for d in cls._deadlines), default=None)
-                cls._wake.wait(None if soonest is None else max(0.0, soonest - now))
-
-
 def _forget_pool() -> None:
-    """In a forked child (an Ansible worker) the pooled connections are the parent's: their sockets are shared with
-    it and with every worker forked beside it (the inventory plugin calls the API in the controller before the workers
-    start), and requests on one would mix with theirs, answers read by the wrong process. The child closes its copies
-    of the descriptors (the connections stay open in the parent; no TLS close is sent) and starts with none."""
+    """In a forked child (a worker) the pooled connections are the parent's, shared with every worker forked beside
+    it (the inventory calls the API before the workers start): requests would mix, answers be read by the wrong
+    process. The child closes its copies of the descriptors (the parent's stay open; no TLS close) and has none."""
     inherited = list(_POOL.values())
     _POOL.clear()
     for conn in inherited:
@@ -157,15 +75,7 @@ def _forget_pool() -> None:
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_Watchdog._after_fork)
     os.register_at_fork(after_in_child=_forget_pool)
-
-
-def _cut(sock: socket.socket) -> None:
-    try:
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the TCP socket itself, under any TLS object
-    except (OSError, ValueError):
-        pass
 
 
 # --- connections -----------------------------------------------------------------------------------
