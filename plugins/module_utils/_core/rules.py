@@ -20,6 +20,7 @@ INSTANCE_ID_RE = re.compile(r"^ins-[0-9a-z]{8}$")
 # A Secrets Manager secret name: unique in a region, at most 128 bytes, letters, digits, - and _, the first a letter
 # or a digit (tencentcloud-sdk-python-ssm 3.1.194 models.py; Terraform's tencentcloud_ssm_secret docs).
 SECRET_NAME_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,127}\Z")
+KMS_KEY_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:/-]{0,127}$")  # a KMS CMK's ID (a UUID) or its alias
 REGION_RE = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,63}\Z")  # ap-guangzhou, na-siliconvalley, ...
 
 # The Tag service's rules (docs 651/13354; tag errors.go): at most 50 tags on a resource; a key of 1 to 127

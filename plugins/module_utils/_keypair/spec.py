@@ -6,20 +6,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from .._core.files import KeyFileError
 from .._core.rules import (
-    check_choice, check_key_pair_name, check_project_id, check_seconds, check_tags, invalid, parse_mode,
+    KMS_KEY_ID_RE, check_choice, check_key_pair_name, check_project_id, check_seconds, check_tags, invalid, parse_mode,
 )
 from .._core.spec import spec_arguments
 from .keys import MIN_PASSPHRASE, parse_rsa_public_key
 
 REGENERATE = ("never", "fail", "mismatch", "always")
 STATES = ("present", "absent")
-KMS_KEY_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:/-]{0,127}$")  # a CMK's ID (a UUID) or its name
 INFO_TAGS = 8  # the API takes 10 filters; project-id and key-name may need two of them
 
 
