@@ -337,7 +337,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for host in placed.reachable:
             if not self._add(inventory, spec, names.of(host), host, keys):
                 missing.append(MissingKey(names.of(host), tuple(host.bound_key_names())))
-        self._tell(host_problems_finding(placed.left_out, keys.refused, missing))
+        self._tell(host_problems_finding(placed.left_out, keys.refused, missing, spec.from_secrets))
         self._tell(other_address_kinds_finding(placed.reachable, spec.connect_with))
 
     def _add(self, inventory: InventoryData, spec: InventorySpec, name: str, host: Host, keys: KeyFileFinder) -> bool:

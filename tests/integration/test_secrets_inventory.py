@@ -369,8 +369,8 @@ def test_a_host_whose_secret_was_deleted_after_the_listing_fails_alone(ansible, 
     assert "tencent_ssh_key_secret" not in hostvars[gone] and "ansible_ssh_private_key_file" not in hostvars[gone]
     assert sorted(h for h, v in hostvars.items() if "tencent_ssh_key_secret" in v) == sorted(
         i["instance_id"] for i in fleet if i["instance_id"] != gone)
-    assert "no private key file found for 1 host(s) (key pairs tried): %s (web_key_1)" % gone in " ".join(
-        fresh.stderr.split()), fresh.stderr
+    warning = "no key pair bound to 1 host(s) is held by an enabled SSH-key secret (key pairs bound): %s (web_key_1)"
+    assert warning % gone in " ".join(fresh.stderr.split()), fresh.stderr
     assert files_holding([tmp_path, local_temp], runs)[0] == []
 
 

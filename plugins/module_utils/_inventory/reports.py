@@ -86,8 +86,12 @@ def clashes_finding(clashes: Sequence[Clash]) -> Finding:
         "; ".join("%s wanted by %s" % (clash.name, ", ".join(clash.instance_ids)) for clash in clashes)),))
 
 
+FILELESS = "no private key file found for %d host(s) (key pairs tried): %s"
+SECRETLESS = "no key pair bound to %d host(s) is held by an enabled SSH-key secret (key pairs bound): %s"
+
+
 def host_problems_finding(left_out: Sequence[Host], refused_files: Mapping[str, str],
-                          missing: Sequence[MissingKey]) -> Finding:
+                          missing: Sequence[MissingKey], from_secrets: bool = False) -> Finding:
     """Instances left out (no address), key files refused (path -> why) and hosts without a key file: one warning
     each; with strict: true one error that says them all."""
     problems = []
@@ -98,7 +102,7 @@ def host_problems_finding(left_out: Sequence[Host], refused_files: Mapping[str, 
         refused = ["%s (%s)" % (path, why) for path, why in refused_files.items()]
         problems.append("private key files refused: %s" % some(refused))
     if missing:
-        problems.append("no private key file found for %d host(s) (key pairs tried): %s" % (
+        problems.append((SECRETLESS if from_secrets else FILELESS) % (
             len(missing), "; ".join("%s (%s)" % (m.host_name, ", ".join(m.key_names) or "no key pair bound")
                                     for m in missing)))
     return Finding(warnings=tuple(problems), error="; ".join(problems) if problems else None)

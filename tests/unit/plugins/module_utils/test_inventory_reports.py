@@ -89,3 +89,9 @@ def test_another_address_kind_is_named_except_public_falling_back_to_private():
     private = [host("ins-aaaaaaaa", "private_ip", public_ips=("1.2.3.4",))]
     assert other_address_kinds_finding(private, "private_ip").warnings == (
         "1 host(s) have no private_ip address and connect to another kind: ins-aaaaaaaa (public_ip)",)
+
+
+def test_a_host_no_secret_opens_is_named_as_such():
+    missing = [MissingKey("web1", ("plain",))]
+    assert host_problems_finding([], {}, missing, from_secrets=True).warnings == (
+        "no key pair bound to 1 host(s) is held by an enabled SSH-key secret (key pairs bound): web1 (plain)",)
