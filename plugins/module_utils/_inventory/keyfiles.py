@@ -13,9 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 import os
 
-import jinja2
-import jinja2.meta
-
 from .._core.files import KeyFileError
 from .files import LocalFileJudge
 from .hosts import Host, path_safe_vars
@@ -90,6 +87,9 @@ class KeyFileFinder:
 def host_independent(templates: Collection[str]) -> set[str]:
     """The templates that use nothing but key_name, key_id, inventory_dir and inventory_file: rendered and judged
     once per key pair, not once per host."""
+    import jinja2  # ansible-core's own dependency; imported here, where the plugin needs it (not at import checks)
+    import jinja2.meta
+
     independent = set()
     for template in templates:
         try:

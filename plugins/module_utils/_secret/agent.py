@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import socket
 import struct
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric import rsa
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 REQUEST_IDENTITIES = 11
 IDENTITIES_ANSWER = 12

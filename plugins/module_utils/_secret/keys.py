@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+if TYPE_CHECKING:  # cryptography is imported when a key is loaded (ansible-test's import check runs without it)
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 
 class KeyFormatError(ValueError):
@@ -28,6 +28,10 @@ class LoadedKey:
 
     @classmethod
     def from_pem(cls, pem: bytes) -> LoadedKey:
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         try:
             key = serialization.load_pem_private_key(pem, password=None)
         except (ValueError, TypeError, UnsupportedAlgorithm):
@@ -38,16 +42,22 @@ class LoadedKey:
 
     def openssh(self) -> str:
         """The OpenSSH private key text (-----BEGIN OPENSSH PRIVATE KEY-----), with its final newline."""
+        from cryptography.hazmat.primitives import serialization
+
         text = self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
                                       serialization.NoEncryption()).decode("ascii")
         return text if text.endswith("\n") else text + "\n"
 
     def pem(self) -> str:
         """The traditional (PKCS#1) PEM text, as Tencent Cloud hands it out."""
+        from cryptography.hazmat.primitives import serialization
+
         return self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                       serialization.NoEncryption()).decode("ascii")
 
     def public_line(self, comment: str = "") -> str:
+        from cryptography.hazmat.primitives import serialization
+
         line = self.key.public_key().public_bytes(serialization.Encoding.OpenSSH,
                                                   serialization.PublicFormat.OpenSSH).decode("ascii")
         return "%s %s\n" % (line, comment) if comment else line + "\n"
