@@ -185,7 +185,8 @@ class Failure:
         self.where, self.secrets = where, secrets
 
     def of(self, exc: Exception, which: Wanted | None = None) -> AnsibleError:
-        code = getattr(exc, "code", None) or ("InvalidArgument" if isinstance(exc, ValueError) else type(exc).__name__)
+        kind = "InvalidArgument" if isinstance(exc, ValueError) else exc.__class__.__name__
+        code = getattr(exc, "code", None) or kind
         said = str(exc) if code in str(exc) else "%s (%s)" % (exc, code)  # a TaskError's message ends with its code
         named = ": %s" % which if which is not None and str(which).split(" ", 1)[1] not in said else ""
         text = masked("%s%s: %s" % (self.where, named, said), self.secrets)
