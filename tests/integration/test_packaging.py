@@ -259,20 +259,23 @@ def test_certification_runs_the_checkers_pins():
 
 
 def test_the_inventory_examples_are_one_document_of_documented_options(installed):
-    """ansible-test 2.16's yamllint wants one YAML document per EXAMPLES: the second inventory file is shown
-    commented out. Both must use only the plugin's options."""
+    """ansible-test 2.16's yamllint wants one YAML document per EXAMPLES: the other inventory files are shown
+    commented out (each from its `# plugin:` line to the next blank line). All must use only the plugin's options."""
     from ansible_collections.tencentcloud.cvm.plugins.inventory import tencent_cvm
 
     docs = list(yaml.safe_load_all(tencent_cvm.EXAMPLES))
-    lines = tencent_cvm.EXAMPLES.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("# plugin: tencentcloud.cvm.tencent_cvm"))
-    docs.append(yaml.safe_load("\n".join(line[2:] for line in lines[start:])))
+    lines = tencent_cvm.EXAMPLES.splitlines() + [""]
+    starts = [i for i, line in enumerate(lines) if line.startswith("# plugin: tencentcloud.cvm.tencent_cvm")]
+    for start in starts:
+        end = lines.index("", start)
+        docs.append(yaml.safe_load("\n".join(line[2:] for line in lines[start:end])))
     out = subprocess.run([os.path.join(BIN, "ansible-doc"), "-t", "inventory", "--json", "tencentcloud.cvm.tencent_cvm"],
                          check=True, capture_output=True, text=True, env=_doc_env(installed[1])).stdout
     options = set(json.loads(out)["tencentcloud.cvm.tencent_cvm"]["doc"]["options"])
-    assert len(docs) == 2 and all(doc["plugin"] == "tencentcloud.cvm.tencent_cvm" for doc in docs)
-    assert [sorted(set(doc) - options) for doc in docs] == [[], []]
+    assert len(docs) == 3 and all(doc["plugin"] == "tencentcloud.cvm.tencent_cvm" for doc in docs)
+    assert [sorted(set(doc) - options) for doc in docs] == [[], [], []]
     assert docs[1]["cache"] is True and docs[1]["exclude_filters"] == [{"project-id": 1001}]
+    assert docs[2]["private_key_source"] == "secrets_manager"
 
 
 def test_repository_and_tracker_have_one_place():
