@@ -60,20 +60,23 @@ seealso:
     description: "Keys without files: when to use Secrets Manager, the run's ssh-agent, the threat model.
       The guide also ships in the collection, as C(docs/docsite/rst/guide_keys_without_files.rst)."
 notes:
+  - O(endpoint) is taken as the modules take it, and a C(cvm.<rest>) endpoint becomes C(ssm.<rest>) (the emulator's
+    address serves every service as it is).
   - Needs C(ssm:GetSSHKeyPairValue) on the secrets; see the guide "Keys without files" for a CAM policy.
   - A secret that does not exist, or that is not an SSH-key secret, fails the task of the host whose connection
     needed it, with a message naming the host and the secret; other hosts go on.
 """
 
 EXAMPLES = r"""
-- name: Reach a host with the key a secret holds, through the run's ssh-agent (ANSIBLE_SSH_AGENT=auto)
-  hosts: web
+# Each host with the key its secret holds, through the run's ssh-agent (ANSIBLE_SSH_AGENT=auto). The inventory
+# plugin tencent_cvm with private_key_source: secrets_manager sets this variable for every host by itself.
+- name: Reach the host with the key that secret web-key holds
+  ansible.builtin.ping:
   vars:
     ansible_ssh_private_key_file: "{{ lookup('tencentcloud.cvm.tencent_ssh_key', 'web-key', deliver='agent') }}"
-  tasks:
-    - ansible.builtin.ping:
 
-- name: The key's text, for a tool that needs it (never print it)
+# The key's text, for a tool that needs it: kept in memory for this play, never shown (no_log)
+- name: Read the private key that secret deploy-key holds
   ansible.builtin.set_fact:
     deploy_key: "{{ lookup('tencentcloud.cvm.tencent_ssh_key', 'deploy-key', region='ap-guangzhou') }}"
   no_log: true
