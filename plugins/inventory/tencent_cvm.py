@@ -137,7 +137,7 @@ options:
   private_key_source:
     description:
       - V(files) sets C(ansible_ssh_private_key_file) from O(private_key_paths). V(secrets_manager) (ansible-core
-        2.19+, E(ANSIBLE_SSH_AGENT=auto)) gives a host bound to a key pair an SSH-key secret holds
+        2.19+, E(ANSIBLE_SSH_AGENT=auto) or an agent's socket) gives a host bound to a key pair an SSH-key secret holds
         C(tencent_ssh_key_secret) and an C(ansible_ssh_private_key_file) template calling
         P(tencentcloud.cvm.tencent_ssh_key#lookup) with C(deliver=agent); C(--list) and the cache hold no key.
     type: str

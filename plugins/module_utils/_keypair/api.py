@@ -23,7 +23,8 @@ NAMES_PER_FILTER = 5    # a filter takes at most 5 values
 TAG_BATCH = 10          # ModifyResourceTags: at most 10 keys to replace and 10 to delete per call
 
 _BOUND = ("the key pair is bound to an instance or to a custom image (DescribeKeyPairs shows only instance bindings; "
-          "an image keeps the key until it is deleted)")
+          "an image keeps the key until it is deleted), or a Secrets Manager secret holds it (then delete it with "
+          "private_key_secret naming that secret)")
 _RESERVED = "a tag key is reserved by Tencent Cloud (qcs:, qcloud, tencent, project)"
 KEY_PAIR_HINTS = {
     "InvalidKeyPairName.Duplicate": "a key pair with this name already exists",
