@@ -26,34 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 
-from run import SECRET_ID, SECRET_KEY  # noqa: E402
-
-
-class SshEmulator:
-    """The emulator with real sshd instances (--ssh)."""
-
-    def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", "cvm_emulator", "--port", "0", "--ssh"], cwd=ROOT,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                     env=dict(os.environ, PYTHONPATH=ROOT))
-        self.url = self.proc.stdout.readline().strip()
-        self.token = self.proc.stdout.readline().strip().split("admin-token: ", 1)[-1]
-
-    def admin(self, method, name, body=None):
-        import json
-        import urllib.request
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"Authorization": "Bearer %s" % self.token}
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(self.url + "/_emulator/" + name, data=data, method=method, headers=headers)
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return json.loads(resp.read() or b"null")
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(30)
-        self.proc.stdout.close()
+from run import SECRET_ID, SECRET_KEY, Emulator  # noqa: E402
 
 
 def client(emu):
@@ -124,7 +97,7 @@ def main():
     parser.add_argument("--tasks", type=int, default=5)
     parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args()
-    emu = SshEmulator()
+    emu = Emulator("--ssh")  # instances with a real sshd
     work = tempfile.mkdtemp(prefix="bench-keys-")
     try:
         sources = populate(emu, work, args.hosts, args.keys)

@@ -34,8 +34,9 @@ INFO = "tencentcloud.cvm.tencent_keypair_info"
 
 
 class Emulator:
-    def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", "cvm_emulator", "--port", "0"], cwd=ROOT,
+    def __init__(self, *options):
+        """The emulator on a free port; `options` are more of its command-line options (--ssh)."""
+        self.proc = subprocess.Popen([sys.executable, "-m", "cvm_emulator", "--port", "0", *options], cwd=ROOT,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                      env=dict(os.environ, PYTHONPATH=ROOT))
         self.url = self.proc.stdout.readline().strip()
@@ -55,7 +56,7 @@ class Emulator:
 
     def stop(self):
         self.proc.terminate()
-        self.proc.wait(10)
+        self.proc.wait(30)
         self.proc.stdout.close()
 
 

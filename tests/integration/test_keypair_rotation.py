@@ -13,7 +13,7 @@ import time
 import pytest
 import yaml
 
-from helpers import as_nobody, interrupt, until
+from helpers import as_nobody, files_with_runs, interrupt, until
 
 ROLE = "tencentcloud.cvm.keypair_rotation"
 
@@ -589,16 +589,6 @@ def secret_key_of(emulator, secret):
     return Secrets(make_client(emulator.url)).value(secret).private_key.decode()
 
 
-def files_holding(directory, runs):
-    found = []
-    for where, _dirs, names in os.walk(str(directory)):
-        for name in names:
-            with open(os.path.join(where, name), "rb") as handle:
-                data = handle.read().replace(b"\n", b"").decode("latin-1")
-            found += [os.path.join(where, name) for run in runs if run in data]
-    return found
-
-
 @pytest.mark.core
 def test_rotation_into_a_secret_proves_the_key_from_the_run_agent(ansible, admin, emulator_process, fleet, tmp_path):
     """keypair_rotation_new_private_key_secret: the new key pair is made inside a secret, its key reaches the run's
@@ -639,7 +629,7 @@ def rotated(ansible, admin, emulator_process, instances, tmp_path, play, agent):
     body = "".join(x for x in pem.splitlines() if not x.startswith("-----"))
     runs = [body[i:i + 64] for i in range(0, len(body) - 64, 200)]
     assert not [r for r in runs if r in (run.stdout + run.stderr).replace("\n", "")]
-    assert files_holding(tmp_path, runs) == [] and files_holding(agent["ANSIBLE_LOCAL_TEMP"], runs) == []
+    assert files_with_runs([tmp_path, agent["ANSIBLE_LOCAL_TEMP"]], runs) == []
     key_b = tmp_path / "check" / "key_b"  # the test's own copy, to log in with
     key_b.parent.mkdir(mode=0o700)
     key_b.write_text(pem)

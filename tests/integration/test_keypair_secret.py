@@ -4,11 +4,10 @@ pair is made inside a Secrets Manager secret and its private key never reaches t
 disk. API calls are counted in the emulator's request log."""
 
 import base64
-import os
 
 import pytest
 
-from helpers import checked as kp, make_client
+from helpers import checked as kp, files_with_runs, make_client
 
 pytestmark = pytest.mark.core  # also run on the oldest supported ansible-core (scripts/test-oldest.sh)
 SECRET = "web-secret"
@@ -119,10 +118,4 @@ def test_no_private_key_in_verbose_output_or_on_disk(ansible, admin, emulator_pr
     runs = private_key_runs(emulator_process)
     text = (run.stdout + run.stderr).replace("\n", "")
     assert not [r for r in runs if r in text]
-    found = []
-    for directory, _dirs, files in os.walk(str(tmp_path)):
-        for name in files:
-            with open(os.path.join(directory, name), "rb") as handle:
-                data = handle.read().replace(b"\n", b"").decode("latin-1")
-            found += [os.path.join(directory, name) for r in runs if r in data]
-    assert found == []
+    assert files_with_runs([tmp_path], runs) == []
