@@ -712,17 +712,23 @@ class ScriptedClient:
         return {"RequestId": "r-write"}
 
 
-def files_with_runs(roots, runs):
-    """The files under `roots` (links not followed, only regular files) that hold one of `runs` (64-character runs
-    of a private key's base64 body), line breaks removed: where a key would be if it had been written."""
-    found = []
+def regular_files(roots):
+    """(path, content) of every regular file under `roots`; links are not followed, and sockets and FIFOs (an
+    agent's socket) hold nothing."""
     for root in roots:
         for folder, _dirs, names in os.walk(str(root)):
             for name in names:
                 path = os.path.join(folder, name)
-                if not stat.S_ISREG(os.lstat(path).st_mode):
-                    continue
-                with open(path, "rb") as handle:
-                    data = handle.read().replace(b"\n", b"").decode("latin-1")
-                found += [path for run in runs if run in data]
+                if stat.S_ISREG(os.lstat(path).st_mode):
+                    with open(path, "rb") as handle:
+                        yield path, handle.read()
+
+
+def files_with_runs(roots, runs):
+    """The files under `roots` that hold one of `runs` (64-character runs of a private key's base64 body), line
+    breaks removed: where a key would be if it had been written."""
+    found = []
+    for path, data in regular_files(roots):
+        text = data.replace(b"\n", b"").decode("latin-1")
+        found += [path for run in runs if run in text]
     return found

@@ -17,7 +17,7 @@ import tempfile
 import pytest
 import yaml
 
-from helpers import COLLECTIONS, CREDS, PEM_BEGIN, alive, interrupt, make_client, until
+from helpers import COLLECTIONS, CREDS, PEM_BEGIN, alive, interrupt, make_client, regular_files, until
 
 PLUGIN = "tencentcloud.cvm.tencent_cvm"
 BIN = os.path.dirname(sys.executable)
@@ -162,16 +162,9 @@ def files_holding(roots, runs):
     """([(file, what it holds)], [every regular file read]) under `roots`, links not followed; sockets and FIFOs
     (the agent's socket) are not files that hold anything."""
     hits, scanned = [], []
-    for root in roots:
-        for folder, _dirs, names in os.walk(str(root)):
-            for name in names:
-                path = os.path.join(folder, name)
-                if not stat.S_ISREG(os.lstat(path).st_mode):
-                    continue
-                with open(path, "rb") as handle:
-                    data = handle.read()
-                scanned.append(path)
-                hits.extend((path, what) for what in leaks(data, runs))
+    for path, data in regular_files(roots):
+        scanned.append(path)
+        hits.extend((path, what) for what in leaks(data, runs))
     return hits, scanned
 
 
